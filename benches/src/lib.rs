@@ -1,0 +1,1 @@
+//! Benchmark support: portfolio generators shared by the benches in `benches/`.
