@@ -132,13 +132,14 @@ impl BrivoSeed {
 ///
 /// JSON form (see `fixtures/entrata.json`): `properties` (getProperties `Property` items),
 /// `propertyUnits` (getPropertyUnits `property` items), `mitsProperties`
-/// (getMitsPropertyUnits `Property` items, with the time zone) and `leases` (getLeases r2
-/// `lease` items).
+/// (getMitsPropertyUnits `Property` items, with the time zone), `floorPlans` (getFloorPlans
+/// `FloorPlan` items) and `leases` (getLeases r2 `lease` items).
 #[derive(Debug, Clone, Default)]
 pub struct EntrataSeed {
     pub(crate) properties: Vec<Value>,
     pub(crate) property_units: Vec<Value>,
     pub(crate) mits_properties: Vec<Value>,
+    pub(crate) floor_plans: Vec<Value>,
     pub(crate) leases: Vec<Value>,
 }
 
@@ -150,6 +151,7 @@ impl EntrataSeed {
             properties: list(&m, "properties"),
             property_units: list(&m, "propertyUnits"),
             mits_properties: list(&m, "mitsProperties"),
+            floor_plans: list(&m, "floorPlans"),
             leases: list(&m, "leases"),
         })
     }
