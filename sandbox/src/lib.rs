@@ -53,6 +53,8 @@ pub use brivo::{
     BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
+pub use entrata::EntrataHandle;
+pub use officernd::OfficeRndHandle;
 pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture};
 
 /// What can go wrong starting a sandbox.
@@ -329,6 +331,20 @@ impl Sandbox {
     pub fn brivo(&self) -> BrivoHandle {
         BrivoHandle {
             inner: self.brivo.clone(),
+        }
+    }
+
+    /// Test-side access to the fake Entrata portfolio (change leases, counters).
+    pub fn entrata(&self) -> EntrataHandle {
+        EntrataHandle {
+            inner: self.entrata.clone(),
+        }
+    }
+
+    /// Test-side access to the fake OfficeRnD organization (change records, counters).
+    pub fn officernd(&self) -> OfficeRndHandle {
+        OfficeRndHandle {
+            inner: self.officernd.clone(),
         }
     }
 

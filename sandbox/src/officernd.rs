@@ -169,7 +169,7 @@ pub(crate) struct OfficeRnd {
     creds: SandboxCredentials,
     token_ttl: Duration,
     granted: Vec<String>,
-    data: Map<String, Value>,
+    data: Mutex<Map<String, Value>>,
     tokens: Mutex<HashMap<String, TokenInfo>>,
     counter: Mutex<u64>,
     windows: Mutex<ReadWindows>,
@@ -204,7 +204,7 @@ impl OfficeRnd {
             creds,
             token_ttl,
             granted,
-            data: seed.collections.clone(),
+            data: Mutex::new(seed.collections.clone()),
             tokens: Mutex::new(HashMap::new()),
             counter: Mutex::new(0),
             windows: Mutex::new(ReadWindows {
@@ -386,12 +386,12 @@ fn collection(
     COLLECTIONS.iter().find(|(c, _, _)| *c == name)
 }
 
-fn items<'a>(o: &'a OfficeRnd, name: &str) -> &'a [Value] {
-    o.data
+fn items(o: &OfficeRnd, name: &str) -> Vec<Value> {
+    lock(&o.data)
         .get(name)
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Text form of a field for equality: strings as-is, others as JSON text.
@@ -530,7 +530,8 @@ fn list_inner(o: &OfficeRnd, name: &str, fields: &[&str], q: &HashMap<String, St
         return bad_request(errors);
     }
     let select: Option<Vec<&str>> = q.get("$select").map(|s| s.split(',').collect());
-    let all: Vec<&Value> = items(o, name)
+    let everything = items(o, name);
+    let all: Vec<&Value> = everything
         .iter()
         .filter(|it| {
             filters
@@ -615,11 +616,10 @@ async fn one(
         common::json(StatusCode::OK, &json!({"total": items(&o, &name).len()}))
     } else {
         match items(&o, &name)
-            .iter()
+            .into_iter()
             .find(|it| it.get("_id").and_then(Value::as_str) == Some(id.as_str()))
         {
-            Some(it) => {
-                let mut it = it.clone();
+            Some(mut it) => {
                 if let Some(m) = it.as_object_mut()
                     && m.get("properties")
                         .and_then(Value::as_object)
@@ -634,4 +634,64 @@ async fn one(
     };
     o.rate_headers(resp.headers_mut());
     resp
+}
+
+/// Test-side access to the fake OfficeRnD organization: change records between syncs,
+/// read counters. Cheap to clone; get one with [`Sandbox::officernd`](crate::Sandbox::officernd).
+#[derive(Debug, Clone)]
+pub struct OfficeRndHandle {
+    pub(crate) inner: Arc<OfficeRnd>,
+}
+
+impl OfficeRndHandle {
+    /// Adds a record to a collection (`"memberships"`, `"bookings"`, …), or replaces the
+    /// one with the same `_id`. Returns false (and changes nothing) for an unknown
+    /// collection or a record without `_id`.
+    pub fn upsert(&self, collection: &str, record: Value) -> bool {
+        let Some(id) = record.get("_id").and_then(Value::as_str).map(str::to_owned) else {
+            return false;
+        };
+        if self::collection(collection).is_none() {
+            return false;
+        }
+        let mut data = lock(&self.inner.data);
+        let list = data
+            .entry(collection.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Some(list) = list.as_array_mut() else {
+            return false;
+        };
+        match list
+            .iter_mut()
+            .find(|r| r.get("_id").and_then(Value::as_str) == Some(id.as_str()))
+        {
+            Some(slot) => *slot = record,
+            None => list.push(record),
+        }
+        true
+    }
+    /// Removes a record by `_id`; returns whether it existed.
+    pub fn remove(&self, collection: &str, id: &str) -> bool {
+        let mut data = lock(&self.inner.data);
+        let Some(list) = data.get_mut(collection).and_then(Value::as_array_mut) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|r| r.get("_id").and_then(Value::as_str) != Some(id));
+        list.len() != before
+    }
+    /// The current record with this `_id`.
+    pub fn get(&self, collection: &str, id: &str) -> Option<Value> {
+        items(&self.inner, collection)
+            .into_iter()
+            .find(|r| r.get("_id").and_then(Value::as_str) == Some(id))
+    }
+    /// Expires every access token issued so far.
+    pub fn expire_tokens(&self) {
+        self.inner.expire_tokens();
+    }
+    /// Call counters.
+    pub fn stats(&self) -> crate::CallStats {
+        self.inner.common.stats()
+    }
 }

@@ -397,3 +397,45 @@ async fn faults() {
     assert!(t0.elapsed() >= Duration::from_millis(200));
     assert_eq!(sb.entrata_stats().writes, 0);
 }
+
+#[tokio::test]
+async fn tests_can_change_leases_between_syncs() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    let mut lease = h.lease(story::LEASE_NOTICE).unwrap();
+    lease["leaseStatusTypeId"] = json!("6");
+    lease["leaseIntervalStatus"] = json!("Past");
+    h.upsert_lease(lease);
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": "6"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        body["response"]["result"]["leases"]["lease"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(h.remove_lease(story::LEASE_NOTICE));
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseIds": "1003"}),
+        ),
+    )
+    .await;
+    assert_eq!(body["response"]["result"]["success"], "No Records Found.");
+    assert_eq!(h.stats().total, 2);
+}

@@ -315,3 +315,20 @@ async fn faults() {
     assert_eq!(get(&sb, &tok, "/members").await.0, 200);
     assert_eq!(sb.officernd_stats().total, 5);
 }
+
+#[tokio::test]
+async fn tests_can_change_records_between_syncs() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let tok = all_scopes(&sb).await;
+    let h = sb.officernd();
+    let mut m = h.get("memberships", "64b000000000000000009003").unwrap();
+    m["status"] = json!("approved");
+    m["calculatedStatus"] = json!("not_started");
+    assert!(h.upsert("memberships", m));
+    let (_, _, body) = get(&sb, &tok, "/memberships?status=not_approved").await;
+    assert!(body["results"].as_array().unwrap().is_empty());
+    assert!(h.remove("bookings", story::BOOKING_CANCELLED));
+    let (_, _, body) = get(&sb, &tok, "/bookings/count").await;
+    assert_eq!(body["total"], 2);
+    assert!(!h.upsert("nonsense", json!({"_id": "x"})));
+}
