@@ -7,9 +7,18 @@ use reqwest::{Client, StatusCode};
 use sandbox::{Fault, Sandbox, SandboxConfig, Seed, story};
 use serde_json::{Value, json};
 
+thread_local! {
+    // One client per test thread: building a rustls client per request is slow.
+    static HTTP: Client = Client::new();
+}
+
+fn http() -> Client {
+    HTTP.with(Client::clone)
+}
+
 async fn token(sb: &Sandbox, scope: &str) -> (StatusCode, Value) {
     let c = sb.credentials();
-    let r = Client::new()
+    let r = http()
         .post(format!("{}/oauth/token", sb.officernd_identity_url()))
         .form(&[
             ("client_id", c.officernd_client_id.as_str()),
@@ -29,7 +38,7 @@ async fn get(
     bearer: &str,
     path: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let r = Client::new()
+    let r = http()
         .get(format!("{}{path}", sb.officernd_api_url()))
         .bearer_auth(bearer)
         .send()
@@ -72,7 +81,7 @@ async fn auth_scopes_and_expiry() {
     assert_eq!(s, 400);
     assert_eq!(body["error"], "invalid_scope");
 
-    let r = Client::new()
+    let r = http()
         .post(format!("{}/oauth/token", sb.officernd_identity_url()))
         .form(&[
             ("client_id", "x"),
@@ -265,7 +274,7 @@ async fn collections_filters_and_shapes() {
         assert!(!body["results"].as_array().unwrap().is_empty(), "{c}");
     }
     // Unknown org and unknown path.
-    let r = Client::new()
+    let r = http()
         .get(format!(
             "{}/api/v2/organizations/nope/members",
             sb.officernd_base_url()
@@ -305,7 +314,7 @@ async fn faults() {
     let (s, _, body) = get(&sb, &tok, "/members").await;
     assert_eq!(s, 503);
     assert_eq!(body["statusCode"], 503);
-    let err = Client::new()
+    let err = http()
         .get(format!("{}/members", sb.officernd_api_url()))
         .bearer_auth(&tok)
         .send()
