@@ -523,6 +523,15 @@ fn list_inner(o: &OfficeRnd, name: &str, fields: &[&str], q: &HashMap<String, St
         Some(Ok(0)) => 20,
         Some(Ok(n)) => usize::try_from(n).unwrap_or(MAX_LIMIT),
     };
+    // Third parties report no bulk assignment list: callers fan out per resource or per
+    // membership (officernd.md §2.8). The sandbox enforces it so clients do the same.
+    if name == "assignments"
+        && !filters
+            .iter()
+            .any(|(f, _, _)| f == "resource" || f == "membership")
+    {
+        errors.push("resource or membership should not be empty".into());
+    }
     if q.get("$select").is_some_and(|s| s.is_empty()) {
         errors.push("$select should not be empty".into());
     }

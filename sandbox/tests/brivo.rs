@@ -493,3 +493,12 @@ async fn shutdown_stops_serving() {
     let r = Client::new().post(url).send().await;
     assert!(r.is_err());
 }
+
+#[tokio::test]
+async fn drop_stops_serving() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let url = format!("{}/oauth/token", sb.brivo_auth_url());
+    drop(sb);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(Client::new().post(url).send().await.is_err());
+}
