@@ -272,6 +272,26 @@ pub(crate) struct Brivo {
 
 /// Test-side access to the fake Brivo account: counters, snapshot, seeding.
 /// Cheap to clone; get one with [`Sandbox::brivo`](crate::Sandbox::brivo).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sandbox::Error> {
+/// use sandbox::{NewBrivoUser, Sandbox, story};
+///
+/// let sb = Sandbox::start_default().await?;
+/// let brivo = sb.brivo();
+/// let id = brivo.add_user(
+///     NewBrivoUser::new("Pat", "Preexisting")
+///         .email("pat@example.com")
+///         .group(story::GROUP_SUNSET_RESIDENTS),
+/// );
+/// let snap = brivo.snapshot();
+/// assert!(snap.members_of(story::GROUP_SUNSET_RESIDENTS).contains(&id));
+/// assert_eq!(snap.owned_users("sync:").count(), 1); // Fay Former
+/// assert_eq!(brivo.calls(), 0); // seeding is not counted
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct BrivoHandle {
     pub(crate) inner: Arc<Brivo>,

@@ -407,6 +407,24 @@ impl Drop for Sandbox {
 }
 
 /// Fault injection; get it with [`Sandbox::faults`]. Cheap to clone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sandbox::Error> {
+/// use std::time::Duration;
+/// use sandbox::{Fault, Sandbox, story};
+///
+/// let sb = Sandbox::start_default().await?;
+/// sb.faults()
+///     .brivo(Fault::TooManyRequests { times: 5, retry_after_secs: 1 })
+///     .brivo(Fault::DropConnection { times: 1 })
+///     .officernd(Fault::Slow { times: 2, delay: Duration::from_millis(50) })
+///     .entrata(Fault::FailProperty { property_id: story::PROPERTY_LA.into() });
+/// sb.faults().brivo(Fault::ExpireTokens); // applies at once
+/// sb.faults().clear(); // back to normal
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Faults {
     brivo: Arc<brivo::Brivo>,

@@ -494,6 +494,10 @@ fn list_inner(o: &OfficeRnd, name: &str, fields: &[&str], q: &HashMap<String, St
         ) {
             continue;
         }
+        // `$sort` is documented for members only (officernd.md §1.5); accepted, not applied.
+        if k == "$sort" && name == "members" {
+            continue;
+        }
         let (field, op) = match k.split_once('[') {
             Some((f, rest)) => (f, Some(rest.trim_end_matches(']'))),
             None => (k.as_str(), None),
