@@ -423,12 +423,12 @@ impl BrivoHandle {
 }
 
 fn new_group(id: i64, name: &str) -> Map<String, Value> {
-    let Value::Object(m) = json!({
-        "id": id, "name": name, "keypadUnlock": false, "immuneToAntipassback": false,
-        "excludedFromLockdown": false
-    }) else {
-        unreachable!("literal object")
-    };
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert("name".into(), json!(name));
+    m.insert("keypadUnlock".into(), json!(false));
+    m.insert("immuneToAntipassback".into(), json!(false));
+    m.insert("excludedFromLockdown".into(), json!(false));
     m
 }
 
