@@ -701,6 +701,30 @@ pub struct Page<T> {
     pub cursor_next: Option<String>,
 }
 
+impl<T: DeserializeOwned> Page<T> {
+    /// Decodes one list answer (e.g. a saved response), skipping and
+    /// reporting records that do not decode.
+    ///
+    /// ```
+    /// use officernd_client::{Page, models::Location};
+    ///
+    /// let page: Page<Location> = Page::from_slice(br#"{
+    ///   "rangeStart": 1, "rangeEnd": 2,
+    ///   "results": [
+    ///     {"_id": "603dfbc260f4054084125d39", "name": "Lisbon", "timezone": "Europe/Lisbon"},
+    ///     {"_id": "603dfbc260f4054084125d3a", "name": "Nowhere", "timezone": "Mars/Base"}
+    ///   ]
+    /// }"#).unwrap();
+    /// assert_eq!(page.items.len(), 1);
+    /// assert_eq!(page.skipped[0].id.as_deref(), Some("603dfbc260f4054084125d3a"));
+    /// assert_eq!(page.skipped[0].path, "timezone");
+    /// assert!(page.cursor_next.is_none()); // the last page
+    /// ```
+    pub fn from_slice(body: &[u8]) -> Result<Self> {
+        decode_page("decode_page", body, &mut HashSet::new())
+    }
+}
+
 /// A whole listing, collected.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
