@@ -400,6 +400,15 @@ impl Client {
         let status = resp.status();
         tracing::Span::current().record("status", status.as_u16());
         let limits = RateLimitStatus::from_headers(resp.headers());
+        if status.is_success()
+            && let Some(wait) = limits.exhausted_for()
+        {
+            // the budget is spent: hold every caller until it resets rather
+            // than walk into a 429 (capped like a Retry-After)
+            let wait = wait.min(self.inner.pacer.policy().max_retry_after);
+            tracing::debug!(?wait, "rate-limit bucket exhausted: pausing");
+            self.inner.pacer.limiter().pause_for(wait);
+        }
         if !limits.is_empty() {
             *self
                 .inner

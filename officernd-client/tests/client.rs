@@ -1234,6 +1234,32 @@ async fn rate_limit_headers_are_exposed() {
     assert_eq!(status.bucket("read-day").unwrap().remaining, Some(99_999));
 }
 
+#[tokio::test]
+async fn an_exhausted_bucket_pauses_the_next_call_until_it_resets() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{API}/plans"));
+            then.status(200)
+                .header("x-ratelimit-limit-read-minute", "400")
+                .header("x-ratelimit-remaining-read-minute", "0")
+                .header("x-ratelimit-reset-read-minute", "0.3")
+                .body(fixture("plans.json"));
+        })
+        .await;
+    let c = client(&server);
+    c.list_plans().collect_all().await.unwrap();
+    let started = std::time::Instant::now();
+    c.list_plans().collect_all().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    m.assert_calls_async(2).await;
+}
+
 // ---------------------------------------------------------------- config
 
 #[test]
