@@ -1032,6 +1032,41 @@ async fn connection_errors_are_retried() {
     assert_eq!(client.call_stats().retries, 2);
 }
 
+#[tokio::test]
+async fn timeouts_are_retried_and_reported_as_timeouts() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    let slow = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{API}/plans"));
+            then.status(200)
+                .delay(Duration::from_millis(400))
+                .body(fixture("plans.json"));
+        })
+        .await;
+    let err = builder(&server)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .list_plans()
+        .collect_all()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Transport {
+            method: "list_plans",
+            timeout: true,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "list_plans: could not reach OfficeRnD (timed out)"
+    );
+    slow.assert_calls_async(3).await;
+}
+
 // ------------------------------------------------------------------ auth
 
 #[tokio::test]
