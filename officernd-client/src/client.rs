@@ -672,10 +672,8 @@ fn decode<T: DeserializeOwned>(method: &'static str, body: &[u8]) -> Result<T> {
 /// Decodes one document (e.g. a webhook body or a saved answer) with the
 /// JSON path of the first bad value in the error.
 pub(crate) fn decode_value<T: DeserializeOwned>(
-    method: &'static str,
     value: serde_json::Value,
 ) -> std::result::Result<T, (String, serde_json::Error)> {
-    let _ = method;
     serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.into_inner()))
 }
 
@@ -956,7 +954,7 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
             page.duplicates += 1;
             continue;
         }
-        match decode_value::<T>(method, record) {
+        match decode_value::<T>(record) {
             Ok(item) => page.items.push(item),
             Err((path, e)) => {
                 tracing::debug!(method, index, ?id, %path, error = %e, "record skipped");
@@ -969,4 +967,24 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
         }
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn the_client_and_its_streams_can_cross_tasks() {
+        assert_send_sync::<Client>();
+        assert_send_sync::<ListRequest<Member>>();
+        fn is_send<T: Send>(_: &T) {}
+        let client = Client::builder("acme", "id", SecretString::from("s"))
+            .build()
+            .unwrap();
+        is_send(&client.list_members(MembersQuery::new()).items());
+        is_send(&client.get_member(&MemberId::new("x")));
+        is_send(&client.booking_occurrences(Utc::now(), Utc::now(), BookingsQuery::new()));
+    }
 }

@@ -293,12 +293,11 @@ impl WebhookEvent {
             path: ".".into(),
             source: e,
         })?;
-        let raw: RawEvent =
-            decode_value("webhook", value).map_err(|(path, source)| Error::Decode {
-                method: "webhook",
-                path,
-                source,
-            })?;
+        let raw: RawEvent = decode_value(value).map_err(|(path, source)| Error::Decode {
+            method: "webhook",
+            path,
+            source,
+        })?;
         let event_type = WebhookEventType::from(raw.event_type.as_str());
         let object = raw
             .data
@@ -312,13 +311,13 @@ impl WebhookEvent {
             source,
         };
         let object = if typed("membership.") {
-            WebhookObject::Membership(Box::new(decode_value("webhook", object).map_err(fail)?))
+            WebhookObject::Membership(Box::new(decode_value(object).map_err(fail)?))
         } else if typed("booking.") {
-            WebhookObject::Booking(Box::new(decode_value("webhook", object).map_err(fail)?))
+            WebhookObject::Booking(Box::new(decode_value(object).map_err(fail)?))
         } else if typed("member.") && !typed("member.paymentdetails.") {
-            WebhookObject::Member(Box::new(decode_value("webhook", object).map_err(fail)?))
+            WebhookObject::Member(Box::new(decode_value(object).map_err(fail)?))
         } else if typed("pass.") {
-            WebhookObject::Pass(Box::new(decode_value("webhook", object).map_err(fail)?))
+            WebhookObject::Pass(Box::new(decode_value(object).map_err(fail)?))
         } else {
             WebhookObject::Other(object)
         };
