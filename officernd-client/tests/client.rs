@@ -229,6 +229,59 @@ async fn a_server_repeating_a_cursor_is_stopped() {
 }
 
 #[tokio::test]
+async fn many_pages_keep_the_filters_and_page_size_on_every_request() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    // 23 members, 5 per page: pages 1..=5, cursors c1..c4
+    let pages = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{API}/members"))
+                .query_param("company", "603dfbc260f4054084125d80")
+                .query_param("$limit", "5");
+            then.respond_with(|req: &HttpMockRequest| {
+                let cursor = req
+                    .query_params()
+                    .into_iter()
+                    .find(|(k, _)| k == "$cursorNext")
+                    .map(|(_, v)| v);
+                let page: usize = match cursor.as_deref() {
+                    None => 1,
+                    Some(c) => c.trim_start_matches('c').parse::<usize>().unwrap() + 1,
+                };
+                let first = (page - 1) * 5 + 1;
+                let last = (page * 5).min(23);
+                let results: Vec<String> = (first..=last)
+                    .map(|i| format!(r#"{{"_id":"603dfbc260f40540841{i:05}","name":"M{i}"}}"#))
+                    .collect();
+                let cursor = if last < 23 {
+                    format!(r#""cursorNext":"c{page}","#)
+                } else {
+                    String::new()
+                };
+                json_response(
+                    200,
+                    &format!(
+                        r#"{{"rangeStart":{first},"rangeEnd":{last},{cursor}"results":[{}]}}"#,
+                        results.join(",")
+                    ),
+                )
+            });
+        })
+        .await;
+    let all = client(&server)
+        .list_members(MembersQuery::new().company("603dfbc260f4054084125d80".into()))
+        .page_size(5)
+        .collect_all()
+        .await
+        .unwrap();
+    pages.assert_calls_async(5).await;
+    assert_eq!(all.pages, 5);
+    assert_eq!(all.items.len(), 23);
+    assert_eq!(all.items[22].name.as_deref(), Some("M23"));
+}
+
+#[tokio::test]
 async fn records_repeated_across_pages_are_dropped() {
     let server = MockServer::start_async().await;
     token_mock(&server).await;
