@@ -182,7 +182,9 @@ impl Client {
         &self.inner.base
     }
 
-    /// Calls made so far (token requests and retries included).
+    /// Calls made so far, token requests and retries included. (An attempt
+    /// that failed while fetching its token also counts as one call: the
+    /// shared retry loop counts attempts.)
     pub fn call_stats(&self) -> CallSnapshot {
         self.inner.pacer.stats().snapshot()
     }
