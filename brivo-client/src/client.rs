@@ -505,6 +505,11 @@ impl Client {
     /// Sends `req` with retries and returns the successful answer.
     pub(crate) async fn execute(&self, req: &Req) -> Result<Answer, Error> {
         self.check_budget(req.name)?;
+        // Get the token before the retry loop: the Pacer counts an attempt
+        // as a call when it starts, so an attempt that failed on the token
+        // would be counted without having been sent. Inside the loop this
+        // is a cache hit unless the token expired during retries.
+        self.token(req.name).await?;
         self.inner
             .pacer
             .run(req.name, |attempt| self.attempt(req, attempt))
