@@ -79,6 +79,8 @@ mod client;
 mod error;
 mod models;
 mod pagination;
+#[cfg(test)]
+mod proptests;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
 pub use api::users::MAX_GROUPS_PER_USER;
