@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::GroupId;
+use super::common::{GroupId, string_or_number_or_null};
 
 /// A Brivo group. Group names are **not unique**: key by id.
 ///
@@ -15,7 +15,7 @@ pub struct Group {
     /// Brivo's id.
     pub id: GroupId,
     /// The name (at most 35 characters).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub name: String,
     /// Antipassback reset time as Brivo returns it (`"HH:MM"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
