@@ -2,7 +2,8 @@
 //! rate limit, call budget, token, 401 replay, retries, tracing.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use access_http::{
@@ -261,6 +262,7 @@ impl ClientBuilder {
                 tokens: TokenCache::new(Duration::from_secs(10)),
                 budget: self.budget,
                 user_agent: self.user_agent,
+                refusals: Refusals::default(),
             }),
         })
     }
@@ -339,6 +341,62 @@ pub(crate) struct Inner {
     tokens: TokenCache<Token>,
     budget: Option<u64>,
     user_agent: String,
+    refusals: Refusals,
+}
+
+/// Definitive refusals of the credentials by the token endpoint, so that
+/// callers queued behind a refused token request fail with the same answer
+/// instead of each asking again (the token cache retries the fetch for
+/// every waiter after a failure).
+#[derive(Default)]
+struct Refusals {
+    count: AtomicU64,
+    last: Mutex<Option<Refusal>>,
+}
+
+#[derive(Clone)]
+enum Refusal {
+    Credentials {
+        status: u16,
+        error: Option<String>,
+        description: Option<String>,
+    },
+    ApiKey,
+}
+
+impl Refusal {
+    fn of(error: &Error) -> Option<Self> {
+        match error {
+            Error::Auth {
+                status,
+                error,
+                description,
+                ..
+            } => Some(Self::Credentials {
+                status: *status,
+                error: error.clone(),
+                description: description.clone(),
+            }),
+            Error::ApiKeyInactive { .. } => Some(Self::ApiKey),
+            _ => None,
+        }
+    }
+
+    fn to_error(&self, method: &'static str) -> Error {
+        match self.clone() {
+            Self::Credentials {
+                status,
+                error,
+                description,
+            } => Error::Auth {
+                method,
+                status,
+                error,
+                description,
+            },
+            Self::ApiKey => Error::ApiKeyInactive { method },
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -608,9 +666,26 @@ impl Client {
 
     /// The cached token, or a new one (refresh grant first, then password).
     async fn token(&self, name: &'static str) -> Result<CachedToken<Token>, Error> {
+        let refusals = &self.inner.refusals;
+        let seen = refusals.count.load(Ordering::SeqCst);
         self.inner
             .tokens
-            .get(|previous| self.fetch_token(name, previous))
+            .get(|previous| async move {
+                // refused while this caller waited for the cache: same answer
+                if refusals.count.load(Ordering::SeqCst) != seen
+                    && let Some(refusal) = lock(&refusals.last).clone()
+                {
+                    return Err(refusal.to_error(name));
+                }
+                let result = self.fetch_token(name, previous).await;
+                if let Err(error) = &result
+                    && let Some(refusal) = Refusal::of(error)
+                {
+                    *lock(&refusals.last) = Some(refusal);
+                    refusals.count.fetch_add(1, Ordering::SeqCst);
+                }
+                result
+            })
             .await
     }
 
@@ -714,6 +789,10 @@ impl Client {
             lifetime,
         ))
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Decodes JSON, naming the path of the first offending value.
