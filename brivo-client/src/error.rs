@@ -157,6 +157,9 @@ pub enum Error {
         /// Brivo's own `message` (or the HTML page's heading, or the start
         /// of a text body).
         message: Option<String>,
+        /// The server's `Retry-After`, if it sent one (honoured when a 5xx
+        /// is retried).
+        retry_after: Option<Duration>,
     },
 
     /// The request did not complete (connect failure, timeout, broken
@@ -286,8 +289,10 @@ impl Error {
 }
 
 impl Retryable for Error {
-    /// 429 and 403 "Over Qps" honour `Retry-After`; 5xx (596 aside) and
-    /// connection errors are retried with backoff; everything else is final.
+    /// 429 and 403 "Over Qps" are throttling and honour `Retry-After`; 5xx
+    /// (596 aside) are retried with backoff, or after their `Retry-After`
+    /// when they send one; connection errors are retried with backoff;
+    /// everything else is final.
     fn retry_decision(&self) -> RetryDecision {
         match self {
             Self::Throttled {
@@ -295,7 +300,14 @@ impl Retryable for Error {
                 ..
             } => RetryDecision::RetryAfter(*d),
             Self::Throttled { .. } => RetryDecision::Throttled,
-            Self::Api { status, .. } if (500..=599).contains(status) => RetryDecision::Retry,
+            Self::Api {
+                status,
+                retry_after,
+                ..
+            } if (500..=599).contains(status) && *status != 596 => match retry_after {
+                Some(d) => RetryDecision::RetryAfter(*d),
+                None => RetryDecision::Retry,
+            },
             Self::Transport { maybe_applied, .. } if !maybe_applied => RetryDecision::Retry,
             _ => RetryDecision::DoNotRetry,
         }
@@ -440,6 +452,7 @@ pub(crate) fn classify(
             status: code,
             code: parsed.code_or_error(),
             message: parsed.best_message(),
+            retry_after: access_http::retry_after(headers),
         },
     }
 }
@@ -512,6 +525,13 @@ mod tests {
         );
         assert_eq!(e.brivo_message(), Some("boom"));
         assert!(e.is_retryable());
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        let e = classify("get_user", "/", StatusCode::SERVICE_UNAVAILABLE, &h, b"");
+        assert_eq!(
+            e.retry_decision(),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
         let e = api(418, "I'm a teapot");
         assert_eq!(e.brivo_message(), Some("I'm a teapot"));
         assert!(!e.is_retryable());
