@@ -88,6 +88,7 @@ mod proptests;
 struct ReadmeDoctests;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
+pub use api::account::Administrator;
 pub use api::users::MAX_GROUPS_PER_USER;
 pub use client::{Client, ClientBuilder, Credentials, Region, USER_AGENT};
 pub use error::Error;
