@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::{Error, classify, classify_token};
+use crate::error::{Error, classify, classify_token, redact};
 
 /// The user agent sent by default.
 pub const USER_AGENT: &str = concat!("brivo-client/", env!("CARGO_PKG_VERSION"));
@@ -601,16 +601,18 @@ impl Client {
                 .send(req, &token.token)
                 .await
                 .map_err(|e| fail(e, false))?;
+            let mut renewed = None;
             if answer.0 == StatusCode::UNAUTHORIZED {
                 tracing::debug!("access token refused; renewing it once");
                 self.inner.tokens.invalidate(token.generation).await;
-                let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
+                let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
                 self.inner.pacer.limiter().acquire().await;
                 self.inner.pacer.stats().record_call();
                 answer = self
-                    .send(req, &token.token)
+                    .send(req, &fresh.token)
                     .await
                     .map_err(|e| fail(e, false))?;
+                renewed = Some(fresh.token);
             }
             let (status, headers, body) = answer;
             tracing::Span::current().record("status", status.as_u16());
@@ -618,7 +620,14 @@ impl Client {
                 tracing::debug!(status = status.as_u16(), "answered");
                 return Ok(Answer { body });
             }
-            let error = classify(req.name, req.url.path(), status, &headers, &body);
+            let error = redact(
+                classify(req.name, req.url.path(), status, &headers, &body),
+                &[
+                    token.token.access.expose_secret(),
+                    renewed.as_ref().map_or("", |t| t.access.expose_secret()),
+                    self.inner.credentials.api_key.expose_secret(),
+                ],
+            );
             tracing::debug!(status = status.as_u16(), %error, "failed");
             // a 401 after a fresh token will not get better by retrying
             let fatal = status == StatusCode::UNAUTHORIZED;
@@ -776,7 +785,18 @@ impl Client {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport)?;
         if !status.is_success() {
-            return Err(classify_token(name, status, &headers, &body));
+            let mut secrets = vec![
+                c.api_key.expose_secret(),
+                c.client_id.expose_secret(),
+                c.client_secret.expose_secret(),
+                c.username.expose_secret(),
+                c.password.expose_secret(),
+            ];
+            secrets.extend(refresh.map(|r| r.expose_secret()));
+            return Err(redact(
+                classify_token(name, status, &headers, &body),
+                &secrets,
+            ));
         }
         let parsed: TokenResponse = decode(name, &body)?;
         // Brivo's tokens live 59-300 s; without a lifetime assume a short one.

@@ -329,8 +329,70 @@ pub(crate) struct ErrorBody {
 
 const MAX_MESSAGE: usize = 300;
 
+/// Removes what looks like a credential from a server's message: Spring
+/// OAuth's "Invalid access token: <token>" / "Access token expired: <token>"
+/// and anything shaped like a JWT.
+fn scrub(s: &str) -> String {
+    let lower = s.to_ascii_lowercase();
+    let s = match lower.find("token:") {
+        Some(i) => format!("{} [redacted]", &s[..i + "token:".len()]),
+        None => s.to_owned(),
+    };
+    if !s.split_whitespace().any(jwt_like) {
+        return s;
+    }
+    s.split(' ')
+        .map(|w| if jwt_like(w) { "[redacted]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn jwt_like(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let parts: Vec<&str> = w.split('.').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            p.len() >= 8
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
+        })
+}
+
+/// Replaces every occurrence of `secrets` in the server-provided text of
+/// `error` (a server may echo what it was sent).
+pub(crate) fn redact(mut error: Error, secrets: &[&str]) -> Error {
+    let fix = |field: &mut Option<String>| {
+        if let Some(text) = field {
+            for secret in secrets.iter().filter(|s| s.len() >= 4) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        }
+    };
+    match &mut error {
+        Error::Api { code, message, .. } => {
+            fix(code);
+            fix(message);
+        }
+        Error::Auth {
+            error, description, ..
+        }
+        | Error::Unauthorized {
+            error, description, ..
+        } => {
+            fix(error);
+            fix(description);
+        }
+        Error::GroupLimitExceeded { message, .. } => fix(message),
+        _ => {}
+    }
+    error
+}
+
 fn clip(s: &str) -> String {
-    let s = s.trim();
+    let s = scrub(s.trim());
+    let s = s.as_str();
     match s.char_indices().nth(MAX_MESSAGE) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
@@ -584,6 +646,31 @@ mod tests {
         );
         let e = classify("list_users", "/", StatusCode::FORBIDDEN, &h, b"");
         assert!(matches!(e, Error::QuotaExceeded { .. }));
+    }
+
+    #[test]
+    fn echoed_tokens_are_scrubbed_from_messages() {
+        let e = api(
+            401,
+            r#"{"error":"invalid_token","error_description":"Invalid access token: 0b7d3f-secret"}"#,
+        );
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("0b7d3f-secret"), "{shown}");
+        assert!(
+            shown.contains("Invalid access token: [redacted]"),
+            "{shown}"
+        );
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+        let e = api(400, &format!(r#"{{"message":"bad {jwt}, sorry"}}"#));
+        assert_eq!(e.brivo_message(), Some("bad [redacted] sorry"));
+        let e = redact(
+            api(400, r#"{"message":"password hunter22 is wrong"}"#),
+            &["hunter22"],
+        );
+        assert_eq!(e.brivo_message(), Some("password [redacted] is wrong"));
+        // ordinary messages are untouched
+        let e = api(404, r#"{"message":"Requested user not found","code":404}"#);
+        assert_eq!(e.brivo_message(), Some("Requested user not found"));
     }
 
     #[test]

@@ -127,6 +127,33 @@ async fn no_secret_in_logs_debug_or_display() {
         .collect_all()
         .await
         .unwrap();
+    // a persistent 401 whose body echoes the token, as Spring OAuth does
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/api/users/1");
+            then.respond_with(|req: &httpmock::HttpMockRequest| {
+                let sent = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .trim_start_matches("Bearer ")
+                    .to_owned();
+                httpmock::HttpMockResponse::builder()
+                    .status(401)
+                    .header("content-type", "application/json")
+                    .body(format!(
+                        r#"{{"error":"invalid_token","error_description":"Access token expired: {sent}","echo":"{sent}"}}"#
+                    ))
+                    .build()
+            });
+        })
+        .await;
+    let echo_error = client.get_user(UserId(1)).await.unwrap_err();
+    assert!(
+        matches!(echo_error, brivo_client::Error::Unauthorized { .. }),
+        "{echo_error:?}"
+    );
     // a token failure, for its error
     let bad = MockServer::start_async().await;
     bad.mock_async(|when, then| {
@@ -164,6 +191,7 @@ async fn no_secret_in_logs_debug_or_display() {
         ("listing", format!("{listing:?}")),
         ("create error", format!("{create_error:?} {create_error}")),
         ("auth error", format!("{auth_error:?} {auth_error}")),
+        ("echoing 401", format!("{echo_error:?} {echo_error}")),
         (
             "paginator",
             format!("{:?}", client.list_users(UserQuery::default())),
