@@ -12,7 +12,8 @@ use crate::models::common::{GroupId, UserId};
 /// [`Client`](crate::Client) method that failed (e.g. `"get_user"`).
 ///
 /// Nothing secret is ever part of an error: no token, no password, no API
-/// key, no request body. Match on the variant or use the helpers
+/// key, no request body. Text taken from Brivo's answers is scrubbed of
+/// echoed tokens and credentials and clipped to 300 characters. Match on the variant or use the helpers
 /// ([`status`](Self::status), [`is_retryable`](Self::is_retryable),
 /// [`is_not_found`](Self::is_not_found)).
 #[derive(Debug, thiserror::Error)]
