@@ -169,10 +169,15 @@ async fn a_token_is_reused_while_fresh() {
     let (server, client) = server().await;
     let api = server
         .mock_async(|when, then| {
-            when.path("/v1/api/users/1").header("authorization", BEARER);
+            when.path("/v1/api/users/1")
+                .header("authorization", BEARER)
+                .header("api-key", API_KEY)
+                .header("user-agent", brivo_client::USER_AGENT)
+                .header("accept", "application/json");
             json(then, 200, fixture("user_created.json"));
         })
         .await;
+    assert!(brivo_client::USER_AGENT.starts_with("brivo-client/"));
     for _ in 0..3 {
         client.get_user(UserId(1)).await.unwrap();
     }
