@@ -107,7 +107,6 @@ impl LeaseDetailsRequest {
 #[non_exhaustive]
 pub struct LeaseDetail {
     /// The lease id.
-    #[serde(alias = "id")]
     pub lease_id: LeaseId,
     /// The resident's name.
     #[serde(default, deserialize_with = "de::text")]

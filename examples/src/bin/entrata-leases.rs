@@ -89,8 +89,8 @@ fn unit(lease: &Lease) -> String {
                 .unwrap_or_else(|| s.unit_space_id.to_string())
         })
         .collect();
-    match (&lease.unit_number, lease.unit_id, spaces.is_empty()) {
-        (Some(n), _, _) => n.clone(),
+    match (lease.unit(), lease.unit_id, spaces.is_empty()) {
+        (Some(n), _, _) => n.to_owned(),
         (None, _, false) => spaces.join(","),
         (None, Some(id), true) => format!("#{id}"),
         (None, None, true) => "-".into(),
