@@ -293,9 +293,10 @@ impl ClientBuilder {
 }
 
 fn parse_base(s: &str) -> Result<Url, String> {
-    let mut url = Url::parse(s.trim()).map_err(|e| format!("base URL {s:?}: {e}"))?;
+    // the text is not echoed back: a malformed URL may still carry a password
+    let mut url = Url::parse(s.trim()).map_err(|e| format!("the base URL is not a URL: {e}"))?;
     if url.cannot_be_a_base() {
-        return Err(format!("base URL {s:?} cannot be a base"));
+        return Err("the base URL cannot be a base (it needs a scheme and a host)".to_owned());
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("the base URL must not carry credentials; use Credentials".to_owned());
