@@ -366,6 +366,9 @@ impl fmt::Debug for Client {
     }
 }
 
+/// Bodies at least this large are decoded on a blocking thread.
+const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
+
 /// One remote call, as data.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
@@ -458,7 +461,7 @@ impl Client {
     }
 
     /// Sends `call`, retrying as the policy allows, and decodes the reply.
-    pub(crate) async fn call<R: Output>(&self, call: &Call) -> Result<R, Error> {
+    pub(crate) async fn call<R: Output + Send + 'static>(&self, call: &Call) -> Result<R, Error> {
         let url = self
             .inner
             .config
@@ -495,7 +498,7 @@ impl Client {
             .await
     }
 
-    async fn attempt<R: Output>(
+    async fn attempt<R: Output + Send + 'static>(
         &self,
         call: &Call,
         url: Url,
@@ -542,7 +545,17 @@ impl Client {
         }
         let bytes = resp.bytes().await.map_err(transport)?;
         tracing::debug!(status, bytes = bytes.len(), "response received");
-        decode_body::<R>(call.name, status, &bytes)
+        if bytes.len() < BLOCKING_DECODE_BYTES {
+            return decode_body::<R>(call.name, status, &bytes);
+        }
+        // a multi-megabyte lease list takes tens of milliseconds to decode:
+        // off the async workers, so other tasks keep running meanwhile
+        let name = call.name;
+        match tokio::task::spawn_blocking(move || decode_body::<R>(name, status, &bytes)).await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => Err(Error::Config("the runtime is shutting down".to_owned())),
+        }
     }
 
     /// A lazy stream of pages: page 1, 2, ... until a short or empty page.

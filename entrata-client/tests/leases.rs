@@ -343,3 +343,31 @@ fn r1_and_r2_names_side_by_side_still_decode() {
     assert_eq!(lease.end_date(), Some(date(2025, 12, 31)));
     assert_eq!(lease.lease_intervals[0].start(), Some(date(2025, 1, 1)));
 }
+
+/// A big page is decoded off the async workers (spawn_blocking) and still
+/// reports its skipped records, which are collected on that thread.
+#[tokio::test]
+async fn a_large_page_decodes_off_the_runtime_with_its_reports() {
+    let mut body = leases_body(1, 4000);
+    body = body.replacen(
+        r#""id":"2","propertyId":"1","leaseStatusTypeId":"4","moveInDate":"01/02/2025""#,
+        r#""id":"2","propertyId":"1","leaseStatusTypeId":"4","moveInDate":"01/32/2025""#,
+        1,
+    );
+    assert!(body.len() > 256 * 1024);
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(move |when, then| {
+            when.method(POST).path("/api/v1/leases");
+            then.status(200).body(body);
+        })
+        .await;
+    let page = client(&server)
+        .get_leases_page(&LeasesRequest::new(PropertyId(1)), 1)
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(page.leases.len(), 3999);
+    assert_eq!(page.skipped.len(), 1);
+    assert_eq!(page.skipped[0].id.as_deref(), Some("2"));
+}
