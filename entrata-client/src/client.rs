@@ -210,7 +210,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to slow down when a server bucket is nearly empty (default on).
+    /// Whether to slow down when a server bucket is nearly empty (default
+    /// on). When a `X-RateLimit-*` bucket has under 10% of its calls left,
+    /// the next calls are spaced so the rest last until it resets (see
+    /// [`RateLimitSnapshot::suggested_delay`]), each wait capped at the
+    /// retry policy's `max_retry_after`. A nearly spent *daily* bucket can
+    /// make calls slow for hours: turn this off to run at full speed and
+    /// take the 429s instead.
     pub fn adaptive_throttle(mut self, on: bool) -> Self {
         self.config.adaptive_throttle = on;
         self

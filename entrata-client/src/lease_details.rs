@@ -403,6 +403,22 @@ impl Client {
         }
     }
 
+    /// Every page of `getLeaseDetails` r2, concatenated (skipped records of
+    /// every page included).
+    pub async fn all_lease_details(
+        &self,
+        request: &LeaseDetailsRequest,
+    ) -> Result<LeaseDetailsPage, Error> {
+        let mut all = LeaseDetailsPage::default();
+        let mut pages = std::pin::pin!(self.lease_detail_pages(request));
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            all.leases.extend(page.leases);
+            all.skipped.extend(page.skipped);
+        }
+        Ok(all)
+    }
+
     /// `getExpiringLeases`: leases of a property expiring by a date.
     pub async fn get_expiring_leases(
         &self,

@@ -212,6 +212,10 @@ async fn get_lease_details_r2_is_paginated() {
         page.leases[1].property_unit_id.map(|u| u.get()),
         Some(3_980_421)
     );
+
+    let all = client(&server).all_lease_details(&req).await.unwrap();
+    assert_eq!(all.leases.len(), 2);
+    mock.assert_calls_async(2).await;
 }
 
 #[tokio::test]
