@@ -7,7 +7,6 @@
 //! `Copy` records bucketed per identity, and nothing is formatted until a
 //! reason is actually shown.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -16,7 +15,7 @@ use chrono_tz::Tz;
 use crate::coworking::{MembershipStatus, PassHolder};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
-use crate::hash::{FxMap, FxSet, map_with_capacity};
+use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
 use crate::identity::IdKey;
 use crate::leases::{CustomerType, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
@@ -55,11 +54,20 @@ impl Grant {
     }
 }
 
+/// Where an identity's profile lives: in a fact, or (for visitors, whose
+/// profile is derived from a name) in [`Desired`]'s own list. Kept small:
+/// there is one per identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ProfileSrc<'f> {
+    Fact(&'f Profile),
+    Derived(u32),
+}
+
 /// An identity and what the facts say about it beyond its grants.
 #[derive(Debug, Clone)]
 pub(crate) struct Identity<'f> {
     pub(crate) key: IdKey<'f>,
-    pub(crate) profile: Cow<'f, Profile>,
+    pub(crate) profile: ProfileSrc<'f>,
     /// Directory lifecycle state, with the directory user's index.
     pub(crate) directory: Option<(DirectoryState, u32)>,
     /// A record about this identity was skipped: hold its revocations.
@@ -71,11 +79,15 @@ pub(crate) struct Identity<'f> {
 /// scopes (declared ones plus those whose facts had to be skipped).
 pub(crate) struct Desired<'f> {
     pub(crate) identities: Vec<Identity<'f>>,
-    pub(crate) index: FxMap<IdKey<'f>, u32>,
+    /// Identity by key fingerprint (see [`crate::hash::fingerprint`]).
+    index: FxMap<u128, u32>,
+    /// The rare keys whose fingerprint collided with another key's.
+    collided: FxMap<IdKey<'f>, u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
     pub(crate) warnings: BTreeSet<Warning>,
     pub(crate) incomplete: BTreeSet<Scope>,
+    derived_profiles: Vec<Profile>,
     /// Managed groups that exist (sorted).
     pub(crate) live: Vec<GroupId>,
     /// For each live group, the first incomplete scope feeding it (only
@@ -93,9 +105,30 @@ pub(crate) struct Eval {
 }
 
 impl<'f> Desired<'f> {
+    pub(crate) fn profile(&self, identity: usize) -> &Profile {
+        match self.identities[identity].profile {
+            ProfileSrc::Fact(p) => p,
+            ProfileSrc::Derived(i) => &self.derived_profiles[i as usize],
+        }
+    }
+
     pub(crate) fn grants_of(&self, identity: usize) -> &[Grant] {
         let (a, b) = (self.offsets[identity], self.offsets[identity + 1]);
         &self.grants[a as usize..b as usize]
+    }
+
+    /// The identity with this key, if the facts name it.
+    pub(crate) fn lookup(&self, key: &IdKey<'_>) -> Option<u32> {
+        if !self.collided.is_empty()
+            && let Some(&i) = self
+                .collided
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, i)| i)
+        {
+            return Some(i);
+        }
+        self.index.get(&fingerprint(key)).copied()
     }
 
     pub(crate) fn is_live(&self, g: GroupId) -> bool {
@@ -349,18 +382,31 @@ struct Builder<'f> {
     facts: &'f Facts,
     policy: &'f Policy,
     identities: Vec<Identity<'f>>,
-    index: FxMap<IdKey<'f>, u32>,
+    index: FxMap<u128, u32>,
+    collided: FxMap<IdKey<'f>, u32>,
     pending: Vec<(u32, Grant)>,
     warnings: BTreeSet<Warning>,
     incomplete: BTreeSet<Scope>,
     memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
     conflicts: BTreeSet<u32>,
+    derived_profiles: Vec<Profile>,
 }
 
 impl<'f> Builder<'f> {
-    fn intern(&mut self, key: IdKey<'f>, profile: Cow<'f, Profile>) -> u32 {
+    fn resolve(&self, p: ProfileSrc<'f>) -> &Profile {
+        match p {
+            ProfileSrc::Fact(p) => p,
+            ProfileSrc::Derived(i) => &self.derived_profiles[i as usize],
+        }
+    }
+
+    fn intern(&mut self, key: IdKey<'f>, profile: ProfileSrc<'f>) -> u32 {
         let next = self.identities.len() as u32;
-        let id = *self.index.entry(key).or_insert(next);
+        let mut id = *self.index.entry(fingerprint(&key)).or_insert(next);
+        if id != next && self.identities[id as usize].key != key {
+            // Two distinct keys with one fingerprint: keep the newcomer exact.
+            id = *self.collided.entry(key).or_insert(next);
+        }
         if id == next {
             self.identities.push(Identity {
                 key,
@@ -369,11 +415,13 @@ impl<'f> Builder<'f> {
                 uncertain: false,
             });
         } else {
-            let existing = &mut self.identities[id as usize];
-            if *existing.profile != *profile {
+            let existing = self.identities[id as usize].profile;
+            let (old, new) = (self.resolve(existing), self.resolve(profile));
+            if old != new {
+                let replace = new < old;
                 self.conflicts.insert(id);
-                if *profile < *existing.profile {
-                    existing.profile = profile;
+                if replace {
+                    self.identities[id as usize].profile = profile;
                 }
             }
         }
@@ -514,11 +562,13 @@ pub(crate) fn build<'f>(
             occupants + facts.members.len() + facts.directory_users.len(),
         ),
         index: map_with_capacity(occupants + facts.members.len() + facts.directory_users.len()),
+        collided: FxMap::default(),
         pending: Vec::with_capacity(occupants * 2),
         warnings,
         incomplete: facts.completeness.incomplete.clone(),
         memo: map_with_capacity(1024),
         conflicts: BTreeSet::new(),
+        derived_profiles: Vec::new(),
     };
     let t_props = Table::new(&mappings.properties, &live);
     let t_buildings = Table::new(&mappings.buildings, &live);
@@ -597,12 +647,14 @@ pub(crate) fn build<'f>(
     Desired {
         identities: b.identities,
         index: b.index,
+        collided: b.collided,
         offsets,
         grants,
         warnings: b.warnings,
         incomplete: b.incomplete,
         live,
         group_hold,
+        derived_profiles: b.derived_profiles,
     }
 }
 
@@ -726,7 +778,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 .iter()
                 .filter(|c| admitted(&c.customer_type))
             {
-                let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+                let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
                 b.identities[id as usize].uncertain = true;
             }
             continue;
@@ -784,7 +836,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             if empty(start, end) {
                 continue;
             }
-            let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+            let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
             b.push(
                 id,
                 &groups,
@@ -908,7 +960,7 @@ fn coworking<'f>(
             b.bad(kind, &ms.id, problem.unwrap_or_default());
             for &t in &targets {
                 let m = &facts.members[t as usize];
-                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                 b.identities[id as usize].uncertain = true;
             }
             continue;
@@ -930,7 +982,7 @@ fn coworking<'f>(
             Some(groups) => {
                 for &t in &targets {
                     let m = &facts.members[t as usize];
-                    let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                    let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                     b.push(
                         id,
                         groups,
@@ -981,7 +1033,7 @@ fn coworking<'f>(
         groups.dedup();
         for &t in targets {
             let m = &facts.members[t as usize];
-            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
             b.push(
                 id,
                 &groups,
@@ -1026,7 +1078,7 @@ fn coworking<'f>(
         for &p in &people {
             for t in resolve_targets(b, kind, &bk.id, Target::Member(p)) {
                 let m = &facts.members[t as usize];
-                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                 b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
             }
         }
@@ -1039,7 +1091,9 @@ fn coworking<'f>(
                     email: v.email.clone(),
                     phone: None,
                 };
-                let id = b.intern(IdKey::Visitor(&v.id), Cow::Owned(profile));
+                b.derived_profiles.push(profile);
+                let derived = ProfileSrc::Derived(b.derived_profiles.len() as u32 - 1);
+                let id = b.intern(IdKey::Visitor(&v.id), derived);
                 b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
             }
         }
@@ -1080,7 +1134,7 @@ fn coworking<'f>(
         };
         for t in resolve_targets(b, kind, &p.id, target) {
             let m = &facts.members[t as usize];
-            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
             b.push(id, groups, window, tz, Src::DayPass { set: pi as u32 });
         }
     }
@@ -1099,7 +1153,10 @@ fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
             );
             continue;
         }
-        let id = b.intern(IdKey::Directory(did, &u.user_id), Cow::Borrowed(&u.profile));
+        let id = b.intern(
+            IdKey::Directory(did, &u.user_id),
+            ProfileSrc::Fact(&u.profile),
+        );
         let ident = &mut b.identities[id as usize];
         // The same user listed twice: the most restrictive state wins.
         if ident.directory.is_none_or(|(s, _)| u.state > s) {

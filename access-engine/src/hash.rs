@@ -73,6 +73,20 @@ impl Hasher for FxHasher {
     }
 }
 
+/// A 128-bit fingerprint: two independently seeded passes of the hasher.
+/// Used to key large identity tables without keeping (and chasing) string
+/// pointers: at a million identities the chance that two distinct keys share
+/// a fingerprint is about 2^-88.
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(t: &T) -> u128 {
+    let mut a = FxHasher { hash: 0 };
+    t.hash(&mut a);
+    let mut b = FxHasher {
+        hash: 0x9e37_79b9_7f4a_7c15,
+    };
+    t.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish() ^ 0x6a09_e667_f3bc_c909)
+}
+
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
