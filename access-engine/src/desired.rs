@@ -64,7 +64,7 @@ pub(crate) enum ProfileSrc<'f> {
 }
 
 /// An identity and what the facts say about it beyond its grants.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Identity<'f> {
     pub(crate) key: IdKey<'f>,
     pub(crate) profile: ProfileSrc<'f>,
@@ -79,10 +79,12 @@ pub(crate) struct Identity<'f> {
 /// scopes (declared ones plus those whose facts had to be skipped).
 pub(crate) struct Desired<'f> {
     pub(crate) identities: Vec<Identity<'f>>,
-    /// Identity by key fingerprint (see [`crate::hash::fingerprint`]).
-    index: FxMap<u128, u32>,
-    /// The rare keys whose fingerprint collided with another key's.
-    collided: FxMap<IdKey<'f>, u32>,
+    /// (key fingerprint, identity), sorted: observed users are matched to
+    /// identities by a merge join on it, without chasing string pointers.
+    by_fp: Vec<(u128, u32)>,
+    /// Each identity's position in `by_fp`: a fixed order that depends only
+    /// on the keys, used to sort new users without comparing strings.
+    rank: Vec<u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
     pub(crate) warnings: BTreeSet<Warning>,
@@ -117,18 +119,16 @@ impl<'f> Desired<'f> {
         &self.grants[a as usize..b as usize]
     }
 
-    /// The identity with this key, if the facts name it.
-    pub(crate) fn lookup(&self, key: &IdKey<'_>) -> Option<u32> {
-        if !self.collided.is_empty()
-            && let Some(&i) = self
-                .collided
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, i)| i)
-        {
-            return Some(i);
-        }
-        self.index.get(&fingerprint(key)).copied()
+    /// (key fingerprint, identity) sorted by fingerprint; see
+    /// [`crate::hash::fingerprint`].
+    pub(crate) fn by_fingerprint(&self) -> &[(u128, u32)] {
+        &self.by_fp
+    }
+
+    /// The identity's place in a deterministic order (by key fingerprint,
+    /// then key): the order of new users in a plan.
+    pub(crate) fn rank(&self, identity: usize) -> u32 {
+        self.rank[identity]
     }
 
     pub(crate) fn is_live(&self, g: GroupId) -> bool {
@@ -340,6 +340,84 @@ pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
     }
 }
 
+type Merged<'f> = (Vec<Identity<'f>>, Vec<u32>, Vec<(u128, u32)>, BTreeSet<u32>);
+
+/// Merges occurrences with the same key into identities, numbered in order
+/// of first occurrence (so lease grants stay in identity order). Keys are
+/// grouped by sorting their fingerprints, a cache-friendly pass, instead of
+/// probing a million-entry hash table; equal fingerprints are confirmed by
+/// comparing keys, so a fingerprint collision never merges two people.
+/// Returns the identities, occurrence → identity, the sorted (fingerprint,
+/// identity) list, and the identities seen with conflicting profiles.
+fn merge_occurrences<'f>(occs: &[Identity<'f>], b: &Builder<'f>) -> Merged<'f> {
+    let n_occ = occs.len();
+    let mut order: Vec<(u128, u32)> = occs
+        .iter()
+        .enumerate()
+        .map(|(o, x)| (fingerprint(&x.key), o as u32))
+        .collect();
+    order.sort_unstable();
+    let mut canon: Vec<u32> = (0..n_occ as u32).collect();
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && order[j].0 == order[i].0 {
+            j += 1;
+        }
+        for a in i + 1..j {
+            let oa = order[a].1 as usize;
+            // Earlier in the run means a smaller occurrence index.
+            if let Some(c) = (i..a).find(|&c| occs[order[c].1 as usize].key == occs[oa].key) {
+                canon[oa] = canon[order[c].1 as usize];
+            }
+        }
+        i = j;
+    }
+    let mut occ_id = vec![0u32; n_occ];
+    let mut identities: Vec<Identity<'f>> = Vec::with_capacity(n_occ);
+    let mut conflicts = BTreeSet::new();
+    for o in 0..n_occ {
+        let c = canon[o] as usize;
+        if c == o {
+            occ_id[o] = identities.len() as u32;
+            identities.push(occs[o]);
+            continue;
+        }
+        let id = occ_id[c];
+        occ_id[o] = id;
+        let ident = &mut identities[id as usize];
+        let occ = &occs[o];
+        let (old, new) = (b.resolve(ident.profile), b.resolve(occ.profile));
+        if old != new {
+            conflicts.insert(id);
+            if new < old {
+                ident.profile = occ.profile;
+            }
+        }
+        ident.uncertain |= occ.uncertain;
+        if let Some((state, ui)) = occ.directory
+            && ident.directory.is_none_or(|(s, _)| state > s)
+        {
+            ident.directory = Some((state, ui));
+        }
+    }
+    let mut by_fp: Vec<(u128, u32)> = order
+        .iter()
+        .filter(|(_, o)| canon[*o as usize] == *o)
+        .map(|(fp, o)| (*fp, occ_id[*o as usize]))
+        .collect();
+    // Already sorted by fingerprint; order distinct keys that share one by
+    // key, so that nothing depends on input order.
+    by_fp.sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            identities[a.1 as usize]
+                .key
+                .cmp(&identities[b.1 as usize].key)
+        })
+    });
+    (identities, occ_id, by_fp, conflicts)
+}
+
 /// A mapping table with only live groups, keyed by borrowed ids.
 struct Table<'m> {
     map: FxMap<&'m str, Vec<GroupId>>,
@@ -381,14 +459,12 @@ enum At {
 struct Builder<'f> {
     facts: &'f Facts,
     policy: &'f Policy,
+    /// One entry per (fact, person) occurrence; merged into identities at the end.
     identities: Vec<Identity<'f>>,
-    index: FxMap<u128, u32>,
-    collided: FxMap<IdKey<'f>, u32>,
     pending: Vec<(u32, Grant)>,
     warnings: BTreeSet<Warning>,
     incomplete: BTreeSet<Scope>,
     memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
-    conflicts: BTreeSet<u32>,
     derived_profiles: Vec<Profile>,
 }
 
@@ -400,32 +476,16 @@ impl<'f> Builder<'f> {
         }
     }
 
+    /// Records one occurrence of an identity; identities are merged by key
+    /// once all facts are read (see [`merge_occurrences`]).
     fn intern(&mut self, key: IdKey<'f>, profile: ProfileSrc<'f>) -> u32 {
-        let next = self.identities.len() as u32;
-        let mut id = *self.index.entry(fingerprint(&key)).or_insert(next);
-        if id != next && self.identities[id as usize].key != key {
-            // Two distinct keys with one fingerprint: keep the newcomer exact.
-            id = *self.collided.entry(key).or_insert(next);
-        }
-        if id == next {
-            self.identities.push(Identity {
-                key,
-                profile,
-                directory: None,
-                uncertain: false,
-            });
-        } else {
-            let existing = self.identities[id as usize].profile;
-            let (old, new) = (self.resolve(existing), self.resolve(profile));
-            if old != new {
-                let replace = new < old;
-                self.conflicts.insert(id);
-                if replace {
-                    self.identities[id as usize].profile = profile;
-                }
-            }
-        }
-        id
+        self.identities.push(Identity {
+            key,
+            profile,
+            directory: None,
+            uncertain: false,
+        });
+        self.identities.len() as u32 - 1
     }
 
     fn at(&mut self, tz: Tz, date: NaiveDate, at: At) -> Option<DateTime<Utc>> {
@@ -561,13 +621,10 @@ pub(crate) fn build<'f>(
         identities: Vec::with_capacity(
             occupants + facts.members.len() + facts.directory_users.len(),
         ),
-        index: map_with_capacity(occupants + facts.members.len() + facts.directory_users.len()),
-        collided: FxMap::default(),
         pending: Vec::with_capacity(occupants * 2),
         warnings,
         incomplete: facts.completeness.incomplete.clone(),
         memo: map_with_capacity(1024),
-        conflicts: BTreeSet::new(),
         derived_profiles: Vec::new(),
     };
     let t_props = Table::new(&mappings.properties, &live);
@@ -591,8 +648,11 @@ pub(crate) fn build<'f>(
     );
     directory(&mut b, &t_dirs);
 
-    for id in std::mem::take(&mut b.conflicts) {
-        let key = b.identities[id as usize].key;
+    let occurrences = std::mem::take(&mut b.identities);
+    let (identities, occ_id, by_fp, conflicts) = merge_occurrences(&occurrences, &b);
+    drop(occurrences);
+    for id in conflicts {
+        let key = identities[id as usize].key;
         b.warnings.insert(Warning::DuplicateIdentity {
             external_id: key.external_id(&policy.ownership_prefix),
         });
@@ -600,10 +660,11 @@ pub(crate) fn build<'f>(
 
     // Bucket the grants per identity (counting sort; skipped when the
     // grants already come in identity order, as leases usually do).
-    let n = b.identities.len();
+    let n = identities.len();
     let mut offsets = vec![0u32; n + 1];
-    for (id, _) in &b.pending {
-        offsets[*id as usize + 1] += 1;
+    for (occ, _) in &mut b.pending {
+        *occ = occ_id[*occ as usize];
+        offsets[*occ as usize + 1] += 1;
     }
     for i in 0..n {
         offsets[i + 1] += offsets[i];
@@ -644,10 +705,14 @@ pub(crate) fn build<'f>(
         group_hold = group_holds(mappings, &b.incomplete, &live);
     }
 
+    let mut rank = vec![0u32; identities.len()];
+    for (pos, (_, id)) in by_fp.iter().enumerate() {
+        rank[*id as usize] = pos as u32;
+    }
     Desired {
-        identities: b.identities,
-        index: b.index,
-        collided: b.collided,
+        identities,
+        by_fp,
+        rank,
         offsets,
         grants,
         warnings: b.warnings,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::desired::{self, Desired, Eval};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope};
-use crate::hash::{FxHasher, FxMap, map_with_capacity};
+use crate::hash::{FxHasher, FxMap, fingerprint, map_with_capacity};
 use crate::identity::{IdKey, Owner};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::{BrivoUserId, Observed, ObservedUser};
@@ -573,6 +573,7 @@ pub fn plan(
     let mut unowned: Vec<u32> = Vec::new();
     let mut dup: BTreeMap<&str, Vec<BrivoUserId>> = BTreeMap::new();
     let mut orphan_seen: FxMap<&str, usize> = FxMap::default();
+    let mut owned_keys: Vec<(u128, u32)> = Vec::with_capacity(observed.users.len());
     let mut infos: Vec<ObsInfo> = Vec::with_capacity(observed.users.len());
     let mut flat: Vec<GroupId> = Vec::with_capacity(observed.users.len() * 2);
     for (ui, u) in observed.users.iter().enumerate() {
@@ -605,56 +606,99 @@ pub fn plan(
         });
         match IdKey::parse(u.external_id.as_deref(), prefix) {
             Owner::Unowned => unowned.push(ui),
-            owner => {
-                let key = match owner {
-                    Owner::Owned(k) => Some(k),
-                    _ => None,
-                };
+            Owner::Owned(key) => owned_keys.push((fingerprint(&key), ui)),
+            Owner::OwnedUnparsed => {
+                // In our namespace but not an identity: an orphan.
                 let ext = u.external_id.as_deref().unwrap_or_default();
-                match key.and_then(|k| d.lookup(&k)) {
-                    Some(i) => {
-                        let slot = &mut user_of[i as usize];
-                        if *slot == NONE {
-                            *slot = ui;
+                match orphan_seen.get(ext) {
+                    None => {
+                        orphan_seen.insert(ext, orphans.len());
+                        orphans.push((ui, None));
+                    }
+                    Some(&slot) => {
+                        let prev = orphans[slot].0;
+                        let entry = dup.entry(ext).or_default();
+                        if entry.is_empty() {
+                            entry.push(observed.users[prev as usize].id);
+                        }
+                        entry.push(u.id);
+                        if u.id < observed.users[prev as usize].id {
+                            orphans[slot].0 = ui;
+                            unowned.push(prev);
                         } else {
-                            let prev = *slot;
-                            let entry = dup.entry(ext).or_default();
-                            if entry.is_empty() {
-                                entry.push(observed.users[prev as usize].id);
-                            }
-                            entry.push(u.id);
-                            // The lowest Brivo id keeps the identity.
-                            if u.id < observed.users[prev as usize].id {
-                                *slot = ui;
-                                unowned.push(prev);
-                            } else {
-                                unowned.push(ui);
-                            }
+                            unowned.push(ui);
                         }
                     }
-                    None => match orphan_seen.get(ext) {
-                        None => {
-                            orphan_seen.insert(ext, orphans.len());
-                            orphans.push((ui, key));
-                        }
-                        Some(&slot) => {
-                            let prev = orphans[slot].0;
-                            let entry = dup.entry(ext).or_default();
-                            if entry.is_empty() {
-                                entry.push(observed.users[prev as usize].id);
-                            }
-                            entry.push(u.id);
-                            if u.id < observed.users[prev as usize].id {
-                                orphans[slot].0 = ui;
-                                unowned.push(prev);
-                            } else {
-                                unowned.push(ui);
-                            }
-                        }
-                    },
                 }
             }
         }
+    }
+
+    // Merge join of observed keys with identities, both sorted by key
+    // fingerprint: sequential passes instead of a million random probes. A
+    // lone match is taken on its 128-bit fingerprint; duplicates and shared
+    // fingerprints are resolved by comparing the keys themselves.
+    owned_keys.sort_unstable();
+    let key_of =
+        |ui: u32| match IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix) {
+            Owner::Owned(k) => Some(k),
+            _ => None,
+        };
+    let by_fp = d.by_fingerprint();
+    let (mut j, mut k) = (0usize, 0usize);
+    while k < owned_keys.len() {
+        let fp = owned_keys[k].0;
+        let mut e = k + 1;
+        while e < owned_keys.len() && owned_keys[e].0 == fp {
+            e += 1;
+        }
+        while j < by_fp.len() && by_fp[j].0 < fp {
+            j += 1;
+        }
+        let mut je = j;
+        while je < by_fp.len() && by_fp[je].0 == fp {
+            je += 1;
+        }
+        let cands = &by_fp[j..je];
+        if e - k == 1 && cands.len() <= 1 {
+            let ui = owned_keys[k].1;
+            match cands.first() {
+                Some(&(_, id)) => user_of[id as usize] = ui,
+                None => orphans.push((ui, key_of(ui))),
+            }
+        } else {
+            let mut groups: Vec<(IdKey<'_>, Vec<u32>)> = Vec::new();
+            for &(_, ui) in &owned_keys[k..e] {
+                let Some(key) = key_of(ui) else { continue };
+                match groups.iter_mut().find(|(g, _)| *g == key) {
+                    Some((_, v)) => v.push(ui),
+                    None => groups.push((key, vec![ui])),
+                }
+            }
+            for (key, mut uis) in groups {
+                // The lowest Brivo id keeps the identity; others are unowned.
+                uis.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
+                let keep = uis[0];
+                if uis.len() > 1 {
+                    let ext = observed.users[keep as usize]
+                        .external_id
+                        .as_deref()
+                        .unwrap_or_default();
+                    dup.entry(ext)
+                        .or_default()
+                        .extend(uis.iter().map(|&ui| observed.users[ui as usize].id));
+                    unowned.extend_from_slice(&uis[1..]);
+                }
+                match cands
+                    .iter()
+                    .find(|(_, id)| d.identities[*id as usize].key == key)
+                {
+                    Some(&(_, id)) => user_of[id as usize] = keep,
+                    None => orphans.push((keep, Some(key))),
+                }
+            }
+        }
+        k = e;
     }
     for (ext, mut users) in dup {
         users.sort_unstable();
@@ -1090,8 +1134,7 @@ pub fn plan(
     }
 
     // Deterministic order.
-    out.creates
-        .sort_unstable_by(|a, b| d.identities[a.0].key.cmp(&d.identities[b.0].key));
+    out.creates.sort_unstable_by_key(|(i, _)| d.rank(*i));
     for v in [
         &mut out.adopts,
         &mut out.updates,
@@ -1102,7 +1145,7 @@ pub fn plan(
         v.sort_unstable_by_key(|(id, _)| *id);
     }
     out.changes.sort_unstable_by(|a, b| match (a.0, b.0) {
-        (ChangeKey::New(x), ChangeKey::New(y)) => d.identities[x].key.cmp(&d.identities[y].key),
+        (ChangeKey::New(x), ChangeKey::New(y)) => d.rank(x).cmp(&d.rank(y)),
         (x, y) => x.cmp(&y),
     });
     out.held.sort_unstable();
