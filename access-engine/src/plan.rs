@@ -61,8 +61,10 @@ pub enum ProfileField {
     Phone,
 }
 
-/// One step of a plan. Kinds come in this order in [`Plan::actions`]; inside
-/// a kind the order is deterministic (by user id, or by identity for new users).
+/// One step of a plan. Kinds come in this order in [`Plan::actions`]. Inside
+/// a kind the order is deterministic: existing users by Brivo id, then new
+/// users in a fixed order derived from their external ids alone (a
+/// fingerprint order, so a million new users sort without comparing strings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
