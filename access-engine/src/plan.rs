@@ -564,6 +564,30 @@ pub fn plan(
     observed: &Observed,
     now: DateTime<Utc>,
 ) -> Plan {
+    // The observed digest only reads `observed`: compute it on a second core
+    // while the plan is built (inline where threads are unavailable). The
+    // result is the same either way.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("access-engine-digest".into())
+            .spawn_scoped(scope, || observed.digest())
+            .ok();
+        let digest = move || match worker.map(|w| w.join()) {
+            Some(Ok(d)) => d,
+            _ => observed.digest(),
+        };
+        plan_inner(facts, mappings, policy, observed, now, digest)
+    })
+}
+
+fn plan_inner(
+    facts: &Facts,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &Observed,
+    now: DateTime<Utc>,
+    digest: impl FnOnce() -> String,
+) -> Plan {
     let d = desired::build(facts, mappings, policy, Some(&observed.groups));
     let prefix = policy.ownership_prefix.as_str();
     let n = d.identities.len();
@@ -1183,7 +1207,7 @@ pub fn plan(
         next_change,
         warnings: warnings.into_iter().collect(),
         meta: PlanMeta {
-            observed_digest: observed.digest(),
+            observed_digest: digest(),
             config_digest: config_digest(mappings, policy),
             engine_version: env!("CARGO_PKG_VERSION").to_owned(),
             tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),
