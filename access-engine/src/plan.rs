@@ -555,6 +555,9 @@ fn directory_reason(facts: &Facts, d: &Desired<'_>, i: usize, rule: Rule) -> Rea
     }
 }
 
+/// Below this many observed users a second thread costs more than it saves.
+const PARALLEL_DIGEST_MIN_USERS: usize = 50_000;
+
 /// Computes the plan. Pure and deterministic: no clock, no I/O; `now` is an
 /// argument. See the crate docs for the rules and an example.
 pub fn plan(
@@ -567,6 +570,9 @@ pub fn plan(
     // The observed digest only reads `observed`: compute it on a second core
     // while the plan is built (inline where threads are unavailable). The
     // result is the same either way.
+    if observed.users.len() < PARALLEL_DIGEST_MIN_USERS {
+        return plan_inner(facts, mappings, policy, observed, now, || observed.digest());
+    }
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("access-engine-digest".into())
