@@ -490,10 +490,15 @@ struct ObsInfo {
     id: BrivoUserId,
     profile_hash: u64,
     suspended: bool,
-    /// Its live managed groups: `flat[start..start + len]`, sorted, distinct.
+    /// Its live managed groups, sorted and distinct: the first `len` of
+    /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
+    /// rest of the summary), else `flat[start..start + len]`.
+    inline: [GroupId; INLINE_GROUPS],
     start: u32,
     len: u32,
 }
+
+const INLINE_GROUPS: usize = 2;
 
 fn profile_changes(p: &Profile, u: &ObservedUser) -> Vec<ProfileField> {
     let mut out = Vec::new();
@@ -624,6 +629,12 @@ fn plan_inner(
             }
             flat.truncate(start + kept);
         }
+        let len = (flat.len() - start) as u32;
+        let mut inline = [GroupId(0); INLINE_GROUPS];
+        if len as usize <= INLINE_GROUPS {
+            inline[..len as usize].copy_from_slice(&flat[start..]);
+            flat.truncate(start);
+        }
         infos.push(ObsInfo {
             id: u.id,
             profile_hash: profile_hash(
@@ -633,8 +644,9 @@ fn plan_inner(
                 u.phones.iter().map(String::as_str),
             ),
             suspended: u.suspended,
+            inline,
             start: start as u32,
-            len: (flat.len() - start) as u32,
+            len,
         });
         match IdKey::parse(u.external_id.as_deref(), prefix) {
             Owner::Unowned => unowned.push(ui),
@@ -745,7 +757,11 @@ fn plan_inner(
     let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
     let live_groups_of = |info: &ObsInfo, out: &mut Vec<GroupId>| {
         out.clear();
-        out.extend_from_slice(&flat[info.start as usize..(info.start + info.len) as usize]);
+        if info.len as usize <= INLINE_GROUPS {
+            out.extend_from_slice(&info.inline[..info.len as usize]);
+        } else {
+            out.extend_from_slice(&flat[info.start as usize..(info.start + info.len) as usize]);
+        }
     };
 
     // Adopt-by-email: an unowned user whose email is unique among unowned
