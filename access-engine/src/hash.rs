@@ -1,0 +1,124 @@
+//! A small, fast, deterministic hasher for the engine's internal indexes.
+//!
+//! The engine's maps are keyed by ids taken from its own inputs and are never
+//! iterated to produce output, so neither DoS resistance nor a random seed is
+//! needed; speed on short string keys is what matters at a million occupants.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// The Fx hash (as used inside rustc): rotate, xor, multiply, one word at a time.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    /// Fx mixes only upwards (a product's low bits depend only on the
+    /// inputs' low bits), and hashbrown picks buckets by the low bits: ids
+    /// sharing their first bytes ("7000123", "7000124") would all collide.
+    /// A murmur3 `fmix64` finaliser spreads every input bit to every output bit.
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// A 128-bit fingerprint: two independently seeded passes of the hasher.
+/// Used to key large identity tables without keeping (and chasing) string
+/// pointers: at a million identities the chance that two distinct keys share
+/// a fingerprint is about 2^-88.
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(t: &T) -> u128 {
+    let mut a = FxHasher { hash: 0 };
+    t.hash(&mut a);
+    let mut b = FxHasher {
+        hash: 0x9e37_79b9_7f4a_7c15,
+    };
+    t.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish() ^ 0x6a09_e667_f3bc_c909)
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
+
+pub(crate) fn map_with_capacity<K, V>(n: usize) -> FxMap<K, V> {
+    HashMap::with_capacity_and_hasher(n, FxBuild::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// Ids that differ only in their last bytes must spread over the low bits
+    /// (hashbrown's bucket index): a collision-prone hash made `plan()` slow.
+    #[test]
+    fn similar_ids_spread_over_buckets() {
+        let b = FxBuild::default();
+        let n = 100_000u32;
+        let mut buckets = FxSet::default();
+        for i in 0..n {
+            let id = format!("{}", 7_000_000 + i);
+            let key = crate::identity::IdKey::Entrata("1000", id.as_str());
+            buckets.insert(b.hash_one(key) & 0x1_ffff);
+        }
+        // 100k keys in 131k buckets: a uniform hash fills about 70 %.
+        assert!(buckets.len() > 60_000, "{} distinct buckets", buckets.len());
+        let mut tops = FxSet::default();
+        for i in 0..n {
+            let id = format!("{}", 7_000_000 + i);
+            tops.insert(b.hash_one(crate::identity::IdKey::Entrata("1000", id.as_str())) >> 57);
+        }
+        assert_eq!(tops.len(), 128, "control bytes (top 7 bits) all used");
+    }
+}
