@@ -76,7 +76,7 @@ impl Hasher for FxHasher {
 /// A 128-bit fingerprint: two independently seeded passes of the hasher.
 /// Used to key large identity tables without keeping (and chasing) string
 /// pointers: at a million identities the chance that two distinct keys share
-/// a fingerprint is about 2^-88.
+/// a fingerprint is about 2^-88; matches are still confirmed by key.
 pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(t: &T) -> u128 {
     let mut a = FxHasher { hash: 0 };
     t.hash(&mut a);

@@ -679,9 +679,8 @@ fn plan_inner(
     }
 
     // Merge join of observed keys with identities, both sorted by key
-    // fingerprint: sequential passes instead of a million random probes. A
-    // lone match is taken on its 128-bit fingerprint; duplicates and shared
-    // fingerprints are resolved by comparing the keys themselves.
+    // fingerprint: sequential passes instead of a million random probes.
+    // Every match is confirmed by comparing the keys themselves.
     owned_keys.sort_unstable();
     let key_of =
         |ui: u32| match IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix) {
@@ -706,9 +705,14 @@ fn plan_inner(
         let cands = &by_fp[j..je];
         if e - k == 1 && cands.len() <= 1 {
             let ui = owned_keys[k].1;
+            // Confirm the key itself: a 128-bit fingerprint from a
+            // non-cryptographic hasher is not proof of identity.
+            let key = key_of(ui);
             match cands.first() {
-                Some(&(_, id)) => user_of[id as usize] = ui,
-                None => orphans.push((ui, key_of(ui))),
+                Some(&(_, id)) if key.as_ref() == Some(&d.identities[id as usize].key) => {
+                    user_of[id as usize] = ui;
+                }
+                _ => orphans.push((ui, key)),
             }
         } else {
             let mut groups: Vec<(IdKey<'_>, Vec<u32>)> = Vec::new();
