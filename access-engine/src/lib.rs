@@ -1,4 +1,153 @@
-//! Pure access planner: leases, memberships, bookings and day passes in, an exact timezone-correct Brivo grant/revoke plan out.
+//! Pure access planner: leases, memberships, bookings and day passes in, an
+//! exact, time-zone-correct Brivo grant/revoke plan out.
 //!
-//! Work in progress: see the workspace README.
+//! `access-engine` has no I/O, no async, no clock and no randomness: every
+//! input is an argument, `now` included, and the same input gives the same
+//! [`Plan`], byte for byte, whatever the order of the input vectors.
+//!
+//! ```text
+//! Facts + Mappings + Policy + Observed (Brivo) + now ──plan()──> Plan
+//! ```
+//!
+//! * [`Facts`]: Entrata leases and customers, OfficeRnD memberships,
+//!   assignments, booking occurrences and day passes, directory users, and
+//!   which parts of the batch are incomplete ([`Completeness`]).
+//! * [`Mappings`]: which Brivo groups each property, building, unit, plan,
+//!   location, floor, resource or directory grants. Their union is the set of
+//!   managed groups.
+//! * [`Policy`]: times of day, buffers, admitted customer types, ownership
+//!   prefix, exclusivity, suspend/delete policy, revocation threshold.
+//! * [`Observed`]: Brivo's users (with their managed-group memberships) and
+//!   the managed groups that exist.
+//!
+//! The [`Plan`] lists ordered [`Action`]s (create, adopt, update profile,
+//! unsuspend, one atomic group change per user, suspend, delete), each with
+//! [`Reason`]s; [`Held`] items withheld by a safety rule; `next_change`, the
+//! instant the runner should wake; and [`Warning`]s. [`access_at`] answers
+//! "who holds what at instant t, and why" from the same computation.
+//!
+//! # The rules in brief
+//!
+//! * Leases: Future, Current, Notice (and Past, for what its window still
+//!   covers) grant admitted customers (default Primary, Co-Applicant,
+//!   Occupant) from move-in at 10:00 local less the early buffer to move-out
+//!   at 16:00 local plus grace; no move-out is perpetual; a customer's own
+//!   earlier move-out ends that customer alone. Applicant and Cancelled grant
+//!   nothing. A transfer or renewal is two leases; windows may overlap.
+//! * Memberships grant the plan's groups over their inclusive local dates,
+//!   to the member or, with none, the whole company; assignments add the
+//!   resource's, floor's and location's groups; bookings grant the resource's
+//!   groups from start − lead to end + lag; day passes grant the location's
+//!   day-pass groups on their valid local days while `used < count`.
+//! * Directory users: Active → groups; Suspended → suspended; Disabled → all
+//!   managed memberships revoked; Deleted → deleted if owned.
+//! * Ownership: only users with an external id in the policy's namespace are
+//!   ever updated, suspended or deleted; others are only removed from managed
+//!   groups (or left alone with [`Exclusivity::OwnedOnly`]). Unmanaged groups
+//!   are never named.
+//! * Safety: revocations that depend on an incomplete scope are held; beyond
+//!   the revocation threshold all revocations are held unless forced; a user
+//!   who would exceed Brivo's 16 groups has its additions held.
+//! * Time: see [`time`] for the daylight-saving rule.
+//!
+//! # Example
+//!
+//! ```
+//! use access_engine::*;
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//!
+//! let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+//! let facts = Facts {
+//!     properties: vec![Property { id: "100".into(), zone: "America/New_York".into() }],
+//!     leases: vec![
+//!         Lease {
+//!             id: "1345".into(), property_id: "100".into(), building_id: None,
+//!             unit_id: Some("4B".into()), status: LeaseStatus::Current,
+//!             move_in: date(2026, 3, 8), move_out: None,
+//!             customers: vec![
+//!                 Customer { id: "77".into(), customer_type: CustomerType::Primary,
+//!                     profile: Profile::new("Ada", "Lovelace").with_email("ada@example.com"),
+//!                     move_out: None },
+//!                 Customer { id: "78".into(), customer_type: CustomerType::Guarantor,
+//!                     profile: Profile::new("Charles", "Babbage"), move_out: None },
+//!             ],
+//!         },
+//!         Lease {
+//!             id: "1200".into(), property_id: "100".into(), building_id: None, unit_id: None,
+//!             status: LeaseStatus::Past, move_in: date(2025, 1, 1), move_out: date(2026, 2, 28),
+//!             customers: vec![Customer { id: "50".into(), customer_type: CustomerType::Primary,
+//!                 profile: Profile::new("Alan", "Turing"), move_out: None }],
+//!         },
+//!     ],
+//!     ..Default::default()
+//! };
+//! let mut mappings = Mappings::default();
+//! mappings.properties.insert("100".into(), vec![GroupId(10)]);
+//! mappings.units.insert("4B".into(), vec![GroupId(11)]);
+//! let observed = Observed {
+//!     users: vec![ObservedUser {
+//!         id: BrivoUserId(900), external_id: Some("sync:entrata:100:50".into()),
+//!         first_name: "Alan".into(), last_name: "Turing".into(),
+//!         groups: vec![GroupId(10)], ..Default::default()
+//!     }],
+//!     groups: vec![
+//!         ObservedGroup { id: GroupId(10), name: "Main door".into() },
+//!         ObservedGroup { id: GroupId(11), name: "Unit 4B".into() },
+//!     ],
+//! };
+//! let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
+//! let plan = plan(&facts, &mappings, &Policy::default(), &observed, now);
+//! println!("{plan}");
+//!
+//! // Ada is created and given both groups; Babbage (a guarantor) gets nothing;
+//! // Turing moved out and leaves the door group.
+//! assert!(matches!(&plan.actions[0], Action::CreateUser { external_id, .. }
+//!     if external_id == "sync:entrata:100:77"));
+//! let text = plan.to_string();
+//! assert!(text.contains("lease 1345 Current, from 2026-03-08 10:00 America/New_York, perpetual"));
+//! assert!(text.contains("ended: lease 1200 Past, from 2025-01-01 10:00 America/New_York, until 2026-02-28 16:00 America/New_York"));
+//!
+//! // Serializable and deterministic: a saved dry run can be checked for staleness.
+//! let json = serde_json::to_string(&plan).unwrap();
+//! let again: Plan = serde_json::from_str(&json).unwrap();
+//! assert_eq!(again, plan);
+//! assert!(plan.check_observed(&observed).is_ok());
+//! ```
 #![warn(missing_docs)]
+
+pub mod access;
+pub mod coworking;
+mod desired;
+pub mod directory;
+pub mod facts;
+mod hash;
+mod identity;
+pub mod leases;
+pub mod mapping;
+pub mod observed;
+#[doc(hidden)]
+pub mod oracle;
+pub mod plan;
+pub mod policy;
+pub mod reason;
+pub mod time;
+pub mod warning;
+
+pub use access::{Access, GroupAccess, IdentityAccess, access_at};
+pub use coworking::{
+    Assignment, Booking, DayPassSet, Location, Member, Membership, MembershipStatus, PassHolder,
+    Visitor,
+};
+pub use directory::{DirectoryState, DirectoryUser};
+pub use facts::{Completeness, Facts, Profile, Scope, Source};
+pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
+pub use mapping::{GroupId, Mappings};
+pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
+pub use plan::{
+    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, ProfileField, StalePlan,
+    UserRef, plan,
+};
+pub use policy::{Exclusivity, NoAccessPolicy, Policy, RevocationThreshold};
+pub use reason::{FactKind, FactRef, Reason, Rule, Window};
+pub use time::{Edge, resolve};
+pub use warning::Warning;

@@ -1,0 +1,1127 @@
+//! The desired-state computation shared by [`crate::plan()`] and
+//! [`crate::access_at`]: facts + mappings + policy → per identity, the
+//! windows in which each group is granted, with a pointer to the fact.
+//!
+//! Built for a million occupants: ids are borrowed from the facts, zones are
+//! parsed once, (zone, date, edge) → instant is memoised, grants are plain
+//! `Copy` records bucketed per identity, and nothing is formatted until a
+//! reason is actually shown.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use crate::coworking::{MembershipStatus, PassHolder};
+use crate::directory::DirectoryState;
+use crate::facts::{Facts, Profile, Scope, Source};
+use crate::hash::{FxMap, FxSet, map_with_capacity};
+use crate::identity::IdKey;
+use crate::leases::{CustomerType, LeaseStatus};
+use crate::mapping::{GroupId, Mappings};
+use crate::observed::ObservedGroup;
+use crate::policy::Policy;
+use crate::reason::{FactKind, FactRef, Reason, Rule, Window};
+use crate::time::{self, Edge};
+use crate::warning::Warning;
+
+/// Which fact a grant comes from (indexes into [`Facts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Src {
+    Lease { lease: u32 },
+    Membership { membership: u32 },
+    Assignment { assignment: u32, membership: u32 },
+    Booking { booking: u32 },
+    DayPass { set: u32 },
+    Directory { user: u32 },
+}
+
+/// One group granted to one identity within `[start, end)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grant {
+    pub(crate) group: GroupId,
+    /// `None`: always.
+    pub(crate) start: Option<DateTime<Utc>>,
+    /// `None`: perpetual.
+    pub(crate) end: Option<DateTime<Utc>>,
+    pub(crate) zone: Tz,
+    pub(crate) src: Src,
+}
+
+impl Grant {
+    pub(crate) fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|s| s <= t) && self.end.is_none_or(|e| t < e)
+    }
+}
+
+/// An identity and what the facts say about it beyond its grants.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity<'f> {
+    pub(crate) key: IdKey<'f>,
+    pub(crate) profile: Cow<'f, Profile>,
+    /// Directory lifecycle state, with the directory user's index.
+    pub(crate) directory: Option<(DirectoryState, u32)>,
+    /// A record about this identity was skipped: hold its revocations.
+    pub(crate) uncertain: bool,
+}
+
+/// The desired-state model: identities, their grants bucketed per identity
+/// and sorted by (group, start), the warnings, and the effective incomplete
+/// scopes (declared ones plus those whose facts had to be skipped).
+pub(crate) struct Desired<'f> {
+    pub(crate) identities: Vec<Identity<'f>>,
+    pub(crate) index: FxMap<IdKey<'f>, u32>,
+    offsets: Vec<u32>,
+    grants: Vec<Grant>,
+    pub(crate) warnings: BTreeSet<Warning>,
+    pub(crate) incomplete: BTreeSet<Scope>,
+    /// Managed groups that exist (sorted).
+    pub(crate) live: Vec<GroupId>,
+    /// For each live group, the first incomplete scope feeding it (only
+    /// filled when some scope is incomplete).
+    pub(crate) group_hold: FxMap<GroupId, Scope>,
+}
+
+/// The result of evaluating one identity at an instant.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Eval {
+    /// First instant after `t` at which one of its groups flips.
+    pub(crate) next: Option<DateTime<Utc>>,
+    /// Some grant is current or upcoming.
+    pub(crate) has_future: bool,
+}
+
+impl<'f> Desired<'f> {
+    pub(crate) fn grants_of(&self, identity: usize) -> &[Grant] {
+        let (a, b) = (self.offsets[identity], self.offsets[identity + 1]);
+        &self.grants[a as usize..b as usize]
+    }
+
+    pub(crate) fn is_live(&self, g: GroupId) -> bool {
+        self.live.binary_search(&g).is_ok()
+    }
+
+    /// The incomplete scope an identity belongs to, if any.
+    pub(crate) fn identity_hold(&self, key: &IdKey<'_>) -> Option<Scope> {
+        if self.incomplete.is_empty() {
+            return None;
+        }
+        let has = |s: &Scope| self.incomplete.contains(s);
+        let check = |source: Source, own: Option<Scope>| {
+            let src = Scope::Source(source);
+            if has(&src) {
+                return Some(src);
+            }
+            own.filter(|s| has(s))
+        };
+        match key {
+            IdKey::Entrata(p, _) => check(Source::Entrata, Some(Scope::Property((*p).to_owned()))),
+            IdKey::Directory(d, _) => {
+                check(Source::Directory, Some(Scope::Directory((*d).to_owned())))
+            }
+            // A person's OfficeRnD facts may come from any location.
+            IdKey::Member(_) | IdKey::Visitor(_) => check(Source::OfficeRnd, None).or_else(|| {
+                self.incomplete
+                    .iter()
+                    .find(|s| matches!(s, Scope::Location(_)))
+                    .cloned()
+            }),
+        }
+    }
+
+    /// Evaluates one identity at `t`: pushes its current groups (sorted,
+    /// distinct) into `out` and returns when that set next changes.
+    pub(crate) fn eval(&self, identity: usize, t: DateTime<Utc>, out: &mut Vec<GroupId>) -> Eval {
+        eval_grants(self.grants_of(identity), t, out)
+    }
+
+    /// The reasons for `group` of `identity` at `t`: the grants covering `t`
+    /// when it is held, otherwise the grants that ended or have not begun.
+    pub(crate) fn reasons(
+        &self,
+        facts: &Facts,
+        identity: usize,
+        group: GroupId,
+        t: DateTime<Utc>,
+    ) -> Vec<Reason> {
+        let grants = self.grants_of(identity);
+        let lo = grants.partition_point(|g| g.group < group);
+        let run = grants[lo..].iter().take_while(|g| g.group == group);
+        let active: Vec<&Grant> = run.clone().filter(|g| g.contains(t)).collect();
+        let mut out: Vec<Reason> = if active.is_empty() {
+            run.map(|g| {
+                let rule = if g.start.is_some_and(|s| s > t) {
+                    Rule::NotStarted
+                } else {
+                    Rule::Ended
+                };
+                reason_for(facts, g, rule)
+            })
+            .collect()
+        } else {
+            active
+                .into_iter()
+                .map(|g| reason_for(facts, g, Rule::Grant))
+                .collect()
+        };
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// A window as (start, end); `None` is unbounded on that side.
+type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// See [`Desired::eval`]. `grants` are sorted by (group, start).
+pub(crate) fn eval_grants(grants: &[Grant], t: DateTime<Utc>, out: &mut Vec<GroupId>) -> Eval {
+    let mut ev = Eval::default();
+    let mut note = |at: DateTime<Utc>| {
+        if ev.next.is_none_or(|n| at < n) {
+            ev.next = Some(at);
+        }
+    };
+    let mut i = 0;
+    while i < grants.len() {
+        let group = grants[i].group;
+        let mut active = false;
+        // Merge the run's windows (sorted by start) into disjoint intervals;
+        // the group flips only at the ends of those intervals.
+        let mut cur: Option<Span> = None;
+        let settle = |(s, e): Span, active: &mut bool, note: &mut dyn FnMut(DateTime<Utc>)| match s
+        {
+            Some(s) if s > t => note(s),
+            _ => match e {
+                Some(e) if e <= t => {}
+                Some(e) => {
+                    *active = true;
+                    note(e);
+                }
+                None => *active = true,
+            },
+        };
+        while i < grants.len() && grants[i].group == group {
+            let g = &grants[i];
+            i += 1;
+            if g.end.is_none_or(|e| e > t) {
+                ev.has_future = true;
+            }
+            cur = Some(match cur {
+                None => (g.start, g.end),
+                Some((s, e)) => {
+                    // `g.start >= s`; does it touch the current interval?
+                    let touches = match (e, g.start) {
+                        (None, _) => true,
+                        (Some(_), None) => true,
+                        (Some(e), Some(gs)) => gs <= e,
+                    };
+                    if touches {
+                        let end = match (e, g.end) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            _ => None,
+                        };
+                        (s, end)
+                    } else {
+                        settle((s, e), &mut active, &mut note);
+                        (g.start, g.end)
+                    }
+                }
+            });
+        }
+        if let Some(c) = cur {
+            settle(c, &mut active, &mut note);
+        }
+        if active {
+            out.push(group);
+        }
+    }
+    ev
+}
+
+/// Materialises the reason for one grant (only called for shown reasons).
+pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
+    let window = Some(Window {
+        start: g.start,
+        end: g.end,
+        zone: g.zone,
+    });
+    let fact = match g.src {
+        Src::Lease { lease } => {
+            let l = &facts.leases[lease as usize];
+            FactRef {
+                kind: FactKind::Lease,
+                id: l.id.clone(),
+                note: l.status.to_string(),
+            }
+        }
+        Src::Membership { membership } => {
+            let m = &facts.memberships[membership as usize];
+            FactRef {
+                kind: FactKind::Membership,
+                id: m.id.clone(),
+                note: format!("{} (plan {})", m.status, m.plan_id),
+            }
+        }
+        Src::Assignment {
+            assignment,
+            membership,
+        } => {
+            let a = &facts.assignments[assignment as usize];
+            let m = &facts.memberships[membership as usize];
+            FactRef {
+                kind: FactKind::Assignment,
+                id: a.id.clone(),
+                note: format!("(resource {}, membership {})", a.resource_id, m.id),
+            }
+        }
+        Src::Booking { booking } => {
+            let b = &facts.bookings[booking as usize];
+            FactRef {
+                kind: FactKind::Booking,
+                id: b.id.clone(),
+                note: format!("(resource {})", b.resource_id),
+            }
+        }
+        Src::DayPass { set } => {
+            let p = &facts.day_passes[set as usize];
+            FactRef {
+                kind: FactKind::DayPass,
+                id: p.id.clone(),
+                note: format!("({} of {} used)", p.used, p.count),
+            }
+        }
+        Src::Directory { user } => {
+            let u = &facts.directory_users[user as usize];
+            FactRef {
+                kind: FactKind::DirectoryUser,
+                id: format!("{}/{}", u.directory_id, u.user_id),
+                note: u.state.to_string(),
+            }
+        }
+    };
+    Reason {
+        rule,
+        fact: Some(fact),
+        window,
+    }
+}
+
+/// A mapping table with only live groups, keyed by borrowed ids.
+struct Table<'m> {
+    map: FxMap<&'m str, Vec<GroupId>>,
+}
+
+impl<'m> Table<'m> {
+    fn new(src: &'m BTreeMap<String, Vec<GroupId>>, live: &[GroupId]) -> Self {
+        let mut map = map_with_capacity(src.len());
+        for (k, v) in src {
+            let mut gs: Vec<GroupId> = v
+                .iter()
+                .copied()
+                .filter(|g| live.binary_search(g).is_ok())
+                .collect();
+            gs.sort_unstable();
+            gs.dedup();
+            map.insert(k.as_str(), gs);
+        }
+        Table { map }
+    }
+
+    fn get(&self, k: &str) -> Option<&[GroupId]> {
+        self.map.get(k).map(Vec::as_slice)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum At {
+    /// The date at the policy's start time, as a start.
+    StartTime,
+    /// The date at the policy's end time, as an end.
+    EndTime,
+    /// The first instant of the date.
+    DayStart,
+    /// The end of the date taken inclusively (next local midnight, as an end).
+    DayEnd,
+}
+
+struct Builder<'f> {
+    facts: &'f Facts,
+    policy: &'f Policy,
+    identities: Vec<Identity<'f>>,
+    index: FxMap<IdKey<'f>, u32>,
+    pending: Vec<(u32, Grant)>,
+    warnings: BTreeSet<Warning>,
+    incomplete: BTreeSet<Scope>,
+    memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
+    conflicts: BTreeSet<u32>,
+}
+
+impl<'f> Builder<'f> {
+    fn intern(&mut self, key: IdKey<'f>, profile: Cow<'f, Profile>) -> u32 {
+        let next = self.identities.len() as u32;
+        let id = *self.index.entry(key).or_insert(next);
+        if id == next {
+            self.identities.push(Identity {
+                key,
+                profile,
+                directory: None,
+                uncertain: false,
+            });
+        } else {
+            let existing = &mut self.identities[id as usize];
+            if *existing.profile != *profile {
+                self.conflicts.insert(id);
+                if *profile < *existing.profile {
+                    existing.profile = profile;
+                }
+            }
+        }
+        id
+    }
+
+    fn at(&mut self, tz: Tz, date: NaiveDate, at: At) -> Option<DateTime<Utc>> {
+        let policy = self.policy;
+        *self.memo.entry((tz, date, at)).or_insert_with(|| match at {
+            At::StartTime => Some(time::resolve(
+                tz,
+                date.and_time(policy.start_time),
+                Edge::Start,
+            )),
+            At::EndTime => Some(time::resolve(tz, date.and_time(policy.end_time), Edge::End)),
+            At::DayStart => Some(time::start_of_day(tz, date)),
+            At::DayEnd => time::end_of_inclusive_date(tz, date),
+        })
+    }
+
+    fn bad(&mut self, kind: FactKind, id: &str, problem: impl Into<String>) {
+        self.warnings.insert(Warning::BadRecord {
+            kind,
+            id: id.to_owned(),
+            problem: problem.into(),
+        });
+    }
+
+    fn push(
+        &mut self,
+        identity: u32,
+        groups: &[GroupId],
+        window: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+        zone: Tz,
+        src: Src,
+    ) {
+        for &group in groups {
+            self.pending.push((
+                identity,
+                Grant {
+                    group,
+                    start: window.0,
+                    end: window.1,
+                    zone,
+                    src,
+                },
+            ));
+        }
+    }
+}
+
+fn minus(t: DateTime<Utc>, minutes: u32) -> DateTime<Utc> {
+    t.checked_sub_signed(TimeDelta::minutes(i64::from(minutes)))
+        .unwrap_or(t)
+}
+
+fn plus(t: DateTime<Utc>, minutes: u32) -> DateTime<Utc> {
+    t.checked_add_signed(TimeDelta::minutes(i64::from(minutes)))
+        .unwrap_or(t)
+}
+
+/// `true` when `[start, end)` is empty.
+fn empty(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
+    matches!((start, end), (Some(s), Some(e)) if e <= s)
+}
+
+/// Zones of properties or locations, by id; `None` for an unknown zone (or
+/// the same id given twice with different zones).
+fn zones<'f, I>(
+    items: I,
+    scope: fn(&str) -> Scope,
+    b: &mut Builder<'f>,
+) -> FxMap<&'f str, Option<Tz>>
+where
+    I: ExactSizeIterator<Item = (&'f str, &'f str)>,
+{
+    let mut out: FxMap<&'f str, Option<Tz>> = map_with_capacity(items.len());
+    for (id, zone) in items {
+        let tz = time::parse_zone(zone);
+        if tz.is_none() {
+            b.warnings.insert(Warning::UnknownZone {
+                scope: scope(id),
+                zone: zone.to_owned(),
+            });
+            b.incomplete.insert(scope(id));
+        }
+        match out.get(id) {
+            Some(prev) if *prev != tz => {
+                b.warnings.insert(Warning::UnknownZone {
+                    scope: scope(id),
+                    zone: format!("{zone} (given twice with different zones)"),
+                });
+                b.incomplete.insert(scope(id));
+                out.insert(id, None);
+            }
+            Some(_) => {}
+            None => {
+                out.insert(id, tz);
+            }
+        }
+    }
+    out
+}
+
+/// Builds the desired-state model. `existing` is Brivo's list of groups: a
+/// mapped group missing from it is reported and never granted; `None` treats
+/// every mapped group as existing.
+pub(crate) fn build<'f>(
+    facts: &'f Facts,
+    mappings: &'f Mappings,
+    policy: &'f Policy,
+    existing: Option<&[ObservedGroup]>,
+) -> Desired<'f> {
+    let managed = mappings.managed_groups();
+    let mut warnings = BTreeSet::new();
+    let live: Vec<GroupId> = match existing {
+        None => managed.iter().copied().collect(),
+        Some(groups) => {
+            let there: FxSet<GroupId> = groups.iter().map(|g| g.id).collect();
+            managed
+                .iter()
+                .copied()
+                .filter(|g| {
+                    let ok = there.contains(g);
+                    if !ok {
+                        warnings.insert(Warning::MissingGroup { group: *g });
+                    }
+                    ok
+                })
+                .collect()
+        }
+    };
+    let occupants: usize = facts.leases.iter().map(|l| l.customers.len()).sum();
+    let mut b = Builder {
+        facts,
+        policy,
+        identities: Vec::with_capacity(
+            occupants + facts.members.len() + facts.directory_users.len(),
+        ),
+        index: map_with_capacity(occupants + facts.members.len() + facts.directory_users.len()),
+        pending: Vec::with_capacity(occupants * 2),
+        warnings,
+        incomplete: facts.completeness.incomplete.clone(),
+        memo: map_with_capacity(1024),
+        conflicts: BTreeSet::new(),
+    };
+    let t_props = Table::new(&mappings.properties, &live);
+    let t_buildings = Table::new(&mappings.buildings, &live);
+    let t_units = Table::new(&mappings.units, &live);
+    let t_plans = Table::new(&mappings.plans, &live);
+    let t_locations = Table::new(&mappings.locations, &live);
+    let t_passes = Table::new(&mappings.day_pass_locations, &live);
+    let t_floors = Table::new(&mappings.floors, &live);
+    let t_resources = Table::new(&mappings.resources, &live);
+    let t_dirs = Table::new(&mappings.directories, &live);
+
+    leases(&mut b, &t_props, &t_buildings, &t_units);
+    coworking(
+        &mut b,
+        &t_plans,
+        &t_locations,
+        &t_passes,
+        &t_floors,
+        &t_resources,
+    );
+    directory(&mut b, &t_dirs);
+
+    for id in std::mem::take(&mut b.conflicts) {
+        let key = b.identities[id as usize].key;
+        b.warnings.insert(Warning::DuplicateIdentity {
+            external_id: key.external_id(&policy.ownership_prefix),
+        });
+    }
+
+    // Bucket the grants per identity (counting sort; skipped when the
+    // grants already come in identity order, as leases usually do).
+    let n = b.identities.len();
+    let mut offsets = vec![0u32; n + 1];
+    for (id, _) in &b.pending {
+        offsets[*id as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let pending = std::mem::take(&mut b.pending);
+    let sorted = pending.windows(2).all(|w| w[0].0 <= w[1].0);
+    let mut grants: Vec<Grant> = if sorted {
+        pending.into_iter().map(|(_, g)| g).collect()
+    } else {
+        let mut cursor = offsets.clone();
+        let filler = match pending.first() {
+            Some((_, g)) => *g,
+            None => Grant {
+                group: GroupId(0),
+                start: None,
+                end: None,
+                zone: Tz::UTC,
+                src: Src::Lease { lease: 0 },
+            },
+        };
+        let mut out = vec![filler; pending.len()];
+        for (id, g) in pending {
+            let slot = &mut cursor[id as usize];
+            out[*slot as usize] = g;
+            *slot += 1;
+        }
+        out
+    };
+    for i in 0..n {
+        let slice = &mut grants[offsets[i] as usize..offsets[i + 1] as usize];
+        if slice.len() > 1 {
+            slice.sort_unstable_by_key(|g| (g.group, g.start, g.end));
+        }
+    }
+
+    let mut group_hold = FxMap::default();
+    if !b.incomplete.is_empty() {
+        group_hold = group_holds(mappings, &b.incomplete, &live);
+    }
+
+    Desired {
+        identities: b.identities,
+        index: b.index,
+        offsets,
+        grants,
+        warnings: b.warnings,
+        incomplete: b.incomplete,
+        live,
+        group_hold,
+    }
+}
+
+/// Which scopes feed each group, intersected with the incomplete ones. A
+/// building, unit, plan, floor or resource is not tied to one property or
+/// location in the mapping, so any incomplete property (resp. location) feeds
+/// it: holding too much is safe, revoking on missing data is not.
+fn group_holds(
+    mappings: &Mappings,
+    incomplete: &BTreeSet<Scope>,
+    live: &[GroupId],
+) -> FxMap<GroupId, Scope> {
+    use crate::mapping::MappingKind as K;
+    let any = |pred: fn(&Scope) -> bool| incomplete.iter().find(|s| pred(s)).cloned();
+    let src = |s: Source| {
+        let s = Scope::Source(s);
+        incomplete.contains(&s).then_some(s)
+    };
+    let mut out: BTreeMap<GroupId, Scope> = BTreeMap::new();
+    for (kind, table) in mappings.all_tables() {
+        for (id, groups) in table {
+            let hold = match kind {
+                K::Property => src(Source::Entrata).or_else(|| {
+                    let s = Scope::Property(id.clone());
+                    incomplete.contains(&s).then_some(s)
+                }),
+                K::Building | K::Unit => {
+                    src(Source::Entrata).or_else(|| any(|s| matches!(s, Scope::Property(_))))
+                }
+                K::Location | K::DayPassLocation => src(Source::OfficeRnd).or_else(|| {
+                    let s = Scope::Location(id.clone());
+                    incomplete.contains(&s).then_some(s)
+                }),
+                K::Plan | K::Floor | K::Resource => {
+                    src(Source::OfficeRnd).or_else(|| any(|s| matches!(s, Scope::Location(_))))
+                }
+                K::Directory => src(Source::Directory).or_else(|| {
+                    let s = Scope::Directory(id.clone());
+                    incomplete.contains(&s).then_some(s)
+                }),
+            };
+            if let Some(scope) = hold {
+                for g in groups {
+                    if live.binary_search(g).is_ok() {
+                        out.entry(*g)
+                            .and_modify(|s| {
+                                if scope < *s {
+                                    *s = scope.clone();
+                                }
+                            })
+                            .or_insert_with(|| scope.clone());
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, units: &Table<'_>) {
+    let facts = b.facts;
+    let policy = b.policy;
+    let prop_zone = zones(
+        facts
+            .properties
+            .iter()
+            .map(|p| (p.id.as_str(), p.zone.as_str())),
+        |id| Scope::Property(id.to_owned()),
+        b,
+    );
+    let admitted = |t: &CustomerType| policy.admitted_customer_types.contains(t);
+    let mut unmapped: FxSet<&str> = FxSet::default();
+    let mut groups: Vec<GroupId> = Vec::with_capacity(8);
+    for (li, lease) in facts.leases.iter().enumerate() {
+        let pid = lease.property_id.as_str();
+        let Some(&zone) = prop_zone.get(pid) else {
+            b.warnings.insert(Warning::UnknownScope {
+                kind: FactKind::Lease,
+                id: lease.id.clone(),
+                scope: Scope::Property(pid.to_owned()),
+            });
+            b.incomplete.insert(Scope::Property(pid.to_owned()));
+            continue;
+        };
+        let Some(tz) = zone else { continue };
+        match &lease.status {
+            LeaseStatus::Applicant | LeaseStatus::Cancelled => continue,
+            LeaseStatus::Other(s) => {
+                b.warnings.insert(Warning::UnknownStatus {
+                    kind: FactKind::Lease,
+                    id: lease.id.clone(),
+                    status: s.clone(),
+                });
+                continue;
+            }
+            LeaseStatus::Future
+            | LeaseStatus::Current
+            | LeaseStatus::Notice
+            | LeaseStatus::Past => {}
+        }
+        if pid.contains(':') {
+            b.bad(
+                FactKind::Lease,
+                &lease.id,
+                "property id contains ':' (not representable in an external id)",
+            );
+            continue;
+        }
+        let problem = match (lease.move_in, lease.move_out) {
+            (None, _) => Some(format!("no move-in date for a {} lease", lease.status)),
+            (Some(i), Some(o)) if o < i => Some(format!("move-out {o} before move-in {i}")),
+            (Some(_), None) if lease.status == LeaseStatus::Past => {
+                Some("no move-out date for a Past lease".to_owned())
+            }
+            _ => None,
+        };
+        let Some(move_in) = lease.move_in.filter(|_| problem.is_none()) else {
+            b.bad(FactKind::Lease, &lease.id, problem.unwrap_or_default());
+            for c in lease
+                .customers
+                .iter()
+                .filter(|c| admitted(&c.customer_type))
+            {
+                let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+                b.identities[id as usize].uncertain = true;
+            }
+            continue;
+        };
+        groups.clear();
+        let mut mapped = false;
+        for (table, key) in [
+            (props, Some(pid)),
+            (buildings, lease.building_id.as_deref()),
+            (units, lease.unit_id.as_deref()),
+        ] {
+            if let Some(g) = key.and_then(|k| table.get(k)) {
+                mapped = true;
+                groups.extend_from_slice(g);
+            }
+        }
+        if !mapped {
+            if unmapped.insert(pid) {
+                b.warnings.insert(Warning::UnmappedProperty {
+                    property_id: pid.to_owned(),
+                });
+            }
+            continue;
+        }
+        if groups.len() > 1 {
+            groups.sort_unstable();
+            groups.dedup();
+        }
+        let start = b
+            .at(tz, move_in, At::StartTime)
+            .map(|s| minus(s, policy.early_access_minutes));
+        let lease_end = match lease.move_out {
+            Some(d) => b
+                .at(tz, d, At::EndTime)
+                .map(|e| plus(e, policy.grace_minutes)),
+            None => None,
+        };
+        for c in &lease.customers {
+            if !admitted(&c.customer_type) {
+                continue;
+            }
+            let end = match c.move_out {
+                Some(d) => {
+                    let own = b
+                        .at(tz, d, At::EndTime)
+                        .map(|e| plus(e, policy.grace_minutes));
+                    match (lease_end, own) {
+                        (Some(a), Some(o)) => Some(a.min(o)),
+                        (None, o) => o,
+                        (a, None) => a,
+                    }
+                }
+                None => lease_end,
+            };
+            if empty(start, end) {
+                continue;
+            }
+            let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+            b.push(
+                id,
+                &groups,
+                (start, end),
+                tz,
+                Src::Lease { lease: li as u32 },
+            );
+        }
+    }
+}
+
+fn coworking<'f>(
+    b: &mut Builder<'f>,
+    plans: &Table<'_>,
+    locations: &Table<'_>,
+    passes: &Table<'_>,
+    floors: &Table<'_>,
+    resources: &Table<'_>,
+) {
+    let facts = b.facts;
+    let policy = b.policy;
+    if facts.memberships.is_empty()
+        && facts.assignments.is_empty()
+        && facts.bookings.is_empty()
+        && facts.day_passes.is_empty()
+    {
+        return;
+    }
+    let loc_zone = zones(
+        facts
+            .locations
+            .iter()
+            .map(|l| (l.id.as_str(), l.zone.as_str())),
+        |id| Scope::Location(id.to_owned()),
+        b,
+    );
+    let mut members: FxMap<&'f str, u32> = map_with_capacity(facts.members.len());
+    let mut companies: FxMap<&'f str, Vec<u32>> = FxMap::default();
+    for (i, m) in facts.members.iter().enumerate() {
+        members.insert(m.id.as_str(), i as u32);
+        if let Some(c) = &m.company_id {
+            companies.entry(c.as_str()).or_default().push(i as u32);
+        }
+    }
+    // Resolves the people a fact targets to member indexes (sorted, distinct).
+    enum Target<'a> {
+        Member(&'a str),
+        Company(&'a str),
+    }
+    let resolve_targets =
+        |b: &mut Builder<'f>, kind: FactKind, id: &str, t: Target<'_>| -> Vec<u32> {
+            match t {
+                Target::Member(m) => match members.get(m) {
+                    Some(&i) => vec![i],
+                    None => {
+                        b.warnings.insert(Warning::UnknownReference {
+                            kind,
+                            id: id.to_owned(),
+                            missing: format!("member {m}"),
+                        });
+                        vec![]
+                    }
+                },
+                Target::Company(c) => companies.get(c).cloned().unwrap_or_default(),
+            }
+        };
+    let location = |b: &mut Builder<'f>, kind: FactKind, id: &str, lid: &str| -> Option<Tz> {
+        match loc_zone.get(lid) {
+            Some(z) => *z,
+            None => {
+                b.warnings.insert(Warning::UnknownScope {
+                    kind,
+                    id: id.to_owned(),
+                    scope: Scope::Location(lid.to_owned()),
+                });
+                b.incomplete.insert(Scope::Location(lid.to_owned()));
+                None
+            }
+        }
+    };
+
+    // Memberships: window and targets, kept for their assignments.
+    type MsGrant = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Tz, Vec<u32>);
+    let mut ms_index: FxMap<&'f str, u32> = map_with_capacity(facts.memberships.len());
+    let mut ms_state: Vec<Option<MsGrant>> = Vec::with_capacity(facts.memberships.len());
+    for (mi, ms) in facts.memberships.iter().enumerate() {
+        ms_index.insert(ms.id.as_str(), mi as u32);
+        ms_state.push(None);
+        let kind = FactKind::Membership;
+        let Some(tz) = location(b, kind, &ms.id, &ms.location_id) else {
+            continue;
+        };
+        match &ms.status {
+            MembershipStatus::NotApproved => continue,
+            MembershipStatus::Other(s) => {
+                b.warnings.insert(Warning::UnknownStatus {
+                    kind,
+                    id: ms.id.clone(),
+                    status: s.clone(),
+                });
+                continue;
+            }
+            MembershipStatus::Active | MembershipStatus::NotStarted | MembershipStatus::Expired => {
+            }
+        }
+        let target = match (&ms.member_id, &ms.company_id) {
+            (Some(m), _) => Target::Member(m),
+            (None, Some(c)) => Target::Company(c),
+            (None, None) => {
+                b.bad(kind, &ms.id, "neither member nor company");
+                continue;
+            }
+        };
+        let targets = resolve_targets(b, kind, &ms.id, target);
+        let problem = match (ms.start, ms.end) {
+            (None, _) => Some("no start date".to_owned()),
+            (Some(s), Some(e)) if e < s => Some(format!("end {e} before start {s}")),
+            _ => None,
+        };
+        let Some(start_date) = ms.start.filter(|_| problem.is_none()) else {
+            b.bad(kind, &ms.id, problem.unwrap_or_default());
+            for &t in &targets {
+                let m = &facts.members[t as usize];
+                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                b.identities[id as usize].uncertain = true;
+            }
+            continue;
+        };
+        let start = b.at(tz, start_date, At::DayStart);
+        let end = match ms.end {
+            Some(e) => b.at(tz, e, At::DayEnd),
+            None => None,
+        };
+        if empty(start, end) {
+            continue;
+        }
+        match plans.get(&ms.plan_id) {
+            None => {
+                b.warnings.insert(Warning::UnmappedPlan {
+                    plan_id: ms.plan_id.clone(),
+                });
+            }
+            Some(groups) => {
+                for &t in &targets {
+                    let m = &facts.members[t as usize];
+                    let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                    b.push(
+                        id,
+                        groups,
+                        (start, end),
+                        tz,
+                        Src::Membership {
+                            membership: mi as u32,
+                        },
+                    );
+                }
+            }
+        }
+        ms_state[mi] = Some((start, end, tz, targets));
+    }
+
+    let mut groups: Vec<GroupId> = Vec::with_capacity(8);
+    for (ai, a) in facts.assignments.iter().enumerate() {
+        let Some(&mi) = ms_index.get(a.membership_id.as_str()) else {
+            b.warnings.insert(Warning::UnknownReference {
+                kind: FactKind::Assignment,
+                id: a.id.clone(),
+                missing: format!("membership {}", a.membership_id),
+            });
+            continue;
+        };
+        let Some((start, end, tz, targets)) = &ms_state[mi as usize] else {
+            continue;
+        };
+        groups.clear();
+        let mut mapped = false;
+        for (table, key) in [
+            (resources, Some(a.resource_id.as_str())),
+            (floors, a.floor_id.as_deref()),
+            (locations, Some(a.location_id.as_str())),
+        ] {
+            if let Some(g) = key.and_then(|k| table.get(k)) {
+                mapped = true;
+                groups.extend_from_slice(g);
+            }
+        }
+        if !mapped {
+            b.warnings.insert(Warning::UnmappedResource {
+                resource_id: a.resource_id.clone(),
+            });
+            continue;
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        for &t in targets {
+            let m = &facts.members[t as usize];
+            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            b.push(
+                id,
+                &groups,
+                (*start, *end),
+                *tz,
+                Src::Assignment {
+                    assignment: ai as u32,
+                    membership: mi,
+                },
+            );
+        }
+    }
+
+    let mut people: Vec<&'f str> = Vec::new();
+    for (bi, bk) in facts.bookings.iter().enumerate() {
+        if bk.cancelled {
+            continue;
+        }
+        let kind = FactKind::Booking;
+        let Some(tz) = location(b, kind, &bk.id, &bk.location_id) else {
+            continue;
+        };
+        if bk.end < bk.start {
+            b.bad(kind, &bk.id, "ends before it starts");
+            continue;
+        }
+        let Some(groups) = resources.get(&bk.resource_id) else {
+            b.warnings.insert(Warning::UnmappedResource {
+                resource_id: bk.resource_id.clone(),
+            });
+            continue;
+        };
+        let window = (
+            Some(minus(bk.start, policy.booking_lead_minutes)),
+            Some(plus(bk.end, policy.booking_lag_minutes)),
+        );
+        people.clear();
+        people.extend(bk.booker_id.as_deref());
+        people.extend(bk.member_ids.iter().map(String::as_str));
+        people.sort_unstable();
+        people.dedup();
+        for &p in &people {
+            for t in resolve_targets(b, kind, &bk.id, Target::Member(p)) {
+                let m = &facts.members[t as usize];
+                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
+            }
+        }
+        if policy.visitors_admitted {
+            for v in &bk.visitors {
+                let (first, last) = v.name.trim().split_once(' ').unwrap_or((v.name.trim(), ""));
+                let profile = Profile {
+                    first_name: first.to_owned(),
+                    last_name: last.trim().to_owned(),
+                    email: v.email.clone(),
+                    phone: None,
+                };
+                let id = b.intern(IdKey::Visitor(&v.id), Cow::Owned(profile));
+                b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
+            }
+        }
+    }
+
+    for (pi, p) in facts.day_passes.iter().enumerate() {
+        let kind = FactKind::DayPass;
+        let Some(tz) = location(b, kind, &p.id, &p.location_id) else {
+            continue;
+        };
+        if p.valid_to < p.valid_from {
+            b.bad(
+                kind,
+                &p.id,
+                format!("valid_to {} before valid_from {}", p.valid_to, p.valid_from),
+            );
+            continue;
+        }
+        if p.used >= p.count {
+            continue;
+        }
+        let Some(groups) = passes.get(&p.location_id) else {
+            b.warnings.insert(Warning::UnmappedLocation {
+                location_id: p.location_id.clone(),
+            });
+            continue;
+        };
+        let window = (
+            b.at(tz, p.valid_from, At::DayStart),
+            b.at(tz, p.valid_to, At::DayEnd),
+        );
+        if empty(window.0, window.1) {
+            continue;
+        }
+        let target = match &p.holder {
+            PassHolder::Member(m) => Target::Member(m),
+            PassHolder::Company(c) => Target::Company(c),
+        };
+        for t in resolve_targets(b, kind, &p.id, target) {
+            let m = &facts.members[t as usize];
+            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            b.push(id, groups, window, tz, Src::DayPass { set: pi as u32 });
+        }
+    }
+}
+
+fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
+    let facts = b.facts;
+    let mut unmapped: FxSet<&str> = FxSet::default();
+    for (ui, u) in facts.directory_users.iter().enumerate() {
+        let did = u.directory_id.as_str();
+        if did.contains(':') {
+            b.bad(
+                FactKind::DirectoryUser,
+                &format!("{did}/{}", u.user_id),
+                "directory id contains ':' (not representable in an external id)",
+            );
+            continue;
+        }
+        let id = b.intern(IdKey::Directory(did, &u.user_id), Cow::Borrowed(&u.profile));
+        let ident = &mut b.identities[id as usize];
+        // The same user listed twice: the most restrictive state wins.
+        if ident.directory.is_none_or(|(s, _)| u.state > s) {
+            ident.directory = Some((u.state, ui as u32));
+        }
+        if matches!(u.state, DirectoryState::Active | DirectoryState::Suspended) {
+            match dirs.get(did) {
+                Some(groups) => b.push(
+                    id,
+                    groups,
+                    (None, None),
+                    Tz::UTC,
+                    Src::Directory { user: ui as u32 },
+                ),
+                None => {
+                    if unmapped.insert(did) {
+                        b.warnings.insert(Warning::UnmappedDirectory {
+                            directory_id: did.to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Identities: the owned external ids that key Brivo users.
+//!
+//! `{prefix}:entrata:{propertyId}:{customerId}`, `{prefix}:officernd:{memberId}`,
+//! `{prefix}:officernd-visitor:{visitorId}`, `{prefix}:directory:{directoryId}:{userId}`.
+
+use std::fmt::Write as _;
+
+/// An identity, borrowing its ids from the facts or from an observed external id.
+/// Variant order matches the order of the external ids' kind names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum IdKey<'a> {
+    Directory(&'a str, &'a str),
+    Entrata(&'a str, &'a str),
+    Member(&'a str),
+    Visitor(&'a str),
+}
+
+/// What an observed external id says about ownership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner<'a> {
+    /// Not in our namespace (or none): never updated, suspended or deleted.
+    Unowned,
+    /// In our namespace but not a well-formed identity.
+    OwnedUnparsed,
+    /// One of our identities.
+    Owned(IdKey<'a>),
+}
+
+impl<'a> IdKey<'a> {
+    pub(crate) fn external_id(&self, prefix: &str) -> String {
+        let mut s = String::with_capacity(prefix.len() + 32);
+        s.push_str(prefix);
+        // Writing to a String cannot fail.
+        let _ = match self {
+            IdKey::Directory(d, u) => write!(s, ":directory:{d}:{u}"),
+            IdKey::Entrata(p, c) => write!(s, ":entrata:{p}:{c}"),
+            IdKey::Member(m) => write!(s, ":officernd:{m}"),
+            IdKey::Visitor(v) => write!(s, ":officernd-visitor:{v}"),
+        };
+        s
+    }
+
+    pub(crate) fn parse(external_id: Option<&'a str>, prefix: &str) -> Owner<'a> {
+        let Some(rest) = external_id
+            .and_then(|e| e.strip_prefix(prefix))
+            .and_then(|e| e.strip_prefix(':'))
+        else {
+            return Owner::Unowned;
+        };
+        let two = |s: &'a str| {
+            s.split_once(':')
+                .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        };
+        let key = if let Some(r) = rest.strip_prefix("entrata:") {
+            two(r).map(|(p, c)| IdKey::Entrata(p, c))
+        } else if let Some(r) = rest.strip_prefix("officernd:") {
+            (!r.is_empty()).then_some(IdKey::Member(r))
+        } else if let Some(r) = rest.strip_prefix("officernd-visitor:") {
+            (!r.is_empty()).then_some(IdKey::Visitor(r))
+        } else if let Some(r) = rest.strip_prefix("directory:") {
+            two(r).map(|(d, u)| IdKey::Directory(d, u))
+        } else {
+            None
+        };
+        key.map_or(Owner::OwnedUnparsed, Owner::Owned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_ids_round_trip() {
+        for key in [
+            IdKey::Entrata("100", "77"),
+            IdKey::Member("m1"),
+            IdKey::Visitor("v:1"),
+            IdKey::Directory("d", "u:2"),
+        ] {
+            let ext = key.external_id("sync");
+            assert_eq!(IdKey::parse(Some(&ext), "sync"), Owner::Owned(key), "{ext}");
+        }
+    }
+
+    #[test]
+    fn foreign_and_malformed_ids() {
+        assert_eq!(IdKey::parse(None, "sync"), Owner::Unowned);
+        assert_eq!(
+            IdKey::parse(Some("syncx:entrata:1:2"), "sync"),
+            Owner::Unowned
+        );
+        assert_eq!(
+            IdKey::parse(Some("other:entrata:1:2"), "sync"),
+            Owner::Unowned
+        );
+        assert_eq!(
+            IdKey::parse(Some("sync:entrata:1"), "sync"),
+            Owner::OwnedUnparsed
+        );
+        assert_eq!(
+            IdKey::parse(Some("sync:what:1"), "sync"),
+            Owner::OwnedUnparsed
+        );
+    }
+}

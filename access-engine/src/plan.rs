@@ -1,0 +1,1060 @@
+//! The Plan: what to change in Brivo, in order, with reasons; what was held
+//! back and why; when to run again; what was odd in the input.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::desired::{self, Desired, Eval};
+use crate::directory::DirectoryState;
+use crate::facts::{Facts, Profile, Scope};
+use crate::hash::{FxMap, map_with_capacity};
+use crate::identity::{IdKey, Owner};
+use crate::mapping::{GroupId, Mappings};
+use crate::observed::{BrivoUserId, Observed, ObservedUser};
+use crate::policy::{Exclusivity, NoAccessPolicy, Policy};
+use crate::reason::{FactKind, FactRef, Reason, Rule};
+use crate::warning::Warning;
+
+/// A Brivo user an action applies to: an existing one, or one the plan
+/// creates, named by its external id until it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum UserRef {
+    /// An existing Brivo user.
+    Existing(BrivoUserId),
+    /// A user created by this plan's `CreateUser` with this external id.
+    New(String),
+}
+
+impl fmt::Display for UserRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserRef::Existing(id) => write!(f, "{id}"),
+            UserRef::New(ext) => write!(f, "new user {ext}"),
+        }
+    }
+}
+
+/// One group added or removed, with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GroupChange {
+    /// The group.
+    pub group: GroupId,
+    /// Why.
+    pub reasons: Vec<Reason>,
+}
+
+/// A profile field an update changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ProfileField {
+    /// `firstName`.
+    FirstName,
+    /// `lastName`.
+    LastName,
+    /// `emails`.
+    Email,
+    /// `phoneNumbers`.
+    Phone,
+}
+
+/// One step of a plan. Kinds come in this order in [`Plan::actions`]; inside
+/// a kind the order is deterministic (by user id, or by identity for new users).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Create a Brivo user carrying `external_id` (look it up first: a
+    /// timed-out create may have happened).
+    CreateUser {
+        /// The owned external id.
+        external_id: String,
+        /// Name and contact.
+        profile: Profile,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Take over an unowned user (adopt-by-email policy): set its external
+    /// id and profile (PATCH).
+    AdoptUser {
+        /// The user.
+        user: BrivoUserId,
+        /// The external id to set.
+        external_id: String,
+        /// The profile to set.
+        profile: Profile,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Update an owned user's profile (PATCH: Brivo's PUT wipes omitted fields).
+    UpdateProfile {
+        /// The user.
+        user: BrivoUserId,
+        /// Its external id.
+        external_id: String,
+        /// The full desired profile.
+        profile: Profile,
+        /// The fields that differ.
+        changed: Vec<ProfileField>,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Unsuspend an owned user.
+    Unsuspend {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Change one user's managed-group memberships in one atomic call
+    /// (`POST /users/{id}/groups`).
+    ChangeGroups {
+        /// The user.
+        user: UserRef,
+        /// Groups to join (sorted).
+        add: Vec<GroupChange>,
+        /// Groups to leave (sorted).
+        remove: Vec<GroupChange>,
+    },
+    /// Suspend an owned user.
+    Suspend {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Delete an owned user.
+    Delete {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+}
+
+/// What a held item would have done.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HeldItem {
+    /// Add the user to a group.
+    AddGroup(GroupId),
+    /// Remove the user from a group.
+    RemoveGroup(GroupId),
+    /// Suspend the user.
+    Suspend,
+    /// Delete the user.
+    Delete,
+}
+
+/// The safety rule that held an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HoldRule {
+    /// The revocation depends on a scope whose facts are incomplete (a failed
+    /// or partial fetch, an unknown zone, a missing property or location).
+    Incomplete {
+        /// The scope.
+        scope: Scope,
+    },
+    /// A record about this identity could not be read (see the warnings).
+    UncertainIdentity,
+    /// The plan would revoke more than the policy's threshold.
+    MassRevocation {
+        /// Revocations the plan would carry.
+        revocations: usize,
+        /// Observed memberships in managed groups.
+        observed_memberships: usize,
+    },
+    /// The user would hold more groups than Brivo allows; additions held.
+    TooManyGroups {
+        /// Groups desired.
+        desired: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for HoldRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldRule::Incomplete { scope } => write!(f, "{scope} is incomplete"),
+            HoldRule::UncertainIdentity => f.write_str("a record about this person was skipped"),
+            HoldRule::MassRevocation {
+                revocations,
+                observed_memberships,
+            } => write!(
+                f,
+                "{revocations} revocations exceed the threshold ({observed_memberships} managed memberships observed)"
+            ),
+            HoldRule::TooManyGroups { desired, max } => {
+                write!(f, "{desired} groups desired, Brivo allows {max}")
+            }
+        }
+    }
+}
+
+/// An item withheld by a safety rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Held {
+    /// The user.
+    pub user: UserRef,
+    /// What was held.
+    pub item: HeldItem,
+    /// The rule that held it.
+    pub rule: HoldRule,
+    /// The reasons the item would have carried.
+    pub reasons: Vec<Reason>,
+}
+
+/// What a plan was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanMeta {
+    /// [`Observed::digest`] of the state diffed against.
+    pub observed_digest: String,
+    /// SHA-256 of the canonical JSON of mappings and policy.
+    pub config_digest: String,
+    /// This crate's version.
+    pub engine_version: String,
+    /// The tzdb version compiled into chrono-tz.
+    pub tzdb_version: String,
+}
+
+/// The observed state changed since the plan was made: re-plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "stale plan: computed against observed state {planned}, Brivo now reads {current}; re-plan"
+)]
+pub struct StalePlan {
+    /// The digest the plan recorded.
+    pub planned: String,
+    /// The digest of the fresh observed state.
+    pub current: String,
+}
+
+/// The exact changes that bring Brivo to the desired state. Serializable:
+/// a dry run can be saved, reviewed and applied later (see
+/// [`Plan::check_observed`]). Byte-identical for the same input, whatever
+/// the order of the input vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The instant the plan was computed for.
+    pub now: DateTime<Utc>,
+    /// Ordered actions.
+    pub actions: Vec<Action>,
+    /// Items withheld by a safety rule.
+    pub held: Vec<Held>,
+    /// The first instant after `now` at which the desired state changes.
+    pub next_change: Option<DateTime<Utc>>,
+    /// What was skipped or odd in the input.
+    pub warnings: Vec<Warning>,
+    /// What the plan was computed from.
+    pub meta: PlanMeta,
+}
+
+impl Plan {
+    /// True when there is nothing to do (held items and warnings aside).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Refuses a saved plan whose observed digest no longer matches Brivo.
+    pub fn check_observed(&self, observed: &Observed) -> Result<(), StalePlan> {
+        let current = observed.digest();
+        if current == self.meta.observed_digest {
+            Ok(())
+        } else {
+            Err(StalePlan {
+                planned: self.meta.observed_digest.clone(),
+                current,
+            })
+        }
+    }
+
+    /// Number of single group changes (adds plus removes) in the actions.
+    pub fn group_changes(&self) -> usize {
+        self.actions
+            .iter()
+            .map(|a| match a {
+                Action::ChangeGroups { add, remove, .. } => add.len() + remove.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+fn write_reasons(f: &mut fmt::Formatter<'_>, reasons: &[Reason], indent: &str) -> fmt::Result {
+    for r in reasons {
+        writeln!(f, "{indent}because {r}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Plan {
+    /// A human-readable listing: one line per action (and per group change),
+    /// each followed by its reasons; then held items and warnings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "plan at {} (engine {}, tzdb {}): {} actions, {} held, {} warnings",
+            self.now.format("%Y-%m-%d %H:%M:%SZ"),
+            self.meta.engine_version,
+            self.meta.tzdb_version,
+            self.actions.len(),
+            self.held.len(),
+            self.warnings.len()
+        )?;
+        match self.next_change {
+            Some(t) => writeln!(f, "next change at {}", t.format("%Y-%m-%d %H:%M:%SZ"))?,
+            None => writeln!(f, "no change scheduled")?,
+        }
+        for a in &self.actions {
+            match a {
+                Action::CreateUser {
+                    external_id,
+                    profile,
+                    reasons,
+                } => {
+                    writeln!(f, "  create    {external_id}: {profile}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::AdoptUser {
+                    user,
+                    external_id,
+                    profile,
+                    reasons,
+                } => {
+                    writeln!(f, "  adopt     {user} as {external_id}: {profile}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::UpdateProfile {
+                    user,
+                    external_id,
+                    profile,
+                    changed,
+                    reasons,
+                } => {
+                    writeln!(
+                        f,
+                        "  update    {user} ({external_id}) {changed:?} -> {profile}"
+                    )?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::Unsuspend { user, reasons } => {
+                    writeln!(f, "  unsuspend {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::ChangeGroups { user, add, remove } => {
+                    writeln!(f, "  groups    {user}")?;
+                    for (sign, list) in [("+", add), ("-", remove)] {
+                        for c in list {
+                            writeln!(f, "            {sign} {}", c.group)?;
+                            write_reasons(f, &c.reasons, "                ")?;
+                        }
+                    }
+                }
+                Action::Suspend { user, reasons } => {
+                    writeln!(f, "  suspend   {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::Delete { user, reasons } => {
+                    writeln!(f, "  delete    {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+            }
+        }
+        for h in &self.held {
+            writeln!(f, "  HELD      {:?} for {}: {}", h.item, h.user, h.rule)?;
+            write_reasons(f, &h.reasons, "            ")?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "  warning   {w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Digest of mappings and policy (canonical JSON: maps are `BTreeMap`s).
+pub(crate) fn config_digest(mappings: &Mappings, policy: &Policy) -> String {
+    let mut h = Sha256::new();
+    h.update(b"config-v1\0");
+    // Serializing plain data structs to JSON cannot fail.
+    h.update(serde_json::to_vec(mappings).unwrap_or_default());
+    h.update(b"\0");
+    h.update(serde_json::to_vec(policy).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The desired Brivo-side state of one identity at an instant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Want {
+    pub(crate) eval: Eval,
+    /// `Some(true)`: must be suspended; `Some(false)`: must not; `None`: either.
+    pub(crate) suspended: Option<bool>,
+    pub(crate) delete: bool,
+    pub(crate) directory: Option<DirectoryState>,
+}
+
+/// Evaluates identity `i` at `t` (current groups into `out`), applying the
+/// directory lifecycle and the no-access policy.
+pub(crate) fn want(
+    d: &Desired<'_>,
+    policy: &Policy,
+    i: usize,
+    t: DateTime<Utc>,
+    out: &mut Vec<GroupId>,
+) -> Want {
+    out.clear();
+    let mut eval = d.eval(i, t, out);
+    let directory = d.identities[i].directory.map(|(s, _)| s);
+    if matches!(
+        directory,
+        Some(DirectoryState::Disabled | DirectoryState::Deleted)
+    ) {
+        out.clear();
+        eval = Eval::default();
+    }
+    let no_access_left = !eval.has_future;
+    let delete = directory == Some(DirectoryState::Deleted)
+        || (policy.no_access == NoAccessPolicy::Delete && no_access_left);
+    let suspended = if directory == Some(DirectoryState::Suspended)
+        || (policy.no_access == NoAccessPolicy::Suspend && no_access_left)
+    {
+        Some(true)
+    } else if !out.is_empty() {
+        Some(false)
+    } else {
+        None
+    };
+    Want {
+        eval,
+        suspended,
+        delete,
+        directory,
+    }
+}
+
+fn profile_changes(p: &Profile, u: &ObservedUser) -> Vec<ProfileField> {
+    let mut out = Vec::new();
+    if p.first_name != u.first_name {
+        out.push(ProfileField::FirstName);
+    }
+    if p.last_name != u.last_name {
+        out.push(ProfileField::LastName);
+    }
+    let email_ok = match &p.email {
+        Some(e) => u.emails.len() == 1 && u.emails[0].eq_ignore_ascii_case(e),
+        None => u.emails.is_empty(),
+    };
+    if !email_ok {
+        out.push(ProfileField::Email);
+    }
+    let phone_ok = match &p.phone {
+        Some(ph) => u.phones.len() == 1 && u.phones[0] == *ph,
+        None => u.phones.is_empty(),
+    };
+    if !phone_ok {
+        out.push(ProfileField::Phone);
+    }
+    out
+}
+
+#[derive(Default)]
+struct Out {
+    creates: Vec<(usize, Action)>,
+    adopts: Vec<(BrivoUserId, Action)>,
+    updates: Vec<(BrivoUserId, Action)>,
+    unsuspends: Vec<(BrivoUserId, Action)>,
+    /// (sort key, user, add, remove); new users sort after existing ones.
+    changes: Vec<(ChangeKey, UserRef, Vec<GroupChange>, Vec<GroupChange>)>,
+    suspends: Vec<(BrivoUserId, Action)>,
+    deletes: Vec<(BrivoUserId, Action)>,
+    held: Vec<Held>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ChangeKey {
+    Existing(BrivoUserId),
+    New(usize),
+}
+
+fn directory_reason(facts: &Facts, d: &Desired<'_>, i: usize, rule: Rule) -> Reason {
+    let fact = d.identities[i].directory.map(|(s, ui)| {
+        let u = &facts.directory_users[ui as usize];
+        FactRef {
+            kind: FactKind::DirectoryUser,
+            id: format!("{}/{}", u.directory_id, u.user_id),
+            note: s.to_string(),
+        }
+    });
+    Reason {
+        rule,
+        fact,
+        window: None,
+    }
+}
+
+/// Computes the plan. Pure and deterministic: no clock, no I/O; `now` is an
+/// argument. See the crate docs for the rules and an example.
+pub fn plan(
+    facts: &Facts,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &Observed,
+    now: DateTime<Utc>,
+) -> Plan {
+    let d = desired::build(facts, mappings, policy, Some(&observed.groups));
+    let prefix = policy.ownership_prefix.as_str();
+    let n = d.identities.len();
+    let mut extra_warnings: Vec<Warning> = Vec::new();
+
+    // Match observed users to identities by owned external id.
+    let mut user_of: Vec<u32> = vec![NONE; n];
+    let mut orphans: Vec<(u32, Option<IdKey<'_>>)> = Vec::new();
+    let mut unowned: Vec<u32> = Vec::new();
+    let mut dup: BTreeMap<&str, Vec<BrivoUserId>> = BTreeMap::new();
+    let mut orphan_seen: FxMap<&str, usize> = FxMap::default();
+    for (ui, u) in observed.users.iter().enumerate() {
+        let ui = ui as u32;
+        match IdKey::parse(u.external_id.as_deref(), prefix) {
+            Owner::Unowned => unowned.push(ui),
+            owner => {
+                let key = match owner {
+                    Owner::Owned(k) => Some(k),
+                    _ => None,
+                };
+                let ext = u.external_id.as_deref().unwrap_or_default();
+                match key.and_then(|k| d.index.get(&k)) {
+                    Some(&i) => {
+                        let slot = &mut user_of[i as usize];
+                        if *slot == NONE {
+                            *slot = ui;
+                        } else {
+                            let prev = *slot;
+                            let entry = dup.entry(ext).or_default();
+                            if entry.is_empty() {
+                                entry.push(observed.users[prev as usize].id);
+                            }
+                            entry.push(u.id);
+                            // The lowest Brivo id keeps the identity.
+                            if u.id < observed.users[prev as usize].id {
+                                *slot = ui;
+                                unowned.push(prev);
+                            } else {
+                                unowned.push(ui);
+                            }
+                        }
+                    }
+                    None => match orphan_seen.get(ext) {
+                        None => {
+                            orphan_seen.insert(ext, orphans.len());
+                            orphans.push((ui, key));
+                        }
+                        Some(&slot) => {
+                            let prev = orphans[slot].0;
+                            let entry = dup.entry(ext).or_default();
+                            if entry.is_empty() {
+                                entry.push(observed.users[prev as usize].id);
+                            }
+                            entry.push(u.id);
+                            if u.id < observed.users[prev as usize].id {
+                                orphans[slot].0 = ui;
+                                unowned.push(prev);
+                            } else {
+                                unowned.push(ui);
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    }
+    for (ext, mut users) in dup {
+        users.sort_unstable();
+        extra_warnings.push(Warning::DuplicateExternalId {
+            external_id: ext.to_owned(),
+            users,
+        });
+    }
+
+    let mut observed_memberships = 0usize;
+    let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
+    let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
+    let live_groups_of = |u: &ObservedUser, out: &mut Vec<GroupId>| {
+        out.clear();
+        out.extend(u.groups.iter().copied().filter(|g| d.is_live(*g)));
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+    };
+
+    // Adopt-by-email: an unowned user whose email is unique among unowned
+    // users and wanted by exactly one identity that needs a user.
+    let mut adopted: Vec<u32> = vec![NONE; n];
+    let mut is_adopted: Vec<bool> = Vec::new();
+    if policy.adopt_by_email {
+        is_adopted = vec![false; observed.users.len()];
+        let mut by_email: FxMap<String, Vec<u32>> = map_with_capacity(unowned.len());
+        for &ui in &unowned {
+            for e in &observed.users[ui as usize].emails {
+                let list = by_email.entry(e.to_ascii_lowercase()).or_default();
+                if list.last() != Some(&ui) {
+                    list.push(ui);
+                }
+            }
+        }
+        let mut claims: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, &matched) in user_of.iter().enumerate() {
+            if matched != NONE {
+                continue;
+            }
+            let w = want(&d, policy, i, now, &mut scratch);
+            if scratch.is_empty() || w.suspended == Some(true) || w.delete {
+                continue;
+            }
+            if let Some(email) = &d.identities[i].profile.email
+                && let Some([ui]) = by_email.get(&email.to_ascii_lowercase()).map(Vec::as_slice)
+            {
+                claims.entry(*ui).or_default().push(i);
+            }
+        }
+        for (ui, ids) in claims {
+            if let [i] = ids.as_slice() {
+                adopted[*i] = ui;
+                is_adopted[ui as usize] = true;
+            }
+        }
+    }
+
+    let mut out = Out::default();
+    let mut next_change: Option<DateTime<Utc>> = None;
+
+    for i in 0..n {
+        let w = want(&d, policy, i, now, &mut scratch);
+        if let Some(t) = w.eval.next
+            && next_change.is_none_or(|n| t < n)
+        {
+            next_change = Some(t);
+        }
+        let ident = &d.identities[i];
+        let hold = || {
+            if ident.uncertain {
+                Some(HoldRule::UncertainIdentity)
+            } else {
+                d.identity_hold(&ident.key)
+                    .map(|scope| HoldRule::Incomplete { scope })
+            }
+        };
+        let mut ui = user_of[i];
+        let mut adopting = false;
+        if ui == NONE && adopted[i] != NONE {
+            ui = adopted[i];
+            adopting = true;
+        }
+        if ui == NONE {
+            // No Brivo user: create one only when there is access to give.
+            if scratch.is_empty() || w.suspended == Some(true) || w.delete {
+                continue;
+            }
+            let external_id = ident.key.external_id(prefix);
+            let mut adds = Vec::with_capacity(scratch.len());
+            for &g in &scratch {
+                adds.push(GroupChange {
+                    group: g,
+                    reasons: d.reasons(facts, i, g, now),
+                });
+            }
+            out.creates.push((
+                i,
+                Action::CreateUser {
+                    external_id: external_id.clone(),
+                    profile: ident.profile.clone().into_owned(),
+                    reasons: vec![Reason::rule(Rule::HasAccess)],
+                },
+            ));
+            let user = UserRef::New(external_id);
+            if scratch.len() > policy.max_groups_per_user {
+                let rule = HoldRule::TooManyGroups {
+                    desired: scratch.len(),
+                    max: policy.max_groups_per_user,
+                };
+                for c in adds {
+                    out.held.push(Held {
+                        user: user.clone(),
+                        item: HeldItem::AddGroup(c.group),
+                        rule: rule.clone(),
+                        reasons: c.reasons,
+                    });
+                }
+            } else {
+                out.changes
+                    .push((ChangeKey::New(i), user, adds, Vec::new()));
+            }
+            continue;
+        }
+
+        let u = &observed.users[ui as usize];
+        live_groups_of(u, &mut obs_groups);
+        observed_memberships += obs_groups.len();
+        let user = UserRef::Existing(u.id);
+
+        if w.delete {
+            let reasons = vec![if w.directory == Some(DirectoryState::Deleted) {
+                directory_reason(facts, &d, i, Rule::DirectoryDeleted)
+            } else {
+                Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))
+            }];
+            match hold() {
+                Some(rule) => out.held.push(Held {
+                    user,
+                    item: HeldItem::Delete,
+                    rule,
+                    reasons,
+                }),
+                None => out.deletes.push((
+                    u.id,
+                    Action::Delete {
+                        user: u.id,
+                        reasons,
+                    },
+                )),
+            }
+            continue;
+        }
+
+        if adopting {
+            out.adopts.push((
+                u.id,
+                Action::AdoptUser {
+                    user: u.id,
+                    external_id: ident.key.external_id(prefix),
+                    profile: ident.profile.clone().into_owned(),
+                    reasons: vec![Reason::rule(Rule::AdoptedByEmail)],
+                },
+            ));
+        } else {
+            let changed = profile_changes(&ident.profile, u);
+            if !changed.is_empty() {
+                out.updates.push((
+                    u.id,
+                    Action::UpdateProfile {
+                        user: u.id,
+                        external_id: ident.key.external_id(prefix),
+                        profile: ident.profile.clone().into_owned(),
+                        changed,
+                        reasons: vec![Reason::rule(Rule::ProfileChanged)],
+                    },
+                ));
+            }
+        }
+
+        match (w.suspended, u.suspended) {
+            (Some(true), false) => {
+                let reasons = vec![if w.directory == Some(DirectoryState::Suspended) {
+                    directory_reason(facts, &d, i, Rule::DirectorySuspended)
+                } else {
+                    Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))
+                }];
+                match hold() {
+                    Some(rule) => out.held.push(Held {
+                        user: user.clone(),
+                        item: HeldItem::Suspend,
+                        rule,
+                        reasons,
+                    }),
+                    None => out.suspends.push((
+                        u.id,
+                        Action::Suspend {
+                            user: u.id,
+                            reasons,
+                        },
+                    )),
+                }
+            }
+            (Some(false), true) => out.unsuspends.push((
+                u.id,
+                Action::Unsuspend {
+                    user: u.id,
+                    reasons: vec![Reason::rule(Rule::HasAccess)],
+                },
+            )),
+            _ => {}
+        }
+
+        // Group diff (both sorted).
+        let (mut a, mut b) = (0, 0);
+        let mut adds = Vec::new();
+        let mut removes = Vec::new();
+        let too_many = scratch.len() > policy.max_groups_per_user;
+        while a < scratch.len() || b < obs_groups.len() {
+            let (want_g, have_g) = (scratch.get(a).copied(), obs_groups.get(b).copied());
+            let step = match (want_g, have_g) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match step {
+                std::cmp::Ordering::Equal => {
+                    a += 1;
+                    b += 1;
+                }
+                std::cmp::Ordering::Less => {
+                    let x = scratch[a];
+                    a += 1;
+                    let reasons = d.reasons(facts, i, x, now);
+                    if too_many {
+                        out.held.push(Held {
+                            user: user.clone(),
+                            item: HeldItem::AddGroup(x),
+                            rule: HoldRule::TooManyGroups {
+                                desired: scratch.len(),
+                                max: policy.max_groups_per_user,
+                            },
+                            reasons,
+                        });
+                    } else {
+                        adds.push(GroupChange { group: x, reasons });
+                    }
+                }
+                std::cmp::Ordering::Greater => {
+                    let y = obs_groups[b];
+                    b += 1;
+                    let mut reasons = if matches!(w.directory, Some(DirectoryState::Disabled)) {
+                        vec![directory_reason(facts, &d, i, Rule::DirectoryDisabled)]
+                    } else {
+                        d.reasons(facts, i, y, now)
+                    };
+                    if reasons.is_empty() {
+                        reasons.push(Reason::rule(Rule::NotGranted));
+                    }
+                    let rule = hold().or_else(|| {
+                        d.group_hold
+                            .get(&y)
+                            .map(|s| HoldRule::Incomplete { scope: s.clone() })
+                    });
+                    match rule {
+                        Some(rule) => out.held.push(Held {
+                            user: user.clone(),
+                            item: HeldItem::RemoveGroup(y),
+                            rule,
+                            reasons,
+                        }),
+                        None => removes.push(GroupChange { group: y, reasons }),
+                    }
+                }
+            }
+        }
+        if !adds.is_empty() || !removes.is_empty() {
+            out.changes
+                .push((ChangeKey::Existing(u.id), user, adds, removes));
+        }
+    }
+
+    // Owned users whose identity is in no fact: no access left.
+    for &(ui, key) in &orphans {
+        let u = &observed.users[ui as usize];
+        live_groups_of(u, &mut obs_groups);
+        observed_memberships += obs_groups.len();
+        let user = UserRef::Existing(u.id);
+        let hold = key
+            .and_then(|k| d.identity_hold(&k))
+            .map(|scope| HoldRule::Incomplete { scope });
+        let hold_group = |g: GroupId| {
+            hold.clone().or_else(|| {
+                d.group_hold
+                    .get(&g)
+                    .map(|s| HoldRule::Incomplete { scope: s.clone() })
+            })
+        };
+        match policy.no_access {
+            NoAccessPolicy::Delete => {
+                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))];
+                match hold.clone() {
+                    Some(rule) => out.held.push(Held {
+                        user,
+                        item: HeldItem::Delete,
+                        rule,
+                        reasons,
+                    }),
+                    None => out.deletes.push((
+                        u.id,
+                        Action::Delete {
+                            user: u.id,
+                            reasons,
+                        },
+                    )),
+                }
+                continue;
+            }
+            NoAccessPolicy::Suspend if !u.suspended => {
+                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))];
+                match hold.clone() {
+                    Some(rule) => out.held.push(Held {
+                        user: user.clone(),
+                        item: HeldItem::Suspend,
+                        rule,
+                        reasons,
+                    }),
+                    None => out.suspends.push((
+                        u.id,
+                        Action::Suspend {
+                            user: u.id,
+                            reasons,
+                        },
+                    )),
+                }
+            }
+            _ => {}
+        }
+        let mut removes = Vec::new();
+        for &g in &obs_groups {
+            let reasons = vec![Reason::rule(Rule::NotGranted)];
+            match hold_group(g) {
+                Some(rule) => out.held.push(Held {
+                    user: user.clone(),
+                    item: HeldItem::RemoveGroup(g),
+                    rule,
+                    reasons,
+                }),
+                None => removes.push(GroupChange { group: g, reasons }),
+            }
+        }
+        if !removes.is_empty() {
+            out.changes
+                .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
+        }
+    }
+
+    // Unowned users: only their managed-group memberships.
+    for &ui in &unowned {
+        if is_adopted.get(ui as usize).copied().unwrap_or(false) {
+            continue;
+        }
+        let u = &observed.users[ui as usize];
+        live_groups_of(u, &mut obs_groups);
+        observed_memberships += obs_groups.len();
+        if policy.exclusivity == Exclusivity::OwnedOnly || obs_groups.is_empty() {
+            continue;
+        }
+        let user = UserRef::Existing(u.id);
+        let mut removes = Vec::new();
+        for &g in &obs_groups {
+            let reasons = vec![Reason::rule(Rule::NotDesiredInManagedGroup)];
+            match d.group_hold.get(&g) {
+                Some(s) => out.held.push(Held {
+                    user: user.clone(),
+                    item: HeldItem::RemoveGroup(g),
+                    rule: HoldRule::Incomplete { scope: s.clone() },
+                    reasons,
+                }),
+                None => removes.push(GroupChange { group: g, reasons }),
+            }
+        }
+        if !removes.is_empty() {
+            out.changes
+                .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
+        }
+    }
+
+    // Mass-revocation threshold.
+    let revocations: usize = out.changes.iter().map(|c| c.3.len()).sum::<usize>()
+        + out.suspends.len()
+        + out.deletes.len();
+    let limits = policy.revocation_threshold;
+    let exceeded = limits.max_count.is_some_and(|m| revocations > m)
+        || limits
+            .max_share
+            .is_some_and(|s| revocations as f64 > s * observed_memberships as f64);
+    if exceeded && !policy.force_revocations && revocations > 0 {
+        let rule = HoldRule::MassRevocation {
+            revocations,
+            observed_memberships,
+        };
+        for c in &mut out.changes {
+            for r in std::mem::take(&mut c.3) {
+                out.held.push(Held {
+                    user: c.1.clone(),
+                    item: HeldItem::RemoveGroup(r.group),
+                    rule: rule.clone(),
+                    reasons: r.reasons,
+                });
+            }
+        }
+        out.changes.retain(|c| !c.2.is_empty());
+        for (item, list) in [
+            (HeldItem::Suspend, std::mem::take(&mut out.suspends)),
+            (HeldItem::Delete, std::mem::take(&mut out.deletes)),
+        ] {
+            for (id, action) in list {
+                let reasons = match action {
+                    Action::Suspend { reasons, .. } | Action::Delete { reasons, .. } => reasons,
+                    _ => Vec::new(),
+                };
+                out.held.push(Held {
+                    user: UserRef::Existing(id),
+                    item: item.clone(),
+                    rule: rule.clone(),
+                    reasons,
+                });
+            }
+        }
+    }
+
+    // Deterministic order.
+    out.creates
+        .sort_unstable_by(|a, b| d.identities[a.0].key.cmp(&d.identities[b.0].key));
+    for v in [
+        &mut out.adopts,
+        &mut out.updates,
+        &mut out.unsuspends,
+        &mut out.suspends,
+        &mut out.deletes,
+    ] {
+        v.sort_unstable_by_key(|(id, _)| *id);
+    }
+    out.changes.sort_unstable_by(|a, b| match (a.0, b.0) {
+        (ChangeKey::New(x), ChangeKey::New(y)) => d.identities[x].key.cmp(&d.identities[y].key),
+        (x, y) => x.cmp(&y),
+    });
+    out.held.sort_unstable();
+
+    let mut actions = Vec::with_capacity(
+        out.creates.len()
+            + out.adopts.len()
+            + out.updates.len()
+            + out.unsuspends.len()
+            + out.changes.len()
+            + out.suspends.len()
+            + out.deletes.len(),
+    );
+    actions.extend(out.creates.into_iter().map(|(_, a)| a));
+    actions.extend(out.adopts.into_iter().map(|(_, a)| a));
+    actions.extend(out.updates.into_iter().map(|(_, a)| a));
+    actions.extend(out.unsuspends.into_iter().map(|(_, a)| a));
+    actions.extend(
+        out.changes
+            .into_iter()
+            .map(|(_, user, add, remove)| Action::ChangeGroups { user, add, remove }),
+    );
+    actions.extend(out.suspends.into_iter().map(|(_, a)| a));
+    actions.extend(out.deletes.into_iter().map(|(_, a)| a));
+
+    let mut warnings = d.warnings;
+    warnings.extend(extra_warnings);
+
+    Plan {
+        now,
+        actions,
+        held: out.held,
+        next_change,
+        warnings: warnings.into_iter().collect(),
+        meta: PlanMeta {
+            observed_digest: observed.digest(),
+            config_digest: config_digest(mappings, policy),
+            engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+            tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),
+        },
+    }
+}

@@ -1,0 +1,167 @@
+//! Warnings: what the engine skipped or could not decide, never a failure.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::facts::Scope;
+use crate::mapping::GroupId;
+use crate::observed::BrivoUserId;
+use crate::reason::FactKind;
+
+/// Something the plan reports but does not fail on. A bad record is skipped;
+/// the rest of the plan stands.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A property with leases that grant but no mapped group (property, building or unit).
+    UnmappedProperty {
+        /// Property id.
+        property_id: String,
+    },
+    /// A membership plan with no mapped group.
+    UnmappedPlan {
+        /// Plan id.
+        plan_id: String,
+    },
+    /// A resource (with its floor and location) with no mapped group.
+    UnmappedResource {
+        /// Resource id.
+        resource_id: String,
+    },
+    /// A location with day passes but no day-pass groups.
+    UnmappedLocation {
+        /// Location id.
+        location_id: String,
+    },
+    /// A directory with users but no mapped group.
+    UnmappedDirectory {
+        /// Directory id.
+        directory_id: String,
+    },
+    /// A zone name chrono-tz does not know: the scope's facts are skipped and
+    /// revocations fed by it are held.
+    UnknownZone {
+        /// The property or location.
+        scope: Scope,
+        /// The zone as given.
+        zone: String,
+    },
+    /// A fact refers to a property or location that is not in the batch: it
+    /// is skipped and revocations fed by that scope are held.
+    UnknownScope {
+        /// The fact.
+        kind: FactKind,
+        /// The fact's id.
+        id: String,
+        /// The missing property or location.
+        scope: Scope,
+    },
+    /// A fact refers to a member, company or membership that is not in the batch.
+    UnknownReference {
+        /// The fact.
+        kind: FactKind,
+        /// The fact's id.
+        id: String,
+        /// What is missing, e.g. `member 42`.
+        missing: String,
+    },
+    /// The same identity appears in several facts with different profiles;
+    /// the least profile (in sort order) is used.
+    DuplicateIdentity {
+        /// The external id.
+        external_id: String,
+    },
+    /// Several Brivo users carry the same owned external id; the lowest id is
+    /// used, the others are treated as unowned.
+    DuplicateExternalId {
+        /// The external id.
+        external_id: String,
+        /// The users carrying it.
+        users: Vec<BrivoUserId>,
+    },
+    /// A mapped group that does not exist in Brivo: nothing is planned against it.
+    MissingGroup {
+        /// The group.
+        group: GroupId,
+    },
+    /// A record that cannot be interpreted was skipped; revocations for the
+    /// identities it concerns are held.
+    BadRecord {
+        /// The fact.
+        kind: FactKind,
+        /// The fact's id.
+        id: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A status the engine does not know: the record grants nothing.
+    UnknownStatus {
+        /// The fact.
+        kind: FactKind,
+        /// The fact's id.
+        id: String,
+        /// The status as given.
+        status: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::UnmappedProperty { property_id } => {
+                write!(f, "property {property_id} is not mapped to any group")
+            }
+            Warning::UnmappedPlan { plan_id } => {
+                write!(f, "plan {plan_id} is not mapped to any group")
+            }
+            Warning::UnmappedResource { resource_id } => {
+                write!(f, "resource {resource_id} is not mapped to any group")
+            }
+            Warning::UnmappedLocation { location_id } => {
+                write!(f, "location {location_id} has no day-pass groups")
+            }
+            Warning::UnmappedDirectory { directory_id } => {
+                write!(f, "directory {directory_id} is not mapped to any group")
+            }
+            Warning::UnknownZone { scope, zone } => {
+                write!(
+                    f,
+                    "{scope}: unknown time zone {zone:?}; its facts are skipped"
+                )
+            }
+            Warning::UnknownScope { kind, id, scope } => {
+                write!(f, "{kind} {id}: {scope} is not in the batch; skipped")
+            }
+            Warning::UnknownReference { kind, id, missing } => {
+                write!(f, "{kind} {id}: {missing} is not in the batch; skipped")
+            }
+            Warning::DuplicateIdentity { external_id } => {
+                write!(
+                    f,
+                    "duplicate identity {external_id} with different profiles"
+                )
+            }
+            Warning::DuplicateExternalId { external_id, users } => {
+                write!(
+                    f,
+                    "external id {external_id} is carried by {} users:",
+                    users.len()
+                )?;
+                for u in users {
+                    write!(f, " {}", u.0)?;
+                }
+                Ok(())
+            }
+            Warning::MissingGroup { group } => {
+                write!(f, "{group} is mapped but does not exist in Brivo")
+            }
+            Warning::BadRecord { kind, id, problem } => {
+                write!(f, "{kind} {id} skipped: {problem}")
+            }
+            Warning::UnknownStatus { kind, id, status } => {
+                write!(f, "{kind} {id}: unknown status {status:?}; grants nothing")
+            }
+        }
+    }
+}
