@@ -272,6 +272,26 @@ pub(crate) struct Brivo {
 
 /// Test-side access to the fake Brivo account: counters, snapshot, seeding.
 /// Cheap to clone; get one with [`Sandbox::brivo`](crate::Sandbox::brivo).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sandbox::Error> {
+/// use sandbox::{NewBrivoUser, Sandbox, story};
+///
+/// let sb = Sandbox::start_default().await?;
+/// let brivo = sb.brivo();
+/// let id = brivo.add_user(
+///     NewBrivoUser::new("Pat", "Preexisting")
+///         .email("pat@example.com")
+///         .group(story::GROUP_SUNSET_RESIDENTS),
+/// );
+/// let snap = brivo.snapshot();
+/// assert!(snap.members_of(story::GROUP_SUNSET_RESIDENTS).contains(&id));
+/// assert_eq!(snap.owned_users("sync:").count(), 1); // Fay Former
+/// assert_eq!(brivo.calls(), 0); // seeding is not counted
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct BrivoHandle {
     pub(crate) inner: Arc<Brivo>,
@@ -403,12 +423,12 @@ impl BrivoHandle {
 }
 
 fn new_group(id: i64, name: &str) -> Map<String, Value> {
-    let Value::Object(m) = json!({
-        "id": id, "name": name, "keypadUnlock": false, "immuneToAntipassback": false,
-        "excludedFromLockdown": false
-    }) else {
-        unreachable!("literal object")
-    };
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id));
+    m.insert("name".into(), json!(name));
+    m.insert("keypadUnlock".into(), json!(false));
+    m.insert("immuneToAntipassback".into(), json!(false));
+    m.insert("excludedFromLockdown".into(), json!(false));
     m
 }
 

@@ -277,6 +277,14 @@ pub(crate) async fn fault_middleware(
     req: Request,
     next: Next,
 ) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = apply_faults(&common, req, next).await;
+    tracing::debug!(service = ?common.style, %method, %path, status = resp.status().as_u16(), "sandbox call");
+    resp
+}
+
+async fn apply_faults(common: &Common, req: Request, next: Next) -> Response {
     common.record(req.method(), req.uri().path());
     if let Some(fault) = common.next_fault() {
         match fault {

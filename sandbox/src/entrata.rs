@@ -53,7 +53,7 @@ struct Windows {
 pub(crate) struct Entrata {
     pub(crate) common: Arc<Common>,
     creds: SandboxCredentials,
-    seed: EntrataSeed,
+    seed: Mutex<Arc<EntrataSeed>>,
     failing: Mutex<HashSet<String>>,
     windows: Mutex<Windows>,
 }
@@ -79,10 +79,14 @@ impl Entrata {
         Ok(Arc::new(Self {
             common: Common::new(Style::Entrata, None),
             creds,
-            seed: seed.clone(),
+            seed: Mutex::new(Arc::new(seed.clone())),
             failing: Mutex::new(HashSet::new()),
             windows: Mutex::new(Windows::default()),
         }))
+    }
+
+    fn seed(&self) -> Arc<EntrataSeed> {
+        lock(&self.seed).clone()
     }
 
     pub(crate) fn fail_property(&self, property_id: String) {
@@ -365,7 +369,7 @@ fn dispatch(e: &Entrata, service: &str, q: &HashMap<String, String>, body: &Valu
 }
 
 fn property_known(e: &Entrata, pid: &str) -> bool {
-    e.seed
+    e.seed()
         .properties
         .iter()
         .any(|p| str_of(p, "PropertyID").as_deref() == Some(pid))
@@ -386,7 +390,7 @@ fn check_property(e: &Entrata, pid: &str, data_fetch: bool) -> Result<(), (u64, 
 fn get_properties(e: &Entrata, params: &Value) -> RpcResult {
     let ids = id_list(params, "propertyIds");
     let items: Vec<Value> = e
-        .seed
+        .seed()
         .properties
         .iter()
         .filter(|p| {
@@ -405,7 +409,7 @@ fn get_floor_plans(e: &Entrata, params: &Value) -> RpcResult {
     let pid = required(params, "propertyId")?;
     check_property(e, &pid, false)?;
     let items: Vec<Value> = e
-        .seed
+        .seed()
         .floor_plans
         .iter()
         .filter(|f| str_of(f, "PropertyId").as_deref() == Some(pid.as_str()))
@@ -434,7 +438,7 @@ fn get_property_units(e: &Entrata, params: &Value) -> RpcResult {
         check_property(e, id, false)?;
     }
     let items: Vec<Value> = e
-        .seed
+        .seed()
         .property_units
         .iter()
         .filter(|p| str_of(p, "propertyId").is_some_and(|id| ids.contains(&id)))
@@ -453,7 +457,7 @@ fn get_mits(e: &Entrata, params: &Value) -> RpcResult {
         check_property(e, id, false)?;
     }
     let items: Vec<Value> = e
-        .seed
+        .seed()
         .mits_properties
         .iter()
         .filter(|p| {
@@ -526,7 +530,7 @@ fn select_leases(e: &Entrata, params: &Value) -> Result<Vec<Value>, (u64, String
         date_param(params, "leaseExpiringDateFrom")?,
         date_param(params, "leaseExpiringDateTo")?,
     );
-    Ok(e.seed
+    Ok(e.seed()
         .leases
         .iter()
         .filter(|l| str_of(l, "propertyId").as_deref() == Some(pid.as_str()))
@@ -575,7 +579,7 @@ fn select_leases(e: &Entrata, params: &Value) -> Result<Vec<Value>, (u64, String
 
 fn unit_of(e: &Entrata, l: &Value) -> Option<Value> {
     let uid = str_of(l, "unitId")?;
-    e.seed.property_units.iter().find_map(|p| {
+    e.seed().property_units.iter().find_map(|p| {
         many(p.pointer("/units/unit"))
             .into_iter()
             .find(|u| str_of(u, "id").as_deref() == Some(uid.as_str()))
@@ -814,4 +818,46 @@ fn get_customers(e: &Entrata, params: &Value) -> RpcResult {
     }
     let items: Vec<Value> = order.iter().filter_map(|c| out.remove(c)).collect();
     Ok(json!({"Customers": {"Customer": items}}))
+}
+
+/// Test-side access to the fake Entrata portfolio: change leases between syncs, read
+/// counters. Cheap to clone; get one with [`Sandbox::entrata`](crate::Sandbox::entrata).
+#[derive(Debug, Clone)]
+pub struct EntrataHandle {
+    pub(crate) inner: Arc<Entrata>,
+}
+
+impl EntrataHandle {
+    /// Adds a lease (a getLeases r2 `lease` object), or replaces the one with the same `id`.
+    pub fn upsert_lease(&self, lease: Value) {
+        let mut guard = lock(&self.inner.seed);
+        let seed = Arc::make_mut(&mut guard);
+        let id = str_of(&lease, "id");
+        match seed.leases.iter_mut().find(|l| str_of(l, "id") == id) {
+            Some(slot) => *slot = lease,
+            None => seed.leases.push(lease),
+        }
+    }
+    /// Removes a lease by id; returns whether it existed.
+    pub fn remove_lease(&self, lease_id: &str) -> bool {
+        let mut guard = lock(&self.inner.seed);
+        let seed = Arc::make_mut(&mut guard);
+        let before = seed.leases.len();
+        seed.leases
+            .retain(|l| str_of(l, "id").as_deref() != Some(lease_id));
+        seed.leases.len() != before
+    }
+    /// The current lease object with this id.
+    pub fn lease(&self, lease_id: &str) -> Option<Value> {
+        self.inner
+            .seed()
+            .leases
+            .iter()
+            .find(|l| str_of(l, "id").as_deref() == Some(lease_id))
+            .cloned()
+    }
+    /// Call counters.
+    pub fn stats(&self) -> crate::CallStats {
+        self.inner.common.stats()
+    }
 }

@@ -7,28 +7,51 @@
 //! [`SandboxCredentials`], and takes injected [`Fault`]s. Servers stop when the
 //! [`Sandbox`] is dropped or on [`Sandbox::shutdown`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), sandbox::Error> {
+//! A test starts a sandbox, points its clients at the URLs, injects faults and asserts on
+//! the fake Brivo account:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use sandbox::{Fault, Sandbox, story};
 //!
 //! let sb = Sandbox::start_default().await?;
-//! let creds = sb.credentials();
+//! let c = sb.credentials();
 //! // Brivo: token at {brivo_auth_url}/oauth/token, API under {brivo_api_url}/users, …
-//! println!("{} {} {}", sb.brivo_auth_url(), sb.brivo_api_url(), creds.brivo_api_key);
-//! // Entrata: POST {entrata_api_url}/leases (Basic) or {entrata_gateway_url}/leases (X-Api-Key)
-//! println!("{} {}", sb.entrata_api_url(), sb.entrata_gateway_url());
-//! // OfficeRnD: token at {officernd_identity_url}/oauth/token, API under {officernd_api_url}/members
-//! println!("{} {}", sb.officernd_identity_url(), sb.officernd_api_url());
+//! // Entrata: POST {entrata_api_url}/leases (Basic) or {entrata_gateway_url}/leases (X-Api-Key).
+//! // OfficeRnD: token at {officernd_identity_url}/oauth/token, API under {officernd_api_url}/members.
+//! assert!(sb.entrata_gateway_url().ends_with("/ext/orgs/sandbox/v1"));
+//! assert!(sb.officernd_api_url().ends_with("/api/v2/organizations/sandbox-org"));
 //!
-//! // Make the next three Brivo calls fail with 429, then watch the runner cope.
-//! sb.faults().brivo(Fault::TooManyRequests { times: 3, retry_after_secs: 1 });
-//! // … run a sync …
+//! let http = reqwest::Client::new();
+//! let token: serde_json::Value = http
+//!     .post(format!("{}/oauth/token", sb.brivo_auth_url()))
+//!     .basic_auth(&c.brivo_client_id, Some(&c.brivo_client_secret))
+//!     .header("api-key", &c.brivo_api_key)
+//!     .form(&[
+//!         ("grant_type", "password"),
+//!         ("username", c.brivo_username.as_str()),
+//!         ("password", c.brivo_password.as_str()),
+//!     ])
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! let bearer = token["access_token"].as_str().unwrap_or_default();
+//!
+//! // The next Brivo call gets a 429, the one after it succeeds.
+//! sb.faults().brivo(Fault::TooManyRequests { times: 1, retry_after_secs: 1 });
+//! let url = format!("{}/users/{}/external", sb.brivo_api_url(), "sync%3Aentrata%3A100%3A5006");
+//! let get = || http.get(&url).header("api-key", &c.brivo_api_key).bearer_auth(bearer).send();
+//! assert_eq!(get().await?.status(), 429);
+//! assert_eq!(get().await?.status(), 200);
+//!
 //! let state = sb.brivo().snapshot();
-//! assert!(state.user_by_external_id("sync:entrata:100:5006").is_some());
-//! assert_eq!(sb.brivo_writes(), 0);
-//! # let _ = story::GROUP_HARBOR_VIEW_RESIDENTS;
+//! assert!(state.members_of(story::GROUP_HARBOR_VIEW_RESIDENTS).contains(&story::USER_FAY_FORMER));
+//! assert_eq!((sb.brivo_calls(), sb.brivo_writes()), (3, 0));
 //! sb.shutdown().await;
-//! # Ok(()) }
+//! # Ok(())
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -53,6 +76,8 @@ pub use brivo::{
     BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
+pub use entrata::EntrataHandle;
+pub use officernd::OfficeRndHandle;
 pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture};
 
 /// What can go wrong starting a sandbox.
@@ -332,6 +357,20 @@ impl Sandbox {
         }
     }
 
+    /// Test-side access to the fake Entrata portfolio (change leases, counters).
+    pub fn entrata(&self) -> EntrataHandle {
+        EntrataHandle {
+            inner: self.entrata.clone(),
+        }
+    }
+
+    /// Test-side access to the fake OfficeRnD organization (change records, counters).
+    pub fn officernd(&self) -> OfficeRndHandle {
+        OfficeRndHandle {
+            inner: self.officernd.clone(),
+        }
+    }
+
     /// Total Brivo calls received so far (token calls included).
     pub fn brivo_calls(&self) -> u64 {
         self.brivo.common.stats().total
@@ -368,6 +407,24 @@ impl Drop for Sandbox {
 }
 
 /// Fault injection; get it with [`Sandbox::faults`]. Cheap to clone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sandbox::Error> {
+/// use std::time::Duration;
+/// use sandbox::{Fault, Sandbox, story};
+///
+/// let sb = Sandbox::start_default().await?;
+/// sb.faults()
+///     .brivo(Fault::TooManyRequests { times: 5, retry_after_secs: 1 })
+///     .brivo(Fault::DropConnection { times: 1 })
+///     .officernd(Fault::Slow { times: 2, delay: Duration::from_millis(50) })
+///     .entrata(Fault::FailProperty { property_id: story::PROPERTY_LA.into() });
+/// sb.faults().brivo(Fault::ExpireTokens); // applies at once
+/// sb.faults().clear(); // back to normal
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Faults {
     brivo: Arc<brivo::Brivo>,

@@ -217,6 +217,13 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 }
 
 /// The instants worth running a sync at, in order, with a label saying what changes.
+///
+/// ```
+/// for (label, at) in sandbox::story::instants() {
+///     // e.g. run the sync with `now = at`
+///     assert!(!label.is_empty() && at.timestamp() > 0);
+/// }
+/// ```
 pub fn instants() -> Vec<(&'static str, DateTime<Utc>)> {
     vec![
         // 09:00 PST on 2026-11-23 ("today"): before any move-in. Fay (Past) should leave

@@ -493,3 +493,99 @@ async fn shutdown_stops_serving() {
     let r = Client::new().post(url).send().await;
     assert!(r.is_err());
 }
+
+#[tokio::test]
+async fn drop_stops_serving() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let url = format!("{}/oauth/token", sb.brivo_auth_url());
+    drop(sb);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(Client::new().post(url).send().await.is_err());
+}
+
+#[tokio::test]
+async fn credentials_sites_and_access_points() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let api = Api::new(&sb).await;
+    let (s, card) = api
+        .send(
+            reqwest::Method::POST,
+            "/credentials",
+            json!({"credentialFormat": {"id": 100}, "referenceId": "2001",
+                   "fieldValues": [{"id": 1, "value": "2001"}, {"id": 2, "value": "12"}]}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let cid = card["id"].as_i64().unwrap();
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            "/credentials",
+            json!({"credentialFormat": {"id": 100}, "referenceId": "2001",
+                   "fieldValues": [{"id": 1, "value": "2001"}, {"id": 2, "value": "12"}]}),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), body["message"].as_str()),
+        (400, Some("Duplicate Credential found"))
+    );
+    // reference_id is a contains match: "200" finds "2001".
+    let (_, list) = api.get("/credentials?filter=reference_id__eq:200").await;
+    assert_eq!(list["count"], 1);
+
+    let user = story::USER_TERRY_TECH;
+    let r = api
+        .req(
+            reqwest::Method::PUT,
+            &format!("/users/{user}/credentials/{cid}"),
+        )
+        .json(&json!({"effectiveFrom": "2026-12-01", "effectiveTo": "2027-01-01T16:00:00-05:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (_, creds) = api.get(&format!("/users/{user}/credentials")).await;
+    assert_eq!(creds["count"], 1);
+    assert_eq!(creds["data"][0]["effectiveFrom"], "2026-12-01T00:00:00Z");
+    assert_eq!(creds["data"][0]["effectiveTo"], "2027-01-01T21:00:00Z");
+    assert!(
+        sb.brivo()
+            .snapshot()
+            .user(user)
+            .unwrap()
+            .credentials
+            .contains(&cid)
+    );
+    let r = api
+        .req(
+            reqwest::Method::DELETE,
+            &format!("/users/{user}/credentials/{cid}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (s, body) = api.get("/credentials/1").await;
+    assert_eq!(s, 404);
+    assert_eq!(
+        body["message"],
+        "No credential could be retrieved for credential id: 1"
+    );
+
+    let (_, sites) = api.get("/sites").await;
+    assert_eq!(sites["count"], 4);
+    assert!(sites["data"][0].get("siteName").is_some());
+    let (_, site) = api.get(&format!("/sites/{}", story::SITE_NY)).await;
+    assert_eq!(site["timeZone"], "US/Eastern");
+    let (_, doors) = api
+        .get(&format!("/sites/{}/access-points", story::SITE_DENVER))
+        .await;
+    assert_eq!(doors["count"], 4);
+    assert!(doors.get("offset").is_none());
+    let (_, doors) = api.get("/access-points?filter=name__eq:summit").await;
+    assert_eq!(doors["count"], 1);
+
+    // user_status filter: Uma is the only suspended user.
+    let (_, page) = api.get("/users?filter=user_status__eq:suspended").await;
+    assert_eq!(page["data"][0]["id"], story::USER_UMA_ARCHIVE);
+}

@@ -7,6 +7,15 @@ use reqwest::Client;
 use sandbox::{Fault, Sandbox, story};
 use serde_json::{Value, json};
 
+thread_local! {
+    // One client per test thread: building a rustls client per request is slow.
+    static HTTP: Client = Client::new();
+}
+
+fn http() -> Client {
+    HTTP.with(Client::clone)
+}
+
 async fn basic(
     sb: &Sandbox,
     service: &str,
@@ -14,7 +23,7 @@ async fn basic(
     body: Value,
 ) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
     let c = sb.credentials();
-    let r = Client::new()
+    let r = http()
         .post(format!("{}/{service}{query}", sb.entrata_api_url()))
         .basic_auth(&c.entrata_username, Some(&c.entrata_password))
         .header("Content-Type", "APPLICATION/JSON; CHARSET=UTF-8")
@@ -50,7 +59,7 @@ async fn status_and_auth_on_both_deployments() {
     assert_eq!(h["x-ratelimit-remaining"], "8639/day;359/hour;5/minute");
 
     // Bad Basic credentials: HTTP 200 with an in-body error.
-    let r = Client::new()
+    let r = http()
         .post(format!("{}/status", sb.entrata_api_url()))
         .basic_auth("who", Some("me"))
         .json(&json!({"auth": {"type": "basic"}, "method": {"name": "getStatus"}}))
@@ -67,7 +76,7 @@ async fn status_and_auth_on_both_deployments() {
 
     // Gateway with X-Api-Key.
     let c = sb.credentials();
-    let r: Value = Client::new()
+    let r: Value = http()
         .post(format!("{}/properties", sb.entrata_gateway_url()))
         .header("X-Api-Key", &c.entrata_api_key)
         .json(&json!({"auth": {"type": "apikey"}, "requestId": "1", "method": {"name": "getProperties", "version": "r1", "params": {}}}))
@@ -86,7 +95,7 @@ async fn status_and_auth_on_both_deployments() {
         props[0]["Address"]["@attributes"]["AddressType"],
         "property"
     );
-    let r: Value = Client::new()
+    let r: Value = http()
         .post(format!("{}/properties", sb.entrata_gateway_url()))
         .header("X-Api-Key", "wrong")
         .json(&json!({"auth": {"type": "apikey"}, "method": {"name": "getProperties"}}))
@@ -383,7 +392,7 @@ async fn faults() {
     let (s, _, _) = basic(&sb, "status", "", call("getStatus", "r1", json!({}))).await;
     assert_eq!(s, 502);
     let c = sb.credentials();
-    let err = Client::new()
+    let err = http()
         .post(format!("{}/status", sb.entrata_api_url()))
         .basic_auth(&c.entrata_username, Some(&c.entrata_password))
         .json(&call("getStatus", "r1", json!({})))
@@ -396,4 +405,46 @@ async fn faults() {
     assert_eq!(s, 200);
     assert!(t0.elapsed() >= Duration::from_millis(200));
     assert_eq!(sb.entrata_stats().writes, 0);
+}
+
+#[tokio::test]
+async fn tests_can_change_leases_between_syncs() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    let mut lease = h.lease(story::LEASE_NOTICE).unwrap();
+    lease["leaseStatusTypeId"] = json!("6");
+    lease["leaseIntervalStatus"] = json!("Past");
+    h.upsert_lease(lease);
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": "6"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        body["response"]["result"]["leases"]["lease"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(h.remove_lease(story::LEASE_NOTICE));
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseIds": "1003"}),
+        ),
+    )
+    .await;
+    assert_eq!(body["response"]["result"]["success"], "No Records Found.");
+    assert_eq!(h.stats().total, 2);
 }
