@@ -1,0 +1,191 @@
+//! Client configuration.
+
+use std::fmt;
+use std::time::Duration;
+
+use access_http::RetryPolicy;
+use secrecy::SecretString;
+
+use crate::client::Client;
+use crate::error::Result;
+
+/// Production API root (`/organizations/{slug}` is appended).
+pub const PRODUCTION_API_URL: &str = "https://app.officernd.com/api/v2/";
+/// Production token endpoint.
+pub const PRODUCTION_TOKEN_URL: &str = "https://identity.officernd.com/oauth/token";
+/// Staging API root.
+pub const STAGING_API_URL: &str = "https://staging.officernd.com/api/v2/";
+/// Staging token endpoint.
+pub const STAGING_TOKEN_URL: &str = "https://identity-staging.officernd.com/oauth/token";
+
+/// The read scopes every method of this client needs, the default of
+/// [`ClientBuilder::scopes`]. The application in OfficeRnD must be granted
+/// all of them: one ungranted scope fails the whole token request.
+pub const READ_SCOPES: &[&str] = &[
+    "flex.community.members.read",
+    "flex.community.companies.read",
+    "flex.community.memberships.read",
+    "flex.community.checkins.read",
+    "flex.community.visitors.read",
+    "flex.billing.plans.read",
+    "flex.space.locations.read",
+    "flex.space.floors.read",
+    "flex.space.resources.read",
+    "flex.space.resourceTypes.read",
+    "flex.space.assignments.read",
+    "flex.space.bookings.read",
+    "flex.space.passes.read",
+];
+
+/// The `User-Agent` sent by default.
+pub const USER_AGENT: &str = concat!("officernd-client/", env!("CARGO_PKG_VERSION"));
+
+/// Builds a [`Client`].
+///
+/// Defaults: production URLs, [`READ_SCOPES`], 10 s connect timeout, 30 s
+/// per request, [`RetryPolicy::default`], and a client-side limit of 5 calls
+/// per second with bursts of 10 (OfficeRnD allows roughly 400 reads a
+/// minute; its exact numbers are not published).
+///
+/// ```
+/// use officernd_client::Client;
+/// use secrecy::SecretString;
+///
+/// let client = Client::builder("acme-coworking", "my-client-id", SecretString::from("my-secret"))
+///     .staging()
+///     .timeout(std::time::Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("my-secret"));
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    pub(crate) org_slug: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) api_url: String,
+    pub(crate) token_url: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) rate_limit: Option<(f64, u32)>,
+    pub(crate) user_agent: String,
+}
+
+impl ClientBuilder {
+    /// A builder for organization `org_slug` (the segment in
+    /// `https://app.officernd.com/admin/<slug>`) with the credentials of an
+    /// OfficeRnD application (Settings → Developer Tools → Applications).
+    pub fn new(
+        org_slug: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: SecretString,
+    ) -> Self {
+        Self {
+            org_slug: org_slug.into(),
+            client_id: client_id.into(),
+            client_secret,
+            scopes: READ_SCOPES.iter().map(|s| s.to_string()).collect(),
+            api_url: PRODUCTION_API_URL.to_string(),
+            token_url: PRODUCTION_TOKEN_URL.to_string(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            retry_policy: RetryPolicy::default(),
+            rate_limit: Some((5.0, 10)),
+            user_agent: USER_AGENT.to_string(),
+        }
+    }
+
+    /// Uses OfficeRnD's staging hosts.
+    pub fn staging(mut self) -> Self {
+        self.api_url = STAGING_API_URL.to_string();
+        self.token_url = STAGING_TOKEN_URL.to_string();
+        self
+    }
+
+    /// The API root, up to and including `/api/v2` (a sandbox or mock
+    /// server); `organizations/{slug}/` is appended. Must be HTTPS unless
+    /// the host is loopback.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        self.api_url = url.into();
+        self
+    }
+
+    /// The OAuth2 token endpoint. Must be HTTPS unless the host is loopback.
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = url.into();
+        self
+    }
+
+    /// The scopes to request (space-separated on the wire). Ask only for
+    /// what the application was granted.
+    pub fn scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Timeout of each request (each attempt).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retry policy (attempts, backoff, time budget).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Client-side rate limit: `per_second` calls per second on average,
+    /// bursts of `burst`.
+    pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
+        self.rate_limit = Some((per_second, burst));
+        self
+    }
+
+    /// No client-side rate limit (the server's 429s still pause the client).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Checks the configuration and builds the client (no network call).
+    pub fn build(self) -> Result<Client> {
+        Client::from_builder(self)
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("org_slug", &self.org_slug)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .field("api_url", &self.api_url)
+            .field("token_url", &self.token_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry_policy", &self.retry_policy)
+            .field("rate_limit", &self.rate_limit)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
