@@ -28,14 +28,18 @@
 
 pub mod audit;
 pub mod backend;
+pub mod brivo;
 pub mod clock;
 pub mod memory;
+pub mod officernd;
 pub mod sources;
 pub mod syncer;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
+pub use officernd::OfficeRndSource;
 pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
 pub use syncer::{
     ActionResult, ApplyOptions, Outcome, RunEvent, SyncError, SyncPlan, SyncReport, Syncer,
