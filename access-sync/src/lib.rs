@@ -30,6 +30,7 @@ pub mod audit;
 pub mod backend;
 pub mod brivo;
 pub mod clock;
+pub mod directory;
 pub mod memory;
 pub mod officernd;
 pub mod sources;
@@ -39,6 +40,7 @@ pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
 pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
+pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
 pub use officernd::OfficeRndSource;
 pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
 pub use syncer::{

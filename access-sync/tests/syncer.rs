@@ -501,3 +501,66 @@ async fn the_audit_log_has_one_json_line_per_run() {
     assert!(lines[1]["plan"]["actions"][0]["reasons"][0].is_object());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+struct Feed(Vec<access_sync::DirectoryRecord>, Vec<String>);
+
+#[async_trait]
+impl DirectoryFeed for Feed {
+    fn directory_id(&self) -> &str {
+        "hq"
+    }
+    async fn list_users(&self) -> Result<DirectoryListing, SourceError> {
+        let mut l = DirectoryListing::default();
+        l.users = self.0.clone();
+        l.skipped = self.1.clone();
+        Ok(l)
+    }
+}
+
+#[tokio::test]
+async fn directory_lifecycles_and_a_skipped_record_holds_revocations() {
+    let b = brivo();
+    let mut m = Mappings::default();
+    m.directories.insert("hq".into(), vec![RESIDENTS]);
+    let rec = |id: &str, state| DirectoryRecord::new(id, Profile::new("D", id), state);
+    let now = at(2026, 3, 1, 12);
+    for state in [DirectoryState::Active, DirectoryState::Suspended] {
+        let feed = Feed(
+            vec![rec("a", DirectoryState::Active), rec("s", state)],
+            vec![],
+        );
+        let s = Syncer::builder(b.clone())
+            .source(DirectorySource::new(feed))
+            .mappings(m.clone())
+            .build();
+        assert!(s.sync_once(now).await.unwrap().is_success());
+    }
+    let a = b.user_by_external_id("sync:directory:hq:a").unwrap();
+    let susp = b.user_by_external_id("sync:directory:hq:s").unwrap();
+    assert!(a.groups.contains(&RESIDENTS) && !a.suspended);
+    assert!(
+        susp.suspended,
+        "Suspended in the directory: suspended in Brivo"
+    );
+
+    // A is disabled, but a record was unreadable: nothing is revoked.
+    let feed = Feed(
+        vec![
+            rec("a", DirectoryState::Disabled),
+            rec("s", DirectoryState::Suspended),
+        ],
+        vec!["user 17: bad email".into()],
+    );
+    let s = Syncer::builder(b.clone())
+        .source(DirectorySource::new(feed))
+        .mappings(m)
+        .build();
+    let r = s.sync_once(now).await.unwrap();
+    assert!(r.plan.held.iter().any(|h| matches!(&h.rule, HoldRule::Incomplete { scope } if *scope == Scope::Directory("hq".into()))), "{}", r.plan);
+    assert!(
+        b.user_by_external_id("sync:directory:hq:a")
+            .unwrap()
+            .groups
+            .contains(&RESIDENTS)
+    );
+}
