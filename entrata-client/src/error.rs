@@ -1,0 +1,259 @@
+//! The crate's error type.
+
+use std::time::Duration;
+
+use access_http::{RetryDecision, Retryable};
+
+/// Everything that can go wrong talking to Entrata.
+///
+/// Each variant names the remote method (`getLeases`, ...) and, where the
+/// service answered, the HTTP status and Entrata's own error code and
+/// message. [`Error::is_retryable`] says whether trying again may help; the
+/// client already retried such errors within its
+/// [`RetryPolicy`](access_http::RetryPolicy) before returning them.
+///
+/// No variant ever contains a credential.
+///
+/// ```
+/// use entrata_client::{Error, GetLeases};
+///
+/// let body = br#"{"response":{"requestId":"15","error":{"code":301,
+///     "message":"User doesn't have permission to the property or property is disabled."}}}"#;
+/// let err = GetLeases::decode(body).unwrap_err();
+/// assert!(matches!(err, Error::PermissionDenied { code: Some(301), .. }));
+/// assert!(!err.is_retryable());
+/// assert_eq!(err.to_string(), "getLeases: permission denied (HTTP 200, Entrata code 301): \
+///     User doesn't have permission to the property or property is disabled.");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client configuration is unusable (bad base URL, bad header value).
+    #[error("invalid Entrata client configuration: {0}")]
+    Config(String),
+
+    /// The base URL would send credentials in clear text.
+    #[error(transparent)]
+    InsecureBaseUrl(#[from] access_http::InsecureBaseUrl),
+
+    /// A request parameter is invalid (checked before anything is sent).
+    #[error("{method}: invalid request: {message}")]
+    InvalidRequest {
+        /// The remote method.
+        method: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// The credentials were refused (Entrata code 113, or HTTP 401).
+    #[error("{method}: authentication failed (HTTP {status}{}): {message}", code_suffix(*code))]
+    Authentication {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status (Entrata may answer 200 with an error body).
+        status: u16,
+        /// Entrata's error code, when the body had one.
+        code: Option<i64>,
+        /// Entrata's message.
+        message: String,
+    },
+
+    /// The credentials lack access to the property or service (Entrata
+    /// codes 301 and 311, or HTTP 403). Code 311 is also what a sandbox
+    /// property id used with production credentials gets.
+    #[error("{method}: permission denied (HTTP {status}{}): {message}", code_suffix(*code))]
+    PermissionDenied {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Entrata's error code, when the body had one.
+        code: Option<i64>,
+        /// Entrata's message.
+        message: String,
+    },
+
+    /// Over the rate limit (HTTP 429). Retryable.
+    #[error("{method}: rate limited by Entrata (HTTP {status}){}", retry_suffix(*retry_after))]
+    RateLimited {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// How long the server asked us to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// Entrata failed (HTTP 5xx, or a 5xx code in the body). Retryable.
+    #[error("{method}: Entrata server error (HTTP {status}{}): {message}", code_suffix(*code))]
+    Server {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Entrata's error code, when the body had one.
+        code: Option<i64>,
+        /// Entrata's message, or the start of the body.
+        message: String,
+    },
+
+    /// Entrata answered with an error this crate has no closer variant for.
+    #[error("{method}: Entrata error (HTTP {status}{}): {message}", code_suffix(*code))]
+    Api {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Entrata's error code, when the body had one.
+        code: Option<i64>,
+        /// Entrata's message, or the start of the body.
+        message: String,
+    },
+
+    /// The request did not complete: connection refused or reset, TLS,
+    /// timeout. Retryable (every method here is a read).
+    #[error("{method}: request failed: {kind}")]
+    Transport {
+        /// The remote method.
+        method: &'static str,
+        /// `"timeout"`, `"connect"` or `"network"`.
+        kind: &'static str,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The response could not be decoded.
+    #[error("{method}: could not decode the response at {path:?}: {message}")]
+    Decode {
+        /// The remote method.
+        method: &'static str,
+        /// The JSON path of the value that failed (`response.result.leases`).
+        path: String,
+        /// What was wrong with it.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A paginated listing misbehaved: the server sent the same page again,
+    /// or more pages than the configured maximum.
+    #[error("{method}: pagination stopped at page {page}: {message}")]
+    Pagination {
+        /// The remote method.
+        method: &'static str,
+        /// The page number that triggered the guard.
+        page: u32,
+        /// What happened.
+        message: String,
+    },
+}
+
+fn code_suffix(code: Option<i64>) -> String {
+    code.map(|c| format!(", Entrata code {c}"))
+        .unwrap_or_default()
+}
+
+fn retry_suffix(wait: Option<Duration>) -> String {
+    wait.map(|w| format!("; retry after {} s", w.as_secs_f64()))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Whether another attempt may succeed (throttling, server errors,
+    /// network failures).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self.retry_decision(), RetryDecision::DoNotRetry)
+    }
+
+    /// The remote method, when the error came from a call.
+    pub fn method(&self) -> Option<&'static str> {
+        match self {
+            Self::Config(_) | Self::InsecureBaseUrl(_) => None,
+            Self::InvalidRequest { method, .. }
+            | Self::Authentication { method, .. }
+            | Self::PermissionDenied { method, .. }
+            | Self::RateLimited { method, .. }
+            | Self::Server { method, .. }
+            | Self::Api { method, .. }
+            | Self::Transport { method, .. }
+            | Self::Decode { method, .. }
+            | Self::Pagination { method, .. } => Some(method),
+        }
+    }
+
+    /// The HTTP status, when the service answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Authentication { status, .. }
+            | Self::PermissionDenied { status, .. }
+            | Self::RateLimited { status, .. }
+            | Self::Server { status, .. }
+            | Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Entrata's own error code (113, 301, 311, ...), when the body had one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::Authentication { code, .. }
+            | Self::PermissionDenied { code, .. }
+            | Self::Server { code, .. }
+            | Self::Api { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+impl Retryable for Error {
+    /// Every method this crate calls is a read, so connection errors and
+    /// timeouts are safe to retry.
+    fn retry_decision(&self) -> RetryDecision {
+        match self {
+            Self::RateLimited {
+                retry_after: Some(wait),
+                ..
+            } => RetryDecision::RetryAfter(*wait),
+            Self::RateLimited { .. } => RetryDecision::Throttled,
+            Self::Server { .. } | Self::Transport { .. } => RetryDecision::Retry,
+            _ => RetryDecision::DoNotRetry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_classification() {
+        let rl = Error::RateLimited {
+            method: "getLeases",
+            status: 429,
+            retry_after: Some(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            rl.retry_decision(),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+        let server = Error::Server {
+            method: "getLeases",
+            status: 503,
+            code: None,
+            message: "busy".into(),
+        };
+        assert!(server.is_retryable());
+        let denied = Error::PermissionDenied {
+            method: "getLeases",
+            status: 403,
+            code: Some(311),
+            message: "App doesn't have permission to the property.".into(),
+        };
+        assert!(!denied.is_retryable());
+        assert_eq!(denied.code(), Some(311));
+        assert_eq!(denied.status(), Some(403));
+        assert_eq!(denied.method(), Some("getLeases"));
+    }
+}
