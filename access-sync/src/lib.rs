@@ -31,6 +31,7 @@ pub mod backend;
 pub mod brivo;
 pub mod clock;
 pub mod directory;
+pub mod entrata;
 pub mod memory;
 pub mod officernd;
 pub mod sources;
@@ -41,6 +42,7 @@ pub use backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpd
 pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
+pub use entrata::EntrataSource;
 pub use officernd::OfficeRndSource;
 pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
 pub use syncer::{

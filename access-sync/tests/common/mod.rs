@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use access_engine::{GroupId, Mappings, Policy};
-use access_sync::{BrivoBackend, OfficeRndSource, Syncer, SyncerBuilder};
+use access_sync::{BrivoBackend, EntrataSource, OfficeRndSource, Syncer, SyncerBuilder};
 use sandbox::{Sandbox, SandboxConfig, story};
 use secrecy::SecretString;
 
@@ -42,6 +42,17 @@ pub fn brivo_client(sb: &Sandbox) -> brivo_client::Client {
     .timeout(Duration::from_secs(5))
     .build()
     .expect("brivo client")
+}
+
+pub fn entrata_client(sb: &Sandbox) -> entrata_client::Client {
+    let c = sb.credentials();
+    entrata_client::Client::builder(
+        &format!("{}/", sb.entrata_api_url()),
+        entrata_client::Credentials::basic(c.entrata_username.clone(), secret(&c.entrata_password)),
+    )
+    .rate_limit(1000.0, 100)
+    .build()
+    .expect("entrata client")
 }
 
 pub fn officernd_client(sb: &Sandbox) -> officernd_client::Client {
@@ -88,6 +99,7 @@ pub fn mappings() -> Mappings {
 
 pub fn syncer(sb: &Sandbox) -> SyncerBuilder {
     Syncer::builder(BrivoBackend::new(brivo_client(sb)))
+        .source(EntrataSource::new(entrata_client(sb)))
         .source(OfficeRndSource::new(officernd_client(sb)))
         .mappings(mappings())
         .policy(Policy::default())
