@@ -31,7 +31,9 @@ const BOOKING_LOOKBACK: Duration = Duration::days(1);
 ///
 /// A record the client could not read marks its location incomplete (or
 /// the whole source, when its location is unknown), so the engine holds
-/// revocations that might depend on it. A day-pass set without an end date
+/// revocations that might depend on it. A day-pass set with no location
+/// takes its member's home location (or the one its company's members
+/// share, or the organization's only location). A set without an end date
 /// is treated as valid for a year from its start (the engine needs a last
 /// day); a set without a start date is skipped.
 #[derive(Debug, Clone)]
@@ -304,8 +306,38 @@ impl FactSource for OfficeRndSource {
             .await
             .map_err(err)?;
         b.skipped("day pass", None, &passes.skipped);
+        // A pass names its location rarely: fall back to its member's home
+        // location, to the home location its company's members share, or to
+        // the organization's only location.
+        let member_location: BTreeMap<String, String> = members
+            .items
+            .iter()
+            .filter_map(|m| Some((m.id.to_string(), m.location.as_ref()?.to_string())))
+            .collect();
+        let company_location = |company: &str| -> Option<String> {
+            let homes: BTreeSet<&String> = members
+                .items
+                .iter()
+                .filter(|m| m.company.as_ref().is_some_and(|c| c.as_str() == company))
+                .filter_map(|m| member_location.get(m.id.as_str()))
+                .collect();
+            (homes.len() == 1)
+                .then(|| homes.into_iter().next().cloned())
+                .flatten()
+        };
+        let only_location =
+            (b.out.facts.locations.len() == 1).then(|| b.out.facts.locations[0].id.clone());
         for p in &passes.items {
-            let location = p.location.as_ref().map(ToString::to_string);
+            let location = p
+                .location
+                .as_ref()
+                .map(ToString::to_string)
+                .or_else(|| match p.owner() {
+                    PassOwner::Member(m) => member_location.get(m.as_str()).cloned(),
+                    PassOwner::Company(c) => company_location(c.as_str()),
+                    _ => None,
+                })
+                .or_else(|| only_location.clone());
             let scope = location
                 .clone()
                 .map_or(Scope::Source(Source::OfficeRnd), Scope::Location);

@@ -110,6 +110,8 @@ pub struct SyncReport {
     pub results: Vec<ActionResult>,
     /// Backend calls this run made (observation, lookups and writes).
     pub calls: CallCounts,
+    /// The backend state the plan was checked against, before the apply.
+    pub observed: Observed,
 }
 
 impl SyncReport {
@@ -631,13 +633,20 @@ impl Syncer {
         };
         match plan.check_observed(&observed) {
             Ok(()) => Ok(self
-                .execute(plan.clone(), false, None, Vec::new(), before)
+                .execute(plan.clone(), observed, false, None, Vec::new(), before)
                 .await),
             Err(stale) if options.replan_if_stale => {
                 warn!(%stale, "saved plan is stale; re-planning as asked");
                 let fresh = self.plan_at_clock().await?;
                 Ok(self
-                    .execute(fresh.plan, true, Some(fresh.inputs), fresh.sources, before)
+                    .execute(
+                        fresh.plan,
+                        fresh.observed,
+                        true,
+                        Some(fresh.inputs),
+                        fresh.sources,
+                        before,
+                    )
                     .await)
             }
             Err(stale) => {
@@ -675,7 +684,7 @@ impl Syncer {
         async {
             match self.plan_inner(now).await {
                 Ok(p) => Ok(self
-                    .execute(p.plan, false, Some(p.inputs), p.sources, before)
+                    .execute(p.plan, p.observed, false, Some(p.inputs), p.sources, before)
                     .await),
                 Err(f) => {
                     self.audit_failure(now, &f);
@@ -690,6 +699,7 @@ impl Syncer {
     async fn execute(
         &self,
         plan: Plan,
+        observed: Observed,
         replanned: bool,
         inputs: Option<InputCounts>,
         sources: Vec<SourceReport>,
@@ -739,6 +749,7 @@ impl Syncer {
             sources,
             results,
             calls,
+            observed,
         };
         info!(
             actions = report.results.len(),
