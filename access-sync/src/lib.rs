@@ -30,6 +30,7 @@ pub mod audit;
 pub mod backend;
 pub mod brivo;
 pub mod clock;
+pub mod config;
 pub mod directory;
 pub mod entrata;
 pub mod memory;

@@ -187,6 +187,18 @@ pub struct SyncerBuilder {
     retry_base: Duration,
     clock: Arc<dyn Clock>,
     audit: Option<Arc<dyn AuditSink>>,
+    progress: ProgressFn,
+}
+
+/// A progress callback: `(actions done, actions in the plan)`.
+type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+struct ProgressFn(Option<Progress>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
 }
 
 impl std::fmt::Debug for dyn AccessBackend {
@@ -274,6 +286,14 @@ impl SyncerBuilder {
         self
     }
 
+    /// Calls `f(done, total)` after each action of an apply (from the
+    /// apply's tasks: keep it quick), e.g. to show progress on long runs.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        self.progress = ProgressFn(Some(Arc::new(f)));
+        self
+    }
+
     /// Builds the syncer.
     pub fn build(self) -> Syncer {
         Syncer {
@@ -293,6 +313,7 @@ impl SyncerBuilder {
                 audit: self.audit,
                 wake: Arc::new(Notify::new()),
                 backoff: Mutex::new(HashMap::new()),
+                progress: self.progress,
             }),
         }
     }
@@ -312,6 +333,7 @@ struct Inner {
     audit: Option<Arc<dyn AuditSink>>,
     wake: Arc<Notify>,
     backoff: Mutex<HashMap<String, KeyBackoff>>,
+    progress: ProgressFn,
 }
 
 /// The runner: sources → engine → backend. Cheap to clone.
@@ -442,6 +464,7 @@ impl Syncer {
             retry_base: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             audit: None,
+            progress: ProgressFn(None),
         }
     }
 
@@ -731,8 +754,10 @@ impl Syncer {
         }
         let now = plan.now;
         let plan_ref = &plan;
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let counter = &counter;
         let done: Vec<Vec<ActionResult>> = futures::stream::iter(queues)
-            .map(|(key, idx)| async move { self.run_queue(plan_ref, key, idx, now).await })
+            .map(|(key, idx)| async move { self.run_queue(plan_ref, key, idx, now, counter).await })
             .buffer_unordered(self.inner.concurrency)
             .collect()
             .await;
@@ -781,7 +806,15 @@ impl Syncer {
         key: String,
         indices: Vec<usize>,
         now: DateTime<Utc>,
+        counter: &std::sync::atomic::AtomicUsize,
     ) -> Vec<ActionResult> {
+        let total = plan.actions.len();
+        let tick = || {
+            let done = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if let Some(f) = &self.inner.progress.0 {
+                f(done, total);
+            }
+        };
         let mut out = Vec::with_capacity(indices.len());
         let backoff = self.backoff_of(&key);
         if let Some(b) = backoff.filter(|b| b.not_before > now) {
@@ -797,6 +830,7 @@ impl Syncer {
                         ),
                     },
                 });
+                tick();
             }
             return out;
         }
@@ -826,6 +860,7 @@ impl Syncer {
                 action: describe(action),
                 outcome,
             });
+            tick();
         }
         self.record_backoff(&key, failed, now);
         out

@@ -118,6 +118,22 @@ async fn plan_is_a_dry_run_and_apply_converges_then_nothing_to_do() {
 }
 
 #[tokio::test]
+async fn progress_is_reported_per_action() {
+    let b = brivo();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = Syncer::builder(b.clone())
+        .source(entrata(two_residents()))
+        .mappings(mappings())
+        .on_progress({
+            let seen = seen.clone();
+            move |done, total| seen.lock().unwrap().push((done, total))
+        })
+        .build();
+    s.sync_once(at(2026, 3, 1, 12)).await.unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![(1, 4), (2, 4), (3, 4), (4, 4)]);
+}
+
+#[tokio::test]
 async fn a_stale_plan_is_refused_unless_replanning_is_asked() {
     let b = brivo();
     let s = syncer(&b, &entrata(two_residents()));
