@@ -36,7 +36,7 @@ use crate::audit::JsonLinesAudit;
 use crate::brivo::BrivoBackend;
 use crate::entrata::EntrataSource;
 use crate::officernd::OfficeRndSource;
-use crate::syncer::Syncer;
+use crate::syncer::{Syncer, SyncerBuilder};
 
 /// Brivo: endpoints and limits. Secrets from `BRIVO_API_KEY`,
 /// `BRIVO_CLIENT_ID`, `BRIVO_CLIENT_SECRET`, `BRIVO_USERNAME` (the
@@ -169,6 +169,18 @@ impl SyncConfig {
     /// # Errors
     /// A missing secret, an invalid zone or URL, an unopenable audit log.
     pub fn build(&self, env: impl Fn(&str) -> Option<String>) -> Result<Syncer, ConfigError> {
+        Ok(self.builder(env)?.build())
+    }
+
+    /// As [`build`](SyncConfig::build), but returns the builder so that
+    /// more can be set (a clock, a progress callback, another source).
+    ///
+    /// # Errors
+    /// As [`build`](SyncConfig::build).
+    pub fn builder(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<SyncerBuilder, ConfigError> {
         let secret = |name: &'static str| -> Result<SecretString, ConfigError> {
             env(name)
                 .filter(|v| !v.is_empty())
@@ -289,6 +301,6 @@ impl SyncConfig {
         if let Some(path) = &r.audit_log {
             syncer = syncer.audit(JsonLinesAudit::open(path)?);
         }
-        Ok(syncer.build())
+        Ok(syncer)
     }
 }
