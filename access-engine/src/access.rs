@@ -120,7 +120,7 @@ pub fn access_at(
         let ident = &d.identities[i];
         identities.push(IdentityAccess {
             external_id: ident.key.external_id(&policy.ownership_prefix),
-            profile: ident.profile.clone().into_owned(),
+            profile: d.profile(i).clone(),
             groups: groups
                 .iter()
                 .map(|&g| GroupAccess {

@@ -7,7 +7,6 @@
 //! `Copy` records bucketed per identity, and nothing is formatted until a
 //! reason is actually shown.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -16,7 +15,7 @@ use chrono_tz::Tz;
 use crate::coworking::{MembershipStatus, PassHolder};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
-use crate::hash::{FxMap, FxSet, map_with_capacity};
+use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
 use crate::identity::IdKey;
 use crate::leases::{CustomerType, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
@@ -55,11 +54,20 @@ impl Grant {
     }
 }
 
+/// Where an identity's profile lives: in a fact, or (for visitors, whose
+/// profile is derived from a name) in [`Desired`]'s own list. Kept small:
+/// there is one per identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ProfileSrc<'f> {
+    Fact(&'f Profile),
+    Derived(u32),
+}
+
 /// An identity and what the facts say about it beyond its grants.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Identity<'f> {
     pub(crate) key: IdKey<'f>,
-    pub(crate) profile: Cow<'f, Profile>,
+    pub(crate) profile: ProfileSrc<'f>,
     /// Directory lifecycle state, with the directory user's index.
     pub(crate) directory: Option<(DirectoryState, u32)>,
     /// A record about this identity was skipped: hold its revocations.
@@ -71,11 +79,17 @@ pub(crate) struct Identity<'f> {
 /// scopes (declared ones plus those whose facts had to be skipped).
 pub(crate) struct Desired<'f> {
     pub(crate) identities: Vec<Identity<'f>>,
-    pub(crate) index: FxMap<IdKey<'f>, u32>,
+    /// (key fingerprint, identity), sorted: observed users are matched to
+    /// identities by a merge join on it, without chasing string pointers.
+    by_fp: Vec<(u128, u32)>,
+    /// Each identity's position in `by_fp`: a fixed order that depends only
+    /// on the keys, used to sort new users without comparing strings.
+    rank: Vec<u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
     pub(crate) warnings: BTreeSet<Warning>,
     pub(crate) incomplete: BTreeSet<Scope>,
+    derived_profiles: Vec<Profile>,
     /// Managed groups that exist (sorted).
     pub(crate) live: Vec<GroupId>,
     /// For each live group, the first incomplete scope feeding it (only
@@ -93,9 +107,28 @@ pub(crate) struct Eval {
 }
 
 impl<'f> Desired<'f> {
+    pub(crate) fn profile(&self, identity: usize) -> &Profile {
+        match self.identities[identity].profile {
+            ProfileSrc::Fact(p) => p,
+            ProfileSrc::Derived(i) => &self.derived_profiles[i as usize],
+        }
+    }
+
     pub(crate) fn grants_of(&self, identity: usize) -> &[Grant] {
         let (a, b) = (self.offsets[identity], self.offsets[identity + 1]);
         &self.grants[a as usize..b as usize]
+    }
+
+    /// (key fingerprint, identity) sorted by fingerprint; see
+    /// [`crate::hash::fingerprint`].
+    pub(crate) fn by_fingerprint(&self) -> &[(u128, u32)] {
+        &self.by_fp
+    }
+
+    /// The identity's place in a deterministic order (by key fingerprint,
+    /// then key): the order of new users in a plan.
+    pub(crate) fn rank(&self, identity: usize) -> u32 {
+        self.rank[identity]
     }
 
     pub(crate) fn is_live(&self, g: GroupId) -> bool {
@@ -307,6 +340,84 @@ pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
     }
 }
 
+type Merged<'f> = (Vec<Identity<'f>>, Vec<u32>, Vec<(u128, u32)>, BTreeSet<u32>);
+
+/// Merges occurrences with the same key into identities, numbered in order
+/// of first occurrence (so lease grants stay in identity order). Keys are
+/// grouped by sorting their fingerprints, a cache-friendly pass, instead of
+/// probing a million-entry hash table; equal fingerprints are confirmed by
+/// comparing keys, so a fingerprint collision never merges two people.
+/// Returns the identities, occurrence → identity, the sorted (fingerprint,
+/// identity) list, and the identities seen with conflicting profiles.
+fn merge_occurrences<'f>(occs: &[Identity<'f>], b: &Builder<'f>) -> Merged<'f> {
+    let n_occ = occs.len();
+    let mut order: Vec<(u128, u32)> = occs
+        .iter()
+        .enumerate()
+        .map(|(o, x)| (fingerprint(&x.key), o as u32))
+        .collect();
+    order.sort_unstable();
+    let mut canon: Vec<u32> = (0..n_occ as u32).collect();
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && order[j].0 == order[i].0 {
+            j += 1;
+        }
+        for a in i + 1..j {
+            let oa = order[a].1 as usize;
+            // Earlier in the run means a smaller occurrence index.
+            if let Some(c) = (i..a).find(|&c| occs[order[c].1 as usize].key == occs[oa].key) {
+                canon[oa] = canon[order[c].1 as usize];
+            }
+        }
+        i = j;
+    }
+    let mut occ_id = vec![0u32; n_occ];
+    let mut identities: Vec<Identity<'f>> = Vec::with_capacity(n_occ);
+    let mut conflicts = BTreeSet::new();
+    for o in 0..n_occ {
+        let c = canon[o] as usize;
+        if c == o {
+            occ_id[o] = identities.len() as u32;
+            identities.push(occs[o]);
+            continue;
+        }
+        let id = occ_id[c];
+        occ_id[o] = id;
+        let ident = &mut identities[id as usize];
+        let occ = &occs[o];
+        let (old, new) = (b.resolve(ident.profile), b.resolve(occ.profile));
+        if old != new {
+            conflicts.insert(id);
+            if new < old {
+                ident.profile = occ.profile;
+            }
+        }
+        ident.uncertain |= occ.uncertain;
+        if let Some((state, ui)) = occ.directory
+            && ident.directory.is_none_or(|(s, _)| state > s)
+        {
+            ident.directory = Some((state, ui));
+        }
+    }
+    let mut by_fp: Vec<(u128, u32)> = order
+        .iter()
+        .filter(|(_, o)| canon[*o as usize] == *o)
+        .map(|(fp, o)| (*fp, occ_id[*o as usize]))
+        .collect();
+    // Already sorted by fingerprint; order distinct keys that share one by
+    // key, so that nothing depends on input order.
+    by_fp.sort_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            identities[a.1 as usize]
+                .key
+                .cmp(&identities[b.1 as usize].key)
+        })
+    });
+    (identities, occ_id, by_fp, conflicts)
+}
+
 /// A mapping table with only live groups, keyed by borrowed ids.
 struct Table<'m> {
     map: FxMap<&'m str, Vec<GroupId>>,
@@ -348,36 +459,33 @@ enum At {
 struct Builder<'f> {
     facts: &'f Facts,
     policy: &'f Policy,
+    /// One entry per (fact, person) occurrence; merged into identities at the end.
     identities: Vec<Identity<'f>>,
-    index: FxMap<IdKey<'f>, u32>,
     pending: Vec<(u32, Grant)>,
     warnings: BTreeSet<Warning>,
     incomplete: BTreeSet<Scope>,
     memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
-    conflicts: BTreeSet<u32>,
+    derived_profiles: Vec<Profile>,
 }
 
 impl<'f> Builder<'f> {
-    fn intern(&mut self, key: IdKey<'f>, profile: Cow<'f, Profile>) -> u32 {
-        let next = self.identities.len() as u32;
-        let id = *self.index.entry(key).or_insert(next);
-        if id == next {
-            self.identities.push(Identity {
-                key,
-                profile,
-                directory: None,
-                uncertain: false,
-            });
-        } else {
-            let existing = &mut self.identities[id as usize];
-            if *existing.profile != *profile {
-                self.conflicts.insert(id);
-                if *profile < *existing.profile {
-                    existing.profile = profile;
-                }
-            }
+    fn resolve(&self, p: ProfileSrc<'f>) -> &Profile {
+        match p {
+            ProfileSrc::Fact(p) => p,
+            ProfileSrc::Derived(i) => &self.derived_profiles[i as usize],
         }
-        id
+    }
+
+    /// Records one occurrence of an identity; identities are merged by key
+    /// once all facts are read (see [`merge_occurrences`]).
+    fn intern(&mut self, key: IdKey<'f>, profile: ProfileSrc<'f>) -> u32 {
+        self.identities.push(Identity {
+            key,
+            profile,
+            directory: None,
+            uncertain: false,
+        });
+        self.identities.len() as u32 - 1
     }
 
     fn at(&mut self, tz: Tz, date: NaiveDate, at: At) -> Option<DateTime<Utc>> {
@@ -513,12 +621,11 @@ pub(crate) fn build<'f>(
         identities: Vec::with_capacity(
             occupants + facts.members.len() + facts.directory_users.len(),
         ),
-        index: map_with_capacity(occupants + facts.members.len() + facts.directory_users.len()),
         pending: Vec::with_capacity(occupants * 2),
         warnings,
         incomplete: facts.completeness.incomplete.clone(),
         memo: map_with_capacity(1024),
-        conflicts: BTreeSet::new(),
+        derived_profiles: Vec::new(),
     };
     let t_props = Table::new(&mappings.properties, &live);
     let t_buildings = Table::new(&mappings.buildings, &live);
@@ -541,8 +648,11 @@ pub(crate) fn build<'f>(
     );
     directory(&mut b, &t_dirs);
 
-    for id in std::mem::take(&mut b.conflicts) {
-        let key = b.identities[id as usize].key;
+    let occurrences = std::mem::take(&mut b.identities);
+    let (identities, occ_id, by_fp, conflicts) = merge_occurrences(&occurrences, &b);
+    drop(occurrences);
+    for id in conflicts {
+        let key = identities[id as usize].key;
         b.warnings.insert(Warning::DuplicateIdentity {
             external_id: key.external_id(&policy.ownership_prefix),
         });
@@ -550,10 +660,11 @@ pub(crate) fn build<'f>(
 
     // Bucket the grants per identity (counting sort; skipped when the
     // grants already come in identity order, as leases usually do).
-    let n = b.identities.len();
+    let n = identities.len();
     let mut offsets = vec![0u32; n + 1];
-    for (id, _) in &b.pending {
-        offsets[*id as usize + 1] += 1;
+    for (occ, _) in &mut b.pending {
+        *occ = occ_id[*occ as usize];
+        offsets[*occ as usize + 1] += 1;
     }
     for i in 0..n {
         offsets[i + 1] += offsets[i];
@@ -594,15 +705,21 @@ pub(crate) fn build<'f>(
         group_hold = group_holds(mappings, &b.incomplete, &live);
     }
 
+    let mut rank = vec![0u32; identities.len()];
+    for (pos, (_, id)) in by_fp.iter().enumerate() {
+        rank[*id as usize] = pos as u32;
+    }
     Desired {
-        identities: b.identities,
-        index: b.index,
+        identities,
+        by_fp,
+        rank,
         offsets,
         grants,
         warnings: b.warnings,
         incomplete: b.incomplete,
         live,
         group_hold,
+        derived_profiles: b.derived_profiles,
     }
 }
 
@@ -726,7 +843,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 .iter()
                 .filter(|c| admitted(&c.customer_type))
             {
-                let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+                let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
                 b.identities[id as usize].uncertain = true;
             }
             continue;
@@ -784,7 +901,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             if empty(start, end) {
                 continue;
             }
-            let id = b.intern(IdKey::Entrata(pid, &c.id), Cow::Borrowed(&c.profile));
+            let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
             b.push(
                 id,
                 &groups,
@@ -908,7 +1025,7 @@ fn coworking<'f>(
             b.bad(kind, &ms.id, problem.unwrap_or_default());
             for &t in &targets {
                 let m = &facts.members[t as usize];
-                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                 b.identities[id as usize].uncertain = true;
             }
             continue;
@@ -930,7 +1047,7 @@ fn coworking<'f>(
             Some(groups) => {
                 for &t in &targets {
                     let m = &facts.members[t as usize];
-                    let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                    let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                     b.push(
                         id,
                         groups,
@@ -981,7 +1098,7 @@ fn coworking<'f>(
         groups.dedup();
         for &t in targets {
             let m = &facts.members[t as usize];
-            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
             b.push(
                 id,
                 &groups,
@@ -1026,7 +1143,7 @@ fn coworking<'f>(
         for &p in &people {
             for t in resolve_targets(b, kind, &bk.id, Target::Member(p)) {
                 let m = &facts.members[t as usize];
-                let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+                let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
                 b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
             }
         }
@@ -1039,7 +1156,9 @@ fn coworking<'f>(
                     email: v.email.clone(),
                     phone: None,
                 };
-                let id = b.intern(IdKey::Visitor(&v.id), Cow::Owned(profile));
+                b.derived_profiles.push(profile);
+                let derived = ProfileSrc::Derived(b.derived_profiles.len() as u32 - 1);
+                let id = b.intern(IdKey::Visitor(&v.id), derived);
                 b.push(id, groups, window, tz, Src::Booking { booking: bi as u32 });
             }
         }
@@ -1080,7 +1199,7 @@ fn coworking<'f>(
         };
         for t in resolve_targets(b, kind, &p.id, target) {
             let m = &facts.members[t as usize];
-            let id = b.intern(IdKey::Member(&m.id), Cow::Borrowed(&m.profile));
+            let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
             b.push(id, groups, window, tz, Src::DayPass { set: pi as u32 });
         }
     }
@@ -1099,7 +1218,10 @@ fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
             );
             continue;
         }
-        let id = b.intern(IdKey::Directory(did, &u.user_id), Cow::Borrowed(&u.profile));
+        let id = b.intern(
+            IdKey::Directory(did, &u.user_id),
+            ProfileSrc::Fact(&u.profile),
+        );
         let ident = &mut b.identities[id as usize];
         // The same user listed twice: the most restrictive state wins.
         if ident.directory.is_none_or(|(s, _)| u.state > s) {

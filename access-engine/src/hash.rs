@@ -58,10 +58,33 @@ impl Hasher for FxHasher {
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
+    /// Fx mixes only upwards (a product's low bits depend only on the
+    /// inputs' low bits), and hashbrown picks buckets by the low bits: ids
+    /// sharing their first bytes ("7000123", "7000124") would all collide.
+    /// A murmur3 `fmix64` finaliser spreads every input bit to every output bit.
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
+}
+
+/// A 128-bit fingerprint: two independently seeded passes of the hasher.
+/// Used to key large identity tables without keeping (and chasing) string
+/// pointers: at a million identities the chance that two distinct keys share
+/// a fingerprint is about 2^-88.
+pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(t: &T) -> u128 {
+    let mut a = FxHasher { hash: 0 };
+    t.hash(&mut a);
+    let mut b = FxHasher {
+        hash: 0x9e37_79b9_7f4a_7c15,
+    };
+    t.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish() ^ 0x6a09_e667_f3bc_c909)
 }
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
@@ -70,4 +93,32 @@ pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
 
 pub(crate) fn map_with_capacity<K, V>(n: usize) -> FxMap<K, V> {
     HashMap::with_capacity_and_hasher(n, FxBuild::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// Ids that differ only in their last bytes must spread over the low bits
+    /// (hashbrown's bucket index): a collision-prone hash made `plan()` slow.
+    #[test]
+    fn similar_ids_spread_over_buckets() {
+        let b = FxBuild::default();
+        let n = 100_000u32;
+        let mut buckets = FxSet::default();
+        for i in 0..n {
+            let id = format!("{}", 7_000_000 + i);
+            let key = crate::identity::IdKey::Entrata("1000", id.as_str());
+            buckets.insert(b.hash_one(key) & 0x1_ffff);
+        }
+        // 100k keys in 131k buckets: a uniform hash fills about 70 %.
+        assert!(buckets.len() > 60_000, "{} distinct buckets", buckets.len());
+        let mut tops = FxSet::default();
+        for i in 0..n {
+            let id = format!("{}", 7_000_000 + i);
+            tops.insert(b.hash_one(crate::identity::IdKey::Entrata("1000", id.as_str())) >> 57);
+        }
+        assert_eq!(tops.len(), 128, "control bytes (top 7 bits) all used");
+    }
 }

@@ -151,3 +151,8 @@ pub use policy::{Exclusivity, NoAccessPolicy, Policy, RevocationThreshold};
 pub use reason::{FactKind, FactRef, Reason, Rule, Window};
 pub use time::{Edge, resolve};
 pub use warning::Warning;
+
+/// The README's example is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -82,50 +82,59 @@ impl Observed {
     /// assert_eq!(a.digest(), b.digest());
     /// ```
     pub fn digest(&self) -> String {
+        // Each user is serialized into a reusable buffer that is fed to the
+        // hasher in large blocks: one `update` per field would cost more than
+        // the hashing itself at a million users.
         let mut h = Sha256::new();
         let mut users: Vec<&ObservedUser> = self.users.iter().collect();
         users.sort_unstable_by(|a, b| canonical_user_cmp(a, b));
-        h.update(b"observed-v1\0");
-        h.update((users.len() as u64).to_le_bytes());
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        buf.extend_from_slice(b"observed-v1\0");
+        buf.extend_from_slice(&(users.len() as u64).to_le_bytes());
         let mut scratch_groups: Vec<GroupId> = Vec::new();
         let mut scratch_strs: Vec<&str> = Vec::new();
         for u in users {
-            h.update(u.id.0.to_le_bytes());
+            buf.extend_from_slice(&u.id.0.to_le_bytes());
             match &u.external_id {
                 Some(e) => {
-                    h.update([1]);
-                    put_str(&mut h, e);
+                    buf.push(1);
+                    put_str(&mut buf, e);
                 }
-                None => h.update([0]),
+                None => buf.push(0),
             }
-            put_str(&mut h, &u.first_name);
-            put_str(&mut h, &u.last_name);
+            put_str(&mut buf, &u.first_name);
+            put_str(&mut buf, &u.last_name);
             for list in [&u.emails, &u.phones] {
                 scratch_strs.clear();
                 scratch_strs.extend(list.iter().map(String::as_str));
                 scratch_strs.sort_unstable();
-                h.update((scratch_strs.len() as u64).to_le_bytes());
+                buf.extend_from_slice(&(scratch_strs.len() as u64).to_le_bytes());
                 for s in &scratch_strs {
-                    put_str(&mut h, s);
+                    put_str(&mut buf, s);
                 }
             }
-            h.update([u8::from(u.suspended)]);
+            buf.push(u8::from(u.suspended));
             scratch_groups.clear();
             scratch_groups.extend_from_slice(&u.groups);
             scratch_groups.sort_unstable();
             scratch_groups.dedup();
-            h.update((scratch_groups.len() as u64).to_le_bytes());
+            buf.extend_from_slice(&(scratch_groups.len() as u64).to_le_bytes());
             for g in &scratch_groups {
-                h.update(g.0.to_le_bytes());
+                buf.extend_from_slice(&g.0.to_le_bytes());
+            }
+            if buf.len() >= 1 << 15 {
+                h.update(&buf);
+                buf.clear();
             }
         }
         let mut groups: Vec<&ObservedGroup> = self.groups.iter().collect();
         groups.sort_unstable_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
-        h.update((groups.len() as u64).to_le_bytes());
+        buf.extend_from_slice(&(groups.len() as u64).to_le_bytes());
         for g in groups {
-            h.update(g.id.0.to_le_bytes());
-            put_str(&mut h, &g.name);
+            buf.extend_from_slice(&g.id.0.to_le_bytes());
+            put_str(&mut buf, &g.name);
         }
+        h.update(&buf);
         hex::encode(h.finalize())
     }
 }
@@ -143,7 +152,7 @@ fn canonical_user_cmp(a: &ObservedUser, b: &ObservedUser) -> std::cmp::Ordering 
     })
 }
 
-fn put_str(h: &mut Sha256, s: &str) {
-    h.update((s.len() as u64).to_le_bytes());
-    h.update(s.as_bytes());
+fn put_str(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
 }

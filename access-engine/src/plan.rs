@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::Hasher;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::desired::{self, Desired, Eval};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope};
-use crate::hash::{FxMap, map_with_capacity};
+use crate::hash::{FxHasher, FxMap, fingerprint, map_with_capacity};
 use crate::identity::{IdKey, Owner};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::{BrivoUserId, Observed, ObservedUser};
@@ -435,6 +436,63 @@ pub(crate) fn want(
     }
 }
 
+/// A 64-bit digest of the fields [`profile_changes`] compares (emails
+/// case-insensitively), so the hot loop compares one word per user and only
+/// reads the observed user's strings when they differ. Equal profiles always
+/// hash equal; unequal ones collide with probability about 2^-64.
+fn profile_hash<'a>(
+    first: &str,
+    last: &str,
+    emails: impl Iterator<Item = &'a str>,
+    phones: impl Iterator<Item = &'a str>,
+) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(first.as_bytes());
+    h.write_u8(0xff);
+    h.write(last.as_bytes());
+    h.write_u8(0xff);
+    let mut buf = [0u8; 64];
+    let mut n = 0u64;
+    for e in emails {
+        for chunk in e.as_bytes().chunks(buf.len()) {
+            let b = &mut buf[..chunk.len()];
+            b.copy_from_slice(chunk);
+            b.make_ascii_lowercase();
+            h.write(b);
+        }
+        h.write_u8(0xfe);
+        n += 1;
+    }
+    h.write_u64(n);
+    let mut n = 0u64;
+    for p in phones {
+        h.write(p.as_bytes());
+        h.write_u8(0xfd);
+        n += 1;
+    }
+    h.write_u64(n);
+    h.finish()
+}
+
+fn fact_profile_hash(p: &Profile) -> u64 {
+    profile_hash(
+        &p.first_name,
+        &p.last_name,
+        p.email.as_deref().into_iter(),
+        p.phone.as_deref().into_iter(),
+    )
+}
+
+/// What the plan needs of an observed user, gathered in one sequential pass.
+struct ObsInfo {
+    id: BrivoUserId,
+    profile_hash: u64,
+    suspended: bool,
+    /// Its live managed groups: `flat[start..start + len]`, sorted, distinct.
+    start: u32,
+    len: u32,
+}
+
 fn profile_changes(p: &Profile, u: &ObservedUser) -> Vec<ProfileField> {
     let mut out = Vec::new();
     if p.first_name != u.first_name {
@@ -515,60 +573,132 @@ pub fn plan(
     let mut unowned: Vec<u32> = Vec::new();
     let mut dup: BTreeMap<&str, Vec<BrivoUserId>> = BTreeMap::new();
     let mut orphan_seen: FxMap<&str, usize> = FxMap::default();
+    let mut owned_keys: Vec<(u128, u32)> = Vec::with_capacity(observed.users.len());
+    let mut infos: Vec<ObsInfo> = Vec::with_capacity(observed.users.len());
+    let mut flat: Vec<GroupId> = Vec::with_capacity(observed.users.len() * 2);
     for (ui, u) in observed.users.iter().enumerate() {
         let ui = ui as u32;
+        let start = flat.len();
+        flat.extend(u.groups.iter().copied().filter(|g| d.is_live(*g)));
+        if flat.len() - start > 1 {
+            let tail = &mut flat[start..];
+            tail.sort_unstable();
+            let mut kept = 1;
+            for r in 1..tail.len() {
+                if tail[r] != tail[kept - 1] {
+                    tail[kept] = tail[r];
+                    kept += 1;
+                }
+            }
+            flat.truncate(start + kept);
+        }
+        infos.push(ObsInfo {
+            id: u.id,
+            profile_hash: profile_hash(
+                &u.first_name,
+                &u.last_name,
+                u.emails.iter().map(String::as_str),
+                u.phones.iter().map(String::as_str),
+            ),
+            suspended: u.suspended,
+            start: start as u32,
+            len: (flat.len() - start) as u32,
+        });
         match IdKey::parse(u.external_id.as_deref(), prefix) {
             Owner::Unowned => unowned.push(ui),
-            owner => {
-                let key = match owner {
-                    Owner::Owned(k) => Some(k),
-                    _ => None,
-                };
+            Owner::Owned(key) => owned_keys.push((fingerprint(&key), ui)),
+            Owner::OwnedUnparsed => {
+                // In our namespace but not an identity: an orphan.
                 let ext = u.external_id.as_deref().unwrap_or_default();
-                match key.and_then(|k| d.index.get(&k)) {
-                    Some(&i) => {
-                        let slot = &mut user_of[i as usize];
-                        if *slot == NONE {
-                            *slot = ui;
+                match orphan_seen.get(ext) {
+                    None => {
+                        orphan_seen.insert(ext, orphans.len());
+                        orphans.push((ui, None));
+                    }
+                    Some(&slot) => {
+                        let prev = orphans[slot].0;
+                        let entry = dup.entry(ext).or_default();
+                        if entry.is_empty() {
+                            entry.push(observed.users[prev as usize].id);
+                        }
+                        entry.push(u.id);
+                        if u.id < observed.users[prev as usize].id {
+                            orphans[slot].0 = ui;
+                            unowned.push(prev);
                         } else {
-                            let prev = *slot;
-                            let entry = dup.entry(ext).or_default();
-                            if entry.is_empty() {
-                                entry.push(observed.users[prev as usize].id);
-                            }
-                            entry.push(u.id);
-                            // The lowest Brivo id keeps the identity.
-                            if u.id < observed.users[prev as usize].id {
-                                *slot = ui;
-                                unowned.push(prev);
-                            } else {
-                                unowned.push(ui);
-                            }
+                            unowned.push(ui);
                         }
                     }
-                    None => match orphan_seen.get(ext) {
-                        None => {
-                            orphan_seen.insert(ext, orphans.len());
-                            orphans.push((ui, key));
-                        }
-                        Some(&slot) => {
-                            let prev = orphans[slot].0;
-                            let entry = dup.entry(ext).or_default();
-                            if entry.is_empty() {
-                                entry.push(observed.users[prev as usize].id);
-                            }
-                            entry.push(u.id);
-                            if u.id < observed.users[prev as usize].id {
-                                orphans[slot].0 = ui;
-                                unowned.push(prev);
-                            } else {
-                                unowned.push(ui);
-                            }
-                        }
-                    },
                 }
             }
         }
+    }
+
+    // Merge join of observed keys with identities, both sorted by key
+    // fingerprint: sequential passes instead of a million random probes. A
+    // lone match is taken on its 128-bit fingerprint; duplicates and shared
+    // fingerprints are resolved by comparing the keys themselves.
+    owned_keys.sort_unstable();
+    let key_of =
+        |ui: u32| match IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix) {
+            Owner::Owned(k) => Some(k),
+            _ => None,
+        };
+    let by_fp = d.by_fingerprint();
+    let (mut j, mut k) = (0usize, 0usize);
+    while k < owned_keys.len() {
+        let fp = owned_keys[k].0;
+        let mut e = k + 1;
+        while e < owned_keys.len() && owned_keys[e].0 == fp {
+            e += 1;
+        }
+        while j < by_fp.len() && by_fp[j].0 < fp {
+            j += 1;
+        }
+        let mut je = j;
+        while je < by_fp.len() && by_fp[je].0 == fp {
+            je += 1;
+        }
+        let cands = &by_fp[j..je];
+        if e - k == 1 && cands.len() <= 1 {
+            let ui = owned_keys[k].1;
+            match cands.first() {
+                Some(&(_, id)) => user_of[id as usize] = ui,
+                None => orphans.push((ui, key_of(ui))),
+            }
+        } else {
+            let mut groups: Vec<(IdKey<'_>, Vec<u32>)> = Vec::new();
+            for &(_, ui) in &owned_keys[k..e] {
+                let Some(key) = key_of(ui) else { continue };
+                match groups.iter_mut().find(|(g, _)| *g == key) {
+                    Some((_, v)) => v.push(ui),
+                    None => groups.push((key, vec![ui])),
+                }
+            }
+            for (key, mut uis) in groups {
+                // The lowest Brivo id keeps the identity; others are unowned.
+                uis.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
+                let keep = uis[0];
+                if uis.len() > 1 {
+                    let ext = observed.users[keep as usize]
+                        .external_id
+                        .as_deref()
+                        .unwrap_or_default();
+                    dup.entry(ext)
+                        .or_default()
+                        .extend(uis.iter().map(|&ui| observed.users[ui as usize].id));
+                    unowned.extend_from_slice(&uis[1..]);
+                }
+                match cands
+                    .iter()
+                    .find(|(_, id)| d.identities[*id as usize].key == key)
+                {
+                    Some(&(_, id)) => user_of[id as usize] = keep,
+                    None => orphans.push((keep, Some(key))),
+                }
+            }
+        }
+        k = e;
     }
     for (ext, mut users) in dup {
         users.sort_unstable();
@@ -581,13 +711,9 @@ pub fn plan(
     let mut observed_memberships = 0usize;
     let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
     let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
-    let live_groups_of = |u: &ObservedUser, out: &mut Vec<GroupId>| {
+    let live_groups_of = |info: &ObsInfo, out: &mut Vec<GroupId>| {
         out.clear();
-        out.extend(u.groups.iter().copied().filter(|g| d.is_live(*g)));
-        if out.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
-        }
+        out.extend_from_slice(&flat[info.start as usize..(info.start + info.len) as usize]);
     };
 
     // Adopt-by-email: an unowned user whose email is unique among unowned
@@ -614,7 +740,7 @@ pub fn plan(
             if scratch.is_empty() || w.suspended == Some(true) || w.delete {
                 continue;
             }
-            if let Some(email) = &d.identities[i].profile.email
+            if let Some(email) = &d.profile(i).email
                 && let Some([ui]) = by_email.get(&email.to_ascii_lowercase()).map(Vec::as_slice)
             {
                 claims.entry(*ui).or_default().push(i);
@@ -670,7 +796,7 @@ pub fn plan(
                 i,
                 Action::CreateUser {
                     external_id: external_id.clone(),
-                    profile: ident.profile.clone().into_owned(),
+                    profile: d.profile(i).clone(),
                     reasons: vec![Reason::rule(Rule::HasAccess)],
                 },
             ));
@@ -695,7 +821,7 @@ pub fn plan(
             continue;
         }
 
-        let u = &observed.users[ui as usize];
+        let u = &infos[ui as usize];
         live_groups_of(u, &mut obs_groups);
         observed_memberships += obs_groups.len();
         let user = UserRef::Existing(u.id);
@@ -730,19 +856,24 @@ pub fn plan(
                 Action::AdoptUser {
                     user: u.id,
                     external_id: ident.key.external_id(prefix),
-                    profile: ident.profile.clone().into_owned(),
+                    profile: d.profile(i).clone(),
                     reasons: vec![Reason::rule(Rule::AdoptedByEmail)],
                 },
             ));
         } else {
-            let changed = profile_changes(&ident.profile, u);
+            let profile = d.profile(i);
+            let changed = if fact_profile_hash(profile) == u.profile_hash {
+                Vec::new()
+            } else {
+                profile_changes(profile, &observed.users[ui as usize])
+            };
             if !changed.is_empty() {
                 out.updates.push((
                     u.id,
                     Action::UpdateProfile {
                         user: u.id,
                         external_id: ident.key.external_id(prefix),
-                        profile: ident.profile.clone().into_owned(),
+                        profile: d.profile(i).clone(),
                         changed,
                         reasons: vec![Reason::rule(Rule::ProfileChanged)],
                     },
@@ -854,7 +985,7 @@ pub fn plan(
 
     // Owned users whose identity is in no fact: no access left.
     for &(ui, key) in &orphans {
-        let u = &observed.users[ui as usize];
+        let u = &infos[ui as usize];
         live_groups_of(u, &mut obs_groups);
         observed_memberships += obs_groups.len();
         let user = UserRef::Existing(u.id);
@@ -932,7 +1063,7 @@ pub fn plan(
         if is_adopted.get(ui as usize).copied().unwrap_or(false) {
             continue;
         }
-        let u = &observed.users[ui as usize];
+        let u = &infos[ui as usize];
         live_groups_of(u, &mut obs_groups);
         observed_memberships += obs_groups.len();
         if policy.exclusivity == Exclusivity::OwnedOnly || obs_groups.is_empty() {
@@ -1003,8 +1134,7 @@ pub fn plan(
     }
 
     // Deterministic order.
-    out.creates
-        .sort_unstable_by(|a, b| d.identities[a.0].key.cmp(&d.identities[b.0].key));
+    out.creates.sort_unstable_by_key(|(i, _)| d.rank(*i));
     for v in [
         &mut out.adopts,
         &mut out.updates,
@@ -1015,7 +1145,7 @@ pub fn plan(
         v.sort_unstable_by_key(|(id, _)| *id);
     }
     out.changes.sort_unstable_by(|a, b| match (a.0, b.0) {
-        (ChangeKey::New(x), ChangeKey::New(y)) => d.identities[x].key.cmp(&d.identities[y].key),
+        (ChangeKey::New(x), ChangeKey::New(y)) => d.rank(x).cmp(&d.rank(y)),
         (x, y) => x.cmp(&y),
     });
     out.held.sort_unstable();

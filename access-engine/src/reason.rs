@@ -163,7 +163,8 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let prefix = match self.rule {
-            Rule::Grant | Rule::HasAccess => "",
+            Rule::Grant => "",
+            Rule::HasAccess => "has current access",
             Rule::Ended => "ended: ",
             Rule::NotStarted => "not started: ",
             Rule::NotGranted => "no fact grants it",
