@@ -2,7 +2,8 @@
 //! rate limit, call budget, token, 401 replay, retries, tracing.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use access_http::{
@@ -17,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::{Error, classify, classify_token};
+use crate::error::{Error, classify, classify_token, redact};
 
 /// The user agent sent by default.
 pub const USER_AGENT: &str = concat!("brivo-client/", env!("CARGO_PKG_VERSION"));
@@ -261,6 +262,7 @@ impl ClientBuilder {
                 tokens: TokenCache::new(Duration::from_secs(10)),
                 budget: self.budget,
                 user_agent: self.user_agent,
+                refusals: Refusals::default(),
             }),
         })
     }
@@ -339,6 +341,62 @@ pub(crate) struct Inner {
     tokens: TokenCache<Token>,
     budget: Option<u64>,
     user_agent: String,
+    refusals: Refusals,
+}
+
+/// Definitive refusals of the credentials by the token endpoint, so that
+/// callers queued behind a refused token request fail with the same answer
+/// instead of each asking again (the token cache retries the fetch for
+/// every waiter after a failure).
+#[derive(Default)]
+struct Refusals {
+    count: AtomicU64,
+    last: Mutex<Option<Refusal>>,
+}
+
+#[derive(Clone)]
+enum Refusal {
+    Credentials {
+        status: u16,
+        error: Option<String>,
+        description: Option<String>,
+    },
+    ApiKey,
+}
+
+impl Refusal {
+    fn of(error: &Error) -> Option<Self> {
+        match error {
+            Error::Auth {
+                status,
+                error,
+                description,
+                ..
+            } => Some(Self::Credentials {
+                status: *status,
+                error: error.clone(),
+                description: description.clone(),
+            }),
+            Error::ApiKeyInactive { .. } => Some(Self::ApiKey),
+            _ => None,
+        }
+    }
+
+    fn to_error(&self, method: &'static str) -> Error {
+        match self.clone() {
+            Self::Credentials {
+                status,
+                error,
+                description,
+            } => Error::Auth {
+                method,
+                status,
+                error,
+                description,
+            },
+            Self::ApiKey => Error::ApiKeyInactive { method },
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -543,16 +601,18 @@ impl Client {
                 .send(req, &token.token)
                 .await
                 .map_err(|e| fail(e, false))?;
+            let mut renewed = None;
             if answer.0 == StatusCode::UNAUTHORIZED {
                 tracing::debug!("access token refused; renewing it once");
                 self.inner.tokens.invalidate(token.generation).await;
-                let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
+                let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
                 self.inner.pacer.limiter().acquire().await;
                 self.inner.pacer.stats().record_call();
                 answer = self
-                    .send(req, &token.token)
+                    .send(req, &fresh.token)
                     .await
                     .map_err(|e| fail(e, false))?;
+                renewed = Some(fresh.token);
             }
             let (status, headers, body) = answer;
             tracing::Span::current().record("status", status.as_u16());
@@ -560,7 +620,14 @@ impl Client {
                 tracing::debug!(status = status.as_u16(), "answered");
                 return Ok(Answer { body });
             }
-            let error = classify(req.name, req.url.path(), status, &headers, &body);
+            let error = redact(
+                classify(req.name, req.url.path(), status, &headers, &body),
+                &[
+                    token.token.access.expose_secret(),
+                    renewed.as_ref().map_or("", |t| t.access.expose_secret()),
+                    self.inner.credentials.api_key.expose_secret(),
+                ],
+            );
             tracing::debug!(status = status.as_u16(), %error, "failed");
             // a 401 after a fresh token will not get better by retrying
             let fatal = status == StatusCode::UNAUTHORIZED;
@@ -608,9 +675,26 @@ impl Client {
 
     /// The cached token, or a new one (refresh grant first, then password).
     async fn token(&self, name: &'static str) -> Result<CachedToken<Token>, Error> {
+        let refusals = &self.inner.refusals;
+        let seen = refusals.count.load(Ordering::SeqCst);
         self.inner
             .tokens
-            .get(|previous| self.fetch_token(name, previous))
+            .get(|previous| async move {
+                // refused while this caller waited for the cache: same answer
+                if refusals.count.load(Ordering::SeqCst) != seen
+                    && let Some(refusal) = lock(&refusals.last).clone()
+                {
+                    return Err(refusal.to_error(name));
+                }
+                let result = self.fetch_token(name, previous).await;
+                if let Err(error) = &result
+                    && let Some(refusal) = Refusal::of(error)
+                {
+                    *lock(&refusals.last) = Some(refusal);
+                    refusals.count.fetch_add(1, Ordering::SeqCst);
+                }
+                result
+            })
             .await
     }
 
@@ -701,7 +785,18 @@ impl Client {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport)?;
         if !status.is_success() {
-            return Err(classify_token(name, status, &headers, &body));
+            let mut secrets = vec![
+                c.api_key.expose_secret(),
+                c.client_id.expose_secret(),
+                c.client_secret.expose_secret(),
+                c.username.expose_secret(),
+                c.password.expose_secret(),
+            ];
+            secrets.extend(refresh.map(|r| r.expose_secret()));
+            return Err(redact(
+                classify_token(name, status, &headers, &body),
+                &secrets,
+            ));
         }
         let parsed: TokenResponse = decode(name, &body)?;
         // Brivo's tokens live 59-300 s; without a lifetime assume a short one.
@@ -714,6 +809,10 @@ impl Client {
             lifetime,
         ))
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Decodes JSON, naming the path of the first offending value.

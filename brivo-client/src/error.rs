@@ -12,7 +12,8 @@ use crate::models::common::{GroupId, UserId};
 /// [`Client`](crate::Client) method that failed (e.g. `"get_user"`).
 ///
 /// Nothing secret is ever part of an error: no token, no password, no API
-/// key, no request body. Match on the variant or use the helpers
+/// key, no request body. Text taken from Brivo's answers is scrubbed of
+/// echoed tokens and credentials and clipped to 300 characters. Match on the variant or use the helpers
 /// ([`status`](Self::status), [`is_retryable`](Self::is_retryable),
 /// [`is_not_found`](Self::is_not_found)).
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +158,9 @@ pub enum Error {
         /// Brivo's own `message` (or the HTML page's heading, or the start
         /// of a text body).
         message: Option<String>,
+        /// The server's `Retry-After`, if it sent one (honoured when a 5xx
+        /// is retried).
+        retry_after: Option<Duration>,
     },
 
     /// The request did not complete (connect failure, timeout, broken
@@ -286,8 +290,10 @@ impl Error {
 }
 
 impl Retryable for Error {
-    /// 429 and 403 "Over Qps" honour `Retry-After`; 5xx (596 aside) and
-    /// connection errors are retried with backoff; everything else is final.
+    /// 429 and 403 "Over Qps" are throttling and honour `Retry-After`; 5xx
+    /// (596 aside) are retried with backoff, or after their `Retry-After`
+    /// when they send one; connection errors are retried with backoff;
+    /// everything else is final.
     fn retry_decision(&self) -> RetryDecision {
         match self {
             Self::Throttled {
@@ -295,7 +301,14 @@ impl Retryable for Error {
                 ..
             } => RetryDecision::RetryAfter(*d),
             Self::Throttled { .. } => RetryDecision::Throttled,
-            Self::Api { status, .. } if (500..=599).contains(status) => RetryDecision::Retry,
+            Self::Api {
+                status,
+                retry_after,
+                ..
+            } if (500..=599).contains(status) && *status != 596 => match retry_after {
+                Some(d) => RetryDecision::RetryAfter(*d),
+                None => RetryDecision::Retry,
+            },
             Self::Transport { maybe_applied, .. } if !maybe_applied => RetryDecision::Retry,
             _ => RetryDecision::DoNotRetry,
         }
@@ -317,8 +330,70 @@ pub(crate) struct ErrorBody {
 
 const MAX_MESSAGE: usize = 300;
 
+/// Removes what looks like a credential from a server's message: Spring
+/// OAuth's "Invalid access token: <token>" / "Access token expired: <token>"
+/// and anything shaped like a JWT.
+fn scrub(s: &str) -> String {
+    let lower = s.to_ascii_lowercase();
+    let s = match lower.find("token:") {
+        Some(i) => format!("{} [redacted]", &s[..i + "token:".len()]),
+        None => s.to_owned(),
+    };
+    if !s.split_whitespace().any(jwt_like) {
+        return s;
+    }
+    s.split(' ')
+        .map(|w| if jwt_like(w) { "[redacted]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn jwt_like(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let parts: Vec<&str> = w.split('.').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            p.len() >= 8
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
+        })
+}
+
+/// Replaces every occurrence of `secrets` in the server-provided text of
+/// `error` (a server may echo what it was sent).
+pub(crate) fn redact(mut error: Error, secrets: &[&str]) -> Error {
+    let fix = |field: &mut Option<String>| {
+        if let Some(text) = field {
+            for secret in secrets.iter().filter(|s| s.len() >= 4) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        }
+    };
+    match &mut error {
+        Error::Api { code, message, .. } => {
+            fix(code);
+            fix(message);
+        }
+        Error::Auth {
+            error, description, ..
+        }
+        | Error::Unauthorized {
+            error, description, ..
+        } => {
+            fix(error);
+            fix(description);
+        }
+        Error::GroupLimitExceeded { message, .. } => fix(message),
+        _ => {}
+    }
+    error
+}
+
 fn clip(s: &str) -> String {
-    let s = s.trim();
+    let s = scrub(s.trim());
+    let s = s.as_str();
     match s.char_indices().nth(MAX_MESSAGE) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_owned(),
@@ -440,6 +515,7 @@ pub(crate) fn classify(
             status: code,
             code: parsed.code_or_error(),
             message: parsed.best_message(),
+            retry_after: access_http::retry_after(headers),
         },
     }
 }
@@ -512,6 +588,13 @@ mod tests {
         );
         assert_eq!(e.brivo_message(), Some("boom"));
         assert!(e.is_retryable());
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        let e = classify("get_user", "/", StatusCode::SERVICE_UNAVAILABLE, &h, b"");
+        assert_eq!(
+            e.retry_decision(),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
         let e = api(418, "I'm a teapot");
         assert_eq!(e.brivo_message(), Some("I'm a teapot"));
         assert!(!e.is_retryable());
@@ -564,6 +647,31 @@ mod tests {
         );
         let e = classify("list_users", "/", StatusCode::FORBIDDEN, &h, b"");
         assert!(matches!(e, Error::QuotaExceeded { .. }));
+    }
+
+    #[test]
+    fn echoed_tokens_are_scrubbed_from_messages() {
+        let e = api(
+            401,
+            r#"{"error":"invalid_token","error_description":"Invalid access token: 0b7d3f-secret"}"#,
+        );
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("0b7d3f-secret"), "{shown}");
+        assert!(
+            shown.contains("Invalid access token: [redacted]"),
+            "{shown}"
+        );
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+        let e = api(400, &format!(r#"{{"message":"bad {jwt}, sorry"}}"#));
+        assert_eq!(e.brivo_message(), Some("bad [redacted] sorry"));
+        let e = redact(
+            api(400, r#"{"message":"password hunter22 is wrong"}"#),
+            &["hunter22"],
+        );
+        assert_eq!(e.brivo_message(), Some("password [redacted] is wrong"));
+        // ordinary messages are untouched
+        let e = api(404, r#"{"message":"Requested user not found","code":404}"#);
+        assert_eq!(e.brivo_message(), Some("Requested user not found"));
     }
 
     #[test]

@@ -82,7 +82,13 @@ mod pagination;
 #[cfg(test)]
 mod proptests;
 
+/// Compiles the README's examples as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use access_http::{CallSnapshot, RetryPolicy};
+pub use api::account::Administrator;
 pub use api::users::MAX_GROUPS_PER_USER;
 pub use client::{Client, ClientBuilder, Credentials, Region, USER_AGENT};
 pub use error::Error;

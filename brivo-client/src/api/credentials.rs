@@ -51,6 +51,20 @@ impl Client {
     /// sync stops running. See [`CredentialWindow`] for Brivo's defaults.
     /// Idempotent.
     ///
+    /// ```no_run
+    /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
+    /// use brivo_client::{CredentialId, CredentialWindow, UserId};
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// // move-in 10:00 to move-out 16:00, already converted from the site's zone
+    /// let window = CredentialWindow::new(
+    ///     Some(Utc.with_ymd_and_hms(2026, 3, 8, 15, 0, 0).unwrap()),
+    ///     Some(Utc.with_ymd_and_hms(2027, 2, 28, 21, 0, 0).unwrap()),
+    /// );
+    /// client.assign_credential(UserId(15540781), CredentialId(22197840), window).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// 404 for an unknown user or credential; any failure.
     pub async fn assign_credential(

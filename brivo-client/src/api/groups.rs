@@ -32,6 +32,16 @@ impl Client {
     /// [`Error::DuplicateGroupName`]. A name holding `,` or `;` cannot be
     /// filtered on; then every group is listed and compared.
     ///
+    /// ```no_run
+    /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
+    /// let matches = client.find_groups_by_name("Residents").await?;
+    /// if matches.is_ambiguous() {
+    ///     eprintln!("{} groups are called Residents", matches.groups.len());
+    /// }
+    /// let residents = matches.unique()?; // Err(DuplicateGroupName) if ambiguous
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// Any failure while listing.
     pub async fn find_groups_by_name(&self, name: &str) -> Result<GroupMatches, Error> {

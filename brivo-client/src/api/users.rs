@@ -59,6 +59,15 @@ impl Client {
     /// The user with this external id (`GET /users/{externalId}/external`,
     /// the id percent-encoded), or `None` if there is none (404).
     ///
+    /// ```no_run
+    /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
+    /// match client.get_user_by_external_id("sync:entrata:100:42").await? {
+    ///     Some(user) => println!("found Brivo user {}", user.id),
+    ///     None => println!("not in Brivo yet"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty id; any other failure.
     pub async fn get_user_by_external_id(&self, external_id: &str) -> Result<Option<User>, Error> {
@@ -85,6 +94,28 @@ impl Client {
     /// ([`Error::Transport`] `maybe_applied`), and the caller should look
     /// it up with [`get_user_by_external_id`](Self::get_user_by_external_id)
     /// before creating again.
+    ///
+    /// ```no_run
+    /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
+    /// use brivo_client::{Email, NewUser};
+    ///
+    /// let id = "sync:entrata:100:42";
+    /// let new = NewUser::new("Peter", "Quill")
+    ///     .external_id(id)
+    ///     .email(Email::new("peter@example.com", "work"));
+    /// let user = match client.create_user(&new).await {
+    ///     Ok(user) => user,
+    ///     // it may have been created before the connection broke
+    ///     Err(e @ brivo_client::Error::Transport { maybe_applied: true, .. }) => {
+    ///         match client.get_user_by_external_id(id).await? {
+    ///             Some(user) => user,
+    ///             None => return Err(e),
+    ///         }
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] without first or last name; any failure.
@@ -217,6 +248,21 @@ impl Client {
     ///
     /// Idempotent (the same call twice leaves the same state), so it is
     /// retried like a read.
+    ///
+    /// ```no_run
+    /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
+    /// use brivo_client::{Error, GroupId, UserId};
+    ///
+    /// match client
+    ///     .change_groups(UserId(442211), &[GroupId(76123)], &[GroupId(76336)])
+    ///     .await
+    /// {
+    ///     Ok(now) => println!("now in {} groups", now.items.len()),
+    ///     Err(Error::GroupLimitExceeded { .. }) => println!("held: 16 groups at most"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// - [`Error::GroupLimitExceeded`] when the user would end up in more

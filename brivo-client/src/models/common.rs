@@ -220,6 +220,36 @@ pub(crate) fn opt_string_or_number<'de, D: Deserializer<'de>>(
     d.deserialize_option(V)
 }
 
+/// A `String` from a string, a number, or null / absent (empty).
+pub(crate) fn string_or_number_or_null<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<String, D::Error> {
+    Ok(opt_string_or_number(d)?.unwrap_or_default())
+}
+
+/// Any `T: Default` from null as well as from its own form: Brivo says it
+/// omits empty values, but other producers send `null`.
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An `i64` from a number or a numeric string.
+pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(IdVisitor)
+}
+
+/// An `Option<i64>` from a number, a numeric string or null.
+pub(crate) fn opt_lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match opt_string_or_number(d)? {
+        None => Ok(None),
+        Some(s) => IdVisitor.visit_str(&s).map(Some),
+    }
+}
+
 /// `Option<u64>` from a number, a numeric string or null (envelope fields).
 pub(crate) fn opt_lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     match opt_string_or_number(d)? {

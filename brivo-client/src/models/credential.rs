@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::common::{CredentialId, SensitiveString, opt_datetime, opt_string_or_number};
+use super::common::{
+    CredentialId, SensitiveString, lenient_i64, opt_datetime, opt_lenient_i64, opt_string_or_number,
+};
 
 /// A credential, as listed for a user or in the account's card bank.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -28,8 +30,12 @@ pub struct Credential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoded_credential: Option<SensitiveString>,
     /// Bit size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u32>,
+    #[serde(
+        default,
+        deserialize_with = "opt_lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size: Option<i64>,
     /// Start of this assignment's validity (user credentials only).
     #[serde(
         default,
@@ -45,7 +51,11 @@ pub struct Credential {
     )]
     pub effective_to: Option<DateTime<Utc>>,
     /// The owning account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account_id: Option<i64>,
 }
 
@@ -54,6 +64,7 @@ pub struct Credential {
 #[non_exhaustive]
 pub struct CredentialFormatRef {
     /// The format id.
+    #[serde(deserialize_with = "lenient_i64")]
     pub id: i64,
     /// Its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +147,7 @@ impl fmt::Display for InvitationStatus {
 
 impl<'de> Deserialize<'de> for InvitationStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = super::common::string_or_number_or_null(d)?;
         Ok(match s.to_ascii_uppercase().as_str() {
             "PENDING" => Self::Pending,
             "REDEEMED" => Self::Redeemed,
@@ -160,6 +171,7 @@ impl Serialize for InvitationStatus {
 #[non_exhaustive]
 pub struct DigitalInvitation {
     /// The invitation id.
+    #[serde(deserialize_with = "lenient_i64")]
     pub id: i64,
     /// Usually the invitee's e-mail.
     #[serde(

@@ -40,7 +40,7 @@ impl fmt::Display for CustomFieldType {
 
 impl<'de> Deserialize<'de> for CustomFieldType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = super::common::string_or_number_or_null(d)?;
         Ok(match s.to_ascii_uppercase().as_str() {
             "TEXT" => Self::Text,
             "NUMBER" => Self::Number,
@@ -64,7 +64,7 @@ pub struct CustomField {
     /// Brivo's id.
     pub id: CustomFieldId,
     /// The name; look fields up by it case-insensitively.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::common::string_or_number_or_null")]
     pub field_name: String,
     /// The type.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::GroupId;
+use super::common::{GroupId, string_or_number_or_null};
 
 /// A Brivo group. Group names are **not unique**: key by id.
 ///
@@ -15,7 +15,7 @@ pub struct Group {
     /// Brivo's id.
     pub id: GroupId,
     /// The name (at most 35 characters).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub name: String,
     /// Antipassback reset time as Brivo returns it (`"HH:MM"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,13 +35,17 @@ pub struct Group {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MembershipChange {
-    /// The user was added.
+    /// Brivo accepted the addition (204). Brivo may answer 204 for a user
+    /// who was a member already too, so this does not prove a change.
     Added,
-    /// The user was a member already (a success: the goal holds).
+    /// Brivo refused the addition, and the user's groups show they were a
+    /// member already (a success: the goal holds).
     AlreadyMember,
-    /// The user was removed.
+    /// Brivo accepted the removal (204); as for `Added`, the user may not
+    /// have been a member.
     Removed,
-    /// The user was not a member (a success: the goal holds).
+    /// Brivo refused the removal, and the user's groups show they were not
+    /// a member (a success: the goal holds).
     NotMember,
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{AccessPointId, SiteId};
+use super::common::{AccessPointId, SiteId, opt_lenient_i64, string_or_number_or_null};
 
 /// A site. Brivo calls its name `siteName` (except in `/sites/proximity`,
 /// which says `name`; both are read).
@@ -13,7 +13,7 @@ pub struct Site {
     /// Brivo's id.
     pub id: SiteId,
     /// The name.
-    #[serde(default, alias = "name")]
+    #[serde(default, alias = "name", deserialize_with = "string_or_number_or_null")]
     pub site_name: String,
     /// IANA zone name, often a legacy alias such as `US/Eastern`
     /// (`GET /sites/{id}` only).
@@ -66,7 +66,7 @@ pub struct AccessPoint {
     /// Brivo's id.
     pub id: AccessPointId,
     /// The name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub name: String,
     /// The site it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,11 @@ pub struct AccessPoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
     /// The control panel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub control_panel_id: Option<i64>,
     /// Kind, e.g. `"Door"` (site listings only).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]

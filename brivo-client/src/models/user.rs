@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CustomFieldId, SensitiveString, UserId, opt_datetime, opt_string_or_number};
+use super::common::{
+    CustomFieldId, SensitiveString, UserId, null_as_default, opt_datetime, opt_string_or_number,
+    string_or_number_or_null,
+};
 use super::custom_field::CustomFieldType;
 
 /// A Brivo user (a cardholder, not an administrator).
@@ -28,13 +31,13 @@ pub struct User {
     )]
     pub external_id: Option<String>,
     /// First name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub first_name: String,
     /// Middle name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub middle_name: Option<String>,
     /// Last name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub last_name: String,
     /// The user's PIN (redacted in `Debug`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,13 +78,25 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ble_two_factor_exempt: Option<bool>,
     /// Custom field values (full user only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub custom_fields: Vec<CustomFieldValue>,
     /// E-mail addresses. Brivo has no single top-level e-mail.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub emails: Vec<Email>,
     /// Phone numbers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub phone_numbers: Vec<PhoneNumber>,
 }
 
@@ -110,7 +125,7 @@ impl User {
 #[non_exhaustive]
 pub struct Email {
     /// The address.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub address: String,
     /// Brivo's `type`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -132,15 +147,11 @@ impl Email {
 #[non_exhaustive]
 pub struct PhoneNumber {
     /// The number, as entered.
-    #[serde(default, deserialize_with = "string_or_number_default")]
+    #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub number: String,
     /// Brivo's `type`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-}
-
-fn string_or_number_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(opt_string_or_number(d)?.unwrap_or_default())
 }
 
 impl PhoneNumber {

@@ -169,10 +169,15 @@ async fn a_token_is_reused_while_fresh() {
     let (server, client) = server().await;
     let api = server
         .mock_async(|when, then| {
-            when.path("/v1/api/users/1").header("authorization", BEARER);
+            when.path("/v1/api/users/1")
+                .header("authorization", BEARER)
+                .header("api-key", API_KEY)
+                .header("user-agent", brivo_client::USER_AGENT)
+                .header("accept", "application/json");
             json(then, 200, fixture("user_created.json"));
         })
         .await;
+    assert!(brivo_client::USER_AGENT.starts_with("brivo-client/"));
     for _ in 0..3 {
         client.get_user(UserId(1)).await.unwrap();
     }
@@ -342,4 +347,35 @@ fn insecure_or_malformed_urls_are_refused_at_build() {
         client.api_base_url().as_str(),
         "https://api.eu.brivo.com/v1/api"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_refused_credentials_cause_one_token_request() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth/token");
+            json(
+                then,
+                401,
+                r#"{"error":"invalid_grant","error_description":"Bad credentials"}"#,
+            )
+            .delay(Duration::from_millis(100));
+        })
+        .await;
+    let client = client(&server);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get_user(UserId(1)).await })
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert!(matches!(err, Error::Auth { status: 401, .. }), "{err:?}");
+    }
+    token.assert_calls_async(1).await;
+    // a later call asks again: the credentials may have been fixed
+    assert!(client.authenticate().await.is_err());
+    token.assert_calls_async(2).await;
 }

@@ -41,8 +41,12 @@ const SECRETS: &[&str] = &[
     REFRESH,
     "access-2",
     "refresh-2",
-    "5678", // a PIN
+    "73914628", // the PIN sent in create_user
 ];
+
+/// The PIN of `fixtures/user_full.json`: too short to look for in logs
+/// (ports and timestamps contain such digits), so only checked in `Debug`.
+const FIXTURE_PIN: &str = "5678";
 
 fn assert_clean(what: &str, text: &str) {
     for secret in SECRETS {
@@ -53,10 +57,13 @@ fn assert_clean(what: &str, text: &str) {
 #[tokio::test]
 async fn no_secret_in_logs_debug_or_display() {
     let capture = Capture::default();
+    // everything at TRACE except the mock server's own logs, which print
+    // the requests it receives (it is the far end, not the client)
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,httpmock=off"))
         .with_writer(capture.clone())
         .with_ansi(false)
+        .without_time()
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
@@ -112,7 +119,7 @@ async fn no_secret_in_logs_debug_or_display() {
     let client = builder.clone().build().unwrap();
     let user = client.get_user(UserId(442211)).await.unwrap();
     let create_error = client
-        .create_user(&NewUser::new("a", "b").pin("5678"))
+        .create_user(&NewUser::new("a", "b").pin("73914628"))
         .await
         .unwrap_err();
     let listing = client
@@ -120,6 +127,33 @@ async fn no_secret_in_logs_debug_or_display() {
         .collect_all()
         .await
         .unwrap();
+    // a persistent 401 whose body echoes the token, as Spring OAuth does
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/api/users/1");
+            then.respond_with(|req: &httpmock::HttpMockRequest| {
+                let sent = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .trim_start_matches("Bearer ")
+                    .to_owned();
+                httpmock::HttpMockResponse::builder()
+                    .status(401)
+                    .header("content-type", "application/json")
+                    .body(format!(
+                        r#"{{"error":"invalid_token","error_description":"Access token expired: {sent}","echo":"{sent}"}}"#
+                    ))
+                    .build()
+            });
+        })
+        .await;
+    let echo_error = client.get_user(UserId(1)).await.unwrap_err();
+    assert!(
+        matches!(echo_error, brivo_client::Error::Unauthorized { .. }),
+        "{echo_error:?}"
+    );
     // a token failure, for its error
     let bad = MockServer::start_async().await;
     bad.mock_async(|when, then| {
@@ -137,7 +171,16 @@ async fn no_secret_in_logs_debug_or_display() {
         .unwrap_err();
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    if std::env::var_os("SHOW_LOGS").is_some() {
+        eprintln!("{logs}");
+    }
     assert!(logs.contains("brivo.call"), "spans are logged:\n{logs}");
+    assert!(logs.contains("brivo.token"), "{logs}");
+    assert!(
+        logs.contains("renewing it once"),
+        "the 401 path ran:\n{logs}"
+    );
+    assert!(logs.contains("retrying"), "the retry path ran:\n{logs}");
     assert!(logs.contains("get_user"), "{logs}");
     assert_clean("logs", &logs);
     for (what, text) in [
@@ -148,13 +191,15 @@ async fn no_secret_in_logs_debug_or_display() {
         ("listing", format!("{listing:?}")),
         ("create error", format!("{create_error:?} {create_error}")),
         ("auth error", format!("{auth_error:?} {auth_error}")),
+        ("echoing 401", format!("{echo_error:?} {echo_error}")),
         (
             "paginator",
             format!("{:?}", client.list_users(UserQuery::default())),
         ),
     ] {
         assert_clean(what, &text);
+        assert!(!text.contains(FIXTURE_PIN), "{what} leaks the PIN:\n{text}");
     }
     // the redaction is real: the PIN is there, just not printed
-    assert_eq!(user.pin.unwrap().expose(), "5678");
+    assert_eq!(user.pin.unwrap().expose(), FIXTURE_PIN);
 }

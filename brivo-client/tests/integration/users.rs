@@ -563,3 +563,26 @@ async fn list_users_sends_the_filter() {
     assert_eq!(users.items.len(), 1);
     mock.assert_calls_async(1).await;
 }
+
+#[tokio::test]
+async fn whoami_checks_the_whole_chain() {
+    let (server, client) = server().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v1/api/administrators/whoami")
+                .header("authorization", BEARER)
+                .header("api-key", API_KEY);
+            json(
+                then,
+                200,
+                r#"{"id": 10457058, "firstName": "qa", "lastName": "admin", "adminId": "qa-admin"}"#,
+            );
+        })
+        .await;
+    let admin = client.whoami().await.unwrap();
+    assert_eq!(admin.id, Some(10457058));
+    assert_eq!(admin.first_name.as_deref(), Some("qa"));
+    assert_eq!(admin.extra["adminId"], "qa-admin");
+    mock.assert_calls_async(1).await;
+}
