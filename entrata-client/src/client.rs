@@ -210,7 +210,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to slow down when a server bucket is nearly empty (default on).
+    /// Whether to slow down when a server bucket is nearly empty (default
+    /// on). When a `X-RateLimit-*` bucket has under 10% of its calls left,
+    /// the next calls are spaced so the rest last until it resets (see
+    /// [`RateLimitSnapshot::suggested_delay`]), each wait capped at the
+    /// retry policy's `max_retry_after`. A nearly spent *daily* bucket can
+    /// make calls slow for hours: turn this off to run at full speed and
+    /// take the 429s instead.
     pub fn adaptive_throttle(mut self, on: bool) -> Self {
         self.config.adaptive_throttle = on;
         self
@@ -293,9 +299,10 @@ impl ClientBuilder {
 }
 
 fn parse_base(s: &str) -> Result<Url, String> {
-    let mut url = Url::parse(s.trim()).map_err(|e| format!("base URL {s:?}: {e}"))?;
+    // the text is not echoed back: a malformed URL may still carry a password
+    let mut url = Url::parse(s.trim()).map_err(|e| format!("the base URL is not a URL: {e}"))?;
     if url.cannot_be_a_base() {
-        return Err(format!("base URL {s:?} cannot be a base"));
+        return Err("the base URL cannot be a base (it needs a scheme and a host)".to_owned());
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("the base URL must not carry credentials; use Credentials".to_owned());
@@ -364,6 +371,9 @@ impl fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
+
+/// Bodies at least this large are decoded on a blocking thread.
+const BLOCKING_DECODE_BYTES: usize = 256 * 1024;
 
 /// One remote call, as data.
 #[derive(Debug, Clone)]
@@ -457,7 +467,7 @@ impl Client {
     }
 
     /// Sends `call`, retrying as the policy allows, and decodes the reply.
-    pub(crate) async fn call<R: Output>(&self, call: &Call) -> Result<R, Error> {
+    pub(crate) async fn call<R: Output + Send + 'static>(&self, call: &Call) -> Result<R, Error> {
         let url = self
             .inner
             .config
@@ -494,7 +504,7 @@ impl Client {
             .await
     }
 
-    async fn attempt<R: Output>(
+    async fn attempt<R: Output + Send + 'static>(
         &self,
         call: &Call,
         url: Url,
@@ -541,7 +551,17 @@ impl Client {
         }
         let bytes = resp.bytes().await.map_err(transport)?;
         tracing::debug!(status, bytes = bytes.len(), "response received");
-        decode_body::<R>(call.name, status, &bytes)
+        if bytes.len() < BLOCKING_DECODE_BYTES {
+            return decode_body::<R>(call.name, status, &bytes);
+        }
+        // a multi-megabyte lease list takes tens of milliseconds to decode:
+        // off the async workers, so other tasks keep running meanwhile
+        let name = call.name;
+        match tokio::task::spawn_blocking(move || decode_body::<R>(name, status, &bytes)).await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(_) => Err(Error::Config("the runtime is shutting down".to_owned())),
+        }
     }
 
     /// A lazy stream of pages: page 1, 2, ... until a short or empty page.

@@ -214,6 +214,15 @@ impl<'de, R: DeserializeOwned + Default> Visitor<'de> for ResultSeed<R> {
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(ResultValue::Data(R::default()))
     }
+    /// `[]` (PHP's encoding of an empty result) is an empty result.
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom(
+                "expected a result object, found a non-empty list",
+            ));
+        }
+        Ok(ResultValue::Data(R::default()))
+    }
     /// `{"success": "No Records Found."}` decodes as an empty result: every
     /// result type is all-optional and ignores keys it does not know.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -394,7 +403,9 @@ mod tests {
         .unwrap();
         assert_eq!(ok.status.as_deref(), Some("Up"));
         for empty in [
-            &br#"{"response":{"code":200,"result":{"success":"No Records Found."}}}"#[..],
+            &br#"{"response":{"code":200,"result":[]}}"#[..],
+            br#"{"response":{"code":200,"result":null}}"#,
+            br#"{"response":{"code":200,"result":{"success":"No Records Found."}}}"#,
             br#"{"response":{"code":200,"result":"No records found with mentioned preferences."}}"#,
         ] {
             let s: Status = decode_body("getStatus", 200, empty).unwrap();
@@ -420,6 +431,9 @@ mod tests {
         let err = decode_body::<Status>("getLeases", 200, b"{\"response\":").unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
         let err = decode_body::<Status>("getLeases", 200, b"{\"response\":{}}").unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        let err =
+            decode_body::<Status>("getLeases", 200, br#"{"response":{"result":[1]}}"#).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     }
 }

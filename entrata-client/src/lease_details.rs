@@ -107,7 +107,6 @@ impl LeaseDetailsRequest {
 #[non_exhaustive]
 pub struct LeaseDetail {
     /// The lease id.
-    #[serde(alias = "id")]
     pub lease_id: LeaseId,
     /// The resident's name.
     #[serde(default, deserialize_with = "de::text")]
@@ -402,6 +401,22 @@ impl Client {
             Ok(call) => self.pages::<LeaseDetailsPage>(call).left_stream(),
             Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
         }
+    }
+
+    /// Every page of `getLeaseDetails` r2, concatenated (skipped records of
+    /// every page included).
+    pub async fn all_lease_details(
+        &self,
+        request: &LeaseDetailsRequest,
+    ) -> Result<LeaseDetailsPage, Error> {
+        let mut all = LeaseDetailsPage::default();
+        let mut pages = std::pin::pin!(self.lease_detail_pages(request));
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            all.leases.extend(page.leases);
+            all.skipped.extend(page.skipped);
+        }
+        Ok(all)
     }
 
     /// `getExpiringLeases`: leases of a property expiring by a date.

@@ -262,7 +262,6 @@ impl LeasesRequest {
 #[non_exhaustive]
 pub struct Lease {
     /// The lease id.
-    #[serde(alias = "leaseId")]
     pub id: LeaseId,
     /// The property.
     #[serde(default, deserialize_with = "de::opt_id")]
@@ -274,11 +273,7 @@ pub struct Lease {
     #[serde(default, deserialize_with = "de::opt_u32")]
     pub lease_status_type_id: Option<u32>,
     /// `leaseStatus` text, where the revision sends it.
-    #[serde(
-        default,
-        alias = "leaseStatusType",
-        deserialize_with = "LeaseStatus::opt"
-    )]
+    #[serde(default, deserialize_with = "LeaseStatus::opt")]
     pub lease_status: Option<LeaseStatus>,
     /// Status of the current interval (`Current`, `Future`, `Notice`).
     #[serde(default, deserialize_with = "LeaseStatus::opt")]
@@ -317,11 +312,15 @@ pub struct Lease {
     #[serde(default, deserialize_with = "de::text")]
     pub building_name: Option<String>,
     /// The unit.
-    #[serde(default, alias = "propertyUnitId", deserialize_with = "de::opt_id")]
+    #[serde(default, deserialize_with = "de::opt_id")]
     pub unit_id: Option<UnitId>,
-    /// The unit number (r1 `unitNumberSpace`).
-    #[serde(default, alias = "unitNumberSpace", deserialize_with = "de::text")]
+    /// The unit number, where sent (see also
+    /// [`unit_number_space`](Self::unit_number_space)).
+    #[serde(default, deserialize_with = "de::text")]
     pub unit_number: Option<String>,
+    /// The unit and space number (r1), e.g. `"101-A"`.
+    #[serde(default, deserialize_with = "de::text")]
+    pub unit_number_space: Option<String>,
     /// The unit space (r1, flat).
     #[serde(default, deserialize_with = "de::opt_id")]
     pub unit_space_id: Option<UnitSpaceId>,
@@ -400,6 +399,13 @@ impl Lease {
             .or_else(|| self.lease_intervals.last())
     }
 
+    /// The unit number: `unitNumber`, else r1's `unitNumberSpace`.
+    pub fn unit(&self) -> Option<&str> {
+        self.unit_number
+            .as_deref()
+            .or(self.unit_number_space.as_deref())
+    }
+
     /// The renewal intervals.
     pub fn renewals(&self) -> impl Iterator<Item = &LeaseInterval> {
         self.lease_intervals
@@ -418,7 +424,7 @@ impl Lease {
     /// current interval's.
     pub fn end_date(&self) -> Option<NaiveDate> {
         self.lease_end_date
-            .or_else(|| self.current_interval().and_then(|i| i.end_date))
+            .or_else(|| self.current_interval().and_then(LeaseInterval::end))
     }
 }
 
@@ -468,7 +474,7 @@ pub struct Customer {
     #[serde(default, deserialize_with = "de::text")]
     pub name_full: Option<String>,
     /// Email.
-    #[serde(default, alias = "email", deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "de::text")]
     pub email_address: Option<String>,
     /// This customer's status on the lease.
     #[serde(default, deserialize_with = "LeaseStatus::opt")]
@@ -609,12 +615,18 @@ pub struct ScheduledCharge {
 pub struct LeaseInterval {
     /// The interval id.
     pub id: LeaseIntervalId,
-    /// Start date.
-    #[serde(default, alias = "leaseStartDate", deserialize_with = "de::opt_date")]
+    /// Start date (r2 `startDate`; see [`start`](Self::start)).
+    #[serde(default, deserialize_with = "de::opt_date")]
     pub start_date: Option<NaiveDate>,
-    /// End date.
-    #[serde(default, alias = "leaseEndDate", deserialize_with = "de::opt_date")]
+    /// End date (r2 `endDate`; see [`end`](Self::end)).
+    #[serde(default, deserialize_with = "de::opt_date")]
     pub end_date: Option<NaiveDate>,
+    /// Start date as r1 names it (`leaseStartDate`).
+    #[serde(default, deserialize_with = "de::opt_date")]
+    pub lease_start_date: Option<NaiveDate>,
+    /// End date as r1 names it (`leaseEndDate`).
+    #[serde(default, deserialize_with = "de::opt_date")]
+    pub lease_end_date: Option<NaiveDate>,
     /// 1 Application, 3 Renewal, 5 Transfer.
     #[serde(default, deserialize_with = "de::opt_u32")]
     pub lease_interval_type_id: Option<u32>,
@@ -645,6 +657,16 @@ pub struct LeaseInterval {
 }
 
 impl LeaseInterval {
+    /// The start date, whichever revision sent it.
+    pub fn start(&self) -> Option<NaiveDate> {
+        self.start_date.or(self.lease_start_date)
+    }
+
+    /// The end date, whichever revision sent it.
+    pub fn end(&self) -> Option<NaiveDate> {
+        self.end_date.or(self.lease_end_date)
+    }
+
     /// What kind of interval: from the type name, else the type id.
     pub fn kind(&self) -> Option<LeaseIntervalType> {
         self.lease_interval_type_name

@@ -2,7 +2,88 @@
 //! access-control integration needs (leases, customers, properties, units,
 //! property time zones).
 //!
-//! WIP docs.
+//! # Getting started
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use entrata_client::{Client, LeaseStatus, LeasesRequest, PropertyId};
+//!
+//! # async fn run() -> Result<(), entrata_client::Error> {
+//! // per-customer host, HTTP Basic auth: https://acme.entrata.com/api/v1/{service}
+//! let client = Client::builder_basic("acme", "api-user", std::env::var("ENTRATA_PASSWORD").unwrap_or_default())
+//!     .build()?;
+//! // or the API gateway with a key: https://apis.entrata.com/ext/orgs/acme/v1/{service}
+//! // let client = Client::builder_gateway("acme", api_key).build()?;
+//!
+//! let property = PropertyId(739084);
+//! let zone = client.property_time_zone(property).await?; // e.g. Some(America/Chicago)
+//! let request = LeasesRequest::new(property)
+//!     .statuses([LeaseStatus::Future, LeaseStatus::Current, LeaseStatus::Notice]);
+//! let mut leases = std::pin::pin!(client.leases(&request)); // lazy, page by page
+//! while let Some(lease) = leases.try_next().await? {
+//!     for customer in &lease.customers {
+//!         println!(
+//!             "lease {} {:?}: {} {:?} from {:?} to {:?} ({zone:?})",
+//!             lease.id, lease.status(), customer.display_name(), customer.customer_type,
+//!             lease.move_in_date, customer.move_out_date.or(lease.move_out_date),
+//!         );
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What it does for you
+//!
+//! - **The envelope.** Every call is a `POST` of
+//!   `{"auth":{"type":…},"requestId":…,"method":{"name","version","params"}}` to
+//!   `{base}/{service}`; replies are unwrapped from `{"response":{…}}`.
+//!   Entrata's in-body errors become [`Error`] variants even when the HTTP
+//!   status is 200 (113 → [`Error::Authentication`], 301 and 311 →
+//!   [`Error::PermissionDenied`]); `"No Records Found."`, as an object or a
+//!   bare string, is an empty result.
+//! - **Tolerant decoding, strict where it matters.** Ids and amounts arrive as
+//!   strings or numbers, flags as `0`/`"1"`/`"t"`/`true`, money as
+//!   `"1,196.00"` or `"$0.00"` ([`Money`]), lists as one object, an array or
+//!   an object keyed by id, values as `{"@attributes":…,"@value":…}`, dates as
+//!   `MM/DD/YYYY` and timestamps as `MM/DD/YYYY HH:MM:SS.ffffff MDT`. Ids
+//!   and dates must parse: a record with a bad one is skipped and reported
+//!   in the response's `skipped` list ([`SkippedRecord`]: kind, id, parent,
+//!   JSON path, reason); the rest of the response is still returned.
+//! - **Replay without a network.** Each method has a marker type whose
+//!   `decode` reads a saved body: [`GetLeases::decode`],
+//!   [`GetCustomers::decode`], [`GetMitsPropertyUnits::decode`], ...
+//! - **Pagination.** `getLeases` and `getLeaseDetails` r2 take
+//!   `page_no`/`per_page` in the query string; [`Client::leases`] and
+//!   [`Client::lease_pages`] are lazy streams that stop at a short page,
+//!   end at the first error and refuse a server that repeats a page.
+//! - **Rate limits and retries.** Calls go through an
+//!   [`access_http::Pacer`]: a client-side limiter, and retries with
+//!   jittered backoff of 429 (honouring `Retry-After`), 5xx and network
+//!   errors within a [`RetryPolicy`]. Every method here is a read, so
+//!   retrying is always safe. `X-RateLimit-*` headers (several buckets,
+//!   per service) are parsed ([`Client::rate_limit`]) and the client slows
+//!   down when a bucket runs low.
+//! - **Time zones.** Entrata's dates are the property's local dates; its
+//!   timestamps are Mountain time. The property's zone comes only from
+//!   `getMitsPropertyUnits` ([`Client::property_time_zone`]), mapped from
+//!   Entrata's Windows-style names to IANA zones by [`iana_time_zone`].
+//! - **Secrets.** Credentials are [`secrecy::SecretString`]s, the auth
+//!   header is marked sensitive, and no `Debug`, `Display` or log line
+//!   shows them.
+//!
+//! # Decoding a saved response
+//!
+//! ```
+//! use entrata_client::{GetLeases, LeaseStatus};
+//!
+//! let body = br#"{"response":{"requestId":"15","code":200,"result":{"leases":{"lease":{
+//!     "id":"13458104","leaseStatusTypeId":"5","propertyId":739084,
+//!     "moveInDate":"08/16/2024","moveOutDate":"07/30/2025"}}}}}"#;
+//! let page = GetLeases::decode(body)?;
+//! assert_eq!(page.leases[0].status(), LeaseStatus::Notice);
+//! assert_eq!(page.leases[0].move_out_date.unwrap().to_string(), "2025-07-30");
+//! # Ok::<(), entrata_client::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 mod client;
@@ -19,6 +100,7 @@ mod status;
 mod units;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
+pub use chrono_tz::Tz;
 pub use client::{Client, ClientBuilder, ClientConfig, Credentials};
 pub use customers::{
     CustomerAttributes, CustomerLease, Customers, CustomersRequest, GetCustomers,
@@ -51,3 +133,8 @@ pub use units::{
     PropertyUnits, PropertyUnitsRequest, Unit, UnitType, UnitTypeFloorplan, UnitTypeIdentification,
     UnitTypes, UnitsProperty,
 };
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

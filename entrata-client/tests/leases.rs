@@ -148,7 +148,8 @@ async fn get_leases_r1_reads_flat_building_and_transfer_fields() {
     let lease = &page.leases[0];
     assert_eq!(lease.status(), LeaseStatus::Past);
     assert_eq!(lease.building_id.map(|b| b.get()), Some(55_404));
-    assert_eq!(lease.unit_number.as_deref(), Some("101-A"));
+    assert_eq!(lease.unit(), Some("101-A"));
+    assert_eq!(lease.unit_number, None);
     assert_eq!(lease.unit_space_id.map(|u| u.get()), Some(4_247_050));
     assert_eq!(lease.transfer_lease_id.map(|l| l.get()), Some(5_424_999));
     assert_eq!(lease.transfer_lease_property_id, Some(PropertyId(739_085)));
@@ -325,4 +326,48 @@ async fn the_stream_ends_at_the_first_error() {
     ));
     p1.assert_calls_async(1).await;
     p2.assert_calls_async(1).await;
+}
+
+/// Both revisions' names for the same value in one record must not make the
+/// record a duplicate-field failure.
+#[test]
+fn r1_and_r2_names_side_by_side_still_decode() {
+    let body = br#"{"response":{"code":200,"result":{"leases":{"lease":[{
+        "id":"1","propertyId":"9","unitNumber":"101","unitNumberSpace":"101-A",
+        "leaseIntervals":{"leaseInterval":[{"id":7,"startDate":"01/01/2025","leaseStartDate":"01/01/2025",
+            "endDate":"12/31/2025","leaseEndDate":"12/31/2025"}]}}]}}}}"#;
+    let page = GetLeases::decode(body).unwrap();
+    assert!(page.skipped.is_empty(), "{:?}", page.skipped);
+    let lease = &page.leases[0];
+    assert_eq!(lease.unit(), Some("101"));
+    assert_eq!(lease.end_date(), Some(date(2025, 12, 31)));
+    assert_eq!(lease.lease_intervals[0].start(), Some(date(2025, 1, 1)));
+}
+
+/// A big page is decoded off the async workers (spawn_blocking) and still
+/// reports its skipped records, which are collected on that thread.
+#[tokio::test]
+async fn a_large_page_decodes_off_the_runtime_with_its_reports() {
+    let mut body = leases_body(1, 4000);
+    body = body.replacen(
+        r#""id":"2","propertyId":"1","leaseStatusTypeId":"4","moveInDate":"01/02/2025""#,
+        r#""id":"2","propertyId":"1","leaseStatusTypeId":"4","moveInDate":"01/32/2025""#,
+        1,
+    );
+    assert!(body.len() > 256 * 1024);
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(move |when, then| {
+            when.method(POST).path("/api/v1/leases");
+            then.status(200).body(body);
+        })
+        .await;
+    let page = client(&server)
+        .get_leases_page(&LeasesRequest::new(PropertyId(1)), 1)
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(page.leases.len(), 3999);
+    assert_eq!(page.skipped.len(), 1);
+    assert_eq!(page.skipped[0].id.as_deref(), Some("2"));
 }
