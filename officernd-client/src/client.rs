@@ -182,7 +182,9 @@ impl Client {
         &self.inner.base
     }
 
-    /// Calls made so far (token requests and retries included).
+    /// Calls made so far, token requests and retries included. (An attempt
+    /// that failed while fetching its token also counts as one call: the
+    /// shared retry loop counts attempts.)
     pub fn call_stats(&self) -> CallSnapshot {
         self.inner.pacer.stats().snapshot()
     }
@@ -400,6 +402,15 @@ impl Client {
         let status = resp.status();
         tracing::Span::current().record("status", status.as_u16());
         let limits = RateLimitStatus::from_headers(resp.headers());
+        if status.is_success()
+            && let Some(wait) = limits.exhausted_for()
+        {
+            // the budget is spent: hold every caller until it resets rather
+            // than walk into a 429 (capped like a Retry-After)
+            let wait = wait.min(self.inner.pacer.policy().max_retry_after);
+            tracing::debug!(?wait, "rate-limit bucket exhausted: pausing");
+            self.inner.pacer.limiter().pause_for(wait);
+        }
         if !limits.is_empty() {
             *self
                 .inner
@@ -663,10 +674,8 @@ fn decode<T: DeserializeOwned>(method: &'static str, body: &[u8]) -> Result<T> {
 /// Decodes one document (e.g. a webhook body or a saved answer) with the
 /// JSON path of the first bad value in the error.
 pub(crate) fn decode_value<T: DeserializeOwned>(
-    method: &'static str,
     value: serde_json::Value,
 ) -> std::result::Result<T, (String, serde_json::Error)> {
-    let _ = method;
     serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.into_inner()))
 }
 
@@ -947,7 +956,7 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
             page.duplicates += 1;
             continue;
         }
-        match decode_value::<T>(method, record) {
+        match decode_value::<T>(record) {
             Ok(item) => page.items.push(item),
             Err((path, e)) => {
                 tracing::debug!(method, index, ?id, %path, error = %e, "record skipped");
@@ -960,4 +969,24 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
         }
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn the_client_and_its_streams_can_cross_tasks() {
+        assert_send_sync::<Client>();
+        assert_send_sync::<ListRequest<Member>>();
+        fn is_send<T: Send>(_: &T) {}
+        let client = Client::builder("acme", "id", SecretString::from("s"))
+            .build()
+            .unwrap();
+        is_send(&client.list_members(MembersQuery::new()).items());
+        is_send(&client.get_member(&MemberId::new("x")));
+        is_send(&client.booking_occurrences(Utc::now(), Utc::now(), BookingsQuery::new()));
+    }
 }

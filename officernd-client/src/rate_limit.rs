@@ -81,6 +81,16 @@ impl RateLimitStatus {
         self.buckets.get(name)
     }
 
+    /// How long until every exhausted bucket (`remaining == 0`) resets:
+    /// the longest such reset, or `None` if no bucket is exhausted.
+    pub fn exhausted_for(&self) -> Option<Duration> {
+        self.buckets
+            .values()
+            .filter(|b| b.remaining == Some(0))
+            .filter_map(|b| b.reset)
+            .max()
+    }
+
     /// Whether no bucket was reported.
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
@@ -103,12 +113,7 @@ pub(crate) fn throttle_wait(headers: &HeaderMap) -> Option<Duration> {
     if suffixed.is_some() {
         return suffixed;
     }
-    RateLimitStatus::from_headers(headers)
-        .buckets
-        .values()
-        .filter(|b| b.remaining == Some(0))
-        .filter_map(|b| b.reset)
-        .max()
+    RateLimitStatus::from_headers(headers).exhausted_for()
 }
 
 #[cfg(test)]

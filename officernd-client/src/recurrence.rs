@@ -98,11 +98,15 @@ impl RRule {
     /// Accepts a bare rule or one prefixed `RRULE:`, and ignores a
     /// `DTSTART` line (the booking's `start` is the series start).
     pub fn parse(rule: &str) -> std::result::Result<Self, String> {
-        let line = rule
+        let mut lines = rule
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.to_ascii_uppercase().starts_with("DTSTART"))
-            .ok_or("empty rule")?;
+            .filter(|l| !l.is_empty() && !l.to_ascii_uppercase().starts_with("DTSTART"));
+        let line = lines.next().ok_or("empty rule")?;
+        if let Some(extra) = lines.next() {
+            // e.g. an EXDATE or RDATE line: not understood, so not ignored
+            return Err(format!("extra line `{extra}` is not supported"));
+        }
         let line = line
             .strip_prefix("RRULE:")
             .or_else(|| line.strip_prefix("rrule:"))
@@ -425,6 +429,7 @@ mod tests {
             Some(Until::Date(_))
         ));
         assert!(RRule::parse("DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY").is_ok());
+        assert!(RRule::parse("RRULE:FREQ=DAILY\nEXDATE:20260102T090000Z").is_err());
         for bad in [
             "FREQ=YEARLY",
             "FREQ=WEEKLY;BYSETPOS=1",

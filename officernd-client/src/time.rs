@@ -82,6 +82,33 @@ pub fn local_day(tz: Tz, date: NaiveDate) -> Result<(DateTime<Utc>, DateTime<Utc
     Ok((start, end))
 }
 
+/// The half-open UTC window of the local dates `start..=end` in `tz`: from
+/// the start of `start` to the start of the day after `end` (`None`:
+/// open-ended). This is how membership, assignment and pass dates become
+/// instants.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use officernd_client::time::dates_window;
+///
+/// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+/// let (from, to) = dates_window(chrono_tz::Europe::Lisbon, d(1, 1), Some(d(6, 30))).unwrap();
+/// assert_eq!(from.to_rfc3339(), "2026-01-01T00:00:00+00:00");
+/// assert_eq!(to.unwrap().to_rfc3339(), "2026-06-30T23:00:00+00:00"); // midnight WEST
+/// ```
+pub fn dates_window(
+    tz: Tz,
+    start: NaiveDate,
+    end_inclusive: Option<NaiveDate>,
+) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    let (from, _) = local_day(tz, start)?;
+    let to = match end_inclusive {
+        Some(end) => Some(local_day(tz, end)?.1),
+        None => None,
+    };
+    Ok((from, to))
+}
+
 /// Today's local date in `tz` at instant `now`.
 pub fn local_date(tz: Tz, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&tz).date_naive()

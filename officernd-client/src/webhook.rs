@@ -285,20 +285,30 @@ struct RawEvent {
 }
 
 impl WebhookEvent {
+    /// The `_id` of `data.object`, whatever its type (also for a
+    /// `*.removed` event whose object did not decode).
+    pub fn object_id(&self) -> Option<&str> {
+        self.data
+            .get("object")
+            .and_then(|o| o.get("_id"))
+            .and_then(serde_json::Value::as_str)
+    }
+
     /// Decodes a delivery body (verify it first). An object that does not
-    /// fit its type is an [`Error::Decode`] naming the JSON path.
+    /// fit its type is an [`Error::Decode`] naming the JSON path, except in
+    /// a `*.removed` event, where it is kept as [`WebhookObject::Other`]
+    /// (see [`object_id`](Self::object_id)).
     pub fn from_slice(body: &[u8]) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| Error::Decode {
             method: "webhook",
             path: ".".into(),
             source: e,
         })?;
-        let raw: RawEvent =
-            decode_value("webhook", value).map_err(|(path, source)| Error::Decode {
-                method: "webhook",
-                path,
-                source,
-            })?;
+        let raw: RawEvent = decode_value(value).map_err(|(path, source)| Error::Decode {
+            method: "webhook",
+            path,
+            source,
+        })?;
         let event_type = WebhookEventType::from(raw.event_type.as_str());
         let object = raw
             .data
@@ -311,16 +321,26 @@ impl WebhookEvent {
             path: format!("data.object.{path}"),
             source,
         };
-        let object = if typed("membership.") {
-            WebhookObject::Membership(Box::new(decode_value("webhook", object).map_err(fail)?))
+        let removed = raw.event_type.ends_with(".removed");
+        let decoded = if typed("membership.") {
+            decode_value(object.clone()).map(|m| WebhookObject::Membership(Box::new(m)))
         } else if typed("booking.") {
-            WebhookObject::Booking(Box::new(decode_value("webhook", object).map_err(fail)?))
+            decode_value(object.clone()).map(|b| WebhookObject::Booking(Box::new(b)))
         } else if typed("member.") && !typed("member.paymentdetails.") {
-            WebhookObject::Member(Box::new(decode_value("webhook", object).map_err(fail)?))
+            decode_value(object.clone()).map(|m| WebhookObject::Member(Box::new(m)))
         } else if typed("pass.") {
-            WebhookObject::Pass(Box::new(decode_value("webhook", object).map_err(fail)?))
+            decode_value(object.clone()).map(|p| WebhookObject::Pass(Box::new(p)))
         } else {
-            WebhookObject::Other(object)
+            Ok(WebhookObject::Other(object.clone()))
+        };
+        let object = match decoded {
+            Ok(o) => o,
+            // a removed entity may arrive partial: its id is still usable
+            Err(e) if removed => {
+                tracing::debug!(event_type = %raw.event_type, path = %e.0, "removed object kept untyped");
+                WebhookObject::Other(object)
+            }
+            Err(e) => return Err(fail(e)),
         };
         Ok(Self {
             id: raw.event.unwrap_or_default(),

@@ -229,6 +229,59 @@ async fn a_server_repeating_a_cursor_is_stopped() {
 }
 
 #[tokio::test]
+async fn many_pages_keep_the_filters_and_page_size_on_every_request() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    // 23 members, 5 per page: pages 1..=5, cursors c1..c4
+    let pages = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{API}/members"))
+                .query_param("company", "603dfbc260f4054084125d80")
+                .query_param("$limit", "5");
+            then.respond_with(|req: &HttpMockRequest| {
+                let cursor = req
+                    .query_params()
+                    .into_iter()
+                    .find(|(k, _)| k == "$cursorNext")
+                    .map(|(_, v)| v);
+                let page: usize = match cursor.as_deref() {
+                    None => 1,
+                    Some(c) => c.trim_start_matches('c').parse::<usize>().unwrap() + 1,
+                };
+                let first = (page - 1) * 5 + 1;
+                let last = (page * 5).min(23);
+                let results: Vec<String> = (first..=last)
+                    .map(|i| format!(r#"{{"_id":"603dfbc260f40540841{i:05}","name":"M{i}"}}"#))
+                    .collect();
+                let cursor = if last < 23 {
+                    format!(r#""cursorNext":"c{page}","#)
+                } else {
+                    String::new()
+                };
+                json_response(
+                    200,
+                    &format!(
+                        r#"{{"rangeStart":{first},"rangeEnd":{last},{cursor}"results":[{}]}}"#,
+                        results.join(",")
+                    ),
+                )
+            });
+        })
+        .await;
+    let all = client(&server)
+        .list_members(MembersQuery::new().company("603dfbc260f4054084125d80".into()))
+        .page_size(5)
+        .collect_all()
+        .await
+        .unwrap();
+    pages.assert_calls_async(5).await;
+    assert_eq!(all.pages, 5);
+    assert_eq!(all.items.len(), 23);
+    assert_eq!(all.items[22].name.as_deref(), Some("M23"));
+}
+
+#[tokio::test]
 async fn records_repeated_across_pages_are_dropped() {
     let server = MockServer::start_async().await;
     token_mock(&server).await;
@@ -1032,6 +1085,41 @@ async fn connection_errors_are_retried() {
     assert_eq!(client.call_stats().retries, 2);
 }
 
+#[tokio::test]
+async fn timeouts_are_retried_and_reported_as_timeouts() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    let slow = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{API}/plans"));
+            then.status(200)
+                .delay(Duration::from_millis(400))
+                .body(fixture("plans.json"));
+        })
+        .await;
+    let err = builder(&server)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .list_plans()
+        .collect_all()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Transport {
+            method: "list_plans",
+            timeout: true,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "list_plans: could not reach OfficeRnD (timed out)"
+    );
+    slow.assert_calls_async(3).await;
+}
+
 // ------------------------------------------------------------------ auth
 
 #[tokio::test]
@@ -1232,6 +1320,32 @@ async fn rate_limit_headers_are_exposed() {
     assert_eq!((minute.limit, minute.remaining), (Some(400), Some(399)));
     assert_eq!(minute.reset, Some(Duration::from_secs(60)));
     assert_eq!(status.bucket("read-day").unwrap().remaining, Some(99_999));
+}
+
+#[tokio::test]
+async fn an_exhausted_bucket_pauses_the_next_call_until_it_resets() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{API}/plans"));
+            then.status(200)
+                .header("x-ratelimit-limit-read-minute", "400")
+                .header("x-ratelimit-remaining-read-minute", "0")
+                .header("x-ratelimit-reset-read-minute", "0.3")
+                .body(fixture("plans.json"));
+        })
+        .await;
+    let c = client(&server);
+    c.list_plans().collect_all().await.unwrap();
+    let started = std::time::Instant::now();
+    c.list_plans().collect_all().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    m.assert_calls_async(2).await;
 }
 
 // ---------------------------------------------------------------- config

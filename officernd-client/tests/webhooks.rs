@@ -228,6 +228,11 @@ fn a_malformed_object_names_its_path() {
         }
         other => panic!("{other:?}"),
     }
+    // a partial removed object is kept untyped, its id still readable
+    let removed = br#"{"event":"e2","eventType":"booking.removed","data":{"object":{"_id":"603dfbc260f4054084125de0"}}}"#;
+    let event = WebhookEvent::from_slice(removed).unwrap();
+    assert!(matches!(event.object, WebhookObject::Other(_)));
+    assert_eq!(event.object_id(), Some("603dfbc260f4054084125de0"));
     assert!(matches!(
         WebhookEvent::from_slice(b"not json"),
         Err(Error::Decode { .. })
