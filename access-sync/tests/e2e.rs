@@ -68,6 +68,18 @@ fn assert_today_state(s: &BrivoSnapshot) {
         vec![7401, 7402, 7403, 7408],
         "Maya (company membership, Office 201)"
     );
+    assert_eq!(
+        groups_of(s, &format!("sync:officernd:{}", story::MEMBER_OLIVIA)),
+        vec![7401, 7402, 7404, 7407],
+        "Olivia (personal membership, Desk 7)"
+    );
+    for member in [story::MEMBER_QUINN, story::MEMBER_PETE] {
+        assert_eq!(
+            groups_of(s, &format!("sync:officernd:{member}")),
+            vec![7406],
+            "day passes with uses left (Pete's through his company's shared set)"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
