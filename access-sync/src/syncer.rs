@@ -1008,8 +1008,10 @@ impl Syncer {
     /// `next_change` or the poll interval, whichever comes first (or until
     /// woken by [`waker`](Syncer::waker)); after a failed run, back off
     /// (doubling from [`SyncerBuilder::retry_base`], reset on success).
-    /// Returns when `shutdown` completes; a run in progress is finished
-    /// first only if it completes before the shutdown future does.
+    /// Returns as soon as `shutdown` completes, even mid-run: the run is
+    /// dropped at its next await point, which is safe because every action
+    /// is idempotent and the next run re-plans from Brivo's state (the
+    /// end-to-end tests kill applies part-way to prove it).
     pub async fn run<F>(&self, shutdown: F)
     where
         F: Future<Output = ()> + Send,
@@ -1034,7 +1036,8 @@ impl Syncer {
                     Ok(report) => {
                         failures = 0;
                         on_event(RunEvent::Synced(&report));
-                        self.next_wait(now, report.plan.next_change)
+                        // From the clock's now after the run: the run itself took time.
+                        self.next_wait(self.inner.clock.now(), report.plan.next_change)
                     }
                     Err(e) => {
                         failures += 1;
