@@ -654,6 +654,12 @@ impl Syncer {
                 return Err(f.error);
             }
         };
+        if let Some(next) = plan.next_change
+            && self.inner.clock.now() >= next
+        {
+            warn!(planned_for = %plan.now, changed_at = %next,
+                "applying a plan whose desired state has changed since; the next run will catch up");
+        }
         match plan.check_observed(&observed) {
             Ok(()) => Ok(self
                 .execute(plan.clone(), observed, false, None, Vec::new(), before)
