@@ -349,7 +349,7 @@ type Merged<'f> = (Vec<Identity<'f>>, Vec<u32>, Vec<(u128, u32)>, BTreeSet<u32>)
 /// comparing keys, so a fingerprint collision never merges two people.
 /// Returns the identities, occurrence → identity, the sorted (fingerprint,
 /// identity) list, and the identities seen with conflicting profiles.
-fn merge_occurrences<'f>(occs: &[Identity<'f>], b: &Builder<'f>) -> Merged<'f> {
+fn merge_occurrences<'f>(occs: Vec<Identity<'f>>, b: &Builder<'f>) -> Merged<'f> {
     let n_occ = occs.len();
     let mut order: Vec<(u128, u32)> = occs
         .iter()
@@ -357,6 +357,12 @@ fn merge_occurrences<'f>(occs: &[Identity<'f>], b: &Builder<'f>) -> Merged<'f> {
         .map(|(o, x)| (fingerprint(&x.key), o as u32))
         .collect();
     order.sort_unstable();
+    if order.windows(2).all(|w| w[0].0 != w[1].0) {
+        // Every occurrence is its own identity (the common lease case):
+        // keep them as they are, numbered in occurrence order.
+        let occ_id = (0..n_occ as u32).collect();
+        return (occs, occ_id, order, BTreeSet::new());
+    }
     let mut canon: Vec<u32> = (0..n_occ as u32).collect();
     let mut i = 0;
     while i < order.len() {
@@ -649,8 +655,7 @@ pub(crate) fn build<'f>(
     directory(&mut b, &t_dirs);
 
     let occurrences = std::mem::take(&mut b.identities);
-    let (identities, occ_id, by_fp, conflicts) = merge_occurrences(&occurrences, &b);
-    drop(occurrences);
+    let (identities, occ_id, by_fp, conflicts) = merge_occurrences(occurrences, &b);
     for id in conflicts {
         let key = identities[id as usize].key;
         b.warnings.insert(Warning::DuplicateIdentity {

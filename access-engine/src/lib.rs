@@ -3,7 +3,9 @@
 //!
 //! `access-engine` has no I/O, no async, no clock and no randomness: every
 //! input is an argument, `now` included, and the same input gives the same
-//! [`Plan`], byte for byte, whatever the order of the input vectors.
+//! [`Plan`], byte for byte, whatever the order of the input vectors. (The
+//! only concurrency is internal: [`plan()`] hashes the observed state on a
+//! scoped second thread when one can be spawned.)
 //!
 //! ```text
 //! Facts + Mappings + Policy + Observed (Brivo) + now ──plan()──> Plan

@@ -61,8 +61,10 @@ pub enum ProfileField {
     Phone,
 }
 
-/// One step of a plan. Kinds come in this order in [`Plan::actions`]; inside
-/// a kind the order is deterministic (by user id, or by identity for new users).
+/// One step of a plan. Kinds come in this order in [`Plan::actions`]. Inside
+/// a kind the order is deterministic: existing users by Brivo id, then new
+/// users in a fixed order derived from their external ids alone (a
+/// fingerprint order, so a million new users sort without comparing strings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -488,10 +490,15 @@ struct ObsInfo {
     id: BrivoUserId,
     profile_hash: u64,
     suspended: bool,
-    /// Its live managed groups: `flat[start..start + len]`, sorted, distinct.
+    /// Its live managed groups, sorted and distinct: the first `len` of
+    /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
+    /// rest of the summary), else `flat[start..start + len]`.
+    inline: [GroupId; INLINE_GROUPS],
     start: u32,
     len: u32,
 }
+
+const INLINE_GROUPS: usize = 2;
 
 fn profile_changes(p: &Profile, u: &ObservedUser) -> Vec<ProfileField> {
     let mut out = Vec::new();
@@ -553,6 +560,9 @@ fn directory_reason(facts: &Facts, d: &Desired<'_>, i: usize, rule: Rule) -> Rea
     }
 }
 
+/// Below this many observed users a second thread costs more than it saves.
+const PARALLEL_DIGEST_MIN_USERS: usize = 50_000;
+
 /// Computes the plan. Pure and deterministic: no clock, no I/O; `now` is an
 /// argument. See the crate docs for the rules and an example.
 pub fn plan(
@@ -561,6 +571,33 @@ pub fn plan(
     policy: &Policy,
     observed: &Observed,
     now: DateTime<Utc>,
+) -> Plan {
+    // The observed digest only reads `observed`: compute it on a second core
+    // while the plan is built (inline where threads are unavailable). The
+    // result is the same either way.
+    if observed.users.len() < PARALLEL_DIGEST_MIN_USERS {
+        return plan_inner(facts, mappings, policy, observed, now, || observed.digest());
+    }
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("access-engine-digest".into())
+            .spawn_scoped(scope, || observed.digest())
+            .ok();
+        let digest = move || match worker.map(|w| w.join()) {
+            Some(Ok(d)) => d,
+            _ => observed.digest(),
+        };
+        plan_inner(facts, mappings, policy, observed, now, digest)
+    })
+}
+
+fn plan_inner(
+    facts: &Facts,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &Observed,
+    now: DateTime<Utc>,
+    digest: impl FnOnce() -> String,
 ) -> Plan {
     let d = desired::build(facts, mappings, policy, Some(&observed.groups));
     let prefix = policy.ownership_prefix.as_str();
@@ -592,6 +629,12 @@ pub fn plan(
             }
             flat.truncate(start + kept);
         }
+        let len = (flat.len() - start) as u32;
+        let mut inline = [GroupId(0); INLINE_GROUPS];
+        if len as usize <= INLINE_GROUPS {
+            inline[..len as usize].copy_from_slice(&flat[start..]);
+            flat.truncate(start);
+        }
         infos.push(ObsInfo {
             id: u.id,
             profile_hash: profile_hash(
@@ -601,8 +644,9 @@ pub fn plan(
                 u.phones.iter().map(String::as_str),
             ),
             suspended: u.suspended,
+            inline,
             start: start as u32,
-            len: (flat.len() - start) as u32,
+            len,
         });
         match IdKey::parse(u.external_id.as_deref(), prefix) {
             Owner::Unowned => unowned.push(ui),
@@ -713,7 +757,11 @@ pub fn plan(
     let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
     let live_groups_of = |info: &ObsInfo, out: &mut Vec<GroupId>| {
         out.clear();
-        out.extend_from_slice(&flat[info.start as usize..(info.start + info.len) as usize]);
+        if info.len as usize <= INLINE_GROUPS {
+            out.extend_from_slice(&info.inline[..info.len as usize]);
+        } else {
+            out.extend_from_slice(&flat[info.start as usize..(info.start + info.len) as usize]);
+        }
     };
 
     // Adopt-by-email: an unowned user whose email is unique among unowned
@@ -1181,7 +1229,7 @@ pub fn plan(
         next_change,
         warnings: warnings.into_iter().collect(),
         meta: PlanMeta {
-            observed_digest: observed.digest(),
+            observed_digest: digest(),
             config_digest: config_digest(mappings, policy),
             engine_version: env!("CARGO_PKG_VERSION").to_owned(),
             tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),

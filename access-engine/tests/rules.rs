@@ -1205,3 +1205,146 @@ fn policy_and_mappings_load_from_config_with_defaults() {
     let m: Mappings = serde_json::from_str(r#"{"resources": {"desk": [12]}}"#).expect("mappings");
     assert_eq!(m.managed_groups().len(), 1);
 }
+
+#[test]
+fn coworking_and_directory_warning_paths() {
+    let mut f = cowork();
+    f.locations.push(Location {
+        id: "Bad".into(),
+        zone: "Mars/Olympus".into(),
+    });
+    let mut unmapped_plan = membership("up", Some("m3"), None, MembershipStatus::Active);
+    unmapped_plan.plan_id = "nope".into();
+    let mut other = membership(
+        "os",
+        Some("m3"),
+        None,
+        MembershipStatus::Other("paused".into()),
+    );
+    other.plan_id = "plan".into();
+    let mut backwards = membership("bw", Some("m3"), None, MembershipStatus::Active);
+    backwards.end = Some(d(2025, 12, 1));
+    let mut on_mars = membership("mars", Some("m3"), None, MembershipStatus::Active);
+    on_mars.location_id = "Bad".into();
+    f.memberships = vec![
+        unmapped_plan,
+        other,
+        backwards,
+        on_mars,
+        membership("ok", Some("m1"), None, MembershipStatus::Active),
+    ];
+    f.assignments = vec![Assignment {
+        id: "as".into(),
+        membership_id: "ok".into(),
+        resource_id: "nowhere".into(),
+        floor_id: None,
+        location_id: "L9".into(),
+    }];
+    let t = utc(2026, 1, 10, 9, 0);
+    f.bookings = vec![Booking {
+        id: "rev".into(),
+        resource_id: "room".into(),
+        location_id: "L".into(),
+        start: t,
+        end: t - Duration::hours(1),
+        booker_id: Some("m1".into()),
+        member_ids: vec![],
+        visitors: vec![],
+        cancelled: false,
+    }];
+    f.day_passes = vec![
+        DayPassSet {
+            id: "dp-bad".into(),
+            holder: PassHolder::Member("m1".into()),
+            location_id: "L".into(),
+            valid_from: d(2026, 1, 5),
+            valid_to: d(2026, 1, 1),
+            count: 1,
+            used: 0,
+        },
+        DayPassSet {
+            id: "dp-unmapped".into(),
+            holder: PassHolder::Member("m1".into()),
+            location_id: "L2".into(),
+            valid_from: d(2026, 1, 1),
+            valid_to: d(2026, 1, 1),
+            count: 1,
+            used: 0,
+        },
+    ];
+    f.locations.push(Location {
+        id: "L2".into(),
+        zone: "Europe/Paris".into(),
+    });
+    f.directory_users = vec![
+        DirectoryUser {
+            directory_id: "a:b".into(),
+            ..dir_user("x", DirectoryState::Active)
+        },
+        DirectoryUser {
+            directory_id: "Unmapped".into(),
+            ..dir_user("y", DirectoryState::Active)
+        },
+    ];
+    let a = access_at(&f, &map(), &Policy::default(), None, t);
+    let has = |pred: &dyn Fn(&Warning) -> bool| a.warnings.iter().any(pred);
+    assert!(has(
+        &|w| matches!(w, Warning::UnmappedPlan { plan_id } if plan_id == "nope")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::UnknownStatus { id, .. } if id == "os")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::BadRecord { id, .. } if id == "bw")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::UnknownZone { scope: Scope::Location(l), .. } if l == "Bad")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::UnmappedResource { resource_id } if resource_id == "nowhere")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::BadRecord { id, .. } if id == "rev")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::BadRecord { id, .. } if id == "dp-bad")
+    ));
+    assert!(has(
+        &|w| matches!(w, Warning::UnmappedLocation { location_id } if location_id == "L2")
+    ));
+    assert!(has(&|w| matches!(
+        w,
+        Warning::BadRecord {
+            kind: FactKind::DirectoryUser,
+            ..
+        }
+    )));
+    assert!(has(
+        &|w| matches!(w, Warning::UnmappedDirectory { directory_id } if directory_id == "Unmapped")
+    ));
+    // Only the good membership grants; every warning renders as a sentence.
+    let granted: Vec<&str> = a
+        .identities
+        .iter()
+        .filter(|i| !i.groups.is_empty())
+        .map(|i| i.external_id.as_str())
+        .collect();
+    assert_eq!(granted, ["sync:officernd:m1"]);
+    assert!(a.warnings.iter().all(|w| !w.to_string().is_empty()));
+    // The backwards membership's person keeps what they have (held), and the
+    // location with an unknown zone counts as incomplete.
+    let observed = Observed {
+        users: vec![user(5, Some("sync:officernd:m3"), "m3", "M", &[6])],
+        groups: all_groups(),
+    };
+    let plan = plan(&f, &map(), &Policy::default(), &observed, t);
+    assert!(
+        plan.held
+            .iter()
+            .any(|h| h.user == UserRef::Existing(BrivoUserId(5)))
+    );
+    assert_eq!(
+        changes_of(&plan, &UserRef::Existing(BrivoUserId(5))),
+        (vec![], vec![])
+    );
+}
