@@ -385,3 +385,36 @@ async fn a_timed_out_create_is_found_by_external_id_not_duplicated() {
     assert_no_duplicates(&s);
     assert_eq!(groups_of(&s, &entrata_id("300", "5012")), vec![7301]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_storyline_converges_at_every_instant_and_dst_is_honoured() {
+    let sb = common::start().await;
+    let syncer = common::syncer(&sb).build();
+    let dana = entrata_id("100", "5004");
+    for (label, t) in story::instants() {
+        if label.contains("DST change day") {
+            // One minute before 10:00 EDT (13:59Z) Dana has nothing yet.
+            let before = syncer
+                .sync_once(t - chrono::Duration::minutes(1))
+                .await
+                .unwrap();
+            assert!(before.is_success());
+            assert_eq!(
+                before.plan.next_change,
+                Some(t),
+                "wakes exactly at 10:00 EDT"
+            );
+            assert!(groups_of(&sb.brivo().snapshot(), &dana).is_empty());
+        }
+        let report = syncer.sync_once(t).await.unwrap();
+        assert!(report.is_success(), "{label}: {:#?}", report.results);
+        let again = syncer.plan(t).await.unwrap();
+        assert!(
+            again.plan.is_empty(),
+            "{label}: not converged:\n{}",
+            again.plan
+        );
+        assert_no_duplicates(&sb.brivo().snapshot());
+    }
+    assert_eq!(groups_of(&sb.brivo().snapshot(), &dana), vec![7101, 7102]);
+}
