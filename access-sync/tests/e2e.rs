@@ -418,3 +418,43 @@ async fn the_storyline_converges_at_every_instant_and_dst_is_honoured() {
     }
     assert_eq!(groups_of(&sb.brivo().snapshot(), &dana), vec![7101, 7102]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_with_secrets_from_the_environment_drives_a_sync() {
+    let sb = common::start().await;
+    let c = sb.credentials().clone();
+    let mappings = serde_json::to_value(common::mappings()).unwrap();
+    let config = serde_json::json!({
+        "brivo": { "base_url": sb.brivo_api_url(), "auth_url": sb.brivo_auth_url(),
+                   "rate_limit_per_second": 500.0 },
+        "entrata": { "base_url": format!("{}/", sb.entrata_api_url()),
+                     "zones": { "100": "America/New_York" } },
+        "officernd": { "org": c.officernd_org, "client_id": c.officernd_client_id,
+                       "api_url": format!("{}/api/v2", sb.officernd_base_url()),
+                       "token_url": format!("{}/oauth/token", sb.officernd_identity_url()) },
+        "mappings": mappings,
+        "run": { "concurrency": 4 }
+    });
+    let config = access_sync::config::SyncConfig::from_json(&config.to_string()).unwrap();
+    let env = |name: &str| -> Option<String> {
+        Some(match name {
+            "BRIVO_API_KEY" => c.brivo_api_key.clone(),
+            "BRIVO_CLIENT_ID" => c.brivo_client_id.clone(),
+            "BRIVO_CLIENT_SECRET" => c.brivo_client_secret.clone(),
+            "BRIVO_USERNAME" => c.brivo_username.clone(),
+            "BRIVO_PASSWORD" => c.brivo_password.clone(),
+            "ENTRATA_USERNAME" => c.entrata_username.clone(),
+            "ENTRATA_PASSWORD" => c.entrata_password.clone(),
+            "OFFICERND_CLIENT_SECRET" => c.officernd_client_secret.clone(),
+            _ => return None,
+        })
+    };
+    let syncer = config.build(env).unwrap();
+    let report = syncer.sync_once(today()).await.unwrap();
+    assert!(report.is_success(), "{:#?}", report.results);
+    assert_today_state(&sb.brivo().snapshot());
+
+    // A missing secret is named, never guessed.
+    let err = config.build(|_| None).unwrap_err();
+    assert!(err.to_string().contains("BRIVO_API_KEY"), "{err}");
+}
