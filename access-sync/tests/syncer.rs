@@ -580,3 +580,50 @@ async fn directory_lifecycles_and_a_skipped_record_holds_revocations() {
             .contains(&RESIDENTS)
     );
 }
+
+/// A source that takes ten minutes to answer.
+struct Slow(StaticSource);
+
+#[async_trait]
+impl FactSource for Slow {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    fn scope(&self) -> Scope {
+        Scope::Source(Source::Entrata)
+    }
+    async fn fetch(&self, now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        self.0.fetch(now).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_run_still_wakes_at_next_change_not_later() {
+    let b = brivo();
+    let source = entrata(facts(vec![lease(
+        "1",
+        LeaseStatus::Future,
+        date(2026, 3, 10),
+        "11",
+        "Ada",
+    )]));
+    let start = at(2026, 3, 10, 9);
+    let clock = TokioClock::starting_at(start);
+    let s = Syncer::builder(b.clone())
+        .source(Slow(source))
+        .mappings(mappings())
+        .clock(clock)
+        .poll_interval(Duration::from_secs(24 * 3600))
+        .build();
+    let mut started: Vec<DateTime<Utc>> = Vec::new();
+    s.run_with(tokio::time::sleep(Duration::from_secs(6 * 3600)), |e| {
+        if let RunEvent::Synced(r) = e {
+            started.push(r.plan.now);
+        }
+    })
+    .await;
+    // Runs start at 09:00 and at 14:00 (10:00 EDT), each taking ten minutes.
+    assert_eq!(started, vec![start, at(2026, 3, 10, 14)]);
+    assert_eq!(b.members_of(RESIDENTS).len(), 1);
+}
