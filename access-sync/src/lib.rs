@@ -1,4 +1,52 @@
-//! Runs access-engine plans against Brivo from Entrata, OfficeRnD and directory sources: dry-run, apply, audit, scheduling.
+//! The runner that keeps Brivo door access in step with who should be
+//! inside: it fetches facts from Entrata, OfficeRnD and directory feeds,
+//! plans with [`access_engine`], and applies the plan to Brivo, safely and
+//! observably.
 //!
-//! Work in progress: see the workspace README.
+//! ```text
+//! FactSource* ──facts──> access_engine::plan ──Plan──> Syncer::apply ──> AccessBackend (Brivo)
+//!                              ^                                              │
+//!                              └──────────── observed state ──────────────────┘
+//! ```
+//!
+//! * Ports: [`FactSource`] (a source of facts) and [`AccessBackend`] (where
+//!   access is written), async traits, so any source or a test double can be
+//!   plugged in ([`memory`] has in-memory ones).
+//! * [`Syncer::plan`] is the dry run (nothing written); [`Syncer::apply`]
+//!   executes exactly a plan and refuses a stale one; [`Syncer::sync_once`]
+//!   does both; [`Syncer::run`] loops, waking at the plan's `next_change`.
+//! * Safety: a failed or partial fetch marks its scope incomplete, so the
+//!   engine holds every revocation it feeds; a failed observation of Brivo
+//!   means no plan at all; apply is idempotent per action; actions on one
+//!   user run one at a time, in order.
+//! * Observability: `tracing` spans per run, fetch, observation and action;
+//!   a JSON-lines audit record per run ([`JsonLinesAudit`]).
+//!
+//! See [`Syncer`] for a runnable example.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod backend;
+pub mod brivo;
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod entrata;
+pub mod memory;
+pub mod officernd;
+pub mod sources;
+pub mod syncer;
+
+pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
+pub use backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+pub use brivo::BrivoBackend;
+pub use clock::{Clock, SystemClock, TokioClock};
+pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
+pub use entrata::EntrataSource;
+pub use officernd::OfficeRndSource;
+pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
+pub use syncer::{
+    ActionResult, ApplyOptions, Outcome, RunEvent, SyncError, SyncPlan, SyncReport, Syncer,
+    SyncerBuilder, describe,
+};

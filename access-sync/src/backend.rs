@@ -1,0 +1,172 @@
+//! The access-control side: the [`AccessBackend`] port.
+
+use std::collections::BTreeSet;
+
+use access_engine::{BrivoUserId, GroupId, Observed, Profile, ProfileField};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// What the backend must observe: every member of the managed groups, every
+/// user owned by the integration, and which managed groups exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObserveScope {
+    /// The managed groups (the union of the mappings).
+    pub managed_groups: BTreeSet<GroupId>,
+    /// The ownership namespace: owned users' external ids start with
+    /// `"{prefix}:"`.
+    pub ownership_prefix: String,
+}
+
+impl ObserveScope {
+    /// A scope.
+    pub fn new(managed_groups: BTreeSet<GroupId>, ownership_prefix: impl Into<String>) -> Self {
+        ObserveScope {
+            managed_groups,
+            ownership_prefix: ownership_prefix.into(),
+        }
+    }
+
+    /// True when `external_id` is in the ownership namespace.
+    pub fn is_owned(&self, external_id: Option<&str>) -> bool {
+        external_id
+            .and_then(|e| e.strip_prefix(self.ownership_prefix.as_str()))
+            .is_some_and(|rest| rest.starts_with(':'))
+    }
+}
+
+/// A profile write: the fields to set on a user (PATCH semantics: fields not
+/// listed are left alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserUpdate<'a> {
+    /// Sets the external id (adopting an unowned user), if `Some`.
+    pub external_id: Option<&'a str>,
+    /// The desired profile.
+    pub profile: &'a Profile,
+    /// Which of the profile's fields to write.
+    pub fields: &'a [ProfileField],
+}
+
+/// Every profile field, for an adoption.
+pub const ALL_PROFILE_FIELDS: &[ProfileField] = &[
+    ProfileField::FirstName,
+    ProfileField::LastName,
+    ProfileField::Email,
+    ProfileField::Phone,
+];
+
+/// A backend call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// The user or group does not exist (404).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Anything else, with the service's own words.
+    #[error("{message}")]
+    Failed {
+        /// What went wrong (method, status, the service's message).
+        message: String,
+        /// Whether a later retry may succeed (throttling, 5xx, transport).
+        retryable: bool,
+    },
+}
+
+impl BackendError {
+    /// A non-retryable failure.
+    pub fn failed(message: impl Into<String>) -> Self {
+        BackendError::Failed {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// Requests a backend has made so far (monotonic counters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallCounts {
+    /// Read requests (each page of a listing counts once).
+    pub reads: u64,
+    /// Write requests.
+    pub writes: u64,
+    /// HTTP requests actually sent, retries and token requests included
+    /// (equal to `reads + writes` for a backend that never retries).
+    pub http: u64,
+    /// Of those, retries.
+    pub retries: u64,
+    /// Answers that asked the client to slow down.
+    pub throttled: u64,
+}
+
+impl CallCounts {
+    /// A count of reads and writes with no retries.
+    pub fn new(reads: u64, writes: u64) -> Self {
+        CallCounts {
+            reads,
+            writes,
+            http: reads + writes,
+            retries: 0,
+            throttled: 0,
+        }
+    }
+
+    /// `self - earlier`, field by field (saturating).
+    pub fn since(&self, earlier: &CallCounts) -> CallCounts {
+        CallCounts {
+            reads: self.reads.saturating_sub(earlier.reads),
+            writes: self.writes.saturating_sub(earlier.writes),
+            http: self.http.saturating_sub(earlier.http),
+            retries: self.retries.saturating_sub(earlier.retries),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+        }
+    }
+}
+
+/// The door-access system the runner writes to: Brivo
+/// ([`crate::BrivoBackend`]) or a test double ([`crate::memory::MemoryBackend`]).
+///
+/// Every write must be idempotent in effect: adding a member who is already
+/// one and removing one who is not succeed; the runner looks a user up by
+/// external id before creating it.
+#[async_trait]
+pub trait AccessBackend: Send + Sync {
+    /// Reads the state the engine diffs against. An error means no plan at
+    /// all: never plan from a partial observation.
+    async fn observe(&self, scope: &ObserveScope) -> Result<Observed, BackendError>;
+
+    /// The user carrying this external id, if any.
+    async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError>;
+
+    /// Creates a user carrying `external_id`.
+    async fn create_user(
+        &self,
+        external_id: &str,
+        profile: &Profile,
+    ) -> Result<BrivoUserId, BackendError>;
+
+    /// Writes some profile fields (and optionally the external id).
+    async fn update_user(
+        &self,
+        user: BrivoUserId,
+        update: UserUpdate<'_>,
+    ) -> Result<(), BackendError>;
+
+    /// Suspends or unsuspends a user.
+    async fn set_suspended(&self, user: BrivoUserId, suspended: bool) -> Result<(), BackendError>;
+
+    /// Adds the user to `add` and removes it from `remove`, atomically.
+    async fn change_groups(
+        &self,
+        user: BrivoUserId,
+        add: &[GroupId],
+        remove: &[GroupId],
+    ) -> Result<(), BackendError>;
+
+    /// Deletes a user; [`BackendError::NotFound`] if it is already gone.
+    async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError>;
+
+    /// The requests made so far.
+    fn calls(&self) -> CallCounts;
+}

@@ -1,0 +1,286 @@
+//! The Brivo backend: [`AccessBackend`] over [`brivo_client::Client`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use access_engine::{
+    BrivoUserId, GroupId, Observed, ObservedGroup, ObservedUser, Profile, ProfileField,
+};
+use async_trait::async_trait;
+use brivo_client::{
+    Client, Email, GroupQuery, NewUser, Page, PhoneNumber, User, UserPatch, UserQuery,
+};
+use futures::{Stream, StreamExt as _};
+use tracing::{debug, warn};
+
+use crate::backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+
+/// Brivo's `type` for the email the integration writes.
+const EMAIL_KIND: &str = "work";
+/// Brivo's `type` for the phone number the integration writes.
+const PHONE_KIND: &str = "mobile";
+
+/// Writes access to Brivo through [`brivo_client::Client`] (its rate
+/// limiter, retries and token cache apply to every call).
+///
+/// Observation reads, per run: the group list, the members of each managed
+/// group, and the user list (Brivo cannot filter users by external-id
+/// prefix: `externalId` is not a filterable field, and its text filters
+/// match substrings), all paged by 100. Each page is one read in
+/// [`CallCounts::reads`]. A managed group Brivo does not have is left out
+/// (the engine then plans nothing against it and warns).
+///
+/// ```no_run
+/// use access_sync::{BrivoBackend, Syncer};
+/// # fn client() -> brivo_client::Client { unimplemented!() }
+/// let syncer = Syncer::builder(BrivoBackend::new(client())).build();
+/// ```
+#[derive(Debug, Clone)]
+pub struct BrivoBackend {
+    client: Client,
+    counters: std::sync::Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    reads: AtomicU64,
+    writes: AtomicU64,
+}
+
+fn to_backend(e: brivo_client::Error) -> BackendError {
+    if e.is_not_found() {
+        BackendError::NotFound(e.to_string())
+    } else {
+        BackendError::Failed {
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn observed_user(u: &User) -> ObservedUser {
+    ObservedUser {
+        id: BrivoUserId(u.id.0),
+        external_id: u.external_id.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        emails: u.emails.iter().map(|e| e.address.clone()).collect(),
+        phones: u.phone_numbers.iter().map(|p| p.number.clone()).collect(),
+        suspended: u.is_suspended(),
+        groups: Vec::new(),
+    }
+}
+
+impl BrivoBackend {
+    /// A backend over this client.
+    pub fn new(client: Client) -> Self {
+        BrivoBackend {
+            client,
+            counters: std::sync::Arc::default(),
+        }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn read(&self) {
+        self.counters.reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn write(&self) {
+        self.counters.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Collects a paged listing, counting one read per page and failing on
+    /// the first error (a partial observation is no observation).
+    async fn collect<T>(
+        &self,
+        what: &str,
+        pages: impl Stream<Item = Result<Page<T>, brivo_client::Error>>,
+    ) -> Result<Vec<T>, BackendError> {
+        let mut pages = std::pin::pin!(pages);
+        let mut items = Vec::new();
+        while let Some(page) = pages.next().await {
+            self.read();
+            let page = page.map_err(to_backend)?;
+            for s in &page.skipped {
+                warn!(what, index = s.index, id = ?s.id, reason = %s.reason,
+                    "Brivo sent a record that could not be read; it is left out");
+            }
+            items.extend(page.items);
+        }
+        Ok(items)
+    }
+}
+
+#[async_trait]
+impl AccessBackend for BrivoBackend {
+    async fn observe(&self, scope: &ObserveScope) -> Result<Observed, BackendError> {
+        let groups = self
+            .collect(
+                "groups",
+                self.client.list_groups(GroupQuery::default()).pages(),
+            )
+            .await?;
+        let groups: Vec<ObservedGroup> = groups
+            .into_iter()
+            .filter(|g| scope.managed_groups.contains(&GroupId(g.id.0)))
+            .map(|g| ObservedGroup {
+                id: GroupId(g.id.0),
+                name: g.name,
+            })
+            .collect();
+        let mut users: BTreeMap<i64, ObservedUser> = BTreeMap::new();
+        for u in self
+            .collect(
+                "users",
+                self.client.list_users(UserQuery::default()).pages(),
+            )
+            .await?
+        {
+            if scope.is_owned(u.external_id.as_deref()) {
+                users.insert(u.id.0, observed_user(&u));
+            }
+        }
+        for g in &groups {
+            let members = self
+                .collect(
+                    "group members",
+                    self.client
+                        .group_members(brivo_client::GroupId(g.id.0))
+                        .pages(),
+                )
+                .await?;
+            for m in members {
+                users
+                    .entry(m.id.0)
+                    .or_insert_with(|| observed_user(&m))
+                    .groups
+                    .push(g.id);
+            }
+        }
+        debug!(users = users.len(), groups = groups.len(), "observed Brivo");
+        Ok(Observed {
+            users: users.into_values().collect(),
+            groups,
+        })
+    }
+
+    async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {
+        self.read();
+        let found = self
+            .client
+            .get_user_by_external_id(external_id)
+            .await
+            .map_err(to_backend)?;
+        // Re-check: never trust a lookup to be an exact match.
+        Ok(found
+            .filter(|u| u.external_id.as_deref() == Some(external_id))
+            .map(|u| BrivoUserId(u.id.0)))
+    }
+
+    async fn create_user(
+        &self,
+        external_id: &str,
+        profile: &Profile,
+    ) -> Result<BrivoUserId, BackendError> {
+        let mut new =
+            NewUser::new(&profile.first_name, &profile.last_name).external_id(external_id);
+        if let Some(email) = &profile.email {
+            new = new.email(Email::new(email, EMAIL_KIND));
+        }
+        if let Some(phone) = &profile.phone {
+            new = new.phone_number(PhoneNumber::new(phone, PHONE_KIND));
+        }
+        self.write();
+        let user = self.client.create_user(&new).await.map_err(to_backend)?;
+        Ok(BrivoUserId(user.id.0))
+    }
+
+    async fn update_user(
+        &self,
+        user: BrivoUserId,
+        update: UserUpdate<'_>,
+    ) -> Result<(), BackendError> {
+        let p = update.profile;
+        let mut patch = UserPatch::default();
+        if let Some(ext) = update.external_id {
+            patch = patch.external_id(ext);
+        }
+        let fields: BTreeSet<ProfileField> = update.fields.iter().copied().collect();
+        if fields.contains(&ProfileField::FirstName) {
+            patch = patch.first_name(&p.first_name);
+        }
+        if fields.contains(&ProfileField::LastName) {
+            patch = patch.last_name(&p.last_name);
+        }
+        if fields.contains(&ProfileField::Email) {
+            patch = patch.emails(p.email.iter().map(|e| Email::new(e, EMAIL_KIND)).collect());
+        }
+        if fields.contains(&ProfileField::Phone) {
+            patch = patch.phone_numbers(
+                p.phone
+                    .iter()
+                    .map(|n| PhoneNumber::new(n, PHONE_KIND))
+                    .collect(),
+            );
+        }
+        if patch.is_empty() {
+            return Ok(());
+        }
+        self.write();
+        self.client
+            .update_user(brivo_client::UserId(user.0), &patch)
+            .await
+            .map(drop)
+            .map_err(to_backend)
+    }
+
+    async fn set_suspended(&self, user: BrivoUserId, suspended: bool) -> Result<(), BackendError> {
+        self.write();
+        self.client
+            .set_suspended(brivo_client::UserId(user.0), suspended)
+            .await
+            .map(drop)
+            .map_err(to_backend)
+    }
+
+    async fn change_groups(
+        &self,
+        user: BrivoUserId,
+        add: &[GroupId],
+        remove: &[GroupId],
+    ) -> Result<(), BackendError> {
+        let conv = |l: &[GroupId]| -> Vec<brivo_client::GroupId> {
+            l.iter().map(|g| brivo_client::GroupId(g.0)).collect()
+        };
+        self.write();
+        self.client
+            .change_groups(brivo_client::UserId(user.0), &conv(add), &conv(remove))
+            .await
+            .map(drop)
+            .map_err(to_backend)
+    }
+
+    async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError> {
+        self.write();
+        match self.client.delete_user(brivo_client::UserId(user.0)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(BackendError::NotFound(format!("{user}"))),
+            Err(e) => Err(to_backend(e)),
+        }
+    }
+
+    fn calls(&self) -> CallCounts {
+        let http = self.client.calls();
+        CallCounts {
+            reads: self.counters.reads.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            http: http.calls,
+            retries: http.retries,
+            throttled: http.throttled,
+        }
+    }
+}

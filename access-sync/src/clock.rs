@@ -1,0 +1,61 @@
+//! The clock the runner reads `now` from, injectable so tests and demos can
+//! drive time.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// Where the runner reads the current instant.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that starts at a chosen instant and advances with tokio's clock,
+/// so that under `tokio::time::pause` a test (or a simulation) moves the
+/// runner's `now` exactly as far as its sleeps.
+///
+/// ```
+/// use access_sync::{Clock, TokioClock};
+/// use chrono::{TimeZone, Utc};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap();
+/// let clock = TokioClock::starting_at(start);
+/// tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+/// assert_eq!(clock.now(), Utc.with_ymd_and_hms(2026, 11, 30, 18, 0, 0).unwrap());
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    start: DateTime<Utc>,
+    origin: tokio::time::Instant,
+}
+
+impl TokioClock {
+    /// A clock reading `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        TokioClock {
+            start,
+            origin: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = self.origin.elapsed();
+        self.start + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
+    }
+}

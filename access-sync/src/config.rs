@@ -1,0 +1,306 @@
+//! A serde configuration for running a [`Syncer`] against real accounts
+//! (what the `sync` example reads): service endpoints and limits, mappings
+//! and policy. **Secrets are never read from the file**, only from the
+//! environment; a file that names a secret field is rejected.
+//!
+//! ```
+//! use access_sync::config::SyncConfig;
+//!
+//! let config = SyncConfig::from_json(r#"{
+//!   "brivo": { "rate_limit_per_second": 5 },
+//!   "entrata": { "base_url": "https://acme.entrata.com/api/v1/",
+//!                "zones": { "100": "America/New_York" } },
+//!   "mappings": { "properties": { "100": [7101] } },
+//!   "policy": { "start_time": "09:00:00" }
+//! }"#).unwrap();
+//! assert_eq!(config.policy.start_time.to_string(), "09:00:00");
+//!
+//! // Secrets come from the environment (here a map, for the example).
+//! let env = |name: &str| Some(format!("{name}-value"));
+//! let syncer = config.build(env).unwrap();
+//! assert_eq!(syncer.mappings().managed_groups().len(), 1);
+//!
+//! assert!(SyncConfig::from_json(r#"{"brivo": {"password": "hunter2"}}"#).is_err());
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use access_engine::{Mappings, Policy};
+use chrono_tz::Tz;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::JsonLinesAudit;
+use crate::brivo::BrivoBackend;
+use crate::entrata::EntrataSource;
+use crate::officernd::OfficeRndSource;
+use crate::syncer::{Syncer, SyncerBuilder};
+
+/// Brivo: endpoints and limits. Secrets from `BRIVO_API_KEY`,
+/// `BRIVO_CLIENT_ID`, `BRIVO_CLIENT_SECRET`, `BRIVO_USERNAME` (the
+/// Administrator ID) and `BRIVO_PASSWORD`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BrivoConfig {
+    /// `"us"` (default) or `"eu"`.
+    pub region: Option<String>,
+    /// API base URL override (ends in `/v1/api`).
+    pub base_url: Option<String>,
+    /// Auth host override.
+    pub auth_url: Option<String>,
+    /// Client-side limit in calls per second (default 5).
+    pub rate_limit_per_second: Option<f64>,
+    /// Burst (default: the per-second limit).
+    pub burst: Option<u32>,
+    /// The account's call budget per 30 days, if any.
+    pub calls_per_30_days: Option<u64>,
+}
+
+/// Entrata: the per-customer host (Basic auth: `ENTRATA_USERNAME`,
+/// `ENTRATA_PASSWORD`) or the gateway org (`ENTRATA_API_KEY`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EntrataConfig {
+    /// `https://{subdomain}.entrata.com/api/v1/` (Basic auth).
+    pub base_url: Option<String>,
+    /// Gateway org (API key), used when `base_url` is not set.
+    pub gateway_org: Option<String>,
+    /// Only these property ids (default: every property the credentials see).
+    pub properties: Option<Vec<u64>>,
+    /// IANA zones per property id, overriding Entrata's.
+    pub zones: BTreeMap<String, String>,
+    /// Client-side limit in calls per second.
+    pub rate_limit_per_second: Option<f64>,
+}
+
+/// OfficeRnD Flex: the organization and application. Secret from
+/// `OFFICERND_CLIENT_SECRET`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct OfficeRndConfig {
+    /// The organization slug.
+    pub org: String,
+    /// The application's client id (not a secret).
+    pub client_id: String,
+    /// API root override (up to `/api/v2`).
+    pub api_url: Option<String>,
+    /// Token endpoint override.
+    pub token_url: Option<String>,
+    /// Days of bookings read ahead (default 35).
+    pub booking_horizon_days: Option<i64>,
+}
+
+/// Runner settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RunConfig {
+    /// Longest sleep between runs, in seconds (default 900).
+    pub poll_interval_secs: Option<u64>,
+    /// Users worked on at once during an apply (default 8).
+    pub concurrency: Option<usize>,
+    /// Where to append the JSON-lines audit log (default: none).
+    pub audit_log: Option<PathBuf>,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// Brivo (required: it is where access is written).
+    pub brivo: BrivoConfig,
+    /// Entrata, if leases are a source.
+    pub entrata: Option<EntrataConfig>,
+    /// OfficeRnD, if coworking data is a source.
+    pub officernd: Option<OfficeRndConfig>,
+    /// Which Brivo groups each fact grants (the managed groups).
+    pub mappings: Mappings,
+    /// The access and safety policy.
+    pub policy: Policy,
+    /// Runner settings.
+    pub run: RunConfig,
+}
+
+/// The configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file is not valid JSON for this schema (a secret field in the
+    /// file is reported here too: secrets belong in the environment).
+    #[error("config file: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// An environment variable holding a secret is missing.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    /// A value is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// A client could not be built.
+    #[error("{service} client: {message}")]
+    Client {
+        /// Which service.
+        service: &'static str,
+        /// The client's error.
+        message: String,
+    },
+    /// The audit log could not be opened.
+    #[error("audit log: {0}")]
+    Audit(#[from] std::io::Error),
+}
+
+impl SyncConfig {
+    /// Parses the JSON form.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`], e.g. for an unknown (or secret) field.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Builds the clients (secrets from `env`, e.g. `|k| std::env::var(k).ok()`)
+    /// and a [`Syncer`] with the sources configured.
+    ///
+    /// # Errors
+    /// A missing secret, an invalid zone or URL, an unopenable audit log.
+    pub fn build(&self, env: impl Fn(&str) -> Option<String>) -> Result<Syncer, ConfigError> {
+        Ok(self.builder(env)?.build())
+    }
+
+    /// As [`build`](SyncConfig::build), but returns the builder so that
+    /// more can be set (a clock, a progress callback, another source).
+    ///
+    /// # Errors
+    /// As [`build`](SyncConfig::build).
+    pub fn builder(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<SyncerBuilder, ConfigError> {
+        let secret = |name: &'static str| -> Result<SecretString, ConfigError> {
+            env(name)
+                .filter(|v| !v.is_empty())
+                .map(SecretString::from)
+                .ok_or(ConfigError::MissingEnv(name))
+        };
+        let client_err = |service: &'static str| {
+            move |e: &dyn std::fmt::Display| ConfigError::Client {
+                service,
+                message: e.to_string(),
+            }
+        };
+
+        let b = &self.brivo;
+        let mut builder = brivo_client::Client::builder(brivo_client::Credentials::password(
+            secret("BRIVO_API_KEY")?,
+            secret("BRIVO_CLIENT_ID")?,
+            secret("BRIVO_CLIENT_SECRET")?,
+            secret("BRIVO_USERNAME")?,
+            secret("BRIVO_PASSWORD")?,
+        ));
+        match b.region.as_deref() {
+            None | Some("us") => {}
+            Some("eu") => builder = builder.region(brivo_client::Region::Eu),
+            Some(other) => {
+                return Err(ConfigError::Invalid(format!(
+                    "brivo.region: {other:?} is neither \"us\" nor \"eu\""
+                )));
+            }
+        }
+        if let Some(u) = &b.base_url {
+            builder = builder.base_url(u.clone());
+        }
+        if let Some(u) = &b.auth_url {
+            builder = builder.auth_url(u.clone());
+        }
+        if let Some(rate) = b.rate_limit_per_second {
+            let burst = b.burst.unwrap_or(rate.ceil().max(1.0) as u32);
+            builder = builder.rate_limit(rate, burst);
+        }
+        if let Some(budget) = b.calls_per_30_days {
+            builder = builder.calls_per_30_days(budget);
+        }
+        let brivo = builder.build().map_err(|e| client_err("brivo")(&e))?;
+
+        let mut syncer = Syncer::builder(BrivoBackend::new(brivo))
+            .mappings(self.mappings.clone())
+            .policy(self.policy.clone());
+
+        if let Some(e) = &self.entrata {
+            let mut builder = match (&e.base_url, &e.gateway_org) {
+                (Some(url), _) => entrata_client::Client::builder(
+                    url,
+                    entrata_client::Credentials::basic(
+                        env("ENTRATA_USERNAME")
+                            .ok_or(ConfigError::MissingEnv("ENTRATA_USERNAME"))?,
+                        secret("ENTRATA_PASSWORD")?,
+                    ),
+                ),
+                (None, Some(org)) => {
+                    entrata_client::Client::builder_gateway(org, secret("ENTRATA_API_KEY")?)
+                }
+                (None, None) => {
+                    return Err(ConfigError::Invalid(
+                        "entrata: set base_url (Basic auth) or gateway_org (API key)".into(),
+                    ));
+                }
+            };
+            if let Some(rate) = e.rate_limit_per_second {
+                builder = builder.rate_limit(rate, rate.ceil().max(1.0) as u32);
+            }
+            let client = builder.build().map_err(|err| client_err("entrata")(&err))?;
+            let mut source = EntrataSource::new(client);
+            if let Some(ids) = &e.properties {
+                source = source.properties(ids.iter().copied());
+            }
+            for (property, zone) in &e.zones {
+                let id: u64 = property.parse().map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "entrata.zones: {property:?} is not a property id"
+                    ))
+                })?;
+                let tz: Tz = zone.parse().map_err(|_| {
+                    ConfigError::Invalid(format!("entrata.zones: unknown IANA zone {zone:?}"))
+                })?;
+                source = source.zone(id, tz);
+            }
+            syncer = syncer.source(source);
+        }
+
+        if let Some(o) = &self.officernd {
+            let mut builder = officernd_client::Client::builder(
+                o.org.clone(),
+                o.client_id.clone(),
+                secret("OFFICERND_CLIENT_SECRET")?,
+            );
+            if let Some(u) = &o.api_url {
+                builder = builder.api_url(u.clone());
+            }
+            if let Some(u) = &o.token_url {
+                builder = builder.token_url(u.clone());
+            }
+            let client = builder.build().map_err(|e| client_err("officernd")(&e))?;
+            let mut source = OfficeRndSource::new(client);
+            if let Some(days) = o.booking_horizon_days {
+                source = source.booking_horizon(chrono::Duration::days(days));
+            }
+            syncer = syncer.source(source);
+        }
+
+        let r = &self.run;
+        if let Some(secs) = r.poll_interval_secs {
+            syncer = syncer.poll_interval(Duration::from_secs(secs));
+        }
+        if let Some(n) = r.concurrency {
+            syncer = syncer.concurrency(n);
+        }
+        if let Some(path) = &r.audit_log {
+            syncer = syncer.audit(JsonLinesAudit::open(path)?);
+        }
+        Ok(syncer)
+    }
+}

@@ -1,0 +1,364 @@
+//! In-memory test doubles: a [`MemoryBackend`] that behaves like a small
+//! Brivo account, and a [`StaticSource`] that returns fixed facts. Use them
+//! to test a configuration (mappings + policy) without any network.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use access_engine::{
+    BrivoUserId, Facts, GroupId, Observed, ObservedGroup, ObservedUser, Profile, ProfileField,
+    Scope,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+use crate::sources::{FactSource, SourceBatch, SourceError};
+
+/// A user held by a [`MemoryBackend`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryUser {
+    /// Id.
+    pub id: BrivoUserId,
+    /// External id.
+    pub external_id: Option<String>,
+    /// Profile.
+    pub profile: Profile,
+    /// Suspended.
+    pub suspended: bool,
+    /// Every group (managed or not).
+    pub groups: BTreeSet<GroupId>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: i64,
+    users: BTreeMap<BrivoUserId, MemoryUser>,
+    groups: BTreeMap<GroupId, String>,
+    reads: u64,
+    writes: u64,
+    fail_observe: bool,
+    failing_users: BTreeSet<BrivoUserId>,
+    failing_creates: BTreeSet<String>,
+}
+
+/// An in-memory access backend with Brivo's semantics: atomic group changes,
+/// idempotent adds and removes, the 16-group cap, lookup by external id.
+/// Counts one read per `observe` and `find_user`, one write per write.
+/// Cheap to clone (shared state).
+///
+/// ```
+/// use access_engine::{GroupId, Profile};
+/// use access_sync::memory::MemoryBackend;
+///
+/// let brivo = MemoryBackend::new();
+/// brivo.add_group(GroupId(7), "Residents");
+/// let id = brivo.add_user(None, Profile::new("Sam", "Staff"), &[GroupId(7)]);
+/// assert_eq!(brivo.members_of(GroupId(7)), vec![id]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemoryBackend {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryBackend {
+    /// An empty account.
+    pub fn new() -> Self {
+        let b = MemoryBackend::default();
+        b.lock().next_id = 1000;
+        b
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a group.
+    pub fn add_group(&self, id: GroupId, name: impl Into<String>) {
+        self.lock().groups.insert(id, name.into());
+    }
+
+    /// Adds a user (seeding; not counted).
+    pub fn add_user(
+        &self,
+        external_id: Option<&str>,
+        profile: Profile,
+        groups: &[GroupId],
+    ) -> BrivoUserId {
+        let mut st = self.lock();
+        st.next_id += 1;
+        let id = BrivoUserId(st.next_id);
+        st.users.insert(
+            id,
+            MemoryUser {
+                id,
+                external_id: external_id.map(str::to_owned),
+                profile,
+                suspended: false,
+                groups: groups.iter().copied().collect(),
+            },
+        );
+        id
+    }
+
+    /// Every user.
+    pub fn users(&self) -> Vec<MemoryUser> {
+        self.lock().users.values().cloned().collect()
+    }
+
+    /// The user with this external id.
+    pub fn user_by_external_id(&self, external_id: &str) -> Option<MemoryUser> {
+        self.lock()
+            .users
+            .values()
+            .find(|u| u.external_id.as_deref() == Some(external_id))
+            .cloned()
+    }
+
+    /// The members of a group, sorted.
+    pub fn members_of(&self, group: GroupId) -> Vec<BrivoUserId> {
+        self.lock()
+            .users
+            .values()
+            .filter(|u| u.groups.contains(&group))
+            .map(|u| u.id)
+            .collect()
+    }
+
+    /// Makes `observe` fail until set back.
+    pub fn fail_observe(&self, fail: bool) {
+        self.lock().fail_observe = fail;
+    }
+
+    /// Makes every write on this user fail until [`clear_failures`](Self::clear_failures).
+    pub fn fail_user(&self, user: BrivoUserId) {
+        self.lock().failing_users.insert(user);
+    }
+
+    /// Makes creating the user with this external id fail.
+    pub fn fail_create(&self, external_id: &str) {
+        self.lock().failing_creates.insert(external_id.to_owned());
+    }
+
+    /// Removes every injected failure.
+    pub fn clear_failures(&self) {
+        let mut st = self.lock();
+        st.fail_observe = false;
+        st.failing_users.clear();
+        st.failing_creates.clear();
+    }
+}
+
+fn write_user(st: &mut State, user: BrivoUserId) -> Result<&mut MemoryUser, BackendError> {
+    st.writes += 1;
+    if st.failing_users.contains(&user) {
+        return Err(BackendError::Failed {
+            message: format!("injected failure on {user}"),
+            retryable: true,
+        });
+    }
+    st.users
+        .get_mut(&user)
+        .ok_or_else(|| BackendError::NotFound(user.to_string()))
+}
+
+#[async_trait]
+impl AccessBackend for MemoryBackend {
+    async fn observe(&self, scope: &ObserveScope) -> Result<Observed, BackendError> {
+        let mut st = self.lock();
+        st.reads += 1;
+        if st.fail_observe {
+            return Err(BackendError::Failed {
+                message: "injected observe failure".into(),
+                retryable: true,
+            });
+        }
+        let groups = st
+            .groups
+            .iter()
+            .filter(|(id, _)| scope.managed_groups.contains(id))
+            .map(|(id, name)| ObservedGroup {
+                id: *id,
+                name: name.clone(),
+            })
+            .collect();
+        let users = st
+            .users
+            .values()
+            .filter_map(|u| {
+                let managed: Vec<GroupId> = u
+                    .groups
+                    .iter()
+                    .filter(|g| scope.managed_groups.contains(g))
+                    .copied()
+                    .collect();
+                (scope.is_owned(u.external_id.as_deref()) || !managed.is_empty()).then(|| {
+                    ObservedUser {
+                        id: u.id,
+                        external_id: u.external_id.clone(),
+                        first_name: u.profile.first_name.clone(),
+                        last_name: u.profile.last_name.clone(),
+                        emails: u.profile.email.iter().cloned().collect(),
+                        phones: u.profile.phone.iter().cloned().collect(),
+                        suspended: u.suspended,
+                        groups: managed,
+                    }
+                })
+            })
+            .collect();
+        Ok(Observed { users, groups })
+    }
+
+    async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {
+        let mut st = self.lock();
+        st.reads += 1;
+        Ok(st
+            .users
+            .values()
+            .find(|u| u.external_id.as_deref() == Some(external_id))
+            .map(|u| u.id))
+    }
+
+    async fn create_user(
+        &self,
+        external_id: &str,
+        profile: &Profile,
+    ) -> Result<BrivoUserId, BackendError> {
+        let mut st = self.lock();
+        st.writes += 1;
+        if st.failing_creates.contains(external_id) {
+            return Err(BackendError::failed(format!(
+                "injected create failure for {external_id}"
+            )));
+        }
+        st.next_id += 1;
+        let id = BrivoUserId(st.next_id);
+        st.users.insert(
+            id,
+            MemoryUser {
+                id,
+                external_id: Some(external_id.to_owned()),
+                profile: profile.clone(),
+                suspended: false,
+                groups: BTreeSet::new(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_user(
+        &self,
+        user: BrivoUserId,
+        update: UserUpdate<'_>,
+    ) -> Result<(), BackendError> {
+        let mut st = self.lock();
+        let u = write_user(&mut st, user)?;
+        if let Some(ext) = update.external_id {
+            u.external_id = Some(ext.to_owned());
+        }
+        for f in update.fields {
+            match f {
+                ProfileField::FirstName => u.profile.first_name = update.profile.first_name.clone(),
+                ProfileField::LastName => u.profile.last_name = update.profile.last_name.clone(),
+                ProfileField::Email => u.profile.email = update.profile.email.clone(),
+                ProfileField::Phone => u.profile.phone = update.profile.phone.clone(),
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_suspended(&self, user: BrivoUserId, suspended: bool) -> Result<(), BackendError> {
+        let mut st = self.lock();
+        write_user(&mut st, user)?.suspended = suspended;
+        Ok(())
+    }
+
+    async fn change_groups(
+        &self,
+        user: BrivoUserId,
+        add: &[GroupId],
+        remove: &[GroupId],
+    ) -> Result<(), BackendError> {
+        let mut st = self.lock();
+        let known: BTreeSet<GroupId> = st.groups.keys().copied().collect();
+        if let Some(g) = add.iter().chain(remove).find(|g| !known.contains(g)) {
+            st.writes += 1;
+            return Err(BackendError::NotFound(g.to_string()));
+        }
+        let u = write_user(&mut st, user)?;
+        let mut after = u.groups.clone();
+        after.extend(add.iter().copied());
+        for g in remove {
+            after.remove(g);
+        }
+        if after.len() > 16 {
+            return Err(BackendError::failed(format!(
+                "{user} would be in {} groups; Brivo allows 16",
+                after.len()
+            )));
+        }
+        u.groups = after;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError> {
+        let mut st = self.lock();
+        write_user(&mut st, user)?;
+        st.users.remove(&user);
+        Ok(())
+    }
+
+    fn calls(&self) -> CallCounts {
+        let st = self.lock();
+        CallCounts::new(st.reads, st.writes)
+    }
+}
+
+/// A source that returns fixed facts, or fails; the facts can be swapped
+/// between runs. Cheap to clone (shared state).
+#[derive(Debug, Clone)]
+pub struct StaticSource {
+    name: String,
+    scope: Scope,
+    facts: Arc<Mutex<Result<Facts, String>>>,
+}
+
+impl StaticSource {
+    /// A source named `name` covering `scope`, returning `facts`.
+    pub fn new(name: impl Into<String>, scope: Scope, facts: Facts) -> Self {
+        StaticSource {
+            name: name.into(),
+            scope,
+            facts: Arc::new(Mutex::new(Ok(facts))),
+        }
+    }
+
+    /// Replaces the facts returned from now on.
+    pub fn set_facts(&self, facts: Facts) {
+        *self.facts.lock().unwrap_or_else(|e| e.into_inner()) = Ok(facts);
+    }
+
+    /// Makes every fetch fail with `message` until [`set_facts`](Self::set_facts).
+    pub fn fail(&self, message: impl Into<String>) {
+        *self.facts.lock().unwrap_or_else(|e| e.into_inner()) = Err(message.into());
+    }
+}
+
+#[async_trait]
+impl FactSource for StaticSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn scope(&self) -> Scope {
+        self.scope.clone()
+    }
+
+    async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+        let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        facts
+            .map(SourceBatch::new)
+            .map_err(|m| SourceError::new(&self.name, m))
+    }
+}

@@ -1,0 +1,1102 @@
+//! The [`Syncer`]: fetch, observe, plan (dry run), apply, and the run loop.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use access_engine::{
+    Action, BrivoUserId, Facts, GroupId, Mappings, Observed, Plan, Policy, StalePlan, UserRef,
+};
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tracing::{Instrument as _, debug, info, info_span, warn};
+
+use crate::audit::{AuditRecord, AuditSink, RunKind};
+use crate::backend::{
+    ALL_PROFILE_FIELDS, AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate,
+};
+use crate::clock::{Clock, SystemClock};
+use crate::sources::{FactSource, InputCounts, SourceReport, merge_facts};
+
+/// Why a run produced no plan or refused to apply one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// Brivo could not be observed: no plan is made from a partial view.
+    #[error("could not observe the access backend, so nothing was planned: {0}")]
+    Observe(BackendError),
+    /// The saved plan was computed against a different Brivo state.
+    #[error(transparent)]
+    Stale(#[from] StalePlan),
+}
+
+/// The outcome of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done (or already true: an idempotent success).
+    Ok {
+        /// What the backend found, e.g. "already existed as user 12".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The call failed; the other actions went on.
+    Failed {
+        /// The error's text.
+        error: String,
+    },
+    /// Not attempted.
+    Skipped {
+        /// Why (e.g. its user's create failed).
+        reason: String,
+    },
+}
+
+impl Outcome {
+    fn ok() -> Self {
+        Outcome::Ok { note: None }
+    }
+}
+
+/// One action's result, by index into [`Plan::actions`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ActionResult {
+    /// Index into the plan's actions.
+    pub index: usize,
+    /// A one-line description of the action.
+    pub action: String,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// A dry run's result: the plan and what it was computed from. Nothing was
+/// written. Pass `plan` to [`Syncer::apply`] to execute it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncPlan {
+    /// The plan.
+    pub plan: Plan,
+    /// The merged facts it was computed from.
+    pub facts: Facts,
+    /// The Brivo state it was diffed against.
+    pub observed: Observed,
+    /// Counts of the inputs.
+    pub inputs: InputCounts,
+    /// How each source's fetch went.
+    pub sources: Vec<SourceReport>,
+    /// Backend calls made to observe.
+    pub calls: CallCounts,
+}
+
+/// A run's result: the plan, each action's result, and the calls made.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncReport {
+    /// The plan applied (a fresh one if the saved plan was stale and
+    /// re-planning was allowed).
+    pub plan: Plan,
+    /// True when `plan` replaced a stale saved plan.
+    pub replanned: bool,
+    /// Counts of the inputs (if this run fetched them).
+    pub inputs: Option<InputCounts>,
+    /// How each source's fetch went (if this run fetched them).
+    pub sources: Vec<SourceReport>,
+    /// One result per action, in plan order.
+    pub results: Vec<ActionResult>,
+    /// Backend calls this run made (observation, lookups and writes).
+    pub calls: CallCounts,
+    /// The backend state the plan was checked against, before the apply.
+    pub observed: Observed,
+}
+
+impl SyncReport {
+    /// Actions that succeeded.
+    pub fn succeeded(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Ok { .. }))
+    }
+
+    /// Actions that failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Failed { .. }))
+    }
+
+    /// Actions skipped.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Skipped { .. }))
+    }
+
+    /// True when every action succeeded.
+    pub fn is_success(&self) -> bool {
+        self.succeeded() == self.results.len()
+    }
+
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| f(&r.outcome)).count()
+    }
+}
+
+/// How [`Syncer::apply_with`] treats a saved plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// If the plan is stale, fetch and plan again (at the clock's now) and
+    /// apply the fresh plan instead of refusing (Terraform refuses; this is
+    /// the explicit opt-in).
+    pub replan_if_stale: bool,
+}
+
+impl ApplyOptions {
+    /// Options that re-plan a stale plan instead of refusing it.
+    pub fn replanning() -> Self {
+        ApplyOptions {
+            replan_if_stale: true,
+        }
+    }
+}
+
+/// What the run loop did in one iteration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RunEvent<'a> {
+    /// A run completed (possibly with failed actions).
+    Synced(&'a SyncReport),
+    /// A run failed before applying anything.
+    Failed(&'a SyncError),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct KeyBackoff {
+    failures: u32,
+    not_before: DateTime<Utc>,
+}
+
+/// Builds a [`Syncer`]. See [`Syncer::builder`].
+#[derive(Debug)]
+pub struct SyncerBuilder {
+    backend: Arc<dyn AccessBackend>,
+    sources: Vec<Arc<dyn FactSource>>,
+    mappings: Mappings,
+    policy: Policy,
+    concurrency: usize,
+    poll_interval: Duration,
+    retry_base: Duration,
+    clock: Arc<dyn Clock>,
+    audit: Option<Arc<dyn AuditSink>>,
+    progress: ProgressFn,
+}
+
+/// A progress callback: `(actions done, actions in the plan)`.
+type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+struct ProgressFn(Option<Progress>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
+}
+
+impl std::fmt::Debug for dyn AccessBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessBackend")
+    }
+}
+
+impl std::fmt::Debug for dyn FactSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FactSource({})", self.name())
+    }
+}
+
+impl SyncerBuilder {
+    /// Adds a fact source.
+    #[must_use]
+    pub fn source(mut self, source: impl FactSource + 'static) -> Self {
+        self.sources.push(Arc::new(source));
+        self
+    }
+
+    /// Adds a shared fact source.
+    #[must_use]
+    pub fn source_arc(mut self, source: Arc<dyn FactSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Sets the mappings (which also define the managed groups).
+    #[must_use]
+    pub fn mappings(mut self, mappings: Mappings) -> Self {
+        self.mappings = mappings;
+        self
+    }
+
+    /// Sets the policy.
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// How many Brivo users are worked on at once during an apply (default 8).
+    /// The client's rate limiter still bounds the request rate.
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// The longest the run loop sleeps between runs (default 15 minutes).
+    #[must_use]
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// The first delay after a failed run or a failed action's user (default
+    /// 30 s), doubled per consecutive failure, capped by the poll interval.
+    #[must_use]
+    pub fn retry_base(mut self, base: Duration) -> Self {
+        self.retry_base = base;
+        self
+    }
+
+    /// Sets the clock (default: the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets where audit records go.
+    #[must_use]
+    pub fn audit(mut self, sink: impl AuditSink + 'static) -> Self {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
+    /// Sets a shared audit sink.
+    #[must_use]
+    pub fn audit_arc(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// Calls `f(done, total)` after each action of an apply (from the
+    /// apply's tasks: keep it quick), e.g. to show progress on long runs.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        self.progress = ProgressFn(Some(Arc::new(f)));
+        self
+    }
+
+    /// Builds the syncer.
+    pub fn build(self) -> Syncer {
+        Syncer {
+            inner: Arc::new(Inner {
+                backend: self.backend,
+                sources: self.sources,
+                scope: ObserveScope::new(
+                    self.mappings.managed_groups(),
+                    self.policy.ownership_prefix.clone(),
+                ),
+                mappings: self.mappings,
+                policy: self.policy,
+                concurrency: self.concurrency,
+                poll_interval: self.poll_interval,
+                retry_base: self.retry_base,
+                clock: self.clock,
+                audit: self.audit,
+                wake: Arc::new(Notify::new()),
+                backoff: Mutex::new(HashMap::new()),
+                progress: self.progress,
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Arc<dyn AccessBackend>,
+    sources: Vec<Arc<dyn FactSource>>,
+    mappings: Mappings,
+    policy: Policy,
+    scope: ObserveScope,
+    concurrency: usize,
+    poll_interval: Duration,
+    retry_base: Duration,
+    clock: Arc<dyn Clock>,
+    audit: Option<Arc<dyn AuditSink>>,
+    wake: Arc<Notify>,
+    backoff: Mutex<HashMap<String, KeyBackoff>>,
+    progress: ProgressFn,
+}
+
+/// The runner: sources → engine → backend. Cheap to clone.
+///
+/// * [`plan`](Syncer::plan) is the dry run: fetch every source, observe
+///   Brivo, compute the plan; nothing is written.
+/// * [`apply`](Syncer::apply) executes exactly a plan after checking it is
+///   not stale; [`sync_once`](Syncer::sync_once) plans and applies at once.
+/// * [`run`](Syncer::run) loops: it wakes at the plan's `next_change` or the
+///   poll interval, whichever comes first (or when [`waker`](Syncer::waker)
+///   is notified), re-plans and applies, until shut down.
+///
+/// ```
+/// use access_engine::*;
+/// use access_sync::{Syncer, memory::{MemoryBackend, StaticSource}};
+/// use chrono::{NaiveDate, TimeZone, Utc};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), access_sync::SyncError> {
+/// let facts = Facts {
+///     properties: vec![Property { id: "100".into(), zone: "America/New_York".into() }],
+///     leases: vec![Lease {
+///         id: "1345".into(), property_id: "100".into(), building_id: None, unit_id: None,
+///         status: LeaseStatus::Current, move_in: NaiveDate::from_ymd_opt(2026, 3, 8),
+///         move_out: None,
+///         customers: vec![Customer { id: "77".into(), customer_type: CustomerType::Primary,
+///             profile: Profile::new("Ada", "Lovelace"), move_out: None }],
+///     }],
+///     ..Default::default()
+/// };
+/// let brivo = MemoryBackend::new();
+/// brivo.add_group(GroupId(7), "Residents");
+/// let mut mappings = Mappings::default();
+/// mappings.properties.insert("100".into(), vec![GroupId(7)]);
+///
+/// let syncer = Syncer::builder(brivo.clone())
+///     .source(StaticSource::new("entrata", Scope::Source(Source::Entrata), facts))
+///     .mappings(mappings)
+///     .build();
+/// let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
+///
+/// let dry = syncer.plan(now).await?;           // nothing written yet
+/// assert_eq!(dry.plan.actions.len(), 2);       // create Ada, add her to group 7
+/// let report = syncer.apply(&dry.plan).await?; // refuses if Brivo changed meanwhile
+/// assert!(report.is_success());
+/// assert_eq!(brivo.members_of(GroupId(7)).len(), 1);
+/// assert!(syncer.plan(now).await?.plan.is_empty()); // converged
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Syncer {
+    inner: Arc<Inner>,
+}
+
+/// The per-user queue key: actions on one Brivo user run in order, one at a time.
+fn user_key(action: &Action) -> Option<String> {
+    let id = |u: &BrivoUserId| format!("id:{}", u.0);
+    Some(match action {
+        Action::CreateUser { external_id, .. } => format!("new:{external_id}"),
+        Action::AdoptUser { user, .. }
+        | Action::UpdateProfile { user, .. }
+        | Action::Unsuspend { user, .. }
+        | Action::Suspend { user, .. }
+        | Action::Delete { user, .. } => id(user),
+        Action::ChangeGroups { user, .. } => match user {
+            UserRef::Existing(u) => id(u),
+            UserRef::New(ext) => format!("new:{ext}"),
+        },
+        _ => return None,
+    })
+}
+
+/// A one-line description of an action.
+pub fn describe(action: &Action) -> String {
+    let groups = |list: &[access_engine::GroupChange]| {
+        list.iter()
+            .map(|c| c.group.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match action {
+        Action::CreateUser {
+            external_id,
+            profile,
+            ..
+        } => format!("create {external_id} ({profile})"),
+        Action::AdoptUser {
+            user, external_id, ..
+        } => format!("adopt {user} as {external_id}"),
+        Action::UpdateProfile {
+            user,
+            external_id,
+            changed,
+            ..
+        } => format!("update {user} ({external_id}) {changed:?}"),
+        Action::Unsuspend { user, .. } => format!("unsuspend {user}"),
+        Action::ChangeGroups { user, add, remove } => {
+            let mut s = format!("groups of {user}:");
+            if !add.is_empty() {
+                s.push_str(&format!(" +[{}]", groups(add)));
+            }
+            if !remove.is_empty() {
+                s.push_str(&format!(" -[{}]", groups(remove)));
+            }
+            s
+        }
+        Action::Suspend { user, .. } => format!("suspend {user}"),
+        Action::Delete { user, .. } => format!("delete {user}"),
+        other => format!("{other:?}"),
+    }
+}
+
+impl Syncer {
+    /// Starts building a syncer writing to `backend`.
+    pub fn builder(backend: impl AccessBackend + 'static) -> SyncerBuilder {
+        Self::builder_arc(Arc::new(backend))
+    }
+
+    /// Starts building a syncer writing to a shared backend.
+    pub fn builder_arc(backend: Arc<dyn AccessBackend>) -> SyncerBuilder {
+        SyncerBuilder {
+            backend,
+            sources: Vec::new(),
+            mappings: Mappings::default(),
+            policy: Policy::default(),
+            concurrency: 8,
+            poll_interval: Duration::from_secs(15 * 60),
+            retry_base: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
+            audit: None,
+            progress: ProgressFn(None),
+        }
+    }
+
+    /// The mappings.
+    pub fn mappings(&self) -> &Mappings {
+        &self.inner.mappings
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn AccessBackend> {
+        &self.inner.backend
+    }
+
+    /// The clock's current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// A handle that wakes [`run`](Syncer::run) for an immediate run (e.g.
+    /// from a webhook handler). Webhooks only schedule a run: the run still
+    /// fetches everything and plans from scratch.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.inner.wake.clone()
+    }
+
+    /// Fetches every source (concurrently). A failed source marks its scope
+    /// incomplete; it never fails the run.
+    pub async fn fetch(&self, now: DateTime<Utc>) -> (Facts, Vec<SourceReport>) {
+        let fetches = self.inner.sources.iter().map(|s| async move {
+            let span = info_span!("fetch", source = s.name());
+            (s, s.fetch(now).instrument(span).await)
+        });
+        let mut facts = Facts::default();
+        let mut reports = Vec::new();
+        for (source, result) in futures::future::join_all(fetches).await {
+            match result {
+                Ok(batch) => {
+                    for note in &batch.notes {
+                        warn!(source = source.name(), "{note}");
+                    }
+                    reports.push(SourceReport {
+                        name: source.name().to_owned(),
+                        error: None,
+                        notes: batch.notes,
+                        calls: batch.calls,
+                    });
+                    merge_facts(&mut facts, batch.facts);
+                }
+                Err(e) => {
+                    let scope = source.scope();
+                    warn!(source = source.name(), error = %e, %scope,
+                        "fetch failed; revocations it feeds are held");
+                    facts.completeness.mark_incomplete(scope);
+                    reports.push(SourceReport {
+                        name: source.name().to_owned(),
+                        error: Some(e.to_string()),
+                        notes: Vec::new(),
+                        calls: 0,
+                    });
+                }
+            }
+        }
+        (facts, reports)
+    }
+
+    /// Reads the backend's state for the managed groups and owned users.
+    ///
+    /// # Errors
+    /// [`SyncError::Observe`] if the backend cannot be read.
+    pub async fn observe(&self) -> Result<Observed, SyncError> {
+        self.inner
+            .backend
+            .observe(&self.inner.scope)
+            .instrument(info_span!("observe"))
+            .await
+            .map_err(SyncError::Observe)
+    }
+
+    /// The dry run: fetch, observe, plan at `now`. Nothing is written to
+    /// the backend; an audit record of kind `plan` is.
+    ///
+    /// # Errors
+    /// [`SyncError::Observe`] if Brivo cannot be read (a failed source is not
+    /// an error: its scope is marked incomplete and its revocations held).
+    pub async fn plan(&self, now: DateTime<Utc>) -> Result<SyncPlan, SyncError> {
+        let result = self
+            .plan_inner(now)
+            .instrument(info_span!("plan", %now))
+            .await;
+        match &result {
+            Ok(p) => self.audit(AuditRecord {
+                recorded_at: Utc::now(),
+                now,
+                kind: RunKind::Plan,
+                sources: p.sources.clone(),
+                inputs: Some(p.inputs.clone()),
+                plan: Some(p.plan.clone()),
+                results: Vec::new(),
+                calls: p.calls,
+                error: None,
+            }),
+            Err(f) => self.audit_failure(now, f),
+        }
+        result.map_err(|f| f.error)
+    }
+
+    async fn plan_inner(&self, now: DateTime<Utc>) -> Result<SyncPlan, Failure> {
+        let before = self.inner.backend.calls();
+        let (facts, sources) = self.fetch(now).await;
+        let observed = match self.observe().await {
+            Ok(o) => o,
+            Err(error) => {
+                warn!(%error, "no plan: Brivo could not be observed");
+                return Err(Failure {
+                    error,
+                    sources,
+                    calls: self.inner.backend.calls().since(&before),
+                });
+            }
+        };
+        let plan = access_engine::plan(
+            &facts,
+            &self.inner.mappings,
+            &self.inner.policy,
+            &observed,
+            now,
+        );
+        let inputs = InputCounts::of(&facts, &observed);
+        info!(
+            actions = plan.actions.len(),
+            held = plan.held.len(),
+            warnings = plan.warnings.len(),
+            next_change = ?plan.next_change,
+            observed_users = inputs.observed_users,
+            "planned"
+        );
+        Ok(SyncPlan {
+            plan,
+            facts,
+            observed,
+            inputs,
+            sources,
+            calls: self.inner.backend.calls().since(&before),
+        })
+    }
+
+    /// Applies exactly `plan`, after re-observing Brivo and refusing the plan
+    /// if Brivo changed since it was computed (like Terraform's "saved plan
+    /// is stale").
+    ///
+    /// Actions on one user run in plan order, one at a time; different users
+    /// run concurrently (see [`SyncerBuilder::concurrency`]). A failed action
+    /// never stops the others; a failed create skips the rest of its user's
+    /// actions. Each action's result is in the report and the audit log.
+    ///
+    /// # Errors
+    /// [`SyncError::Stale`] for a stale plan, [`SyncError::Observe`] if Brivo
+    /// cannot be read.
+    pub async fn apply(&self, plan: &Plan) -> Result<SyncReport, SyncError> {
+        self.apply_with(plan, ApplyOptions::default()).await
+    }
+
+    /// [`apply`](Syncer::apply) with options (e.g. re-plan a stale plan).
+    ///
+    /// # Errors
+    /// As [`apply`](Syncer::apply).
+    pub async fn apply_with(
+        &self,
+        plan: &Plan,
+        options: ApplyOptions,
+    ) -> Result<SyncReport, SyncError> {
+        let before = self.inner.backend.calls();
+        let observed = match self.observe().await {
+            Ok(o) => o,
+            Err(error) => {
+                let f = Failure {
+                    error,
+                    sources: Vec::new(),
+                    calls: self.inner.backend.calls().since(&before),
+                };
+                self.audit_failure(plan.now, &f);
+                return Err(f.error);
+            }
+        };
+        if let Some(next) = plan.next_change
+            && self.inner.clock.now() >= next
+        {
+            warn!(planned_for = %plan.now, changed_at = %next,
+                "applying a plan whose desired state has changed since; the next run will catch up");
+        }
+        match plan.check_observed(&observed) {
+            Ok(()) => Ok(self
+                .execute(plan.clone(), observed, false, None, Vec::new(), before)
+                .await),
+            Err(stale) if options.replan_if_stale => {
+                warn!(%stale, "saved plan is stale; re-planning as asked");
+                let fresh = self.plan_at_clock().await?;
+                Ok(self
+                    .execute(
+                        fresh.plan,
+                        fresh.observed,
+                        true,
+                        Some(fresh.inputs),
+                        fresh.sources,
+                        before,
+                    )
+                    .await)
+            }
+            Err(stale) => {
+                warn!(%stale, "refusing a stale plan");
+                let f = Failure {
+                    error: SyncError::Stale(stale),
+                    sources: Vec::new(),
+                    calls: self.inner.backend.calls().since(&before),
+                };
+                self.audit_failure(plan.now, &f);
+                Err(f.error)
+            }
+        }
+    }
+
+    async fn plan_at_clock(&self) -> Result<SyncPlan, SyncError> {
+        let now = self.inner.clock.now();
+        match self.plan_inner(now).await {
+            Ok(p) => Ok(p),
+            Err(f) => {
+                self.audit_failure(now, &f);
+                Err(f.error)
+            }
+        }
+    }
+
+    /// One level-triggered run at `now`: fetch, observe, plan, and apply that
+    /// plan against the state it was just computed from.
+    ///
+    /// # Errors
+    /// [`SyncError::Observe`] if Brivo cannot be read.
+    pub async fn sync_once(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
+        let before = self.inner.backend.calls();
+        let span = info_span!("sync", %now);
+        async {
+            match self.plan_inner(now).await {
+                Ok(p) => Ok(self
+                    .execute(p.plan, p.observed, false, Some(p.inputs), p.sources, before)
+                    .await),
+                Err(f) => {
+                    self.audit_failure(now, &f);
+                    Err(f.error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn execute(
+        &self,
+        plan: Plan,
+        observed: Observed,
+        replanned: bool,
+        inputs: Option<InputCounts>,
+        sources: Vec<SourceReport>,
+        before: CallCounts,
+    ) -> SyncReport {
+        let mut queues: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut index_of: HashMap<String, usize> = HashMap::new();
+        let mut results: Vec<Option<ActionResult>> = vec![None; plan.actions.len()];
+        for (i, action) in plan.actions.iter().enumerate() {
+            match user_key(action) {
+                Some(key) => {
+                    let q = *index_of.entry(key.clone()).or_insert_with(|| {
+                        queues.push((key, Vec::new()));
+                        queues.len() - 1
+                    });
+                    queues[q].1.push(i);
+                }
+                None => {
+                    results[i] = Some(ActionResult {
+                        index: i,
+                        action: describe(action),
+                        outcome: Outcome::Skipped {
+                            reason: "unknown action kind: this runner is older than the engine"
+                                .into(),
+                        },
+                    });
+                }
+            }
+        }
+        let now = plan.now;
+        let plan_ref = &plan;
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let counter = &counter;
+        let done: Vec<Vec<ActionResult>> = futures::stream::iter(queues)
+            .map(|(key, idx)| async move { self.run_queue(plan_ref, key, idx, now, counter).await })
+            .buffer_unordered(self.inner.concurrency)
+            .collect()
+            .await;
+        for r in done.into_iter().flatten() {
+            let i = r.index;
+            results[i] = Some(r);
+        }
+        let results: Vec<ActionResult> = results.into_iter().flatten().collect();
+        let calls = self.inner.backend.calls().since(&before);
+        let report = SyncReport {
+            plan,
+            replanned,
+            inputs,
+            sources,
+            results,
+            calls,
+            observed,
+        };
+        info!(
+            actions = report.results.len(),
+            ok = report.succeeded(),
+            failed = report.failed(),
+            skipped = report.skipped(),
+            reads = calls.reads,
+            writes = calls.writes,
+            "applied"
+        );
+        self.audit(AuditRecord {
+            recorded_at: Utc::now(),
+            now,
+            kind: RunKind::Apply,
+            sources: report.sources.clone(),
+            inputs: report.inputs.clone(),
+            plan: Some(report.plan.clone()),
+            results: report.results.clone(),
+            calls,
+            error: None,
+        });
+        report
+    }
+
+    /// Runs one user's actions in order; a failed create skips the rest.
+    async fn run_queue(
+        &self,
+        plan: &Plan,
+        key: String,
+        indices: Vec<usize>,
+        now: DateTime<Utc>,
+        counter: &std::sync::atomic::AtomicUsize,
+    ) -> Vec<ActionResult> {
+        let total = plan.actions.len();
+        let tick = || {
+            let done = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if let Some(f) = &self.inner.progress.0 {
+                f(done, total);
+            }
+        };
+        let mut out = Vec::with_capacity(indices.len());
+        let backoff = self.backoff_of(&key);
+        if let Some(b) = backoff.filter(|b| b.not_before > now) {
+            for i in indices {
+                out.push(ActionResult {
+                    index: i,
+                    action: describe(&plan.actions[i]),
+                    outcome: Outcome::Skipped {
+                        reason: format!(
+                            "backing off after {} failed attempt(s) on this user, until {}",
+                            b.failures,
+                            b.not_before.format("%Y-%m-%d %H:%M:%SZ")
+                        ),
+                    },
+                });
+                tick();
+            }
+            return out;
+        }
+        let mut created: Option<BrivoUserId> = None;
+        let mut broken: Option<String> = None;
+        let mut failed = false;
+        for i in indices {
+            let action = &plan.actions[i];
+            let outcome = match &broken {
+                Some(reason) => Outcome::Skipped {
+                    reason: reason.clone(),
+                },
+                None => {
+                    let span = info_span!("action", index = i, user = %key);
+                    self.run_action(action, &mut created).instrument(span).await
+                }
+            };
+            if let Outcome::Failed { error } = &outcome {
+                failed = true;
+                warn!(index = i, action = %describe(action), %error, "action failed");
+                if matches!(action, Action::CreateUser { .. }) {
+                    broken = Some("skipped: its user's create failed".into());
+                }
+            }
+            out.push(ActionResult {
+                index: i,
+                action: describe(action),
+                outcome,
+            });
+            tick();
+        }
+        self.record_backoff(&key, failed, now);
+        out
+    }
+
+    async fn run_action(&self, action: &Action, created: &mut Option<BrivoUserId>) -> Outcome {
+        let b = &self.inner.backend;
+        let done = |r: Result<(), BackendError>| match r {
+            Ok(()) => Outcome::ok(),
+            Err(e) => Outcome::Failed {
+                error: e.to_string(),
+            },
+        };
+        match action {
+            Action::CreateUser {
+                external_id,
+                profile,
+                ..
+            } => {
+                // A timed-out create may have happened: look it up first.
+                match b.find_user(external_id).await {
+                    Ok(Some(id)) => {
+                        *created = Some(id);
+                        Outcome::Ok {
+                            note: Some(format!("already existed as {id}")),
+                        }
+                    }
+                    Ok(None) => match b.create_user(external_id, profile).await {
+                        Ok(id) => {
+                            *created = Some(id);
+                            Outcome::Ok {
+                                note: Some(format!("created {id}")),
+                            }
+                        }
+                        Err(e) => Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                    },
+                    Err(e) => Outcome::Failed {
+                        error: format!("looking up {external_id} before creating: {e}"),
+                    },
+                }
+            }
+            Action::AdoptUser {
+                user,
+                external_id,
+                profile,
+                ..
+            } => done(
+                b.update_user(
+                    *user,
+                    UserUpdate {
+                        external_id: Some(external_id),
+                        profile,
+                        fields: ALL_PROFILE_FIELDS,
+                    },
+                )
+                .await,
+            ),
+            Action::UpdateProfile {
+                user,
+                profile,
+                changed,
+                ..
+            } => done(
+                b.update_user(
+                    *user,
+                    UserUpdate {
+                        external_id: None,
+                        profile,
+                        fields: changed,
+                    },
+                )
+                .await,
+            ),
+            Action::Unsuspend { user, .. } => done(b.set_suspended(*user, false).await),
+            Action::Suspend { user, .. } => done(b.set_suspended(*user, true).await),
+            Action::ChangeGroups { user, add, remove } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => match created {
+                        Some(id) => *id,
+                        None => {
+                            return Outcome::Skipped {
+                                reason: format!("{ext} was not created in this run"),
+                            };
+                        }
+                    },
+                };
+                let add: Vec<GroupId> = add.iter().map(|c| c.group).collect();
+                let remove: Vec<GroupId> = remove.iter().map(|c| c.group).collect();
+                done(b.change_groups(id, &add, &remove).await)
+            }
+            Action::Delete { user, .. } => match b.delete_user(*user).await {
+                Ok(()) => Outcome::ok(),
+                Err(BackendError::NotFound(_)) => Outcome::Ok {
+                    note: Some("already gone".into()),
+                },
+                Err(e) => Outcome::Failed {
+                    error: e.to_string(),
+                },
+            },
+            other => Outcome::Skipped {
+                reason: format!("unknown action kind {other:?}"),
+            },
+        }
+    }
+
+    fn backoff_of(&self, key: &str) -> Option<KeyBackoff> {
+        self.inner
+            .backoff
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+    }
+
+    /// Per-user backoff: doubled per consecutive failure, reset on success.
+    fn record_backoff(&self, key: &str, failed: bool, now: DateTime<Utc>) {
+        let mut map = self.inner.backoff.lock().unwrap_or_else(|e| e.into_inner());
+        if !failed {
+            map.remove(key);
+            return;
+        }
+        let failures = map.get(key).map_or(0, |b| b.failures) + 1;
+        let delay = self.retry_delay(failures);
+        map.insert(
+            key.to_owned(),
+            KeyBackoff {
+                failures,
+                not_before: now + chrono::Duration::from_std(delay).unwrap_or_default(),
+            },
+        );
+    }
+
+    fn retry_delay(&self, failures: u32) -> Duration {
+        let factor = 1u32 << failures.saturating_sub(1).min(16);
+        self.inner
+            .retry_base
+            .saturating_mul(factor)
+            .min(self.inner.poll_interval)
+    }
+
+    /// The loop: run at the clock's now, then sleep until the plan's
+    /// `next_change` or the poll interval, whichever comes first (or until
+    /// woken by [`waker`](Syncer::waker)); after a failed run, back off
+    /// (doubling from [`SyncerBuilder::retry_base`], reset on success).
+    /// Returns as soon as `shutdown` completes, even mid-run: the run is
+    /// dropped at its next await point, which is safe because every action
+    /// is idempotent and the next run re-plans from Brivo's state (the
+    /// end-to-end tests kill applies part-way to prove it).
+    pub async fn run<F>(&self, shutdown: F)
+    where
+        F: Future<Output = ()> + Send,
+    {
+        self.run_with(shutdown, |_| {}).await;
+    }
+
+    /// [`run`](Syncer::run), calling `on_event` after each run.
+    pub async fn run_with<F, E>(&self, shutdown: F, mut on_event: E)
+    where
+        F: Future<Output = ()> + Send,
+        E: FnMut(RunEvent<'_>) + Send,
+    {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut failures: u32 = 0;
+        loop {
+            let now = self.inner.clock.now();
+            let wait = tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                result = self.sync_once(now) => match result {
+                    Ok(report) => {
+                        failures = 0;
+                        on_event(RunEvent::Synced(&report));
+                        // From the clock's now after the run: the run itself took time.
+                        self.next_wait(self.inner.clock.now(), report.plan.next_change)
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        on_event(RunEvent::Failed(&e));
+                        self.retry_delay(failures)
+                    }
+                },
+            };
+            debug!(?wait, "sleeping");
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(wait) => {}
+                () = self.inner.wake.notified() => debug!("woken"),
+            }
+        }
+    }
+
+    /// How long to sleep after a run at `now`: until `next_change`, at most
+    /// the poll interval.
+    pub fn next_wait(&self, now: DateTime<Utc>, next_change: Option<DateTime<Utc>>) -> Duration {
+        let poll = self.inner.poll_interval;
+        match next_change {
+            Some(t) => (t - now).to_std().unwrap_or(Duration::ZERO).min(poll),
+            None => poll,
+        }
+    }
+
+    fn audit(&self, record: AuditRecord) {
+        if let Some(sink) = &self.inner.audit
+            && let Err(e) = sink.record(&record)
+        {
+            warn!(error = %e, "could not write the audit record");
+        }
+    }
+
+    fn audit_failure(&self, now: DateTime<Utc>, f: &Failure) {
+        self.audit(AuditRecord {
+            recorded_at: Utc::now(),
+            now,
+            kind: RunKind::Failed,
+            sources: f.sources.clone(),
+            inputs: None,
+            plan: None,
+            results: Vec::new(),
+            calls: f.calls,
+            error: Some(f.error.to_string()),
+        });
+    }
+}
+
+struct Failure {
+    error: SyncError,
+    sources: Vec<SourceReport>,
+    calls: CallCounts,
+}
