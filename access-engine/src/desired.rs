@@ -601,15 +601,29 @@ pub(crate) fn build<'f>(
     policy: &'f Policy,
     existing: Option<&[ObservedGroup]>,
 ) -> Desired<'f> {
-    let managed = mappings.managed_groups();
+    // A sorted vector, not `Mappings::managed_groups()`'s tree: one
+    // allocation, and no tree nodes to free.
+    let tables = mappings.all_tables();
+    let mut managed: Vec<GroupId> = Vec::with_capacity(
+        tables
+            .iter()
+            .map(|(_, t)| t.values().map(Vec::len).sum::<usize>())
+            .sum(),
+    );
+    for (_, t) in tables {
+        for groups in t.values() {
+            managed.extend_from_slice(groups);
+        }
+    }
+    managed.sort_unstable();
+    managed.dedup();
     let mut warnings = BTreeSet::new();
     let live: Vec<GroupId> = match existing {
-        None => managed.iter().copied().collect(),
+        None => managed,
         Some(groups) => {
             let there: FxSet<GroupId> = groups.iter().map(|g| g.id).collect();
             managed
-                .iter()
-                .copied()
+                .into_iter()
                 .filter(|g| {
                     let ok = there.contains(g);
                     if !ok {

@@ -22,21 +22,36 @@ impl FxHasher {
     }
 }
 
+/// Feeds `bytes` to `add` a little-endian word at a time. The last partial
+/// word is read with overlapping fixed-size loads (no `memcpy` call for a
+/// variable length, which dominated hashing short ids) and tagged with its
+/// length.
+#[inline]
+fn words(bytes: &[u8], mut add: impl FnMut(u64)) {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        add(u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    let n = rest.len();
+    let tail = match n {
+        0 => return,
+        1..=3 => u64::from(rest[0]) | u64::from(rest[n / 2]) << 8 | u64::from(rest[n - 1]) << 16,
+        _ => {
+            let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+            u64::from(lo) | u64::from(hi) << 32
+        }
+    };
+    add(tail ^ ((n as u64) << 59));
+}
+
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
-        }
+        words(bytes, |w| self.add(w));
     }
     #[inline]
     fn write_u8(&mut self, i: u8) {
@@ -73,18 +88,68 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A 128-bit fingerprint: two independently seeded passes of the hasher.
+/// A 128-bit fingerprint: two independently seeded lanes of the hasher.
 /// Used to key large identity tables without keeping (and chasing) string
 /// pointers: at a million identities the chance that two distinct keys share
 /// a fingerprint is about 2^-88; matches are still confirmed by key.
 pub(crate) fn fingerprint<T: std::hash::Hash + ?Sized>(t: &T) -> u128 {
-    let mut a = FxHasher { hash: 0 };
-    t.hash(&mut a);
-    let mut b = FxHasher {
-        hash: 0x9e37_79b9_7f4a_7c15,
+    let mut h = TwoLanes {
+        a: FxHasher { hash: 0 },
+        b: FxHasher {
+            hash: 0x9e37_79b9_7f4a_7c15,
+        },
     };
-    t.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish() ^ 0x6a09_e667_f3bc_c909)
+    t.hash(&mut h);
+    (u128::from(h.a.finish()) << 64) | u128::from(h.b.finish() ^ 0x6a09_e667_f3bc_c909)
+}
+
+/// Two differently seeded Fx lanes fed the same words in one pass over the
+/// key: half the work of hashing it twice.
+struct TwoLanes {
+    a: FxHasher,
+    b: FxHasher,
+}
+
+impl TwoLanes {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.a.add(word);
+        self.b.add(word);
+    }
+}
+
+impl Hasher for TwoLanes {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        words(bytes, |w| self.add(w));
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_isize(&mut self, i: isize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.a.finish()
+    }
 }
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
