@@ -90,8 +90,6 @@ pub(crate) struct Desired<'f> {
     pub(crate) warnings: BTreeSet<Warning>,
     pub(crate) incomplete: BTreeSet<Scope>,
     derived_profiles: Vec<Profile>,
-    /// Managed groups that exist (sorted).
-    pub(crate) live: Vec<GroupId>,
     /// For each live group, the first incomplete scope feeding it (only
     /// filled when some scope is incomplete).
     pub(crate) group_hold: FxMap<GroupId, Scope>,
@@ -129,10 +127,6 @@ impl<'f> Desired<'f> {
     /// then key): the order of new users in a plan.
     pub(crate) fn rank(&self, identity: usize) -> u32 {
         self.rank[identity]
-    }
-
-    pub(crate) fn is_live(&self, g: GroupId) -> bool {
-        self.live.binary_search(&g).is_ok()
     }
 
     /// The incomplete scope an identity belongs to, if any.
@@ -592,15 +586,12 @@ where
     out
 }
 
-/// Builds the desired-state model. `existing` is Brivo's list of groups: a
-/// mapped group missing from it is reported and never granted; `None` treats
-/// every mapped group as existing.
-pub(crate) fn build<'f>(
-    facts: &'f Facts,
-    mappings: &'f Mappings,
-    policy: &'f Policy,
+/// The managed groups that exist in Brivo (`existing`; `None`: all of them),
+/// sorted, with a warning for each mapped group that does not.
+pub(crate) fn live_groups(
+    mappings: &Mappings,
     existing: Option<&[ObservedGroup]>,
-) -> Desired<'f> {
+) -> (Vec<GroupId>, BTreeSet<Warning>) {
     // A sorted vector, not `Mappings::managed_groups()`'s tree: one
     // allocation, and no tree nodes to free.
     let tables = mappings.all_tables();
@@ -634,6 +625,19 @@ pub(crate) fn build<'f>(
                 .collect()
         }
     };
+    (live, warnings)
+}
+
+/// Builds the desired-state model. `existing` is Brivo's list of groups: a
+/// mapped group missing from it is reported and never granted; `None` treats
+/// every mapped group as existing.
+pub(crate) fn build<'f>(
+    facts: &'f Facts,
+    mappings: &'f Mappings,
+    policy: &'f Policy,
+    existing: Option<&[ObservedGroup]>,
+) -> Desired<'f> {
+    let (live, warnings) = live_groups(mappings, existing);
     let occupants: usize = facts.leases.iter().map(|l| l.customers.len()).sum();
     let mut b = Builder {
         facts,
@@ -736,7 +740,6 @@ pub(crate) fn build<'f>(
         grants,
         warnings: b.warnings,
         incomplete: b.incomplete,
-        live,
         group_hold,
         derived_profiles: b.derived_profiles,
     }

@@ -608,6 +608,19 @@ struct Out {
     held: Vec<Held>,
 }
 
+impl Out {
+    fn append(&mut self, other: Out) {
+        self.creates.extend(other.creates);
+        self.adopts.extend(other.adopts);
+        self.updates.extend(other.updates);
+        self.unsuspends.extend(other.unsuspends);
+        self.changes.extend(other.changes);
+        self.suspends.extend(other.suspends);
+        self.deletes.extend(other.deletes);
+        self.held.extend(other.held);
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum ChangeKey {
     Existing(BrivoUserId),
@@ -630,8 +643,10 @@ fn directory_reason(facts: &Facts, d: &Desired<'_>, i: usize, rule: Rule) -> Rea
     }
 }
 
-/// Below this many observed users a second thread costs more than it saves.
-const PARALLEL_DIGEST_MIN_USERS: usize = 50_000;
+/// Below this many observed users plus fact records, or identities, a
+/// second thread costs more than it saves. (Small in unit tests, so that they
+/// cover the two-thread path quickly.)
+const PARALLEL_MIN: usize = if cfg!(test) { 2_000 } else { 50_000 };
 
 /// Computes the plan. Pure and deterministic: no clock, no I/O; `now` is an
 /// argument. See the crate docs for the rules and an example.
@@ -642,51 +657,85 @@ pub fn plan(
     observed: &Observed,
     now: DateTime<Utc>,
 ) -> Plan {
-    // The observed digest only reads `observed`: compute it on a second core
-    // while the plan is built (inline where threads are unavailable). The
-    // result is the same either way.
-    if observed.users.len() < PARALLEL_DIGEST_MIN_USERS {
-        return plan_inner(facts, mappings, policy, observed, now, || observed.digest());
+    let prefix = policy.ownership_prefix.as_str();
+    let observe = || {
+        let live = desired::live_groups(mappings, Some(&observed.groups)).0;
+        summarize(observed, &live, prefix)
+    };
+    let records = facts.leases.len()
+        + facts.members.len()
+        + facts.memberships.len()
+        + facts.bookings.len()
+        + facts.directory_users.len();
+    if observed.users.len() + records < PARALLEL_MIN {
+        let d = desired::build(facts, mappings, policy, Some(&observed.groups));
+        return plan_inner(
+            facts,
+            d,
+            mappings,
+            policy,
+            observed,
+            now,
+            observe(),
+            || observed.digest(),
+            false,
+        );
     }
+    // Brivo's side only reads `observed`: its summary is made on a second
+    // core while the desired state is built, then its digest while users are
+    // matched, and the identities are planned in two halves. Inline where
+    // threads are unavailable; the plan is the same either way.
     std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("access-engine-observed".into())
+            .spawn_scoped(scope, observe)
+            .ok();
+        let d = desired::build(facts, mappings, policy, Some(&observed.groups));
+        let summary = match worker.map(|w| w.join()) {
+            Some(Ok(summary)) => summary,
+            _ => observe(),
+        };
         let worker = std::thread::Builder::new()
             .name("access-engine-digest".into())
             .spawn_scoped(scope, || observed.digest())
             .ok();
         let digest = move || match worker.map(|w| w.join()) {
-            Some(Ok(d)) => d,
+            Some(Ok(digest)) => digest,
             _ => observed.digest(),
         };
-        plan_inner(facts, mappings, policy, observed, now, digest)
+        plan_inner(
+            facts, d, mappings, policy, observed, now, summary, digest, true,
+        )
     })
 }
 
-fn plan_inner(
-    facts: &Facts,
-    mappings: &Mappings,
-    policy: &Policy,
-    observed: &Observed,
-    now: DateTime<Utc>,
-    digest: impl FnOnce() -> String,
-) -> Plan {
-    let d = desired::build(facts, mappings, policy, Some(&observed.groups));
-    let prefix = policy.ownership_prefix.as_str();
-    let n = d.identities.len();
-    let mut extra_warnings: Vec<Warning> = Vec::new();
+/// What the plan needs of Brivo's users, gathered in one sequential pass.
+struct Summary<'o> {
+    infos: Vec<ObsInfo>,
+    /// Live groups of users with more than [`INLINE_GROUPS`].
+    flat: Vec<GroupId>,
+    /// (key fingerprint, user) of owned users, sorted.
+    owned_keys: Vec<(u128, u32)>,
+    unowned: Vec<u32>,
+    /// Owned users whose external id is not an identity's.
+    orphans: Vec<(u32, Option<IdKey<'o>>)>,
+    /// External ids held by more than one user.
+    dup: BTreeMap<&'o str, Vec<BrivoUserId>>,
+}
 
-    // Match observed users to identities by owned external id.
-    let mut user_of: Vec<u32> = vec![NONE; n];
-    let mut orphans: Vec<(u32, Option<IdKey<'_>>)> = Vec::new();
+fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &str) -> Summary<'o> {
+    let is_live = |g: GroupId| live.binary_search(&g).is_ok();
+    let mut orphans: Vec<(u32, Option<IdKey<'o>>)> = Vec::new();
     let mut unowned: Vec<u32> = Vec::new();
     let mut dup: BTreeMap<&str, Vec<BrivoUserId>> = BTreeMap::new();
     let mut orphan_seen: FxMap<&str, usize> = FxMap::default();
     let mut owned_keys: Vec<(u128, u32)> = Vec::with_capacity(observed.users.len());
     let mut infos: Vec<ObsInfo> = Vec::with_capacity(observed.users.len());
-    let mut flat: Vec<GroupId> = Vec::with_capacity(observed.users.len() * 2);
+    let mut flat: Vec<GroupId> = Vec::new();
     for (ui, u) in observed.users.iter().enumerate() {
         let ui = ui as u32;
         let start = flat.len();
-        flat.extend(u.groups.iter().copied().filter(|g| d.is_live(*g)));
+        flat.extend(u.groups.iter().copied().filter(|g| is_live(*g)));
         if flat.len() - start > 1 {
             let tail = &mut flat[start..];
             tail.sort_unstable();
@@ -754,10 +803,46 @@ fn plan_inner(
         }
     }
 
+    owned_keys.sort_unstable();
+    Summary {
+        infos,
+        flat,
+        owned_keys,
+        unowned,
+        orphans,
+        dup,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_inner<'o>(
+    facts: &Facts,
+    desired: Desired<'_>,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &'o Observed,
+    now: DateTime<Utc>,
+    summary: Summary<'o>,
+    digest: impl FnOnce() -> String,
+    parallel: bool,
+) -> Plan {
+    let d = &desired;
+    let prefix = policy.ownership_prefix.as_str();
+    let n = d.identities.len();
+    let mut extra_warnings: Vec<Warning> = Vec::new();
+    let Summary {
+        infos,
+        flat,
+        owned_keys,
+        mut unowned,
+        mut orphans,
+        mut dup,
+    } = summary;
+    let mut user_of: Vec<u32> = vec![NONE; n];
+
     // Merge join of observed keys with identities, both sorted by key
     // fingerprint: sequential passes instead of a million random probes.
     // Every match is confirmed by comparing the keys themselves.
-    owned_keys.sort_unstable();
     let key_of =
         |ui: u32| match IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix) {
             Owner::Owned(k) => Some(k),
@@ -845,9 +930,6 @@ fn plan_inner(
         });
     }
 
-    let mut observed_memberships = 0usize;
-    let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
-    let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
     let live_groups_of = |info: &ObsInfo, out: &mut Vec<GroupId>| {
         out.clear();
         if info.len as usize <= INLINE_GROUPS {
@@ -873,11 +955,12 @@ fn plan_inner(
             }
         }
         let mut claims: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
         for (i, &matched) in user_of.iter().enumerate() {
             if matched != NONE {
                 continue;
             }
-            let w = want(&d, policy, i, now, &mut scratch);
+            let w = want(d, policy, i, now, &mut scratch);
             if scratch.is_empty() || w.suspended == Some(true) || w.delete {
                 continue;
             }
@@ -895,234 +978,265 @@ fn plan_inner(
         }
     }
 
-    let mut out = Out::default();
-    let mut next_change: Option<DateTime<Utc>> = None;
-
-    for i in 0..n {
-        let w = want(&d, policy, i, now, &mut scratch);
-        if let Some(t) = w.eval.next
-            && next_change.is_none_or(|n| t < n)
-        {
-            next_change = Some(t);
-        }
-        let ident = &d.identities[i];
-        let hold = || {
-            if ident.uncertain {
-                Some(HoldRule::UncertainIdentity)
-            } else {
-                d.identity_hold(&ident.key)
-                    .map(|scope| HoldRule::Incomplete { scope })
+    // Each identity is planned from read-only state: two halves run on two
+    // cores for large portfolios, and the parts are merged (and sorted
+    // below, so the plan does not depend on the split).
+    let plan_range = |range: std::ops::Range<usize>| {
+        let mut out = Out::default();
+        let mut next_change: Option<DateTime<Utc>> = None;
+        let mut observed_memberships = 0usize;
+        let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
+        let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
+        for i in range {
+            let w = want(d, policy, i, now, &mut scratch);
+            if let Some(t) = w.eval.next
+                && next_change.is_none_or(|n| t < n)
+            {
+                next_change = Some(t);
             }
-        };
-        let mut ui = user_of[i];
-        let mut adopting = false;
-        if ui == NONE && adopted[i] != NONE {
-            ui = adopted[i];
-            adopting = true;
-        }
-        if ui == NONE {
-            // No Brivo user: create one only when there is access to give.
-            if scratch.is_empty() || w.suspended == Some(true) || w.delete {
-                continue;
+            let ident = &d.identities[i];
+            let hold = || {
+                if ident.uncertain {
+                    Some(HoldRule::UncertainIdentity)
+                } else {
+                    d.identity_hold(&ident.key)
+                        .map(|scope| HoldRule::Incomplete { scope })
+                }
+            };
+            let mut ui = user_of[i];
+            let mut adopting = false;
+            if ui == NONE && adopted[i] != NONE {
+                ui = adopted[i];
+                adopting = true;
             }
-            let external_id = ident.key.external_id(prefix);
-            let mut adds = Vec::with_capacity(scratch.len());
-            for &g in &scratch {
-                adds.push(GroupChange {
-                    group: g,
-                    reasons: d.reasons(facts, i, g, now),
-                });
-            }
-            out.creates.push((
-                i,
-                Action::CreateUser {
-                    external_id: external_id.clone(),
-                    profile: d.profile(i).clone(),
-                    reasons: vec![Reason::rule(Rule::HasAccess)],
-                },
-            ));
-            let user = UserRef::New(external_id);
-            if scratch.len() > policy.max_groups_per_user {
-                let rule = HoldRule::TooManyGroups {
-                    desired: scratch.len(),
-                    max: policy.max_groups_per_user,
-                };
-                for c in adds {
-                    out.held.push(Held {
-                        user: user.clone(),
-                        item: HeldItem::AddGroup(c.group),
-                        rule: rule.clone(),
-                        reasons: c.reasons,
+            if ui == NONE {
+                // No Brivo user: create one only when there is access to give.
+                if scratch.is_empty() || w.suspended == Some(true) || w.delete {
+                    continue;
+                }
+                let external_id = ident.key.external_id(prefix);
+                let mut adds = Vec::with_capacity(scratch.len());
+                for &g in &scratch {
+                    adds.push(GroupChange {
+                        group: g,
+                        reasons: d.reasons(facts, i, g, now),
                     });
                 }
-            } else {
-                out.changes
-                    .push((ChangeKey::New(i), user, adds, Vec::new()));
-            }
-            continue;
-        }
-
-        let u = &infos[ui as usize];
-        live_groups_of(u, &mut obs_groups);
-        observed_memberships += obs_groups.len();
-        let user = UserRef::Existing(u.id);
-
-        if w.delete {
-            let reasons = vec![if w.directory == Some(DirectoryState::Deleted) {
-                directory_reason(facts, &d, i, Rule::DirectoryDeleted)
-            } else {
-                Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))
-            }];
-            match hold() {
-                Some(rule) => out.held.push(Held {
-                    user,
-                    item: HeldItem::Delete,
-                    rule,
-                    reasons,
-                }),
-                None => out.deletes.push((
-                    u.id,
-                    Action::Delete {
-                        user: u.id,
-                        reasons,
-                    },
-                )),
-            }
-            continue;
-        }
-
-        if adopting {
-            out.adopts.push((
-                u.id,
-                Action::AdoptUser {
-                    user: u.id,
-                    external_id: ident.key.external_id(prefix),
-                    profile: d.profile(i).clone(),
-                    reasons: vec![Reason::rule(Rule::AdoptedByEmail)],
-                },
-            ));
-        } else {
-            let profile = d.profile(i);
-            let changed = if fact_profile_hash(profile) == u.profile_hash {
-                Vec::new()
-            } else {
-                profile_changes(profile, &observed.users[ui as usize])
-            };
-            if !changed.is_empty() {
-                out.updates.push((
-                    u.id,
-                    Action::UpdateProfile {
-                        user: u.id,
-                        external_id: ident.key.external_id(prefix),
+                out.creates.push((
+                    i,
+                    Action::CreateUser {
+                        external_id: external_id.clone(),
                         profile: d.profile(i).clone(),
-                        changed,
-                        reasons: vec![Reason::rule(Rule::ProfileChanged)],
+                        reasons: vec![Reason::rule(Rule::HasAccess)],
                     },
                 ));
-            }
-        }
-
-        match (w.suspended, u.suspended) {
-            (Some(true), false) => {
-                let reasons = vec![if w.directory == Some(DirectoryState::Suspended) {
-                    directory_reason(facts, &d, i, Rule::DirectorySuspended)
+                let user = UserRef::New(external_id);
+                if scratch.len() > policy.max_groups_per_user {
+                    let rule = HoldRule::TooManyGroups {
+                        desired: scratch.len(),
+                        max: policy.max_groups_per_user,
+                    };
+                    for c in adds {
+                        out.held.push(Held {
+                            user: user.clone(),
+                            item: HeldItem::AddGroup(c.group),
+                            rule: rule.clone(),
+                            reasons: c.reasons,
+                        });
+                    }
                 } else {
-                    Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))
+                    out.changes
+                        .push((ChangeKey::New(i), user, adds, Vec::new()));
+                }
+                continue;
+            }
+
+            let u = &infos[ui as usize];
+            live_groups_of(u, &mut obs_groups);
+            observed_memberships += obs_groups.len();
+            let user = UserRef::Existing(u.id);
+
+            if w.delete {
+                let reasons = vec![if w.directory == Some(DirectoryState::Deleted) {
+                    directory_reason(facts, d, i, Rule::DirectoryDeleted)
+                } else {
+                    Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))
                 }];
                 match hold() {
                     Some(rule) => out.held.push(Held {
-                        user: user.clone(),
-                        item: HeldItem::Suspend,
+                        user,
+                        item: HeldItem::Delete,
                         rule,
                         reasons,
                     }),
-                    None => out.suspends.push((
+                    None => out.deletes.push((
                         u.id,
-                        Action::Suspend {
+                        Action::Delete {
                             user: u.id,
                             reasons,
                         },
                     )),
                 }
+                continue;
             }
-            (Some(false), true) => out.unsuspends.push((
-                u.id,
-                Action::Unsuspend {
-                    user: u.id,
-                    reasons: vec![Reason::rule(Rule::HasAccess)],
-                },
-            )),
-            _ => {}
-        }
 
-        // Group diff (both sorted).
-        let (mut a, mut b) = (0, 0);
-        let mut adds = Vec::new();
-        let mut removes = Vec::new();
-        let too_many = scratch.len() > policy.max_groups_per_user;
-        while a < scratch.len() || b < obs_groups.len() {
-            let (want_g, have_g) = (scratch.get(a).copied(), obs_groups.get(b).copied());
-            let step = match (want_g, have_g) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                _ => std::cmp::Ordering::Greater,
-            };
-            match step {
-                std::cmp::Ordering::Equal => {
-                    a += 1;
-                    b += 1;
+            if adopting {
+                out.adopts.push((
+                    u.id,
+                    Action::AdoptUser {
+                        user: u.id,
+                        external_id: ident.key.external_id(prefix),
+                        profile: d.profile(i).clone(),
+                        reasons: vec![Reason::rule(Rule::AdoptedByEmail)],
+                    },
+                ));
+            } else {
+                let profile = d.profile(i);
+                let changed = if fact_profile_hash(profile) == u.profile_hash {
+                    Vec::new()
+                } else {
+                    profile_changes(profile, &observed.users[ui as usize])
+                };
+                if !changed.is_empty() {
+                    out.updates.push((
+                        u.id,
+                        Action::UpdateProfile {
+                            user: u.id,
+                            external_id: ident.key.external_id(prefix),
+                            profile: d.profile(i).clone(),
+                            changed,
+                            reasons: vec![Reason::rule(Rule::ProfileChanged)],
+                        },
+                    ));
                 }
-                std::cmp::Ordering::Less => {
-                    let x = scratch[a];
-                    a += 1;
-                    let reasons = d.reasons(facts, i, x, now);
-                    if too_many {
-                        out.held.push(Held {
-                            user: user.clone(),
-                            item: HeldItem::AddGroup(x),
-                            rule: HoldRule::TooManyGroups {
-                                desired: scratch.len(),
-                                max: policy.max_groups_per_user,
-                            },
-                            reasons,
-                        });
+            }
+
+            match (w.suspended, u.suspended) {
+                (Some(true), false) => {
+                    let reasons = vec![if w.directory == Some(DirectoryState::Suspended) {
+                        directory_reason(facts, d, i, Rule::DirectorySuspended)
                     } else {
-                        adds.push(GroupChange { group: x, reasons });
-                    }
-                }
-                std::cmp::Ordering::Greater => {
-                    let y = obs_groups[b];
-                    b += 1;
-                    let mut reasons = if matches!(w.directory, Some(DirectoryState::Disabled)) {
-                        vec![directory_reason(facts, &d, i, Rule::DirectoryDisabled)]
-                    } else {
-                        d.reasons(facts, i, y, now)
-                    };
-                    if reasons.is_empty() {
-                        reasons.push(Reason::rule(Rule::NotGranted));
-                    }
-                    let rule = hold().or_else(|| {
-                        d.group_hold
-                            .get(&y)
-                            .map(|s| HoldRule::Incomplete { scope: s.clone() })
-                    });
-                    match rule {
+                        Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))
+                    }];
+                    match hold() {
                         Some(rule) => out.held.push(Held {
                             user: user.clone(),
-                            item: HeldItem::RemoveGroup(y),
+                            item: HeldItem::Suspend,
                             rule,
                             reasons,
                         }),
-                        None => removes.push(GroupChange { group: y, reasons }),
+                        None => out.suspends.push((
+                            u.id,
+                            Action::Suspend {
+                                user: u.id,
+                                reasons,
+                            },
+                        )),
+                    }
+                }
+                (Some(false), true) => out.unsuspends.push((
+                    u.id,
+                    Action::Unsuspend {
+                        user: u.id,
+                        reasons: vec![Reason::rule(Rule::HasAccess)],
+                    },
+                )),
+                _ => {}
+            }
+
+            // Group diff (both sorted).
+            let (mut a, mut b) = (0, 0);
+            let mut adds = Vec::new();
+            let mut removes = Vec::new();
+            let too_many = scratch.len() > policy.max_groups_per_user;
+            while a < scratch.len() || b < obs_groups.len() {
+                let (want_g, have_g) = (scratch.get(a).copied(), obs_groups.get(b).copied());
+                let step = match (want_g, have_g) {
+                    (Some(x), Some(y)) => x.cmp(&y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    _ => std::cmp::Ordering::Greater,
+                };
+                match step {
+                    std::cmp::Ordering::Equal => {
+                        a += 1;
+                        b += 1;
+                    }
+                    std::cmp::Ordering::Less => {
+                        let x = scratch[a];
+                        a += 1;
+                        let reasons = d.reasons(facts, i, x, now);
+                        if too_many {
+                            out.held.push(Held {
+                                user: user.clone(),
+                                item: HeldItem::AddGroup(x),
+                                rule: HoldRule::TooManyGroups {
+                                    desired: scratch.len(),
+                                    max: policy.max_groups_per_user,
+                                },
+                                reasons,
+                            });
+                        } else {
+                            adds.push(GroupChange { group: x, reasons });
+                        }
+                    }
+                    std::cmp::Ordering::Greater => {
+                        let y = obs_groups[b];
+                        b += 1;
+                        let mut reasons = if matches!(w.directory, Some(DirectoryState::Disabled)) {
+                            vec![directory_reason(facts, d, i, Rule::DirectoryDisabled)]
+                        } else {
+                            d.reasons(facts, i, y, now)
+                        };
+                        if reasons.is_empty() {
+                            reasons.push(Reason::rule(Rule::NotGranted));
+                        }
+                        let rule = hold().or_else(|| {
+                            d.group_hold
+                                .get(&y)
+                                .map(|s| HoldRule::Incomplete { scope: s.clone() })
+                        });
+                        match rule {
+                            Some(rule) => out.held.push(Held {
+                                user: user.clone(),
+                                item: HeldItem::RemoveGroup(y),
+                                rule,
+                                reasons,
+                            }),
+                            None => removes.push(GroupChange { group: y, reasons }),
+                        }
                     }
                 }
             }
+            if !adds.is_empty() || !removes.is_empty() {
+                out.changes
+                    .push((ChangeKey::Existing(u.id), user, adds, removes));
+            }
         }
-        if !adds.is_empty() || !removes.is_empty() {
-            out.changes
-                .push((ChangeKey::Existing(u.id), user, adds, removes));
-        }
-    }
+        (out, next_change, observed_memberships)
+    };
+    let (mut out, next_change, mut observed_memberships) = if parallel && n >= PARALLEL_MIN / 2 {
+        let mid = n / 2;
+        std::thread::scope(|scope| {
+            let second = std::thread::Builder::new()
+                .name("access-engine-plan".into())
+                .spawn_scoped(scope, || plan_range(mid..n))
+                .ok();
+            let (mut out, first_next, first_count) = plan_range(0..mid);
+            let (second_out, second_next, second_count) = match second.map(|h| h.join()) {
+                Some(Ok(part)) => part,
+                _ => plan_range(mid..n),
+            };
+            out.append(second_out);
+            let next = match (first_next, second_next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            (out, next, first_count + second_count)
+        })
+    } else {
+        plan_range(0..n)
+    };
+    let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
 
     // Owned users whose identity is in no fact: no access left.
     for &(ui, key) in &orphans {
@@ -1312,7 +1426,7 @@ fn plan_inner(
     actions.extend(out.suspends.into_iter().map(|(_, a)| a));
     actions.extend(out.deletes.into_iter().map(|(_, a)| a));
 
-    let mut warnings = d.warnings;
+    let mut warnings = desired.warnings;
     warnings.extend(extra_warnings);
 
     Plan {
@@ -1365,5 +1479,126 @@ mod tests {
     #[test]
     fn an_unowned_user_packs_nothing() {
         assert_eq!(PackedKey::NONE.matches(&IdKey::Member("m")), None);
+    }
+
+    /// Above [`PARALLEL_MIN`] the plan is made on two threads; it must be
+    /// the plan one thread makes, byte for byte.
+    #[test]
+    fn two_threads_plan_what_one_thread_plans() {
+        use crate::{Customer, CustomerType, Lease, LeaseStatus, ObservedGroup, Profile, Property};
+        use chrono::{NaiveDate, TimeZone};
+
+        let n = PARALLEL_MIN;
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d);
+        let facts = Facts {
+            properties: vec![Property {
+                id: "100".into(),
+                zone: "America/New_York".into(),
+            }],
+            leases: (0..n)
+                .map(|i| Lease {
+                    id: format!("L{i}"),
+                    property_id: "100".into(),
+                    building_id: Some(format!("B{}", i % 7)),
+                    unit_id: None,
+                    status: if i % 11 == 0 {
+                        LeaseStatus::Future
+                    } else {
+                        LeaseStatus::Current
+                    },
+                    move_in: if i % 11 == 0 { day(12, 1) } else { day(1, 1) },
+                    move_out: (i % 5 == 0).then(|| day(6, 30)).flatten(),
+                    customers: vec![Customer {
+                        id: format!("{}", 7_000_000 + i),
+                        customer_type: CustomerType::Primary,
+                        profile: Profile::new(format!("First{i}"), "Last"),
+                        move_out: None,
+                    }],
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut mappings = Mappings::default();
+        mappings.properties.insert("100".into(), vec![GroupId(1)]);
+        for b in 0..7 {
+            mappings
+                .buildings
+                .insert(format!("B{b}"), vec![GroupId(10 + b)]);
+        }
+        let policy = Policy {
+            revocation_threshold: crate::RevocationThreshold {
+                max_count: None,
+                max_share: None,
+            },
+            ..Policy::default()
+        };
+        // A Brivo in every state: users missing, in step, with a stale name
+        // or group, owned orphans, unowned users in managed groups.
+        let mut users = Vec::new();
+        for i in 0..n {
+            let groups = match i % 4 {
+                0 => continue,
+                1 => vec![GroupId(1), GroupId(10 + (i % 7) as i64)],
+                2 => vec![GroupId(1)],
+                _ => vec![GroupId(10 + ((i + 1) % 7) as i64)],
+            };
+            users.push(ObservedUser {
+                id: BrivoUserId(i as i64 + 1),
+                external_id: Some(format!("sync:entrata:100:{}", 7_000_000 + i)),
+                first_name: if i % 13 == 0 {
+                    "Old".into()
+                } else {
+                    format!("First{i}")
+                },
+                last_name: "Last".into(),
+                groups,
+                ..Default::default()
+            });
+        }
+        for j in 0..500 {
+            users.push(ObservedUser {
+                id: BrivoUserId(10_000_000 + j),
+                external_id: Some(format!("sync:entrata:100:gone{j}")),
+                groups: vec![GroupId(1)],
+                ..Default::default()
+            });
+            users.push(ObservedUser {
+                id: BrivoUserId(20_000_000 + j),
+                external_id: None,
+                groups: vec![GroupId(1), GroupId(99)],
+                ..Default::default()
+            });
+        }
+        let observed = Observed {
+            users,
+            groups: mappings
+                .managed_groups()
+                .into_iter()
+                .map(|id| ObservedGroup {
+                    id,
+                    name: format!("{id}"),
+                })
+                .collect(),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+
+        let two = plan(&facts, &mappings, &policy, &observed, now);
+        let live = desired::live_groups(&mappings, Some(&observed.groups)).0;
+        let one = plan_inner(
+            &facts,
+            desired::build(&facts, &mappings, &policy, Some(&observed.groups)),
+            &mappings,
+            &policy,
+            &observed,
+            now,
+            summarize(&observed, &live, "sync"),
+            || observed.digest(),
+            false,
+        );
+        assert!(two.actions.len() > n / 2, "{} actions", two.actions.len());
+        assert_eq!(
+            serde_json::to_string(&two).unwrap(),
+            serde_json::to_string(&one).unwrap()
+        );
     }
 }
