@@ -48,45 +48,57 @@ fn words(bytes: &[u8], mut add: impl FnMut(u64)) {
     add(tail ^ ((n as u64) << 59));
 }
 
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        words(bytes, |w| self.add(w));
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_i64(&mut self, i: i64) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    /// Fx mixes only upwards (a product's low bits depend only on the
-    /// inputs' low bits), and hashbrown picks buckets by the low bits: ids
-    /// sharing their first bytes ("7000123", "7000124") would all collide.
-    /// A murmur3 `fmix64` finaliser spreads every input bit to every output bit.
-    #[inline]
-    fn finish(&self) -> u64 {
-        let mut h = self.hash;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
+/// `Hasher` for a type with an `add(u64)` step: bytes a word at a time (see
+/// [`words`]), integers one word each.
+macro_rules! word_hasher {
+    ($t:ty, $finish:expr) => {
+        impl Hasher for $t {
+            #[inline]
+            fn write(&mut self, bytes: &[u8]) {
+                words(bytes, |w| self.add(w));
+            }
+            #[inline]
+            fn write_u8(&mut self, i: u8) {
+                self.add(u64::from(i));
+            }
+            #[inline]
+            fn write_u32(&mut self, i: u32) {
+                self.add(u64::from(i));
+            }
+            #[inline]
+            fn write_u64(&mut self, i: u64) {
+                self.add(i);
+            }
+            #[inline]
+            fn write_i64(&mut self, i: i64) {
+                self.add(i as u64);
+            }
+            #[inline]
+            fn write_usize(&mut self, i: usize) {
+                self.add(i as u64);
+            }
+            #[inline]
+            fn finish(&self) -> u64 {
+                $finish(self)
+            }
+        }
+    };
 }
+
+/// Fx mixes only upwards (a product's low bits depend only on the inputs'
+/// low bits), and hashbrown picks buckets by the low bits: ids sharing their
+/// first bytes ("7000123", "7000124") would all collide. A murmur3 `fmix64`
+/// finaliser spreads every input bit to every output bit.
+#[inline]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+word_hasher!(FxHasher, |h: &FxHasher| fmix64(h.hash));
 
 /// A 128-bit fingerprint: two independently seeded lanes of the hasher.
 /// Used to key large identity tables without keeping (and chasing) string
@@ -118,39 +130,7 @@ impl TwoLanes {
     }
 }
 
-impl Hasher for TwoLanes {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        words(bytes, |w| self.add(w));
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_i64(&mut self, i: i64) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn write_isize(&mut self, i: isize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.a.finish()
-    }
-}
+word_hasher!(TwoLanes, |h: &TwoLanes| h.a.finish());
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
