@@ -621,7 +621,26 @@ impl Out {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Sorts by a small key (ties in input order), moving each element once:
+/// sorting large actions in place moves each about log n times, which was a
+/// sixth of a plan from an empty Brivo at a million occupants.
+fn sort_by_small_key<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut order: Vec<(K, u32)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (key(x), i as u32))
+        .collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    v.reserve_exact(slots.len());
+    v.extend(
+        order
+            .into_iter()
+            .filter_map(|(_, i)| slots[i as usize].take()),
+    );
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum ChangeKey {
     Existing(BrivoUserId),
     New(usize),
@@ -1389,7 +1408,7 @@ fn plan_inner<'o>(
     }
 
     // Deterministic order.
-    out.creates.sort_unstable_by_key(|(i, _)| d.rank(*i));
+    sort_by_small_key(&mut out.creates, |(i, _)| d.rank(*i));
     for v in [
         &mut out.adopts,
         &mut out.updates,
@@ -1397,11 +1416,12 @@ fn plan_inner<'o>(
         &mut out.suspends,
         &mut out.deletes,
     ] {
-        v.sort_unstable_by_key(|(id, _)| *id);
+        sort_by_small_key(v, |(id, _)| *id);
     }
-    out.changes.sort_unstable_by(|a, b| match (a.0, b.0) {
-        (ChangeKey::New(x), ChangeKey::New(y)) => d.rank(x).cmp(&d.rank(y)),
-        (x, y) => x.cmp(&y),
+    // Existing users by Brivo id, then new users in rank order.
+    sort_by_small_key(&mut out.changes, |c| match c.0 {
+        ChangeKey::Existing(id) => (0u8, id.0),
+        ChangeKey::New(i) => (1u8, i64::from(d.rank(i))),
     });
     out.held.sort_unstable();
 
@@ -1474,6 +1494,16 @@ mod tests {
         assert_eq!(PackedKey::new(&k).matches(&k), None);
         let fits = IdKey::Entrata("", &long);
         assert_eq!(PackedKey::new(&fits).matches(&fits), Some(true));
+    }
+
+    #[test]
+    fn sorting_by_a_small_key_keeps_ties_in_input_order() {
+        let mut v: Vec<(u8, &str)> = vec![(3, "c"), (1, "a1"), (2, "b"), (1, "a2"), (0, "z")];
+        sort_by_small_key(&mut v, |x| x.0);
+        assert_eq!(v, [(0, "z"), (1, "a1"), (1, "a2"), (2, "b"), (3, "c")]);
+        let mut empty: Vec<(u8, &str)> = Vec::new();
+        sort_by_small_key(&mut empty, |x| x.0);
+        assert!(empty.is_empty());
     }
 
     #[test]

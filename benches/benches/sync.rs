@@ -4,7 +4,8 @@
 //! rate against the limit (target >= 0.9). Then a criterion measurement of
 //! a smaller full sync under the same limit.
 //!
-//! Run: `cargo bench -p benches --bench sync`. Knobs (environment):
+//! Run: `cargo bench -p benches --bench sync` (a filter that does not
+//! match `sync/full_report`, such as `-- plan`, skips the report). Knobs (environment):
 //! `SYNC_BENCH_RESIDENTS` (default 10000), `SYNC_BENCH_RPS` (default 300),
 //! `SYNC_BENCH_SAMPLE_RESIDENTS` (criterion part, default 100).
 
