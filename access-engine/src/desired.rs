@@ -334,6 +334,28 @@ pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
     }
 }
 
+/// Above this many occurrences their fingerprints are computed and sorted
+/// on two threads.
+const PARALLEL_FINGERPRINTS: usize = if cfg!(test) { 1_000 } else { 100_000 };
+
+/// Merges two sorted vectors into one.
+fn merge_sorted<T: Ord + Copy>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 type Merged<'f> = (Vec<Identity<'f>>, Vec<u32>, Vec<(u128, u32)>, BTreeSet<u32>);
 
 /// Merges occurrences with the same key into identities, numbered in order
@@ -345,12 +367,34 @@ type Merged<'f> = (Vec<Identity<'f>>, Vec<u32>, Vec<(u128, u32)>, BTreeSet<u32>)
 /// identity) list, and the identities seen with conflicting profiles.
 fn merge_occurrences<'f>(occs: Vec<Identity<'f>>, b: &Builder<'f>) -> Merged<'f> {
     let n_occ = occs.len();
-    let mut order: Vec<(u128, u32)> = occs
-        .iter()
-        .enumerate()
-        .map(|(o, x)| (fingerprint(&x.key), o as u32))
-        .collect();
-    order.sort_unstable();
+    let fingerprints = |from: usize, to: usize| {
+        let mut v: Vec<(u128, u32)> = occs[from..to]
+            .iter()
+            .enumerate()
+            .map(|(o, x)| (fingerprint(&x.key), (from + o) as u32))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // Large inputs: each half on its own core, then one merge; the result
+    // is the sorted whole either way.
+    let order = if n_occ >= PARALLEL_FINGERPRINTS {
+        let mid = n_occ / 2;
+        std::thread::scope(|scope| {
+            let second = std::thread::Builder::new()
+                .name("access-engine-keys".into())
+                .spawn_scoped(scope, || fingerprints(mid, n_occ))
+                .ok();
+            let first = fingerprints(0, mid);
+            let second = match second.map(|h| h.join()) {
+                Some(Ok(v)) => v,
+                _ => fingerprints(mid, n_occ),
+            };
+            merge_sorted(first, second)
+        })
+    } else {
+        fingerprints(0, n_occ)
+    };
     if order.windows(2).all(|w| w[0].0 != w[1].0) {
         // Every occurrence is its own identity (the common lease case):
         // keep them as they are, numbered in occurrence order.
@@ -1266,6 +1310,25 @@ fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sorted;
+
+    #[test]
+    fn merging_two_sorted_halves_sorts_the_whole() {
+        // A deterministic scramble with repeats, split unevenly.
+        let all: Vec<(u32, u32)> = (0..1000u32).map(|i| ((i * 7919) % 97, i)).collect();
+        for cut in [0, 1, 333, 999, 1000] {
+            let (mut a, mut b) = (all[..cut].to_vec(), all[cut..].to_vec());
+            a.sort_unstable();
+            b.sort_unstable();
+            let mut want = all.clone();
+            want.sort_unstable();
+            assert_eq!(merge_sorted(a, b), want, "cut at {cut}");
         }
     }
 }

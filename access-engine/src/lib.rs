@@ -4,8 +4,10 @@
 //! `access-engine` has no I/O, no async, no clock and no randomness: every
 //! input is an argument, `now` included, and the same input gives the same
 //! [`Plan`], byte for byte, whatever the order of the input vectors. (The
-//! only concurrency is internal: [`plan()`] hashes the observed state on a
-//! scoped second thread when one can be spawned.)
+//! only concurrency is internal: for large inputs [`plan()`] works on a
+//! second, scoped thread when one can be spawned — Brivo's side while the
+//! desired state is built, then half of the identities; the plan is the same
+//! either way.)
 //!
 //! ```text
 //! Facts + Mappings + Policy + Observed (Brivo) + now ──plan()──> Plan

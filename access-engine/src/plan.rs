@@ -606,6 +606,8 @@ struct Out {
     suspends: Vec<(BrivoUserId, Action)>,
     deletes: Vec<(BrivoUserId, Action)>,
     held: Vec<Held>,
+    /// Users matched by fingerprint whose key differs: orphans after all.
+    mismatched: Vec<u32>,
 }
 
 impl Out {
@@ -618,6 +620,7 @@ impl Out {
         self.suspends.extend(other.suspends);
         self.deletes.extend(other.deletes);
         self.held.extend(other.held);
+        self.mismatched.extend(other.mismatched);
     }
 }
 
@@ -925,20 +928,23 @@ fn plan_inner<'o>(
         k = e;
     }
     // A 128-bit fingerprint from a non-cryptographic hasher is not proof of
-    // identity: confirm every match by the key itself. Walking identities in
-    // order reads their ids sequentially; the observed key is in its summary.
-    for (i, ui) in user_of.iter_mut().enumerate() {
-        if *ui == NONE {
-            continue;
-        }
+    // identity: every match is confirmed by the key itself, against the copy
+    // in the user's summary, which the identity's planning reads anyway.
+    // Adoption needs the unmatched identities first, so with it the check is
+    // a pass of its own.
+    let confirmed = |i: usize, ui: u32| {
         let key = &d.identities[i].key;
-        let same = match infos[*ui as usize].key.matches(key) {
+        match infos[ui as usize].key.matches(key) {
             Some(same) => same,
-            None => key_of(*ui).as_ref() == Some(key),
-        };
-        if !same {
-            orphans.push((*ui, key_of(*ui)));
-            *ui = NONE;
+            None => key_of(ui).as_ref() == Some(key),
+        }
+    };
+    if policy.adopt_by_email {
+        for (i, ui) in user_of.iter_mut().enumerate() {
+            if *ui != NONE && !confirmed(i, *ui) {
+                orphans.push((*ui, key_of(*ui)));
+                *ui = NONE;
+            }
         }
     }
     for (ext, mut users) in dup {
@@ -1023,6 +1029,10 @@ fn plan_inner<'o>(
                 }
             };
             let mut ui = user_of[i];
+            if ui != NONE && !policy.adopt_by_email && !confirmed(i, ui) {
+                out.mismatched.push(ui);
+                ui = NONE;
+            }
             let mut adopting = false;
             if ui == NONE && adopted[i] != NONE {
                 ui = adopted[i];
@@ -1257,6 +1267,11 @@ fn plan_inner<'o>(
     };
     let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
 
+    orphans.extend(
+        std::mem::take(&mut out.mismatched)
+            .into_iter()
+            .map(|ui| (ui, key_of(ui))),
+    );
     // Owned users whose identity is in no fact: no access left.
     for &(ui, key) in &orphans {
         let u = &infos[ui as usize];
