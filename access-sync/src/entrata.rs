@@ -8,15 +8,17 @@ use access_engine::{Customer, CustomerType, Lease, LeaseStatus, Profile, Propert
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use entrata_client::{Client, LeasesRequest, PropertiesRequest, PropertyId};
+use entrata_client::{Client, LeasesRequest, PropertiesRequest, PropertyId, zone_in_state};
 use futures::future::join_all;
 use tracing::warn;
 
 use crate::sources::{FactSource, SourceBatch, SourceError};
 
 /// Reads Entrata: the properties (every one the credentials see, or a chosen
-/// list), each property's time zone (`getMitsPropertyUnits`, unless given
-/// with [`EntrataSource::zone`]), and every lease of each property
+/// list), each property's time zone (`getMitsPropertyUnits`, corrected for
+/// Arizona by the listed property's state, unless given with
+/// [`EntrataSource::zone`]: do so for Arizona properties of a chosen list),
+/// and every lease of each property
 /// (`getLeases`, all pages) with its customers.
 ///
 /// Failure is per property: a property whose leases or zone cannot be read,
@@ -136,6 +138,9 @@ impl FactSource for EntrataSource {
         let c = &self.client;
         let before = c.call_stats().calls;
         let mut batch = SourceBatch::default();
+        // Each listed property's state: Entrata's "Mountain" is Denver or,
+        // in Arizona, Phoenix (see `entrata_client::zone_in_state`).
+        let mut states: BTreeMap<PropertyId, String> = BTreeMap::new();
         let ids: Vec<PropertyId> = match &self.properties {
             Some(ids) => ids.clone(),
             None => {
@@ -153,13 +158,23 @@ impl FactSource for EntrataSource {
                         ),
                     );
                 }
+                for p in &props.properties {
+                    if let Some(state) = p.address.as_ref().and_then(|a| a.state.clone()) {
+                        states.insert(p.id, state);
+                    }
+                }
                 props.properties.iter().map(|p| p.id).collect()
             }
         };
+        let states = &states;
         let reads = ids.iter().map(|&id| async move {
             let zone = match self.zones.get(&id) {
                 Some(z) => Ok(Some(*z)),
-                None => c.property_time_zone(id).await.map_err(|e| e.to_string()),
+                None => c
+                    .property_time_zone(id)
+                    .await
+                    .map(|z| z.map(|z| zone_in_state(z, states.get(&id).map(String::as_str))))
+                    .map_err(|e| e.to_string()),
             };
             let leases = c
                 .all_leases(&LeasesRequest::new(id))

@@ -458,3 +458,45 @@ async fn a_config_file_with_secrets_from_the_environment_drives_a_sync() {
     let err = config.build(|_| None).unwrap_err();
     assert!(err.to_string().contains("BRIVO_API_KEY"), "{err}");
 }
+
+/// Entrata names Arizona's zone "Mountain", like Denver's; Arizona keeps no
+/// daylight saving. The listed property's state decides.
+#[tokio::test]
+async fn an_arizona_property_is_in_phoenix_time_not_denver() {
+    use access_sync::FactSource;
+
+    let mut entrata: serde_json::Value =
+        serde_json::from_str(sandbox::fixture("entrata.json").unwrap()).unwrap();
+    let is_300 = |p: &serde_json::Value| p["PropertyID"].to_string().contains("300");
+    for p in entrata["properties"].as_array_mut().unwrap() {
+        if is_300(p) {
+            p["Address"]["State"] = "AZ".into();
+        }
+    }
+    for p in entrata["mitsProperties"].as_array_mut().unwrap() {
+        if is_300(p) {
+            p["ILS_Identification"]["TimeZone"] = "Mountain Standard Time (GMT -0700)".into();
+        }
+    }
+    let mut seed = sandbox::Seed::sample();
+    seed.entrata = sandbox::EntrataSeed::from_json(&entrata.to_string()).unwrap();
+    let sb = Sandbox::start_with(seed, sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+
+    let batch = access_sync::EntrataSource::new(common::entrata_client(&sb))
+        .fetch(today())
+        .await
+        .unwrap();
+    let zone = |id: &str| {
+        batch
+            .facts
+            .properties
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.zone.clone())
+    };
+    assert_eq!(zone("300").as_deref(), Some("America/Phoenix"));
+    assert_eq!(zone("100").as_deref(), Some("America/New_York"));
+    sb.shutdown().await;
+}

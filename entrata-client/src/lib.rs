@@ -124,7 +124,7 @@ pub use model::{
 pub use properties::{
     GetMitsPropertyUnits, GetProperties, IlsIdentification, LeaseTerm, MitsProperty,
     MitsPropertyUnits, MitsPropertyUnitsRequest, Properties, PropertiesRequest, Property,
-    PropertyAddress, iana_time_zone,
+    PropertyAddress, iana_time_zone, zone_in_state,
 };
 pub use rate_limit::{RateLimitBucket, RateLimitSnapshot, RatePeriod};
 pub use status::{GetStatus, Status};

@@ -300,6 +300,36 @@ fn mits_property_id<'de, D: Deserializer<'de>>(d: D) -> Result<PropertyId, D::Er
         .ok_or_else(|| serde::de::Error::custom(format_args!("no property id in {v}")))
 }
 
+/// Corrects a zone from [`iana_time_zone`] with the property's state:
+/// Entrata's "Mountain" names both Denver, which observes daylight saving,
+/// and Arizona, which does not. A property in Arizona (`"AZ"` or
+/// `"Arizona"`, any case) whose zone came out as `America/Denver` is in
+/// `America/Phoenix`; every other zone and state is returned as it is. (The
+/// Navajo Nation, in Arizona, does observe daylight saving: configure such a
+/// property's zone explicitly.)
+///
+/// ```
+/// use entrata_client::{iana_time_zone, zone_in_state};
+/// use chrono_tz::America;
+///
+/// let mountain = iana_time_zone("Mountain Standard Time (GMT -0700)").unwrap();
+/// assert_eq!(zone_in_state(mountain, Some("AZ")), America::Phoenix);
+/// assert_eq!(zone_in_state(mountain, Some("CO")), America::Denver);
+/// assert_eq!(zone_in_state(mountain, None), America::Denver);
+/// assert_eq!(zone_in_state(America::Chicago, Some("AZ")), America::Chicago);
+/// ```
+pub fn zone_in_state(zone: Tz, state: Option<&str>) -> Tz {
+    let in_arizona = state.is_some_and(|s| {
+        let s = s.trim();
+        s.eq_ignore_ascii_case("AZ") || s.eq_ignore_ascii_case("Arizona")
+    });
+    if in_arizona && zone == chrono_tz::America::Denver {
+        chrono_tz::America::Phoenix
+    } else {
+        zone
+    }
+}
+
 /// Maps Entrata's time-zone names to IANA zones.
 ///
 /// Entrata's MITS feed names zones the Windows way, with an offset:
@@ -312,8 +342,10 @@ fn mits_property_id<'de, D: Deserializer<'de>>(d: D) -> Result<PropertyId, D::Er
 /// offset maps to the fixed `Etc/GMT∓h` zone (no daylight saving), and
 /// anything else is `None`: pass your own zone then.
 ///
-/// The `DaylightSaving` flag is not used: Arizona properties whose name
-/// says only "Mountain" map to `America/Denver`.
+/// The `DaylightSaving` flag is not used (Entrata sends `"0"` for zones that
+/// do observe it). An Arizona property whose zone says only "Mountain" maps
+/// to `America/Denver` here: correct it with the property's state by
+/// [`zone_in_state`].
 ///
 /// ```
 /// use entrata_client::iana_time_zone;
