@@ -611,6 +611,58 @@ struct Out {
 }
 
 impl Out {
+    /// Suspends an existing user, or holds the suspension under `hold`.
+    fn suspend(&mut self, id: BrivoUserId, hold: Option<HoldRule>, reasons: Vec<Reason>) {
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::Suspend, rule, reasons),
+            None => self
+                .suspends
+                .push((id, Action::Suspend { user: id, reasons })),
+        }
+    }
+
+    /// Deletes an existing user, or holds the deletion under `hold`.
+    fn delete(&mut self, id: BrivoUserId, hold: Option<HoldRule>, reasons: Vec<Reason>) {
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::Delete, rule, reasons),
+            None => self
+                .deletes
+                .push((id, Action::Delete { user: id, reasons })),
+        }
+    }
+
+    /// Removes an existing user from group `g` (into `removes`), or holds
+    /// the removal: under the user's own hold, else when an incomplete scope
+    /// feeds the group.
+    fn remove(
+        &mut self,
+        d: &Desired<'_>,
+        id: BrivoUserId,
+        removes: &mut Vec<GroupChange>,
+        g: GroupId,
+        user_hold: Option<HoldRule>,
+        reasons: Vec<Reason>,
+    ) {
+        let hold = user_hold.or_else(|| {
+            d.group_hold
+                .get(&g)
+                .map(|s| HoldRule::Incomplete { scope: s.clone() })
+        });
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::RemoveGroup(g), rule, reasons),
+            None => removes.push(GroupChange { group: g, reasons }),
+        }
+    }
+
+    fn hold(&mut self, id: BrivoUserId, item: HeldItem, rule: HoldRule, reasons: Vec<Reason>) {
+        self.held.push(Held {
+            user: UserRef::Existing(id),
+            item,
+            rule,
+            reasons,
+        });
+    }
+
     fn append(&mut self, other: Out) {
         self.creates.extend(other.creates);
         self.adopts.extend(other.adopts);
@@ -1091,21 +1143,7 @@ fn plan_inner<'o>(
                 } else {
                     Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))
                 }];
-                match hold() {
-                    Some(rule) => out.held.push(Held {
-                        user,
-                        item: HeldItem::Delete,
-                        rule,
-                        reasons,
-                    }),
-                    None => out.deletes.push((
-                        u.id,
-                        Action::Delete {
-                            user: u.id,
-                            reasons,
-                        },
-                    )),
-                }
+                out.delete(u.id, hold(), reasons);
                 continue;
             }
 
@@ -1147,21 +1185,7 @@ fn plan_inner<'o>(
                     } else {
                         Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))
                     }];
-                    match hold() {
-                        Some(rule) => out.held.push(Held {
-                            user: user.clone(),
-                            item: HeldItem::Suspend,
-                            rule,
-                            reasons,
-                        }),
-                        None => out.suspends.push((
-                            u.id,
-                            Action::Suspend {
-                                user: u.id,
-                                reasons,
-                            },
-                        )),
-                    }
+                    out.suspend(u.id, hold(), reasons);
                 }
                 (Some(false), true) => out.unsuspends.push((
                     u.id,
@@ -1219,20 +1243,7 @@ fn plan_inner<'o>(
                         if reasons.is_empty() {
                             reasons.push(Reason::rule(Rule::NotGranted));
                         }
-                        let rule = hold().or_else(|| {
-                            d.group_hold
-                                .get(&y)
-                                .map(|s| HoldRule::Incomplete { scope: s.clone() })
-                        });
-                        match rule {
-                            Some(rule) => out.held.push(Held {
-                                user: user.clone(),
-                                item: HeldItem::RemoveGroup(y),
-                                rule,
-                                reasons,
-                            }),
-                            None => removes.push(GroupChange { group: y, reasons }),
-                        }
+                        out.remove(d, u.id, &mut removes, y, hold(), reasons);
                     }
                 }
             }
@@ -1281,65 +1292,22 @@ fn plan_inner<'o>(
         let hold = key
             .and_then(|k| d.identity_hold(&k))
             .map(|scope| HoldRule::Incomplete { scope });
-        let hold_group = |g: GroupId| {
-            hold.clone().or_else(|| {
-                d.group_hold
-                    .get(&g)
-                    .map(|s| HoldRule::Incomplete { scope: s.clone() })
-            })
-        };
         match policy.no_access {
             NoAccessPolicy::Delete => {
                 let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))];
-                match hold.clone() {
-                    Some(rule) => out.held.push(Held {
-                        user,
-                        item: HeldItem::Delete,
-                        rule,
-                        reasons,
-                    }),
-                    None => out.deletes.push((
-                        u.id,
-                        Action::Delete {
-                            user: u.id,
-                            reasons,
-                        },
-                    )),
-                }
+                out.delete(u.id, hold.clone(), reasons);
                 continue;
             }
             NoAccessPolicy::Suspend if !u.suspended => {
                 let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))];
-                match hold.clone() {
-                    Some(rule) => out.held.push(Held {
-                        user: user.clone(),
-                        item: HeldItem::Suspend,
-                        rule,
-                        reasons,
-                    }),
-                    None => out.suspends.push((
-                        u.id,
-                        Action::Suspend {
-                            user: u.id,
-                            reasons,
-                        },
-                    )),
-                }
+                out.suspend(u.id, hold.clone(), reasons);
             }
             _ => {}
         }
         let mut removes = Vec::new();
         for &g in &obs_groups {
             let reasons = vec![Reason::rule(Rule::NotGranted)];
-            match hold_group(g) {
-                Some(rule) => out.held.push(Held {
-                    user: user.clone(),
-                    item: HeldItem::RemoveGroup(g),
-                    rule,
-                    reasons,
-                }),
-                None => removes.push(GroupChange { group: g, reasons }),
-            }
+            out.remove(d, u.id, &mut removes, g, hold.clone(), reasons);
         }
         if !removes.is_empty() {
             out.changes
@@ -1362,15 +1330,7 @@ fn plan_inner<'o>(
         let mut removes = Vec::new();
         for &g in &obs_groups {
             let reasons = vec![Reason::rule(Rule::NotDesiredInManagedGroup)];
-            match d.group_hold.get(&g) {
-                Some(s) => out.held.push(Held {
-                    user: user.clone(),
-                    item: HeldItem::RemoveGroup(g),
-                    rule: HoldRule::Incomplete { scope: s.clone() },
-                    reasons,
-                }),
-                None => removes.push(GroupChange { group: g, reasons }),
-            }
+            out.remove(d, u.id, &mut removes, g, None, reasons);
         }
         if !removes.is_empty() {
             out.changes
