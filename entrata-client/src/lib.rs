@@ -66,7 +66,8 @@
 //! - **Time zones.** Entrata's dates are the property's local dates; its
 //!   timestamps are Mountain time. The property's zone comes only from
 //!   `getMitsPropertyUnits` ([`Client::property_time_zone`]), mapped from
-//!   Entrata's Windows-style names to IANA zones by [`iana_time_zone`].
+//!   Entrata's Windows-style names to IANA zones by [`iana_time_zone`]
+//!   (and Arizona's "Mountain" to `America/Phoenix` by [`zone_in_state`]).
 //! - **Secrets.** Credentials are [`secrecy::SecretString`]s, the auth
 //!   header is marked sensitive, and no `Debug`, `Display` or log line
 //!   shows them.
