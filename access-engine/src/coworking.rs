@@ -15,19 +15,42 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::facts::Profile;
+use crate::facts::{Profile, ZoneSource};
 
 /// An OfficeRnD location with its IANA zone name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Location {
     /// Location id.
     pub id: String,
     /// IANA zone name, e.g. `Europe/London`.
     pub zone: String,
+    /// Where the zone came from (reported in the plan).
+    #[serde(default, skip_serializing_if = "ZoneSource::is_given")]
+    pub zone_source: ZoneSource,
+}
+
+impl Location {
+    /// A location in `zone` (an IANA name).
+    pub fn new(id: impl Into<String>, zone: impl Into<String>) -> Self {
+        Location {
+            id: id.into(),
+            zone: zone.into(),
+            zone_source: ZoneSource::Given,
+        }
+    }
+
+    /// Says where the zone came from.
+    #[must_use]
+    pub fn with_zone_source(mut self, source: ZoneSource) -> Self {
+        self.zone_source = source;
+        self
+    }
 }
 
 /// An OfficeRnD member (a person).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Member {
     /// Member id.
     pub id: String,
@@ -38,9 +61,28 @@ pub struct Member {
     pub profile: Profile,
 }
 
+impl Member {
+    /// A member with no company.
+    pub fn new(id: impl Into<String>, profile: Profile) -> Self {
+        Member {
+            id: id.into(),
+            company_id: None,
+            profile,
+        }
+    }
+
+    /// Sets the member's company.
+    #[must_use]
+    pub fn with_company(mut self, company_id: impl Into<String>) -> Self {
+        self.company_id = Some(company_id.into());
+        self
+    }
+}
+
 /// A membership's `calculatedStatus`. Only `NotApproved` (and unknown values)
 /// grant nothing; the others are derived from the dates, which decide.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum MembershipStatus {
     /// `active`.
     Active,
@@ -67,7 +109,17 @@ impl fmt::Display for MembershipStatus {
 }
 
 /// An OfficeRnD membership.
+///
+/// ```
+/// use access_engine::{Membership, MembershipStatus};
+/// use chrono::NaiveDate;
+/// let m = Membership::new("ms1", "plan1", "loc1", MembershipStatus::Active)
+///     .with_member("m1")
+///     .with_start(NaiveDate::from_ymd_opt(2026, 1, 1));
+/// assert_eq!(m.member_id.as_deref(), Some("m1"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Membership {
     /// Membership id.
     pub id: String,
@@ -91,8 +143,58 @@ pub struct Membership {
     pub end: Option<NaiveDate>,
 }
 
+impl Membership {
+    /// A membership with no member, company or dates yet.
+    pub fn new(
+        id: impl Into<String>,
+        plan_id: impl Into<String>,
+        location_id: impl Into<String>,
+        status: MembershipStatus,
+    ) -> Self {
+        Membership {
+            id: id.into(),
+            plan_id: plan_id.into(),
+            company_id: None,
+            member_id: None,
+            location_id: location_id.into(),
+            status,
+            start: None,
+            end: None,
+        }
+    }
+
+    /// Sets the member (a personal membership).
+    #[must_use]
+    pub fn with_member(mut self, member_id: impl Into<String>) -> Self {
+        self.member_id = Some(member_id.into());
+        self
+    }
+
+    /// Sets the company (a team membership when there is no member).
+    #[must_use]
+    pub fn with_company(mut self, company_id: impl Into<String>) -> Self {
+        self.company_id = Some(company_id.into());
+        self
+    }
+
+    /// Sets the first day.
+    #[must_use]
+    pub fn with_start(mut self, date: impl Into<Option<NaiveDate>>) -> Self {
+        self.start = date.into();
+        self
+    }
+
+    /// Sets the last day.
+    #[must_use]
+    pub fn with_end(mut self, date: impl Into<Option<NaiveDate>>) -> Self {
+        self.end = date.into();
+        self
+    }
+}
+
 /// A desk or office assignment of a membership.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Assignment {
     /// Assignment id.
     pub id: String,
@@ -107,8 +209,34 @@ pub struct Assignment {
     pub location_id: String,
 }
 
+impl Assignment {
+    /// An assignment of `resource_id` (at `location_id`) to a membership.
+    pub fn new(
+        id: impl Into<String>,
+        membership_id: impl Into<String>,
+        resource_id: impl Into<String>,
+        location_id: impl Into<String>,
+    ) -> Self {
+        Assignment {
+            id: id.into(),
+            membership_id: membership_id.into(),
+            resource_id: resource_id.into(),
+            floor_id: None,
+            location_id: location_id.into(),
+        }
+    }
+
+    /// Sets the resource's floor.
+    #[must_use]
+    pub fn with_floor(mut self, floor_id: impl Into<String>) -> Self {
+        self.floor_id = Some(floor_id.into());
+        self
+    }
+}
+
 /// A visitor on a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Visitor {
     /// Visitor id.
     pub id: String,
@@ -119,8 +247,37 @@ pub struct Visitor {
     pub email: Option<String>,
 }
 
+impl Visitor {
+    /// A visitor with a full name.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Visitor {
+            id: id.into(),
+            name: name.into(),
+            email: None,
+        }
+    }
+
+    /// Sets the email.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+}
+
 /// One occurrence of a booking of a bookable resource.
+///
+/// ```
+/// use access_engine::Booking;
+/// use chrono::{TimeZone, Utc};
+/// let b = Booking::new("b1", "room", "loc1",
+///         Utc.with_ymd_and_hms(2026, 12, 2, 22, 0, 0).unwrap(),
+///         Utc.with_ymd_and_hms(2026, 12, 2, 23, 0, 0).unwrap())
+///     .with_booker("m1");
+/// assert!(!b.cancelled);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Booking {
     /// Occurrence id (unique per occurrence).
     pub id: String,
@@ -146,8 +303,60 @@ pub struct Booking {
     pub cancelled: bool,
 }
 
+impl Booking {
+    /// An occurrence from `start` to `end` with nobody on it yet.
+    pub fn new(
+        id: impl Into<String>,
+        resource_id: impl Into<String>,
+        location_id: impl Into<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Self {
+        Booking {
+            id: id.into(),
+            resource_id: resource_id.into(),
+            location_id: location_id.into(),
+            start,
+            end,
+            booker_id: None,
+            member_ids: Vec::new(),
+            visitors: Vec::new(),
+            cancelled: false,
+        }
+    }
+
+    /// Sets the member who booked.
+    #[must_use]
+    pub fn with_booker(mut self, member_id: impl Into<String>) -> Self {
+        self.booker_id = Some(member_id.into());
+        self
+    }
+
+    /// Adds an attending member.
+    #[must_use]
+    pub fn with_member(mut self, member_id: impl Into<String>) -> Self {
+        self.member_ids.push(member_id.into());
+        self
+    }
+
+    /// Adds a visitor.
+    #[must_use]
+    pub fn with_visitor(mut self, visitor: Visitor) -> Self {
+        self.visitors.push(visitor);
+        self
+    }
+
+    /// Marks the occurrence cancelled (or not).
+    #[must_use]
+    pub fn with_cancelled(mut self, cancelled: bool) -> Self {
+        self.cancelled = cancelled;
+        self
+    }
+}
+
 /// Who may use a day-pass set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum PassHolder {
     /// One member.
     Member(String),
@@ -157,6 +366,7 @@ pub enum PassHolder {
 
 /// A set of day passes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DayPassSet {
     /// Set id.
     pub id: String,
@@ -172,4 +382,33 @@ pub struct DayPassSet {
     pub count: u32,
     /// Passes used; grants only while `used < count`.
     pub used: u32,
+}
+
+impl DayPassSet {
+    /// A set of `count` unused passes valid on the local days `valid_from..=valid_to`.
+    pub fn new(
+        id: impl Into<String>,
+        holder: PassHolder,
+        location_id: impl Into<String>,
+        valid_from: NaiveDate,
+        valid_to: NaiveDate,
+        count: u32,
+    ) -> Self {
+        DayPassSet {
+            id: id.into(),
+            holder,
+            location_id: location_id.into(),
+            valid_from,
+            valid_to,
+            count,
+            used: 0,
+        }
+    }
+
+    /// Sets how many passes were used.
+    #[must_use]
+    pub fn with_used(mut self, used: u32) -> Self {
+        self.used = used;
+        self
+    }
 }

@@ -28,7 +28,7 @@ use crate::warning::Warning;
 /// Which fact a grant comes from (indexes into [`Facts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Src {
-    Lease { lease: u32 },
+    Lease { lease: u32, customer: u32 },
     Membership { membership: u32 },
     Assignment { assignment: u32, membership: u32 },
     Booking { booking: u32 },
@@ -70,8 +70,6 @@ pub(crate) struct Identity<'f> {
     pub(crate) profile: ProfileSrc<'f>,
     /// Directory lifecycle state, with the directory user's index.
     pub(crate) directory: Option<(DirectoryState, u32)>,
-    /// A record about this identity was skipped: hold its revocations.
-    pub(crate) uncertain: bool,
 }
 
 /// The desired-state model: identities, their grants bucketed per identity
@@ -87,6 +85,10 @@ pub(crate) struct Desired<'f> {
     rank: Vec<u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
+    /// (identity, group, bad record): revocations of `group` from the
+    /// identity are held, because a record that could have granted it was
+    /// unreadable. Sorted.
+    bad_holds: Vec<(u32, GroupId, Src)>,
     pub(crate) warnings: BTreeSet<Warning>,
     pub(crate) incomplete: BTreeSet<Scope>,
     derived_profiles: Vec<Profile>,
@@ -127,6 +129,34 @@ impl<'f> Desired<'f> {
     /// then key): the order of new users in a plan.
     pub(crate) fn rank(&self, identity: usize) -> u32 {
         self.rank[identity]
+    }
+
+    /// The bad record that could have granted `group` to the identity, if any.
+    pub(crate) fn bad_hold(&self, identity: usize, group: GroupId) -> Option<Src> {
+        if self.bad_holds.is_empty() {
+            return None;
+        }
+        let key = (identity as u32, group);
+        let i = self.bad_holds.partition_point(|h| (h.0, h.1) < key);
+        self.bad_holds
+            .get(i)
+            .filter(|h| (h.0, h.1) == key)
+            .map(|h| h.2)
+    }
+
+    /// The first bad record about the identity, if any: suspending or
+    /// deleting it is held, since its access cannot be known.
+    pub(crate) fn bad_record(&self, identity: usize) -> Option<Src> {
+        if self.bad_holds.is_empty() {
+            return None;
+        }
+        let i = self
+            .bad_holds
+            .partition_point(|h| h.0 < identity as u32);
+        self.bad_holds
+            .get(i)
+            .filter(|h| h.0 == identity as u32)
+            .map(|h| h.2)
     }
 
     /// The incomplete scope an identity belongs to, if any.
@@ -266,6 +296,27 @@ pub(crate) fn eval_grants(grants: &[Grant], t: DateTime<Utc>, out: &mut Vec<Grou
     ev
 }
 
+/// The kind and id of the fact behind `src`, for ordering and hold rules.
+pub(crate) fn src_id(facts: &Facts, src: Src) -> (FactKind, &str) {
+    match src {
+        Src::Lease { lease, .. } => (FactKind::Lease, &facts.leases[lease as usize].id),
+        Src::Membership { membership } => (
+            FactKind::Membership,
+            &facts.memberships[membership as usize].id,
+        ),
+        Src::Assignment { assignment, .. } => (
+            FactKind::Assignment,
+            &facts.assignments[assignment as usize].id,
+        ),
+        Src::Booking { booking } => (FactKind::Booking, &facts.bookings[booking as usize].id),
+        Src::DayPass { set } => (FactKind::DayPass, &facts.day_passes[set as usize].id),
+        Src::Directory { user } => (
+            FactKind::DirectoryUser,
+            &facts.directory_users[user as usize].user_id,
+        ),
+    }
+}
+
 /// Materialises the reason for one grant (only called for shown reasons).
 pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
     let window = Some(Window {
@@ -274,12 +325,17 @@ pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
         zone: g.zone,
     });
     let fact = match g.src {
-        Src::Lease { lease } => {
+        Src::Lease { lease, customer } => {
             let l = &facts.leases[lease as usize];
+            let c = l.customers.get(customer as usize);
+            let note = match c.and_then(|c| c.status.as_ref().map(|s| (c, s))) {
+                Some((c, s)) if *s != l.status => format!("{}, resident {} {s}", l.status, c.id),
+                _ => l.status.to_string(),
+            };
             FactRef {
                 kind: FactKind::Lease,
                 id: l.id.clone(),
-                note: l.status.to_string(),
+                note,
             }
         }
         Src::Membership { membership } => {
@@ -438,7 +494,6 @@ fn merge_occurrences<'f>(occs: Vec<Identity<'f>>, b: &Builder<'f>) -> Merged<'f>
                 ident.profile = occ.profile;
             }
         }
-        ident.uncertain |= occ.uncertain;
         if let Some((state, ui)) = occ.directory
             && ident.directory.is_none_or(|(s, _)| state > s)
         {
@@ -506,6 +561,8 @@ struct Builder<'f> {
     /// One entry per (fact, person) occurrence; merged into identities at the end.
     identities: Vec<Identity<'f>>,
     pending: Vec<(u32, Grant)>,
+    /// (occurrence, group, bad record): see [`Desired::bad_hold`].
+    holds: Vec<(u32, GroupId, Src)>,
     warnings: BTreeSet<Warning>,
     incomplete: BTreeSet<Scope>,
     memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
@@ -527,7 +584,6 @@ impl<'f> Builder<'f> {
             key,
             profile,
             directory: None,
-            uncertain: false,
         });
         self.identities.len() as u32 - 1
     }
@@ -552,6 +608,12 @@ impl<'f> Builder<'f> {
             id: id.to_owned(),
             problem: problem.into(),
         });
+    }
+
+    /// Holds revocations of `groups` from an identity: `src` could have
+    /// granted them but was unreadable.
+    fn hold(&mut self, identity: u32, groups: &[GroupId], src: Src) {
+        self.holds.extend(groups.iter().map(|&g| (identity, g, src)));
     }
 
     fn push(
@@ -690,8 +752,9 @@ pub(crate) fn build<'f>(
             occupants + facts.members.len() + facts.directory_users.len(),
         ),
         pending: Vec::with_capacity(occupants * 2),
+        holds: Vec::new(),
         warnings,
-        incomplete: facts.completeness.incomplete.clone(),
+        incomplete: facts.completeness.incomplete.keys().cloned().collect(),
         memo: map_with_capacity(1024),
         derived_profiles: Vec::new(),
     };
@@ -749,7 +812,10 @@ pub(crate) fn build<'f>(
                 start: None,
                 end: None,
                 zone: Tz::UTC,
-                src: Src::Lease { lease: 0 },
+                src: Src::Lease {
+                    lease: 0,
+                    customer: 0,
+                },
             },
         };
         let mut out = vec![filler; pending.len()];
@@ -767,6 +833,25 @@ pub(crate) fn build<'f>(
         }
     }
 
+    let mut bad_holds: Vec<(u32, GroupId, Src)> = std::mem::take(&mut b.holds)
+        .into_iter()
+        .map(|(occ, g, src)| (occ_id[occ as usize], g, src))
+        .collect();
+    // One record per (identity, group), chosen by the records' ids so that
+    // input order does not matter.
+    bad_holds.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| src_id(facts, a.2).cmp(&src_id(facts, b.2)))
+    });
+    bad_holds.dedup_by_key(|h| (h.0, h.1));
+    for (scope, reason) in &facts.completeness.incomplete {
+        b.warnings.insert(Warning::IncompleteScope {
+            scope: scope.clone(),
+            reason: reason.clone(),
+        });
+    }
+
     let mut group_hold = FxMap::default();
     if !b.incomplete.is_empty() {
         group_hold = group_holds(mappings, &b.incomplete, &live);
@@ -782,6 +867,7 @@ pub(crate) fn build<'f>(
         rank,
         offsets,
         grants,
+        bad_holds,
         warnings: b.warnings,
         incomplete: b.incomplete,
         group_hold,
@@ -845,6 +931,31 @@ fn group_holds(
     out.into_iter().collect()
 }
 
+/// Whether an id can key an identity: ids become part of an external id,
+/// so an empty one (or one of spaces) is a bad record, never an identity.
+fn blank(id: &str) -> bool {
+    id.trim().is_empty()
+}
+
+/// The later of two optional dates (either may be missing).
+fn later(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// The earlier of two optional dates (either may be missing).
+fn earlier(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// The leases' grants. The lease's status can refuse everyone; then each
+/// resident is admitted by their own status, within the later move-in and
+/// the earlier move-out of lease and resident (see [`crate::leases`]).
 fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, units: &Table<'_>) {
     let facts = b.facts;
     let policy = b.policy;
@@ -861,6 +972,10 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
     let mut groups: Vec<GroupId> = Vec::with_capacity(8);
     for (li, lease) in facts.leases.iter().enumerate() {
         let pid = lease.property_id.as_str();
+        if blank(pid) || blank(&lease.id) {
+            b.bad(FactKind::Lease, &lease.id, "empty lease or property id");
+            continue;
+        }
         let Some(&zone) = prop_zone.get(pid) else {
             b.warnings.insert(Warning::UnknownScope {
                 kind: FactKind::Lease,
@@ -871,20 +986,8 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             continue;
         };
         let Some(tz) = zone else { continue };
-        match &lease.status {
-            LeaseStatus::Applicant | LeaseStatus::Cancelled => continue,
-            LeaseStatus::Other(s) => {
-                b.warnings.insert(Warning::UnknownStatus {
-                    kind: FactKind::Lease,
-                    id: lease.id.clone(),
-                    status: s.clone(),
-                });
-                continue;
-            }
-            LeaseStatus::Future
-            | LeaseStatus::Current
-            | LeaseStatus::Notice
-            | LeaseStatus::Past => {}
+        if lease.status.refuses() {
+            continue;
         }
         if pid.contains(':') {
             b.bad(
@@ -894,26 +997,6 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             );
             continue;
         }
-        let problem = match (lease.move_in, lease.move_out) {
-            (None, _) => Some(format!("no move-in date for a {} lease", lease.status)),
-            (Some(i), Some(o)) if o < i => Some(format!("move-out {o} before move-in {i}")),
-            (Some(_), None) if lease.status == LeaseStatus::Past => {
-                Some("no move-out date for a Past lease".to_owned())
-            }
-            _ => None,
-        };
-        let Some(move_in) = lease.move_in.filter(|_| problem.is_none()) else {
-            b.bad(FactKind::Lease, &lease.id, problem.unwrap_or_default());
-            for c in lease
-                .customers
-                .iter()
-                .filter(|c| admitted(&c.customer_type))
-            {
-                let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
-                b.identities[id as usize].uncertain = true;
-            }
-            continue;
-        };
         groups.clear();
         let mut mapped = false;
         for (table, key) in [
@@ -938,43 +1021,95 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             groups.sort_unstable();
             groups.dedup();
         }
-        let start = b
-            .at(tz, move_in, At::StartTime)
-            .map(|s| minus(s, policy.early_access_minutes));
-        let lease_end = match lease.move_out {
-            Some(d) => b
-                .at(tz, d, At::EndTime)
-                .map(|e| plus(e, policy.grace_minutes)),
-            None => None,
+        let src_of = |ci: usize| Src::Lease {
+            lease: li as u32,
+            customer: ci as u32,
         };
-        for c in &lease.customers {
+        // A problem with the lease itself: every admitted resident's
+        // revocations of this lease's groups are held, nothing more.
+        let lease_problem = match (&lease.status, lease.move_in, lease.move_out) {
+            (LeaseStatus::Other(s), _, _) => {
+                b.warnings.insert(Warning::UnknownStatus {
+                    kind: FactKind::Lease,
+                    id: lease.id.clone(),
+                    status: s.clone(),
+                });
+                Some(None)
+            }
+            (_, Some(i), Some(o)) if o < i => Some(Some(format!("move-out {o} before move-in {i}"))),
+            (LeaseStatus::Past, _, None) => Some(Some("no move-out date for a Past lease".to_owned())),
+            _ => None,
+        };
+        if let Some(problem) = lease_problem {
+            if let Some(problem) = problem {
+                b.bad(FactKind::Lease, &lease.id, problem);
+            }
+            for (ci, c) in lease.customers.iter().enumerate() {
+                if admitted(&c.customer_type) && !blank(&c.id) {
+                    let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
+                    b.hold(id, &groups, src_of(ci));
+                }
+            }
+            continue;
+        }
+        for (ci, c) in lease.customers.iter().enumerate() {
             if !admitted(&c.customer_type) {
                 continue;
             }
-            let end = match c.move_out {
-                Some(d) => {
-                    let own = b
-                        .at(tz, d, At::EndTime)
-                        .map(|e| plus(e, policy.grace_minutes));
-                    match (lease_end, own) {
-                        (Some(a), Some(o)) => Some(a.min(o)),
-                        (None, o) => o,
-                        (a, None) => a,
-                    }
+            let resident = || format!("{} (resident {})", lease.id, c.id);
+            if blank(&c.id) {
+                b.bad(FactKind::Lease, &resident(), "a resident with an empty id");
+                continue;
+            }
+            let status = c.status.as_ref().unwrap_or(&lease.status);
+            if status.refuses() {
+                continue;
+            }
+            let move_in = later(lease.move_in, c.move_in);
+            let move_out = earlier(lease.move_out, c.move_out);
+            let problem = match (status, move_in, move_out) {
+                (LeaseStatus::Other(s), _, _) => {
+                    b.warnings.insert(Warning::UnknownStatus {
+                        kind: FactKind::Lease,
+                        id: resident(),
+                        status: s.clone(),
+                    });
+                    Some(None)
                 }
-                None => lease_end,
+                (_, None, _) => Some(Some(format!("no move-in date for a {status} resident"))),
+                (LeaseStatus::Past, _, None) => {
+                    Some(Some("a Past resident with no move-out date".to_owned()))
+                }
+                _ => match (c.move_in, c.move_out) {
+                    (Some(i), Some(o)) if o < i => {
+                        Some(Some(format!("own move-out {o} before own move-in {i}")))
+                    }
+                    _ => None,
+                },
+            };
+            if let Some(problem) = problem {
+                if let Some(problem) = problem {
+                    b.bad(FactKind::Lease, &resident(), problem);
+                }
+                let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
+                b.hold(id, &groups, src_of(ci));
+                continue;
+            }
+            let Some(move_in) = move_in else { continue };
+            let start = b
+                .at(tz, move_in, At::StartTime)
+                .map(|s| minus(s, policy.early_access_minutes));
+            let end = match move_out {
+                Some(d) => b
+                    .at(tz, d, At::EndTime)
+                    .map(|e| plus(e, policy.grace_minutes)),
+                None => None,
             };
             if empty(start, end) {
                 continue;
             }
             let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
-            b.push(
-                id,
-                &groups,
-                (start, end),
-                tz,
-                Src::Lease { lease: li as u32 },
-            );
+            b.push(id, &groups, (start, end), tz, src_of(ci));
         }
     }
 }
@@ -1007,6 +1142,10 @@ fn coworking<'f>(
     let mut members: FxMap<&'f str, u32> = map_with_capacity(facts.members.len());
     let mut companies: FxMap<&'f str, Vec<u32>> = FxMap::default();
     for (i, m) in facts.members.iter().enumerate() {
+        if blank(&m.id) {
+            b.bad(FactKind::Member, &m.id, "a member with an empty id");
+            continue;
+        }
         members.insert(m.id.as_str(), i as u32);
         if let Some(c) = &m.company_id {
             companies.entry(c.as_str()).or_default().push(i as u32);
@@ -1053,6 +1192,8 @@ fn coworking<'f>(
     type MsGrant = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Tz, Vec<u32>);
     let mut ms_index: FxMap<&'f str, u32> = map_with_capacity(facts.memberships.len());
     let mut ms_state: Vec<Option<MsGrant>> = Vec::with_capacity(facts.memberships.len());
+    // Bad memberships' people, whose assignments' groups are held.
+    let mut ms_bad: FxMap<u32, Vec<u32>> = FxMap::default();
     for (mi, ms) in facts.memberships.iter().enumerate() {
         ms_index.insert(ms.id.as_str(), mi as u32);
         ms_state.push(None);
@@ -1060,7 +1201,7 @@ fn coworking<'f>(
         let Some(tz) = location(b, kind, &ms.id, &ms.location_id) else {
             continue;
         };
-        match &ms.status {
+        let unknown_status = match &ms.status {
             MembershipStatus::NotApproved => continue,
             MembershipStatus::Other(s) => {
                 b.warnings.insert(Warning::UnknownStatus {
@@ -1068,11 +1209,10 @@ fn coworking<'f>(
                     id: ms.id.clone(),
                     status: s.clone(),
                 });
-                continue;
+                true
             }
-            MembershipStatus::Active | MembershipStatus::NotStarted | MembershipStatus::Expired => {
-            }
-        }
+            _ => false,
+        };
         let target = match (&ms.member_id, &ms.company_id) {
             (Some(m), _) => Target::Member(m),
             (None, Some(c)) => Target::Company(c),
@@ -1083,17 +1223,26 @@ fn coworking<'f>(
         };
         let targets = resolve_targets(b, kind, &ms.id, target);
         let problem = match (ms.start, ms.end) {
-            (None, _) => Some("no start date".to_owned()),
-            (Some(s), Some(e)) if e < s => Some(format!("end {e} before start {s}")),
+            _ if unknown_status => Some(None),
+            (None, _) => Some(Some("no start date".to_owned())),
+            (Some(s), Some(e)) if e < s => Some(Some(format!("end {e} before start {s}"))),
             _ => None,
         };
-        let Some(start_date) = ms.start.filter(|_| problem.is_none()) else {
-            b.bad(kind, &ms.id, problem.unwrap_or_default());
+        let (Some(start_date), None) = (ms.start, &problem) else {
+            // Held: the plan's groups now, the assignments' groups below.
+            if let Some(Some(problem)) = problem {
+                b.bad(kind, &ms.id, problem);
+            }
+            let src = Src::Membership {
+                membership: mi as u32,
+            };
+            let groups = plans.get(&ms.plan_id).unwrap_or_default();
             for &t in &targets {
                 let m = &facts.members[t as usize];
                 let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
-                b.identities[id as usize].uncertain = true;
+                b.hold(id, groups, src);
             }
+            ms_bad.insert(mi as u32, targets);
             continue;
         };
         let start = b.at(tz, start_date, At::DayStart);
@@ -1139,9 +1288,6 @@ fn coworking<'f>(
             });
             continue;
         };
-        let Some((start, end, tz, targets)) = &ms_state[mi as usize] else {
-            continue;
-        };
         groups.clear();
         let mut mapped = false;
         for (table, key) in [
@@ -1154,6 +1300,21 @@ fn coworking<'f>(
                 groups.extend_from_slice(g);
             }
         }
+        let src = Src::Assignment {
+            assignment: ai as u32,
+            membership: mi,
+        };
+        if let Some(targets) = ms_bad.get(&mi) {
+            for &t in targets {
+                let m = &facts.members[t as usize];
+                let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));
+                b.hold(id, &groups, src);
+            }
+            continue;
+        }
+        let Some((start, end, tz, targets)) = &ms_state[mi as usize] else {
+            continue;
+        };
         if !mapped {
             b.warnings.insert(Warning::UnmappedResource {
                 resource_id: a.resource_id.clone(),
@@ -1215,6 +1376,10 @@ fn coworking<'f>(
         }
         if policy.visitors_admitted {
             for v in &bk.visitors {
+                if blank(&v.id) {
+                    b.bad(kind, &bk.id, "a visitor with an empty id");
+                    continue;
+                }
                 let (first, last) = v.name.trim().split_once(' ').unwrap_or((v.name.trim(), ""));
                 let profile = Profile {
                     first_name: first.to_owned(),
@@ -1276,6 +1441,14 @@ fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
     let mut unmapped: FxSet<&str> = FxSet::default();
     for (ui, u) in facts.directory_users.iter().enumerate() {
         let did = u.directory_id.as_str();
+        if blank(did) || blank(&u.user_id) {
+            b.bad(
+                FactKind::DirectoryUser,
+                &format!("{did}/{}", u.user_id),
+                "empty directory or user id",
+            );
+            continue;
+        }
         if did.contains(':') {
             b.bad(
                 FactKind::DirectoryUser,

@@ -13,6 +13,7 @@ use crate::facts::Profile;
 
 /// A directory user's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum DirectoryState {
     /// Gets the directory's groups.
     Active,
@@ -36,7 +37,14 @@ impl fmt::Display for DirectoryState {
 }
 
 /// A user of a directory.
+///
+/// ```
+/// use access_engine::{DirectoryState, DirectoryUser, Profile};
+/// let u = DirectoryUser::new("acme", "u1", Profile::new("Ada", "Lovelace"), DirectoryState::Active);
+/// assert_eq!(u.state, DirectoryState::Active);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DirectoryUser {
     /// The directory (see [`crate::Mappings::directories`]).
     pub directory_id: String,
@@ -46,4 +54,21 @@ pub struct DirectoryUser {
     pub profile: Profile,
     /// Lifecycle state.
     pub state: DirectoryState,
+}
+
+impl DirectoryUser {
+    /// A user of `directory_id`.
+    pub fn new(
+        directory_id: impl Into<String>,
+        user_id: impl Into<String>,
+        profile: Profile,
+        state: DirectoryState,
+    ) -> Self {
+        DirectoryUser {
+            directory_id: directory_id.into(),
+            user_id: user_id.into(),
+            profile,
+            state,
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The fact batch the runner fills from its sources, and what they share.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,14 @@ use crate::directory::DirectoryUser;
 use crate::leases::{Lease, Property};
 
 /// A person as Brivo should know them.
+///
+/// ```
+/// use access_engine::Profile;
+/// let p = Profile::new("Ada", "Lovelace").with_email("ada@example.com");
+/// assert_eq!(p.to_string(), "Ada Lovelace <ada@example.com>");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Profile {
     /// Given name.
     pub first_name: String,
@@ -65,6 +72,7 @@ impl fmt::Display for Profile {
 
 /// A source system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Source {
     /// Entrata leases.
     Entrata,
@@ -76,6 +84,7 @@ pub enum Source {
 
 /// A part of the fact batch that may be missing or partial.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Scope {
     /// A whole source.
     Source(Source),
@@ -100,32 +109,117 @@ impl fmt::Display for Scope {
     }
 }
 
-/// Which scopes of the batch are incomplete (a fetch failed or was partial).
-/// Absence is not a move-out: revocations that depend on an incomplete scope
-/// are held, never applied.
+/// Which scopes of the batch are incomplete (a fetch failed or was partial),
+/// and why. Absence is not a move-out: revocations that depend on an
+/// incomplete scope are held, never applied, and each incomplete scope is a
+/// warning in the plan that carries the reason.
+///
+/// ```
+/// use access_engine::{Completeness, Scope};
+/// let mut c = Completeness::default();
+/// c.mark_incomplete(Scope::Property("100".into()), "getLeases: HTTP 503");
+/// assert!(!c.is_complete());
+/// assert_eq!(c.reason(&Scope::Property("100".into())), Some("getLeases: HTTP 503"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Completeness {
-    /// The incomplete scopes; empty means the batch is complete.
-    pub incomplete: BTreeSet<Scope>,
+    /// The incomplete scopes, each with why; empty means the batch is complete.
+    pub incomplete: BTreeMap<Scope, String>,
 }
 
 impl Completeness {
-    /// Marks a scope incomplete.
-    pub fn mark_incomplete(&mut self, scope: Scope) {
-        self.incomplete.insert(scope);
+    /// Marks a scope incomplete and says why. A scope marked twice keeps
+    /// both reasons.
+    pub fn mark_incomplete(&mut self, scope: Scope, reason: impl Into<String>) {
+        let reason = reason.into();
+        match self.incomplete.get_mut(&scope) {
+            Some(r) if !r.is_empty() && !reason.is_empty() && *r != reason => {
+                r.push_str("; ");
+                r.push_str(&reason);
+            }
+            Some(r) if r.is_empty() => *r = reason,
+            Some(_) => {}
+            None => {
+                self.incomplete.insert(scope, reason);
+            }
+        }
     }
 
     /// True when nothing is marked incomplete.
     pub fn is_complete(&self) -> bool {
         self.incomplete.is_empty()
     }
+
+    /// Whether `scope` is marked incomplete.
+    pub fn contains(&self, scope: &Scope) -> bool {
+        self.incomplete.contains_key(scope)
+    }
+
+    /// Why `scope` is incomplete, if it is.
+    pub fn reason(&self, scope: &Scope) -> Option<&str> {
+        self.incomplete.get(scope).map(String::as_str)
+    }
+
+    /// Adds every scope of `other`.
+    pub fn extend(&mut self, other: Completeness) {
+        for (scope, reason) in other.incomplete {
+            self.mark_incomplete(scope, reason);
+        }
+    }
+}
+
+/// Where a property's or location's time zone came from. The plan reports
+/// it for every scope, so an operator can see which zones were inferred.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ZoneSource {
+    /// As given by the source record itself (the default).
+    #[default]
+    Given,
+    /// Configured by the operator.
+    Configured,
+    /// Named by a service call, e.g. `getMitsPropertyUnits`.
+    Service(String),
+    /// Inferred from the address, e.g. `state IL, city Champaign`.
+    Address(String),
+}
+
+impl ZoneSource {
+    pub(crate) fn is_given(&self) -> bool {
+        matches!(self, ZoneSource::Given)
+    }
+}
+
+impl fmt::Display for ZoneSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZoneSource::Given => f.write_str("given by the source"),
+            ZoneSource::Configured => f.write_str("configured"),
+            ZoneSource::Service(method) => write!(f, "from {method}"),
+            ZoneSource::Address(detail) => write!(f, "inferred from the address ({detail})"),
+        }
+    }
 }
 
 /// Everything the sources say, as plain owned data. Input order never
 /// matters: the plan is the same for any order of every `Vec`.
+///
+/// Start from `Facts::default()` and push records: new fields may be added
+/// in minor releases.
+///
+/// ```
+/// use access_engine::{Facts, Lease, LeaseStatus, Property};
+/// let mut facts = Facts::default();
+/// facts.properties.push(Property::new("100", "America/New_York"));
+/// facts.leases.push(Lease::new("1345", "100", LeaseStatus::Current));
+/// assert_eq!(facts.leases.len(), 1);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Facts {
     /// Entrata properties (with their IANA zones).
     pub properties: Vec<Property>,

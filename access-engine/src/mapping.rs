@@ -28,7 +28,8 @@ impl fmt::Display for GroupId {
 /// assert_eq!(m.managed_groups().into_iter().collect::<Vec<_>>(), vec![GroupId(7), GroupId(9)]);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Mappings {
     /// Entrata property id → groups for every admitted occupant of its leases.
     pub properties: BTreeMap<String, Vec<GroupId>>,

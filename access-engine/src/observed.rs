@@ -22,7 +22,17 @@ impl fmt::Display for BrivoUserId {
 }
 
 /// A Brivo user as read.
+///
+/// ```
+/// use access_engine::{BrivoUserId, GroupId, ObservedUser};
+/// let u = ObservedUser::new(BrivoUserId(900))
+///     .with_external_id("sync:entrata:100:50")
+///     .with_name("Alan", "Turing")
+///     .with_groups([GroupId(10)]);
+/// assert_eq!(u.groups, vec![GroupId(10)]);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ObservedUser {
     /// Brivo id.
     pub id: BrivoUserId,
@@ -47,8 +57,62 @@ pub struct ObservedUser {
     pub groups: Vec<GroupId>,
 }
 
+impl ObservedUser {
+    /// A user with no name, external id or groups.
+    pub fn new(id: BrivoUserId) -> Self {
+        ObservedUser {
+            id,
+            ..Default::default()
+        }
+    }
+
+    /// Sets the external id.
+    #[must_use]
+    pub fn with_external_id(mut self, external_id: impl Into<String>) -> Self {
+        self.external_id = Some(external_id.into());
+        self
+    }
+
+    /// Sets the names.
+    #[must_use]
+    pub fn with_name(mut self, first: impl Into<String>, last: impl Into<String>) -> Self {
+        self.first_name = first.into();
+        self.last_name = last.into();
+        self
+    }
+
+    /// Adds an email address.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.emails.push(email.into());
+        self
+    }
+
+    /// Adds a phone number.
+    #[must_use]
+    pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+        self.phones.push(phone.into());
+        self
+    }
+
+    /// Sets the managed-group memberships.
+    #[must_use]
+    pub fn with_groups(mut self, groups: impl IntoIterator<Item = GroupId>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+
+    /// Sets whether the user is suspended.
+    #[must_use]
+    pub fn with_suspended(mut self, suspended: bool) -> Self {
+        self.suspended = suspended;
+        self
+    }
+}
+
 /// A Brivo group that exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ObservedGroup {
     /// Brivo id.
     pub id: GroupId,
@@ -56,9 +120,20 @@ pub struct ObservedGroup {
     pub name: String,
 }
 
-/// What Brivo holds now.
+impl ObservedGroup {
+    /// A group.
+    pub fn new(id: GroupId, name: impl Into<String>) -> Self {
+        ObservedGroup {
+            id,
+            name: name.into(),
+        }
+    }
+}
+
+/// What Brivo holds now. Start from [`Observed::new`] or `Observed::default()`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Observed {
     /// Users (at least every owned user and every member of a managed group).
     pub users: Vec<ObservedUser>,
@@ -68,17 +143,21 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The observed users and groups.
+    pub fn new(users: Vec<ObservedUser>, groups: Vec<ObservedGroup>) -> Self {
+        Observed { users, groups }
+    }
+
     /// SHA-256 (hex) of a canonical form of this state, independent of the
     /// order of users, groups, memberships, emails and phones. A saved plan
     /// records it; see [`crate::Plan::check_observed`].
     ///
     /// ```
     /// use access_engine::{BrivoUserId, GroupId, Observed, ObservedUser};
-    /// let u = |id, groups: Vec<i64>| ObservedUser {
-    ///     id: BrivoUserId(id), groups: groups.into_iter().map(GroupId).collect(), ..Default::default()
-    /// };
-    /// let a = Observed { users: vec![u(1, vec![1, 2]), u(2, vec![])], groups: vec![] };
-    /// let b = Observed { users: vec![u(2, vec![]), u(1, vec![2, 1])], groups: vec![] };
+    /// let u = |id, groups: Vec<i64>| ObservedUser::new(BrivoUserId(id))
+    ///     .with_groups(groups.into_iter().map(GroupId));
+    /// let a = Observed::new(vec![u(1, vec![1, 2]), u(2, vec![])], vec![]);
+    /// let b = Observed::new(vec![u(2, vec![]), u(1, vec![2, 1])], vec![]);
     /// assert_eq!(a.digest(), b.digest());
     /// ```
     pub fn digest(&self) -> String {

@@ -139,6 +139,7 @@ pub enum Action {
 
 /// What a held item would have done.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum HeldItem {
     /// Add the user to a group.
     AddGroup(GroupId),
@@ -152,6 +153,7 @@ pub enum HeldItem {
 
 /// The safety rule that held an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum HoldRule {
     /// The revocation depends on a scope whose facts are incomplete (a failed
     /// or partial fetch, an unknown zone, a missing property or location).
@@ -159,8 +161,14 @@ pub enum HoldRule {
         /// The scope.
         scope: Scope,
     },
-    /// A record about this identity could not be read (see the warnings).
-    UncertainIdentity,
+    /// A record that could have granted this (a lease, a membership, ...)
+    /// could not be read (see the warnings).
+    BadRecord {
+        /// The kind of record.
+        kind: FactKind,
+        /// Its id.
+        id: String,
+    },
     /// The plan would revoke more than the policy's threshold.
     MassRevocation {
         /// Revocations the plan would carry.
@@ -181,7 +189,9 @@ impl fmt::Display for HoldRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HoldRule::Incomplete { scope } => write!(f, "{scope} is incomplete"),
-            HoldRule::UncertainIdentity => f.write_str("a record about this person was skipped"),
+            HoldRule::BadRecord { kind, id } => {
+                write!(f, "{kind} {id}, which could grant it, was skipped")
+            }
             HoldRule::MassRevocation {
                 revocations,
                 observed_memberships,
@@ -1072,14 +1082,23 @@ fn plan_inner<'o>(
                 next_change = Some(t);
             }
             let ident = &d.identities[i];
-            let hold = || {
-                if ident.uncertain {
-                    Some(HoldRule::UncertainIdentity)
-                } else {
-                    d.identity_hold(&ident.key)
-                        .map(|scope| HoldRule::Incomplete { scope })
+            // Revocations of the whole user wait for an incomplete scope it
+            // belongs to, or for any bad record about it; a group's removal
+            // waits for a bad record that could have granted that group.
+            let scope_hold = || {
+                d.identity_hold(&ident.key)
+                    .map(|scope| HoldRule::Incomplete { scope })
+            };
+            let bad_rule = |src| {
+                let (kind, id) = desired::src_id(facts, src);
+                HoldRule::BadRecord {
+                    kind,
+                    id: id.to_owned(),
                 }
             };
+            let hold = || scope_hold().or_else(|| d.bad_record(i).map(bad_rule));
+            let group_hold =
+                |g: GroupId| scope_hold().or_else(|| d.bad_hold(i, g).map(bad_rule));
             let mut ui = user_of[i];
             if ui != NONE && !policy.adopt_by_email && !confirmed(i, ui) {
                 out.mismatched.push(ui);
@@ -1243,7 +1262,7 @@ fn plan_inner<'o>(
                         if reasons.is_empty() {
                             reasons.push(Reason::rule(Rule::NotGranted));
                         }
-                        out.remove(d, u.id, &mut removes, y, hold(), reasons);
+                        out.remove(d, u.id, &mut removes, y, group_hold(y), reasons);
                     }
                 }
             }
@@ -1496,29 +1515,26 @@ mod tests {
         let n = PARALLEL_MIN;
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d);
         let facts = Facts {
-            properties: vec![Property {
-                id: "100".into(),
-                zone: "America/New_York".into(),
-            }],
+            properties: vec![Property::new("100", "America/New_York")],
             leases: (0..n)
-                .map(|i| Lease {
-                    id: format!("L{i}"),
-                    property_id: "100".into(),
-                    building_id: Some(format!("B{}", i % 7)),
-                    unit_id: None,
-                    status: if i % 11 == 0 {
-                        LeaseStatus::Future
-                    } else {
-                        LeaseStatus::Current
-                    },
-                    move_in: if i % 11 == 0 { day(12, 1) } else { day(1, 1) },
-                    move_out: (i % 5 == 0).then(|| day(6, 30)).flatten(),
-                    customers: vec![Customer {
-                        id: format!("{}", 7_000_000 + i),
-                        customer_type: CustomerType::Primary,
-                        profile: Profile::new(format!("First{i}"), "Last"),
-                        move_out: None,
-                    }],
+                .map(|i| {
+                    Lease::new(
+                        format!("L{i}"),
+                        "100",
+                        if i % 11 == 0 {
+                            LeaseStatus::Future
+                        } else {
+                            LeaseStatus::Current
+                        },
+                    )
+                    .with_building(format!("B{}", i % 7))
+                    .with_move_in(if i % 11 == 0 { day(12, 1) } else { day(1, 1) })
+                    .with_move_out((i % 5 == 0).then(|| day(6, 30)).flatten())
+                    .with_customer(Customer::new(
+                        format!("{}", 7_000_000 + i),
+                        CustomerType::Primary,
+                        Profile::new(format!("First{i}"), "Last"),
+                    ))
                 })
                 .collect(),
             ..Default::default()

@@ -7,6 +7,7 @@ use crate::leases::CustomerType;
 
 /// Who may be removed from a managed group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Exclusivity {
     /// Everyone not desired in a managed group is removed (the default).
     #[default]
@@ -20,6 +21,7 @@ pub enum Exclusivity {
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
+#[non_exhaustive]
 pub enum NoAccessPolicy {
     /// Keep the user; access is revoked by leaving groups (the default).
     #[default]
@@ -36,6 +38,7 @@ pub enum NoAccessPolicy {
 /// [`Policy::force_revocations`] is set.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct RevocationThreshold {
     /// Most revocations one plan may carry (default 500).
     pub max_count: Option<usize>,
@@ -62,6 +65,7 @@ impl Default for RevocationThreshold {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Policy {
     /// Local time access starts on a move-in date (default 10:00).
     pub start_time: NaiveTime,

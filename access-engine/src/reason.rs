@@ -12,6 +12,7 @@ use crate::policy::NoAccessPolicy;
 
 /// The kind of fact a reason points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum FactKind {
     /// An Entrata lease.
     Lease,
@@ -25,6 +26,8 @@ pub enum FactKind {
     DayPass,
     /// A directory user.
     DirectoryUser,
+    /// An OfficeRnD member.
+    Member,
 }
 
 impl fmt::Display for FactKind {
@@ -36,6 +39,7 @@ impl fmt::Display for FactKind {
             FactKind::Booking => "booking",
             FactKind::DayPass => "day-pass set",
             FactKind::DirectoryUser => "directory user",
+            FactKind::Member => "member",
         })
     }
 }

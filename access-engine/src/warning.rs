@@ -85,8 +85,8 @@ pub enum Warning {
         /// The group.
         group: GroupId,
     },
-    /// A record that cannot be interpreted was skipped; revocations for the
-    /// identities it concerns are held.
+    /// A record that cannot be interpreted was skipped; revocations of the
+    /// groups it could have granted are held for the people it names.
     BadRecord {
         /// The fact.
         kind: FactKind,
@@ -95,7 +95,16 @@ pub enum Warning {
         /// What is wrong.
         problem: String,
     },
-    /// A status the engine does not know: the record grants nothing.
+    /// A scope the runner marked incomplete (a failed or partial fetch, a
+    /// property with no known zone, ...): revocations it feeds are held.
+    IncompleteScope {
+        /// The scope.
+        scope: Scope,
+        /// Why it is incomplete.
+        reason: String,
+    },
+    /// A status the engine does not know: the record grants nothing, and
+    /// the revocations it could feed are held.
     UnknownStatus {
         /// The fact.
         kind: FactKind,
@@ -159,9 +168,13 @@ impl fmt::Display for Warning {
             Warning::BadRecord { kind, id, problem } => {
                 write!(f, "{kind} {id} skipped: {problem}")
             }
-            Warning::UnknownStatus { kind, id, status } => {
-                write!(f, "{kind} {id}: unknown status {status:?}; grants nothing")
+            Warning::IncompleteScope { scope, reason } => {
+                write!(f, "{scope} is incomplete ({reason}); its revocations are held")
             }
+            Warning::UnknownStatus { kind, id, status } => write!(
+                f,
+                "{kind} {id}: unknown status {status:?}; grants nothing, its revocations are held"
+            ),
         }
     }
 }
