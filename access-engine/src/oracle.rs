@@ -105,22 +105,34 @@ pub fn grants(
             .collect::<Vec<_>>(),
     );
 
-    // Leases.
+    // Leases: the lease can refuse everyone; each resident is then admitted
+    // by their own status (or the lease's), over the later move-in and the
+    // earlier move-out of the two.
+    let refuses = |s: &LeaseStatus| {
+        matches!(
+            s,
+            LeaseStatus::Applicant | LeaseStatus::Cancelled | LeaseStatus::Denied
+        )
+    };
+    let known = |s: &LeaseStatus| {
+        matches!(
+            s,
+            LeaseStatus::Future | LeaseStatus::Current | LeaseStatus::Notice | LeaseStatus::Past
+        )
+    };
     for lease in &facts.leases {
+        if lease.id.trim().is_empty() || lease.property_id.trim().is_empty() {
+            continue;
+        }
         let Some(Some(tz)) = prop_zones.get(&lease.property_id) else {
             continue;
         };
-        let grants = matches!(
-            lease.status,
-            LeaseStatus::Future | LeaseStatus::Current | LeaseStatus::Notice | LeaseStatus::Past
-        );
-        if !grants || lease.property_id.contains(':') {
+        if !known(&lease.status) || lease.property_id.contains(':') {
             continue;
         }
-        let Some(move_in) = lease.move_in else {
-            continue;
-        };
-        if lease.move_out.is_some_and(|o| o < move_in) {
+        if let (Some(i), Some(o)) = (lease.move_in, lease.move_out)
+            && o < i
+        {
             continue;
         }
         if lease.status == LeaseStatus::Past && lease.move_out.is_none() {
@@ -137,10 +149,12 @@ pub fn grants(
         {
             groups.extend(g);
         }
-        let start = add_minutes(
-            resolve(*tz, move_in.and_time(policy.start_time), Edge::Start),
-            -i64::from(policy.early_access_minutes),
-        );
+        let start_of = |d: chrono::NaiveDate| {
+            add_minutes(
+                resolve(*tz, d.and_time(policy.start_time), Edge::Start),
+                -i64::from(policy.early_access_minutes),
+            )
+        };
         let end_of = |d: chrono::NaiveDate| {
             add_minutes(
                 resolve(*tz, d.and_time(policy.end_time), Edge::End),
@@ -148,17 +162,27 @@ pub fn grants(
             )
         };
         for c in &lease.customers {
-            if !policy.admitted_customer_types.contains(&c.customer_type) {
+            if !policy.admitted_customer_types.contains(&c.customer_type) || c.id.trim().is_empty()
+            {
                 continue;
             }
-            let mut end = lease.move_out.map(end_of);
-            if let Some(own) = c.move_out {
-                let own = end_of(own);
-                end = Some(match end {
-                    Some(e) if e < own => e,
-                    _ => own,
-                });
+            let status = c.status.clone().unwrap_or_else(|| lease.status.clone());
+            if refuses(&status) || !known(&status) {
+                continue;
             }
+            if let (Some(i), Some(o)) = (c.move_in, c.move_out)
+                && o < i
+            {
+                continue;
+            }
+            let move_in = [lease.move_in, c.move_in].into_iter().flatten().max();
+            let move_out = [lease.move_out, c.move_out].into_iter().flatten().min();
+            let Some(move_in) = move_in else { continue };
+            if status == LeaseStatus::Past && move_out.is_none() {
+                continue;
+            }
+            let start = start_of(move_in);
+            let end = move_out.map(end_of);
             if end.is_some_and(|e| e <= start) {
                 continue;
             }

@@ -1,0 +1,547 @@
+//! Stage 2: each identity's wanted state at `now` diffed with its Brivo
+//! user: create, adopt, update the profile, (un)suspend, delete, and one
+//! atomic group change; then the owned users no fact names (orphans) and
+//! the unowned users in managed groups. Revocations go through [`Out`],
+//! which holds them when a scope they depend on is incomplete or a record
+//! that could have granted them was unreadable.
+
+use chrono::{DateTime, Utc};
+
+use super::matching::{Matches, NONE, key_of};
+use super::summary::fact_profile_hash;
+use super::{Action, GroupChange, Held, HeldItem, HoldRule, ProfileField, UserRef};
+use crate::desired::{self, Desired, Eval};
+use crate::directory::DirectoryState;
+use crate::facts::{Facts, Profile};
+use crate::mapping::GroupId;
+use crate::observed::{BrivoUserId, Observed, ObservedUser};
+use crate::policy::{Exclusivity, NoAccessPolicy, Policy};
+use crate::reason::{FactKind, FactRef, Reason, Rule};
+
+/// The desired Brivo-side state of one identity at an instant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Want {
+    pub(crate) eval: Eval,
+    /// `Some(true)`: must be suspended; `Some(false)`: must not; `None`: either.
+    pub(crate) suspended: Option<bool>,
+    pub(crate) delete: bool,
+    pub(crate) directory: Option<DirectoryState>,
+}
+
+/// Evaluates identity `i` at `t` (current groups into `out`), applying the
+/// directory lifecycle and the no-access policy.
+pub(crate) fn want(
+    d: &Desired<'_>,
+    policy: &Policy,
+    i: usize,
+    t: DateTime<Utc>,
+    out: &mut Vec<GroupId>,
+) -> Want {
+    out.clear();
+    let mut eval = d.eval(i, t, out);
+    let directory = d.identities[i].directory.map(|(s, _)| s);
+    if matches!(
+        directory,
+        Some(DirectoryState::Disabled | DirectoryState::Deleted)
+    ) {
+        out.clear();
+        eval = Eval::default();
+    }
+    let no_access_left = !eval.has_future;
+    let delete = directory == Some(DirectoryState::Deleted)
+        || (policy.no_access == NoAccessPolicy::Delete && no_access_left);
+    let suspended = if directory == Some(DirectoryState::Suspended)
+        || (policy.no_access == NoAccessPolicy::Suspend && no_access_left)
+    {
+        Some(true)
+    } else if !out.is_empty() {
+        Some(false)
+    } else {
+        None
+    };
+    Want {
+        eval,
+        suspended,
+        delete,
+        directory,
+    }
+}
+
+/// Where new users sort among the group changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ChangeKey {
+    /// An existing user, by Brivo id.
+    Existing(BrivoUserId),
+    /// A new user, by identity (ordered by its rank).
+    New(usize),
+}
+
+/// What every stage-2 step reads.
+pub(super) struct Ctx<'a, 'o> {
+    pub(super) facts: &'a Facts,
+    pub(super) d: &'a Desired<'a>,
+    pub(super) policy: &'a Policy,
+    pub(super) observed: &'o Observed,
+    pub(super) now: DateTime<Utc>,
+    pub(super) m: &'a Matches<'o>,
+}
+
+/// Below this many identities a second thread costs more than it saves.
+/// (Small in unit tests, so that they cover the two-thread path quickly.)
+pub(super) const PARALLEL_IDENTITIES: usize = if cfg!(test) { 1_000 } else { 25_000 };
+
+/// Diffs every identity. Each is planned from read-only state, so large
+/// portfolios are planned in two halves on two cores and merged (the
+/// order stage sorts, so the plan does not depend on the split).
+pub(super) fn diff_identities(cx: &Ctx<'_, '_>, parallel: bool) -> Out {
+    let n = cx.d.identities.len();
+    let range = |r: std::ops::Range<usize>| {
+        let mut out = Out::default();
+        let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
+        let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
+        for i in r {
+            diff_identity(cx, i, &mut out, &mut scratch, &mut obs_groups);
+        }
+        out
+    };
+    if !parallel || n < PARALLEL_IDENTITIES {
+        return range(0..n);
+    }
+    let mid = n / 2;
+    std::thread::scope(|scope| {
+        let second = std::thread::Builder::new()
+            .name("access-engine-plan".into())
+            .spawn_scoped(scope, || range(mid..n))
+            .ok();
+        let mut out = range(0..mid);
+        let second = match second.map(|h| h.join()) {
+            Some(Ok(part)) => part,
+            _ => range(mid..n),
+        };
+        out.append(second);
+        out
+    })
+}
+
+/// One identity: what it wants at `now` against what its user holds.
+fn diff_identity(
+    cx: &Ctx<'_, '_>,
+    i: usize,
+    out: &mut Out,
+    scratch: &mut Vec<GroupId>,
+    obs_groups: &mut Vec<GroupId>,
+) {
+    let Ctx {
+        facts,
+        d,
+        policy,
+        observed,
+        now,
+        m,
+    } = *cx;
+    let prefix = policy.ownership_prefix.as_str();
+    let w = want(d, policy, i, now, scratch);
+    if let Some(t) = w.eval.next
+        && out.next_change.is_none_or(|n| t < n)
+    {
+        out.next_change = Some(t);
+    }
+    let ident = &d.identities[i];
+    // Revocations of the whole user wait for an incomplete scope it
+    // belongs to, or for any bad record about it; a group's removal waits
+    // for a bad record that could have granted that group.
+    let scope_hold = || {
+        d.identity_hold(&ident.key)
+            .map(|scope| HoldRule::Incomplete { scope })
+    };
+    let bad_rule = |src| {
+        let (kind, id) = desired::src_id(facts, src);
+        HoldRule::BadRecord {
+            kind,
+            id: id.to_owned(),
+        }
+    };
+    let hold = || scope_hold().or_else(|| d.bad_record(i).map(bad_rule));
+    let group_hold = |g: GroupId| scope_hold().or_else(|| d.bad_hold(i, g).map(bad_rule));
+
+    let mut ui = m.user_of[i];
+    if ui != NONE && !m.confirmed_upfront && !m.confirmed(d, observed, prefix, i, ui) {
+        out.mismatched.push(ui);
+        ui = NONE;
+    }
+    let adopting = ui == NONE && m.adopted[i] != NONE;
+    if adopting {
+        ui = m.adopted[i];
+    }
+    if ui == NONE {
+        create(cx, i, &w, scratch, out);
+        return;
+    }
+
+    let u = m.info(ui);
+    m.summary.live_groups_of(ui, obs_groups);
+    out.observed_memberships += obs_groups.len();
+    let user = UserRef::Existing(u.id);
+
+    if w.delete {
+        let reasons = vec![if w.directory == Some(DirectoryState::Deleted) {
+            directory_reason(facts, d, i, Rule::DirectoryDeleted)
+        } else {
+            Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))
+        }];
+        out.delete(u.id, hold(), reasons);
+        return;
+    }
+
+    if adopting {
+        out.adopts.push((
+            u.id,
+            Action::AdoptUser {
+                user: u.id,
+                external_id: ident.key.external_id(prefix),
+                profile: d.profile(i).clone(),
+                reasons: vec![Reason::rule(Rule::AdoptedByEmail)],
+            },
+        ));
+    } else {
+        let profile = d.profile(i);
+        let changed = if fact_profile_hash(profile) == u.profile_hash {
+            Vec::new()
+        } else {
+            profile_changes(profile, &observed.users[ui as usize])
+        };
+        if !changed.is_empty() {
+            out.updates.push((
+                u.id,
+                Action::UpdateProfile {
+                    user: u.id,
+                    external_id: ident.key.external_id(prefix),
+                    profile: profile.clone(),
+                    changed,
+                    reasons: vec![Reason::rule(Rule::ProfileChanged)],
+                },
+            ));
+        }
+    }
+
+    match (w.suspended, u.suspended) {
+        (Some(true), false) => {
+            let reasons = vec![if w.directory == Some(DirectoryState::Suspended) {
+                directory_reason(facts, d, i, Rule::DirectorySuspended)
+            } else {
+                Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))
+            }];
+            out.suspend(u.id, hold(), reasons);
+        }
+        (Some(false), true) => out.unsuspends.push((
+            u.id,
+            Action::Unsuspend {
+                user: u.id,
+                reasons: vec![Reason::rule(Rule::HasAccess)],
+            },
+        )),
+        _ => {}
+    }
+
+    // Group diff (both sorted).
+    let (mut a, mut b) = (0, 0);
+    let mut adds = Vec::new();
+    let mut removes = Vec::new();
+    let too_many = scratch.len() > policy.max_groups_per_user;
+    while a < scratch.len() || b < obs_groups.len() {
+        let step = match (scratch.get(a), obs_groups.get(b)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match step {
+            std::cmp::Ordering::Equal => {
+                a += 1;
+                b += 1;
+            }
+            std::cmp::Ordering::Less => {
+                let x = scratch[a];
+                a += 1;
+                let reasons = d.reasons(facts, i, x, now);
+                if too_many {
+                    out.held.push(Held {
+                        user: user.clone(),
+                        item: HeldItem::AddGroup(x),
+                        rule: HoldRule::TooManyGroups {
+                            desired: scratch.len(),
+                            max: policy.max_groups_per_user,
+                        },
+                        reasons,
+                    });
+                } else {
+                    adds.push(GroupChange { group: x, reasons });
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                let y = obs_groups[b];
+                b += 1;
+                let mut reasons = if matches!(w.directory, Some(DirectoryState::Disabled)) {
+                    vec![directory_reason(facts, d, i, Rule::DirectoryDisabled)]
+                } else {
+                    d.reasons(facts, i, y, now)
+                };
+                if reasons.is_empty() {
+                    reasons.push(Reason::rule(Rule::NotGranted));
+                }
+                out.remove(d, u.id, &mut removes, y, group_hold(y), reasons);
+            }
+        }
+    }
+    if !adds.is_empty() || !removes.is_empty() {
+        out.changes
+            .push((ChangeKey::Existing(u.id), user, adds, removes));
+    }
+}
+
+/// An identity with no Brivo user: create one only when there is access
+/// to give.
+fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Out) {
+    let (facts, d, policy, now) = (cx.facts, cx.d, cx.policy, cx.now);
+    if groups.is_empty() || w.suspended == Some(true) || w.delete {
+        return;
+    }
+    let external_id = d.identities[i].key.external_id(&policy.ownership_prefix);
+    let adds: Vec<GroupChange> = groups
+        .iter()
+        .map(|&g| GroupChange {
+            group: g,
+            reasons: d.reasons(facts, i, g, now),
+        })
+        .collect();
+    out.creates.push((
+        i,
+        Action::CreateUser {
+            external_id: external_id.clone(),
+            profile: d.profile(i).clone(),
+            reasons: vec![Reason::rule(Rule::HasAccess)],
+        },
+    ));
+    let user = UserRef::New(external_id);
+    if groups.len() > policy.max_groups_per_user {
+        let rule = HoldRule::TooManyGroups {
+            desired: groups.len(),
+            max: policy.max_groups_per_user,
+        };
+        for c in adds {
+            out.held.push(Held {
+                user: user.clone(),
+                item: HeldItem::AddGroup(c.group),
+                rule: rule.clone(),
+                reasons: c.reasons,
+            });
+        }
+    } else {
+        out.changes
+            .push((ChangeKey::New(i), user, adds, Vec::new()));
+    }
+}
+
+/// Owned users whose identity is in no fact (plus fingerprint matches that
+/// the key did not confirm): no access left.
+pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
+    let (d, policy, m) = (cx.d, cx.policy, cx.m);
+    let prefix = policy.ownership_prefix.as_str();
+    let mismatched = std::mem::take(&mut out.mismatched);
+    let orphans = m.orphans.iter().copied().chain(
+        mismatched
+            .into_iter()
+            .map(|ui| (ui, key_of(cx.observed, prefix, ui))),
+    );
+    let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
+    for (ui, key) in orphans {
+        let u = m.info(ui);
+        m.summary.live_groups_of(ui, &mut obs_groups);
+        out.observed_memberships += obs_groups.len();
+        let user = UserRef::Existing(u.id);
+        let hold = key
+            .and_then(|k| d.identity_hold(&k))
+            .map(|scope| HoldRule::Incomplete { scope });
+        match policy.no_access {
+            NoAccessPolicy::Delete => {
+                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))];
+                out.delete(u.id, hold.clone(), reasons);
+                continue;
+            }
+            NoAccessPolicy::Suspend if !u.suspended => {
+                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))];
+                out.suspend(u.id, hold.clone(), reasons);
+            }
+            _ => {}
+        }
+        let mut removes = Vec::new();
+        for &g in &obs_groups {
+            let reasons = vec![Reason::rule(Rule::NotGranted)];
+            out.remove(d, u.id, &mut removes, g, hold.clone(), reasons);
+        }
+        if !removes.is_empty() {
+            out.changes
+                .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
+        }
+    }
+}
+
+/// Unowned users: only their managed-group memberships, and only when the
+/// managed groups are exclusive.
+pub(super) fn diff_unowned(cx: &Ctx<'_, '_>, out: &mut Out) {
+    let (d, policy, m) = (cx.d, cx.policy, cx.m);
+    let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
+    for &ui in &m.unowned {
+        if m.is_adopted.get(ui as usize).copied().unwrap_or(false) {
+            continue;
+        }
+        let u = m.info(ui);
+        m.summary.live_groups_of(ui, &mut obs_groups);
+        out.observed_memberships += obs_groups.len();
+        if policy.exclusivity == Exclusivity::OwnedOnly || obs_groups.is_empty() {
+            continue;
+        }
+        let user = UserRef::Existing(u.id);
+        let mut removes = Vec::new();
+        for &g in &obs_groups {
+            let reasons = vec![Reason::rule(Rule::NotDesiredInManagedGroup)];
+            out.remove(d, u.id, &mut removes, g, None, reasons);
+        }
+        if !removes.is_empty() {
+            out.changes
+                .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
+        }
+    }
+}
+
+/// The changes found so far, by kind, before they are ordered.
+#[derive(Default)]
+pub(super) struct Out {
+    pub(super) creates: Vec<(usize, Action)>,
+    pub(super) adopts: Vec<(BrivoUserId, Action)>,
+    pub(super) updates: Vec<(BrivoUserId, Action)>,
+    pub(super) unsuspends: Vec<(BrivoUserId, Action)>,
+    /// (sort key, user, add, remove); new users sort after existing ones.
+    pub(super) changes: Vec<(ChangeKey, UserRef, Vec<GroupChange>, Vec<GroupChange>)>,
+    pub(super) suspends: Vec<(BrivoUserId, Action)>,
+    pub(super) deletes: Vec<(BrivoUserId, Action)>,
+    pub(super) held: Vec<Held>,
+    /// Users matched by fingerprint whose key differs: orphans after all.
+    mismatched: Vec<u32>,
+    /// The first instant after `now` at which some identity's groups flip.
+    pub(super) next_change: Option<DateTime<Utc>>,
+    /// Memberships of observed users in live managed groups (the base of
+    /// the revocation share).
+    pub(super) observed_memberships: usize,
+}
+
+impl Out {
+    /// Suspends an existing user, or holds the suspension under `hold`.
+    fn suspend(&mut self, id: BrivoUserId, hold: Option<HoldRule>, reasons: Vec<Reason>) {
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::Suspend, rule, reasons),
+            None => self
+                .suspends
+                .push((id, Action::Suspend { user: id, reasons })),
+        }
+    }
+
+    /// Deletes an existing user, or holds the deletion under `hold`.
+    fn delete(&mut self, id: BrivoUserId, hold: Option<HoldRule>, reasons: Vec<Reason>) {
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::Delete, rule, reasons),
+            None => self
+                .deletes
+                .push((id, Action::Delete { user: id, reasons })),
+        }
+    }
+
+    /// Removes an existing user from group `g` (into `removes`), or holds
+    /// the removal: under the user's own hold, else when an incomplete scope
+    /// feeds the group.
+    fn remove(
+        &mut self,
+        d: &Desired<'_>,
+        id: BrivoUserId,
+        removes: &mut Vec<GroupChange>,
+        g: GroupId,
+        user_hold: Option<HoldRule>,
+        reasons: Vec<Reason>,
+    ) {
+        let hold = user_hold.or_else(|| {
+            d.group_hold
+                .get(&g)
+                .map(|s| HoldRule::Incomplete { scope: s.clone() })
+        });
+        match hold {
+            Some(rule) => self.hold(id, HeldItem::RemoveGroup(g), rule, reasons),
+            None => removes.push(GroupChange { group: g, reasons }),
+        }
+    }
+
+    fn hold(&mut self, id: BrivoUserId, item: HeldItem, rule: HoldRule, reasons: Vec<Reason>) {
+        self.held.push(Held {
+            user: UserRef::Existing(id),
+            item,
+            rule,
+            reasons,
+        });
+    }
+
+    pub(super) fn append(&mut self, other: Out) {
+        self.creates.extend(other.creates);
+        self.adopts.extend(other.adopts);
+        self.updates.extend(other.updates);
+        self.unsuspends.extend(other.unsuspends);
+        self.changes.extend(other.changes);
+        self.suspends.extend(other.suspends);
+        self.deletes.extend(other.deletes);
+        self.held.extend(other.held);
+        self.mismatched.extend(other.mismatched);
+        self.next_change = match (self.next_change, other.next_change) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.observed_memberships += other.observed_memberships;
+    }
+}
+
+fn directory_reason(facts: &Facts, d: &Desired<'_>, i: usize, rule: Rule) -> Reason {
+    let fact = d.identities[i].directory.map(|(s, ui)| {
+        let u = &facts.directory_users[ui as usize];
+        FactRef {
+            kind: FactKind::DirectoryUser,
+            id: format!("{}/{}", u.directory_id, u.user_id),
+            note: s.to_string(),
+        }
+    });
+    Reason {
+        rule,
+        fact,
+        window: None,
+    }
+}
+
+fn profile_changes(p: &Profile, u: &ObservedUser) -> Vec<ProfileField> {
+    let mut out = Vec::new();
+    if p.first_name != u.first_name {
+        out.push(ProfileField::FirstName);
+    }
+    if p.last_name != u.last_name {
+        out.push(ProfileField::LastName);
+    }
+    let email_ok = match &p.email {
+        Some(e) => u.emails.len() == 1 && u.emails[0].eq_ignore_ascii_case(e),
+        None => u.emails.is_empty(),
+    };
+    if !email_ok {
+        out.push(ProfileField::Email);
+    }
+    let phone_ok = match &p.phone {
+        Some(ph) => u.phones.len() == 1 && u.phones[0] == *ph,
+        None => u.phones.is_empty(),
+    };
+    if !phone_ok {
+        out.push(ProfileField::Phone);
+    }
+    out
+}

@@ -1,0 +1,698 @@
+//! The Plan: what to change in Brivo, in order, with reasons; what was held
+//! back and why; when to run again; what was odd in the input.
+//!
+//! [`plan()`] reads like the rules, one stage per module:
+//!
+//! 0. `summary`: Brivo's users in one pass (live groups, profile hash,
+//!    owned key);
+//! 1. `matching`: observed users matched to identities by key, adopted by
+//!    email, or left as orphans and unowned users;
+//! 2. `diff`: each identity's wanted state at `now` against its user, then
+//!    the orphans and the unowned users in managed groups; a revocation that
+//!    depends on an incomplete scope or a bad record is held here;
+//! 3. `safety`: the revocation threshold over the whole plan;
+//! 4. `order`: the actions in their fixed order.
+
+mod diff;
+mod matching;
+mod order;
+mod safety;
+mod summary;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub(crate) use diff::want;
+
+use crate::desired::{self, Desired};
+use crate::facts::{Facts, Profile, Scope};
+use crate::mapping::{GroupId, Mappings};
+use crate::observed::{BrivoUserId, Observed};
+use crate::policy::Policy;
+use crate::reason::{FactKind, Reason};
+use crate::warning::Warning;
+
+/// A Brivo user an action applies to: an existing one, or one the plan
+/// creates, named by its external id until it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum UserRef {
+    /// An existing Brivo user.
+    Existing(BrivoUserId),
+    /// A user created by this plan's `CreateUser` with this external id.
+    New(String),
+}
+
+impl fmt::Display for UserRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserRef::Existing(id) => write!(f, "{id}"),
+            UserRef::New(ext) => write!(f, "new user {ext}"),
+        }
+    }
+}
+
+/// One group added or removed, with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GroupChange {
+    /// The group.
+    pub group: GroupId,
+    /// Why.
+    pub reasons: Vec<Reason>,
+}
+
+/// A profile field an update changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ProfileField {
+    /// `firstName`.
+    FirstName,
+    /// `lastName`.
+    LastName,
+    /// `emails`.
+    Email,
+    /// `phoneNumbers`.
+    Phone,
+}
+
+/// One step of a plan. Kinds come in this order in [`Plan::actions`]. Inside
+/// a kind the order is deterministic: existing users by Brivo id, then new
+/// users in a fixed order derived from their external ids alone (a
+/// fingerprint order, so a million new users sort without comparing strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Create a Brivo user carrying `external_id` (look it up first: a
+    /// timed-out create may have happened).
+    CreateUser {
+        /// The owned external id.
+        external_id: String,
+        /// Name and contact.
+        profile: Profile,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Take over an unowned user (adopt-by-email policy): set its external
+    /// id and profile (PATCH).
+    AdoptUser {
+        /// The user.
+        user: BrivoUserId,
+        /// The external id to set.
+        external_id: String,
+        /// The profile to set.
+        profile: Profile,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Update an owned user's profile (PATCH: Brivo's PUT wipes omitted fields).
+    UpdateProfile {
+        /// The user.
+        user: BrivoUserId,
+        /// Its external id.
+        external_id: String,
+        /// The full desired profile.
+        profile: Profile,
+        /// The fields that differ.
+        changed: Vec<ProfileField>,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Unsuspend an owned user.
+    Unsuspend {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Change one user's managed-group memberships in one atomic call
+    /// (`POST /users/{id}/groups`).
+    ChangeGroups {
+        /// The user.
+        user: UserRef,
+        /// Groups to join (sorted).
+        add: Vec<GroupChange>,
+        /// Groups to leave (sorted).
+        remove: Vec<GroupChange>,
+    },
+    /// Suspend an owned user.
+    Suspend {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Delete an owned user.
+    Delete {
+        /// The user.
+        user: BrivoUserId,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+}
+
+/// What a held item would have done.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum HeldItem {
+    /// Add the user to a group.
+    AddGroup(GroupId),
+    /// Remove the user from a group.
+    RemoveGroup(GroupId),
+    /// Suspend the user.
+    Suspend,
+    /// Delete the user.
+    Delete,
+}
+
+/// The safety rule that held an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum HoldRule {
+    /// The revocation depends on a scope whose facts are incomplete (a failed
+    /// or partial fetch, an unknown zone, a missing property or location).
+    Incomplete {
+        /// The scope.
+        scope: Scope,
+    },
+    /// A record that could have granted this (a lease, a membership, ...)
+    /// could not be read (see the warnings).
+    BadRecord {
+        /// The kind of record.
+        kind: FactKind,
+        /// Its id.
+        id: String,
+    },
+    /// The plan would revoke more than the policy's threshold.
+    MassRevocation {
+        /// Revocations the plan would carry.
+        revocations: usize,
+        /// Observed memberships in managed groups.
+        observed_memberships: usize,
+    },
+    /// The user would hold more groups than Brivo allows; additions held.
+    TooManyGroups {
+        /// Groups desired.
+        desired: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for HoldRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HoldRule::Incomplete { scope } => write!(f, "{scope} is incomplete"),
+            HoldRule::BadRecord { kind, id } => {
+                write!(f, "{kind} {id}, which could grant it, was skipped")
+            }
+            HoldRule::MassRevocation {
+                revocations,
+                observed_memberships,
+            } => write!(
+                f,
+                "{revocations} revocations exceed the threshold ({observed_memberships} managed memberships observed)"
+            ),
+            HoldRule::TooManyGroups { desired, max } => {
+                write!(f, "{desired} groups desired, Brivo allows {max}")
+            }
+        }
+    }
+}
+
+/// An item withheld by a safety rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Held {
+    /// The user.
+    pub user: UserRef,
+    /// What was held.
+    pub item: HeldItem,
+    /// The rule that held it.
+    pub rule: HoldRule,
+    /// The reasons the item would have carried.
+    pub reasons: Vec<Reason>,
+}
+
+/// What a plan was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanMeta {
+    /// [`Observed::digest`] of the state diffed against.
+    pub observed_digest: String,
+    /// SHA-256 of the canonical JSON of mappings and policy.
+    pub config_digest: String,
+    /// This crate's version.
+    pub engine_version: String,
+    /// The tzdb version compiled into chrono-tz.
+    pub tzdb_version: String,
+}
+
+/// The observed state changed since the plan was made: re-plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "stale plan: computed against observed state {planned}, Brivo now reads {current}; re-plan"
+)]
+pub struct StalePlan {
+    /// The digest the plan recorded.
+    pub planned: String,
+    /// The digest of the fresh observed state.
+    pub current: String,
+}
+
+/// The exact changes that bring Brivo to the desired state. Serializable:
+/// a dry run can be saved, reviewed and applied later (see
+/// [`Plan::check_observed`]). Byte-identical for the same input, whatever
+/// the order of the input vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The instant the plan was computed for.
+    pub now: DateTime<Utc>,
+    /// Ordered actions.
+    pub actions: Vec<Action>,
+    /// Items withheld by a safety rule.
+    pub held: Vec<Held>,
+    /// The first instant after `now` at which the desired state changes.
+    pub next_change: Option<DateTime<Utc>>,
+    /// What was skipped or odd in the input.
+    pub warnings: Vec<Warning>,
+    /// What the plan was computed from.
+    pub meta: PlanMeta,
+}
+
+impl Plan {
+    /// True when there is nothing to do (held items and warnings aside).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Refuses a saved plan whose observed digest no longer matches Brivo.
+    pub fn check_observed(&self, observed: &Observed) -> Result<(), StalePlan> {
+        let current = observed.digest();
+        if current == self.meta.observed_digest {
+            Ok(())
+        } else {
+            Err(StalePlan {
+                planned: self.meta.observed_digest.clone(),
+                current,
+            })
+        }
+    }
+
+    /// Number of single group changes (adds plus removes) in the actions.
+    pub fn group_changes(&self) -> usize {
+        self.actions
+            .iter()
+            .map(|a| match a {
+                Action::ChangeGroups { add, remove, .. } => add.len() + remove.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+fn write_reasons(f: &mut fmt::Formatter<'_>, reasons: &[Reason], indent: &str) -> fmt::Result {
+    for r in reasons {
+        writeln!(f, "{indent}because {r}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Plan {
+    /// A human-readable listing: one line per action (and per group change),
+    /// each followed by its reasons; then held items and warnings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "plan at {} (engine {}, tzdb {}): {} actions, {} held, {} warnings",
+            self.now.format("%Y-%m-%d %H:%M:%SZ"),
+            self.meta.engine_version,
+            self.meta.tzdb_version,
+            self.actions.len(),
+            self.held.len(),
+            self.warnings.len()
+        )?;
+        match self.next_change {
+            Some(t) => writeln!(f, "next change at {}", t.format("%Y-%m-%d %H:%M:%SZ"))?,
+            None => writeln!(f, "no change scheduled")?,
+        }
+        for a in &self.actions {
+            match a {
+                Action::CreateUser {
+                    external_id,
+                    profile,
+                    reasons,
+                } => {
+                    writeln!(f, "  create    {external_id}: {profile}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::AdoptUser {
+                    user,
+                    external_id,
+                    profile,
+                    reasons,
+                } => {
+                    writeln!(f, "  adopt     {user} as {external_id}: {profile}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::UpdateProfile {
+                    user,
+                    external_id,
+                    profile,
+                    changed,
+                    reasons,
+                } => {
+                    writeln!(
+                        f,
+                        "  update    {user} ({external_id}) {changed:?} -> {profile}"
+                    )?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::Unsuspend { user, reasons } => {
+                    writeln!(f, "  unsuspend {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::ChangeGroups { user, add, remove } => {
+                    writeln!(f, "  groups    {user}")?;
+                    for (sign, list) in [("+", add), ("-", remove)] {
+                        for c in list {
+                            writeln!(f, "            {sign} {}", c.group)?;
+                            write_reasons(f, &c.reasons, "                ")?;
+                        }
+                    }
+                }
+                Action::Suspend { user, reasons } => {
+                    writeln!(f, "  suspend   {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::Delete { user, reasons } => {
+                    writeln!(f, "  delete    {user}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+            }
+        }
+        for h in &self.held {
+            writeln!(f, "  HELD      {:?} for {}: {}", h.item, h.user, h.rule)?;
+            write_reasons(f, &h.reasons, "            ")?;
+        }
+        for w in &self.warnings {
+            writeln!(f, "  warning   {w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Digest of mappings and policy (canonical JSON: maps are `BTreeMap`s).
+pub(crate) fn config_digest(mappings: &Mappings, policy: &Policy) -> String {
+    let mut h = Sha256::new();
+    h.update(b"config-v1\0");
+    // Serializing plain data structs to JSON cannot fail.
+    h.update(serde_json::to_vec(mappings).unwrap_or_default());
+    h.update(b"\0");
+    h.update(serde_json::to_vec(policy).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+/// Below this many observed users plus fact records, a second thread
+/// costs more than it saves. (Small in unit tests, so that they cover the
+/// two-thread path quickly.)
+const PARALLEL_MIN: usize = if cfg!(test) { 2_000 } else { 50_000 };
+
+/// Computes the plan. Pure and deterministic: no clock, no I/O; `now` is an
+/// argument. See the crate docs for the rules and an example.
+pub fn plan(
+    facts: &Facts,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &Observed,
+    now: DateTime<Utc>,
+) -> Plan {
+    let prefix = policy.ownership_prefix.as_str();
+    let observe = || {
+        let live = desired::live_groups(mappings, Some(&observed.groups)).0;
+        summary::summarize(observed, &live, prefix)
+    };
+    let records = facts.leases.len()
+        + facts.members.len()
+        + facts.memberships.len()
+        + facts.bookings.len()
+        + facts.directory_users.len();
+    if observed.users.len() + records < PARALLEL_MIN {
+        let d = desired::build(facts, mappings, policy, Some(&observed.groups));
+        return plan_inner(
+            facts,
+            d,
+            mappings,
+            policy,
+            observed,
+            now,
+            observe(),
+            || observed.digest(),
+            false,
+        );
+    }
+    // Brivo's side only reads `observed`: its summary is made on a second
+    // core while the desired state is built, then its digest while users are
+    // matched, and the identities are planned in two halves. Inline where
+    // threads are unavailable; the plan is the same either way.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("access-engine-observed".into())
+            .spawn_scoped(scope, observe)
+            .ok();
+        let d = desired::build(facts, mappings, policy, Some(&observed.groups));
+        let summary = match worker.map(|w| w.join()) {
+            Some(Ok(summary)) => summary,
+            _ => observe(),
+        };
+        let worker = std::thread::Builder::new()
+            .name("access-engine-digest".into())
+            .spawn_scoped(scope, || observed.digest())
+            .ok();
+        let digest = move || match worker.map(|w| w.join()) {
+            Some(Ok(digest)) => digest,
+            _ => observed.digest(),
+        };
+        plan_inner(
+            facts, d, mappings, policy, observed, now, summary, digest, true,
+        )
+    })
+}
+
+/// The stages, in order (see the module docs).
+#[allow(clippy::too_many_arguments)]
+fn plan_inner<'o>(
+    facts: &Facts,
+    desired: Desired<'_>,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: &'o Observed,
+    now: DateTime<Utc>,
+    summary: summary::Summary<'o>,
+    digest: impl FnOnce() -> String,
+    parallel: bool,
+) -> Plan {
+    let d = &desired;
+    let matches = matching::match_users(d, policy, observed, now, summary);
+    let cx = diff::Ctx {
+        facts,
+        d,
+        policy,
+        observed,
+        now,
+        m: &matches,
+    };
+    let mut out = diff::diff_identities(&cx, parallel);
+    diff::diff_orphans(&cx, &mut out);
+    diff::diff_unowned(&cx, &mut out);
+    safety::hold_mass_revocation(&mut out, policy);
+    let next_change = out.next_change;
+    let (actions, held) = order::order(out, d);
+
+    let mut warnings = desired.warnings;
+    warnings.extend(matches.warnings);
+    Plan {
+        now,
+        actions,
+        held,
+        next_change,
+        warnings: warnings.into_iter().collect(),
+        meta: PlanMeta {
+            observed_digest: digest(),
+            config_digest: config_digest(mappings, policy),
+            engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+            tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::order::sort_by_small_key;
+    use super::summary::{PackedKey, summarize};
+    use super::*;
+    use crate::identity::IdKey;
+
+    #[test]
+    fn packed_key_is_the_key_itself() {
+        let k = IdKey::Entrata("12", "3");
+        let p = PackedKey::new(&k);
+        assert_eq!(p.matches(&k), Some(true));
+        // Same bytes, other split or kind: not the same key.
+        assert_eq!(p.matches(&IdKey::Entrata("1", "23")), Some(false));
+        assert_eq!(p.matches(&IdKey::Directory("12", "3")), Some(false));
+        assert_eq!(p.matches(&IdKey::Member("123")), Some(false));
+        assert_eq!(p.matches(&IdKey::Entrata("12", "4")), Some(false));
+        assert_eq!(p.matches(&IdKey::Entrata("12", "34")), Some(false));
+        let m = IdKey::Member("64b00000000000000000d003");
+        assert_eq!(PackedKey::new(&m).matches(&m), Some(true));
+        assert_eq!(
+            PackedKey::new(&m).matches(&IdKey::Visitor("64b00000000000000000d003")),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn a_key_too_long_to_pack_defers_to_the_strings() {
+        let long = "x".repeat(PackedKey::CAP);
+        let k = IdKey::Entrata("1", &long);
+        assert_eq!(PackedKey::new(&k).matches(&k), None);
+        let fits = IdKey::Entrata("", &long);
+        assert_eq!(PackedKey::new(&fits).matches(&fits), Some(true));
+    }
+
+    #[test]
+    fn sorting_by_a_small_key_keeps_ties_in_input_order() {
+        let mut v: Vec<(u8, &str)> = vec![(3, "c"), (1, "a1"), (2, "b"), (1, "a2"), (0, "z")];
+        sort_by_small_key(&mut v, |x| x.0);
+        assert_eq!(v, [(0, "z"), (1, "a1"), (1, "a2"), (2, "b"), (3, "c")]);
+        let mut empty: Vec<(u8, &str)> = Vec::new();
+        sort_by_small_key(&mut empty, |x| x.0);
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn an_unowned_user_packs_nothing() {
+        assert_eq!(PackedKey::NONE.matches(&IdKey::Member("m")), None);
+    }
+
+    /// Above [`PARALLEL_MIN`] the plan is made on two threads; it must be
+    /// the plan one thread makes, byte for byte.
+    #[test]
+    fn two_threads_plan_what_one_thread_plans() {
+        use crate::{
+            Customer, CustomerType, Lease, LeaseStatus, ObservedGroup, ObservedUser, Profile,
+            Property,
+        };
+        use chrono::{NaiveDate, TimeZone};
+
+        let n = PARALLEL_MIN;
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d);
+        let facts = Facts {
+            properties: vec![Property::new("100", "America/New_York")],
+            leases: (0..n)
+                .map(|i| {
+                    Lease::new(
+                        format!("L{i}"),
+                        "100",
+                        if i % 11 == 0 {
+                            LeaseStatus::Future
+                        } else {
+                            LeaseStatus::Current
+                        },
+                    )
+                    .with_building(format!("B{}", i % 7))
+                    .with_move_in(if i % 11 == 0 { day(12, 1) } else { day(1, 1) })
+                    .with_move_out((i % 5 == 0).then(|| day(6, 30)).flatten())
+                    .with_customer(Customer::new(
+                        format!("{}", 7_000_000 + i),
+                        CustomerType::Primary,
+                        Profile::new(format!("First{i}"), "Last"),
+                    ))
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut mappings = Mappings::default();
+        mappings.properties.insert("100".into(), vec![GroupId(1)]);
+        for b in 0..7 {
+            mappings
+                .buildings
+                .insert(format!("B{b}"), vec![GroupId(10 + b)]);
+        }
+        let policy = Policy {
+            revocation_threshold: crate::RevocationThreshold {
+                max_count: None,
+                max_share: None,
+            },
+            ..Policy::default()
+        };
+        // A Brivo in every state: users missing, in step, with a stale name
+        // or group, owned orphans, unowned users in managed groups.
+        let mut users = Vec::new();
+        for i in 0..n {
+            let groups = match i % 4 {
+                0 => continue,
+                1 => vec![GroupId(1), GroupId(10 + (i % 7) as i64)],
+                2 => vec![GroupId(1)],
+                _ => vec![GroupId(10 + ((i + 1) % 7) as i64)],
+            };
+            users.push(ObservedUser {
+                id: BrivoUserId(i as i64 + 1),
+                external_id: Some(format!("sync:entrata:100:{}", 7_000_000 + i)),
+                first_name: if i % 13 == 0 {
+                    "Old".into()
+                } else {
+                    format!("First{i}")
+                },
+                last_name: "Last".into(),
+                groups,
+                ..Default::default()
+            });
+        }
+        for j in 0..500 {
+            users.push(ObservedUser {
+                id: BrivoUserId(10_000_000 + j),
+                external_id: Some(format!("sync:entrata:100:gone{j}")),
+                groups: vec![GroupId(1)],
+                ..Default::default()
+            });
+            users.push(ObservedUser {
+                id: BrivoUserId(20_000_000 + j),
+                external_id: None,
+                groups: vec![GroupId(1), GroupId(99)],
+                ..Default::default()
+            });
+        }
+        let observed = Observed {
+            users,
+            groups: mappings
+                .managed_groups()
+                .into_iter()
+                .map(|id| ObservedGroup {
+                    id,
+                    name: format!("{id}"),
+                })
+                .collect(),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+
+        let two = plan(&facts, &mappings, &policy, &observed, now);
+        let live = desired::live_groups(&mappings, Some(&observed.groups)).0;
+        let one = plan_inner(
+            &facts,
+            desired::build(&facts, &mappings, &policy, Some(&observed.groups)),
+            &mappings,
+            &policy,
+            &observed,
+            now,
+            summarize(&observed, &live, "sync"),
+            || observed.digest(),
+            false,
+        );
+        assert!(two.actions.len() > n / 2, "{} actions", two.actions.len());
+        assert_eq!(
+            serde_json::to_string(&two).unwrap(),
+            serde_json::to_string(&one).unwrap()
+        );
+    }
+}
