@@ -143,13 +143,13 @@ pub use coworking::{
     Visitor,
 };
 pub use directory::{DirectoryState, DirectoryUser};
-pub use facts::{Completeness, Facts, Profile, Scope, Source};
+pub use facts::{Completeness, Facts, Profile, Scope, Source, ZoneSource};
 pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
-    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, ProfileField, StalePlan,
-    UserRef, plan,
+    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, ProfileField, ScopeReport,
+    StalePlan, UserRef, plan,
 };
 pub use policy::{Exclusivity, NoAccessPolicy, Policy, RevocationThreshold};
 pub use reason::{FactKind, FactRef, Reason, Rule, Window};

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::matching::{Matches, NONE, key_of};
+use super::scopes::ScopeIndex;
 use super::summary::fact_profile_hash;
 use super::{Action, GroupChange, Held, HeldItem, HoldRule, ProfileField, UserRef};
 use crate::desired::{self, Desired, Eval};
@@ -84,6 +85,7 @@ pub(super) struct Ctx<'a, 'o> {
     pub(super) observed: &'o Observed,
     pub(super) now: DateTime<Utc>,
     pub(super) m: &'a Matches<'o>,
+    pub(super) scopes: &'a ScopeIndex<'a>,
 }
 
 /// Below this many identities a second thread costs more than it saves.
@@ -96,11 +98,22 @@ pub(super) const PARALLEL_IDENTITIES: usize = if cfg!(test) { 1_000 } else { 25_
 pub(super) fn diff_identities(cx: &Ctx<'_, '_>, parallel: bool) -> Out {
     let n = cx.d.identities.len();
     let range = |r: std::ops::Range<usize>| {
-        let mut out = Out::default();
+        let mut out = Out {
+            people: vec![0; cx.scopes.len()],
+            ..Out::default()
+        };
+        let mut last_scope = None;
         let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
         let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
         for i in r {
-            diff_identity(cx, i, &mut out, &mut scratch, &mut obs_groups);
+            diff_identity(
+                cx,
+                i,
+                &mut out,
+                &mut scratch,
+                &mut obs_groups,
+                &mut last_scope,
+            );
         }
         out
     };
@@ -124,12 +137,13 @@ pub(super) fn diff_identities(cx: &Ctx<'_, '_>, parallel: bool) -> Out {
 }
 
 /// One identity: what it wants at `now` against what its user holds.
-fn diff_identity(
-    cx: &Ctx<'_, '_>,
+fn diff_identity<'a>(
+    cx: &Ctx<'a, '_>,
     i: usize,
     out: &mut Out,
     scratch: &mut Vec<GroupId>,
     obs_groups: &mut Vec<GroupId>,
+    last_scope: &mut Option<(&'a str, u32)>,
 ) {
     let Ctx {
         facts,
@@ -138,6 +152,7 @@ fn diff_identity(
         observed,
         now,
         m,
+        scopes,
     } = *cx;
     let prefix = policy.ownership_prefix.as_str();
     let w = want(d, policy, i, now, scratch);
@@ -145,6 +160,9 @@ fn diff_identity(
         && out.next_change.is_none_or(|n| t < n)
     {
         out.next_change = Some(t);
+    }
+    if w.eval.has_future {
+        scopes.count(facts, d, i, now, &mut out.people, last_scope);
     }
     let ident = &d.identities[i];
     // Revocations of the whole user wait for an incomplete scope it
@@ -432,6 +450,8 @@ pub(super) struct Out {
     /// Memberships of observed users in live managed groups (the base of
     /// the revocation share).
     pub(super) observed_memberships: usize,
+    /// People with current or upcoming access, per scope (see [`ScopeIndex`]).
+    pub(super) people: Vec<u32>,
 }
 
 impl Out {
@@ -502,6 +522,9 @@ impl Out {
             (a, b) => a.or(b),
         };
         self.observed_memberships += other.observed_memberships;
+        for (a, b) in self.people.iter_mut().zip(other.people) {
+            *a += b;
+        }
     }
 }
 

@@ -17,7 +17,10 @@ mod diff;
 mod matching;
 mod order;
 mod safety;
+mod scopes;
 mod summary;
+
+pub use scopes::ScopeReport;
 
 use std::fmt;
 
@@ -275,6 +278,9 @@ pub struct Plan {
     pub next_change: Option<DateTime<Utc>>,
     /// What was skipped or odd in the input.
     pub warnings: Vec<Warning>,
+    /// Every property, location and directory: zone, people, completeness.
+    #[serde(default)]
+    pub scopes: Vec<ScopeReport>,
     /// What the plan was computed from.
     pub meta: PlanMeta,
 }
@@ -397,6 +403,9 @@ impl fmt::Display for Plan {
         for w in &self.warnings {
             writeln!(f, "  warning   {w}")?;
         }
+        for s in &self.scopes {
+            writeln!(f, "  scope     {s}")?;
+        }
         Ok(())
     }
 }
@@ -493,6 +502,7 @@ fn plan_inner<'o>(
 ) -> Plan {
     let d = &desired;
     let matches = matching::match_users(d, policy, observed, now, summary);
+    let scope_index = scopes::ScopeIndex::new(facts, mappings);
     let cx = diff::Ctx {
         facts,
         d,
@@ -500,13 +510,16 @@ fn plan_inner<'o>(
         observed,
         now,
         m: &matches,
+        scopes: &scope_index,
     };
     let mut out = diff::diff_identities(&cx, parallel);
     diff::diff_orphans(&cx, &mut out);
     diff::diff_unowned(&cx, &mut out);
     safety::hold_mass_revocation(&mut out, policy);
     let next_change = out.next_change;
+    let people = std::mem::take(&mut out.people);
     let (actions, held) = order::order(out, d);
+    let scopes = scope_index.report(facts, d, &people);
 
     let mut warnings = desired.warnings;
     warnings.extend(matches.warnings);
@@ -516,6 +529,7 @@ fn plan_inner<'o>(
         held,
         next_change,
         warnings: warnings.into_iter().collect(),
+        scopes,
         meta: PlanMeta {
             observed_digest: digest(),
             config_digest: config_digest(mappings, policy),
