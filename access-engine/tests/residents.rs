@@ -83,7 +83,6 @@ fn apply(plan: &Plan, observed: &Observed) -> Observed {
                     UserRef::New(ext) => users
                         .iter_mut()
                         .find(|u| u.external_id.as_deref() == Some(ext.as_str())),
-                    _ => None,
                 }
                 .expect("the user exists");
                 u.groups.extend(add.iter().map(|c| c.group));
