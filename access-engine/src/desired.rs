@@ -95,6 +95,11 @@ pub(crate) struct Desired<'f> {
     /// For each live group, the first incomplete scope feeding it (only
     /// filled when some scope is incomplete).
     pub(crate) group_hold: FxMap<GroupId, Scope>,
+    /// Scopes held because they changed more than expected since the last
+    /// run (absent, emptied, shrunk), with what changed; also in `incomplete`.
+    pub(crate) unexpected: BTreeMap<Scope, String>,
+    /// The managed groups that exist (sorted).
+    live: Vec<GroupId>,
 }
 
 /// The result of evaluating one identity at an instant.
@@ -155,6 +160,18 @@ impl<'f> Desired<'f> {
             .get(i)
             .filter(|h| h.0 == identity as u32)
             .map(|h| h.2)
+    }
+
+    /// Holds a scope that changed more than expected: revocations it feeds
+    /// are held like an incomplete scope's, under their own rule.
+    pub(crate) fn mark_unexpected(&mut self, mappings: &Mappings, scope: Scope, detail: String) {
+        self.incomplete.insert(scope.clone());
+        self.warnings.insert(Warning::UnexpectedScope {
+            scope: scope.clone(),
+            detail: detail.clone(),
+        });
+        self.unexpected.insert(scope, detail);
+        self.group_hold = group_holds(mappings, &self.incomplete, &self.live);
     }
 
     /// The incomplete scope an identity belongs to, if any.
@@ -844,6 +861,16 @@ pub(crate) fn build<'f>(
             .then_with(|| src_id(facts, a.2).cmp(&src_id(facts, b.2)))
     });
     bad_holds.dedup_by_key(|h| (h.0, h.1));
+    // A record the operator approved (for this run) no longer holds.
+    if !facts.baseline.approved.is_empty() {
+        bad_holds.retain(|h| {
+            let (kind, id) = src_id(facts, h.2);
+            !facts
+                .baseline
+                .approved
+                .contains(&format!("record:{}:{id}", kind.key()))
+        });
+    }
     for (scope, reason) in &facts.completeness.incomplete {
         b.warnings.insert(Warning::IncompleteScope {
             scope: scope.clone(),
@@ -870,6 +897,8 @@ pub(crate) fn build<'f>(
         warnings: b.warnings,
         incomplete: b.incomplete,
         group_hold,
+        unexpected: BTreeMap::new(),
+        live,
         derived_profiles: b.derived_profiles,
     }
 }

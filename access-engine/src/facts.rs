@@ -1,6 +1,6 @@
 //! The fact batch the runner fills from its sources, and what they share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -96,6 +96,20 @@ pub enum Scope {
     Directory(String),
 }
 
+impl Scope {
+    /// A short stable key, e.g. `property:100`, used in approval ids.
+    pub fn key(&self) -> String {
+        match self {
+            Scope::Source(Source::Entrata) => "source:entrata".to_owned(),
+            Scope::Source(Source::OfficeRnd) => "source:officernd".to_owned(),
+            Scope::Source(Source::Directory) => "source:directory".to_owned(),
+            Scope::Property(id) => format!("property:{id}"),
+            Scope::Location(id) => format!("location:{id}"),
+            Scope::Directory(id) => format!("directory:{id}"),
+        }
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -170,6 +184,28 @@ impl Completeness {
     }
 }
 
+/// What the runner remembers between runs, and what the operator approved
+/// for this one. With no baseline (a first run, or lost state) scopes are
+/// only checked for being present, not for emptying or shrinking.
+///
+/// ```
+/// use access_engine::{Baseline, Scope};
+/// let mut b = Baseline::default();
+/// b.people.insert(Scope::Property("100".into()), 412);
+/// b.approved.insert("scope:property:100".into()); // from `Held::approval`
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Baseline {
+    /// People with access per scope at the last successful run
+    /// ([`crate::ScopeReport::people`]).
+    pub people: BTreeMap<Scope, usize>,
+    /// Held items the operator approved for this run only, by their
+    /// approval id ([`crate::HoldRule::approval`]).
+    pub approved: BTreeSet<String>,
+}
+
 /// Where a property's or location's time zone came from. The plan reports
 /// it for every scope, so an operator can see which zones were inferred.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -241,4 +277,6 @@ pub struct Facts {
     pub directory_users: Vec<DirectoryUser>,
     /// Which parts of this batch are incomplete.
     pub completeness: Completeness,
+    /// What the last run saw and what the operator approved for this one.
+    pub baseline: Baseline,
 }

@@ -143,7 +143,7 @@ pub use coworking::{
     Visitor,
 };
 pub use directory::{DirectoryState, DirectoryUser};
-pub use facts::{Completeness, Facts, Profile, Scope, Source, ZoneSource};
+pub use facts::{Baseline, Completeness, Facts, Profile, Scope, Source, ZoneSource};
 pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};

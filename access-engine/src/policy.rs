@@ -33,24 +33,54 @@ pub enum NoAccessPolicy {
 }
 
 /// The mass-revocation safety threshold. When a plan's revocations (group
-/// removals, suspensions, deletions) exceed `max_count`, or exceed `max_share`
-/// of the observed managed memberships, all of them are held unless
-/// [`Policy::force_revocations`] is set.
+/// removals, suspensions, deletions) exceed `max_count`, or exceed
+/// `max_share` of the observed managed memberships (once there are at
+/// least `share_floor` of them), all of them are held until an operator
+/// approves them for one run (see [`crate::Baseline::approved`]).
+///
+/// Per scope, a property, location or directory whose people with access
+/// drop by more than `max_scope_drop` since the last run (and by at least
+/// `scope_drop_floor` people) is held likewise, as is one that empties.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RevocationThreshold {
     /// Most revocations one plan may carry (default 500).
     pub max_count: Option<usize>,
-    /// Largest share (0.0–1.0) of observed managed memberships one plan may revoke (default none).
+    /// Largest share (0.0–1.0) of observed managed memberships one plan may
+    /// revoke (default 0.25).
     pub max_share: Option<f64>,
+    /// `max_share` applies from this many revocations on (default 10), so
+    /// a small building's ordinary move-out is not a mass revocation.
+    pub share_floor: usize,
+    /// Largest share (0.0–1.0) of a scope's people with access that may go
+    /// in one run (default 0.25).
+    pub max_scope_drop: Option<f64>,
+    /// `max_scope_drop` applies from a drop of this many people (default 5).
+    pub scope_drop_floor: usize,
 }
 
 impl Default for RevocationThreshold {
     fn default() -> Self {
         RevocationThreshold {
             max_count: Some(500),
+            max_share: Some(0.25),
+            share_floor: 10,
+            max_scope_drop: Some(0.25),
+            scope_drop_floor: 5,
+        }
+    }
+}
+
+impl RevocationThreshold {
+    /// No limits at all (for tests and benchmarks; not for production).
+    pub fn none() -> Self {
+        RevocationThreshold {
+            max_count: None,
             max_share: None,
+            share_floor: 0,
+            max_scope_drop: None,
+            scope_drop_floor: 0,
         }
     }
 }
@@ -64,7 +94,7 @@ impl Default for RevocationThreshold {
 /// assert_eq!(p.ownership_prefix, "sync");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Policy {
     /// Local time access starts on a move-in date (default 10:00).
@@ -93,10 +123,8 @@ pub struct Policy {
     pub adopt_by_email: bool,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
-    /// The mass-revocation threshold.
+    /// The mass-revocation and per-scope drop thresholds.
     pub revocation_threshold: RevocationThreshold,
-    /// Apply revocations even beyond the threshold.
-    pub force_revocations: bool,
 }
 
 impl Default for Policy {
@@ -120,7 +148,6 @@ impl Default for Policy {
             adopt_by_email: false,
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
-            force_revocations: false,
         }
     }
 }

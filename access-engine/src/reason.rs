@@ -44,6 +44,21 @@ impl fmt::Display for FactKind {
     }
 }
 
+impl FactKind {
+    /// A short key without spaces, used in approval ids.
+    pub fn key(&self) -> &'static str {
+        match self {
+            FactKind::Lease => "lease",
+            FactKind::Membership => "membership",
+            FactKind::Assignment => "assignment",
+            FactKind::Booking => "booking",
+            FactKind::DayPass => "day-pass",
+            FactKind::DirectoryUser => "directory-user",
+            FactKind::Member => "member",
+        }
+    }
+}
+
 /// A pointer to one fact: its kind, id and a short note (its status, its
 /// resource…).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -103,6 +103,15 @@ pub enum Warning {
         /// Why it is incomplete.
         reason: String,
     },
+    /// A scope changed more than expected since the last run (absent from
+    /// the batch, emptied, shrunk beyond the policy's share): revocations it
+    /// feeds are held until it recovers or an operator approves it.
+    UnexpectedScope {
+        /// The scope.
+        scope: Scope,
+        /// What changed.
+        detail: String,
+    },
     /// A status the engine does not know: the record grants nothing, and
     /// the revocations it could feed are held.
     UnknownStatus {
@@ -174,6 +183,11 @@ impl fmt::Display for Warning {
                     "{scope} is incomplete ({reason}); its revocations are held"
                 )
             }
+            Warning::UnexpectedScope { scope, detail } => write!(
+                f,
+                "{scope} {detail}; its revocations are held until it recovers or is approved (scope:{})",
+                scope.key()
+            ),
             Warning::UnknownStatus { kind, id, status } => write!(
                 f,
                 "{kind} {id}: unknown status {status:?}; grants nothing, its revocations are held"

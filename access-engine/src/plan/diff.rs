@@ -8,13 +8,13 @@
 use chrono::{DateTime, Utc};
 
 use super::matching::{Matches, NONE, key_of};
-use super::scopes::ScopeIndex;
 use super::summary::fact_profile_hash;
 use super::{Action, GroupChange, Held, HeldItem, HoldRule, ProfileField, UserRef};
 use crate::desired::{self, Desired, Eval};
 use crate::directory::DirectoryState;
-use crate::facts::{Facts, Profile};
-use crate::mapping::GroupId;
+use crate::facts::{Facts, Profile, Scope, Source};
+use crate::identity::IdKey;
+use crate::mapping::{GroupId, Mappings};
 use crate::observed::{BrivoUserId, Observed, ObservedUser};
 use crate::policy::{Exclusivity, NoAccessPolicy, Policy};
 use crate::reason::{FactKind, FactRef, Reason, Rule};
@@ -85,7 +85,7 @@ pub(super) struct Ctx<'a, 'o> {
     pub(super) observed: &'o Observed,
     pub(super) now: DateTime<Utc>,
     pub(super) m: &'a Matches<'o>,
-    pub(super) scopes: &'a ScopeIndex<'a>,
+    pub(super) mappings: &'a Mappings,
 }
 
 /// Below this many identities a second thread costs more than it saves.
@@ -98,22 +98,11 @@ pub(super) const PARALLEL_IDENTITIES: usize = if cfg!(test) { 1_000 } else { 25_
 pub(super) fn diff_identities(cx: &Ctx<'_, '_>, parallel: bool) -> Out {
     let n = cx.d.identities.len();
     let range = |r: std::ops::Range<usize>| {
-        let mut out = Out {
-            people: vec![0; cx.scopes.len()],
-            ..Out::default()
-        };
-        let mut last_scope = None;
+        let mut out = Out::default();
         let mut scratch: Vec<GroupId> = Vec::with_capacity(16);
         let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
         for i in r {
-            diff_identity(
-                cx,
-                i,
-                &mut out,
-                &mut scratch,
-                &mut obs_groups,
-                &mut last_scope,
-            );
+            diff_identity(cx, i, &mut out, &mut scratch, &mut obs_groups);
         }
         out
     };
@@ -137,13 +126,12 @@ pub(super) fn diff_identities(cx: &Ctx<'_, '_>, parallel: bool) -> Out {
 }
 
 /// One identity: what it wants at `now` against what its user holds.
-fn diff_identity<'a>(
-    cx: &Ctx<'a, '_>,
+fn diff_identity(
+    cx: &Ctx<'_, '_>,
     i: usize,
     out: &mut Out,
     scratch: &mut Vec<GroupId>,
     obs_groups: &mut Vec<GroupId>,
-    last_scope: &mut Option<(&'a str, u32)>,
 ) {
     let Ctx {
         facts,
@@ -152,7 +140,7 @@ fn diff_identity<'a>(
         observed,
         now,
         m,
-        scopes,
+        ..
     } = *cx;
     let prefix = policy.ownership_prefix.as_str();
     let w = want(d, policy, i, now, scratch);
@@ -161,16 +149,13 @@ fn diff_identity<'a>(
     {
         out.next_change = Some(t);
     }
-    if w.eval.has_future {
-        scopes.count(facts, d, i, now, &mut out.people, last_scope);
-    }
     let ident = &d.identities[i];
     // Revocations of the whole user wait for an incomplete scope it
     // belongs to, or for any bad record about it; a group's removal waits
     // for a bad record that could have granted that group.
     let scope_hold = || {
         d.identity_hold(&ident.key)
-            .map(|scope| HoldRule::Incomplete { scope })
+            .map(|scope| scope_rule(d, scope))
     };
     let bad_rule = |src| {
         let (kind, id) = desired::src_id(facts, src);
@@ -359,6 +344,45 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
     }
 }
 
+/// The rule that holds what `scope` feeds: it is incomplete, or it changed
+/// more than expected since the last run.
+fn scope_rule(d: &Desired<'_>, scope: Scope) -> HoldRule {
+    match d.unexpected.get(&scope) {
+        Some(detail) => HoldRule::Unexpected {
+            detail: detail.clone(),
+            scope,
+        },
+        None => HoldRule::Incomplete { scope },
+    }
+}
+
+/// The source of an identity when no mapping names that source at all: a
+/// source removed from the config. Its users are left alone, never taken
+/// for people who moved out.
+fn unconfigured(mappings: &Mappings, key: &IdKey<'_>) -> Option<Scope> {
+    let (source, tables) = match key {
+        IdKey::Entrata(..) => (
+            Source::Entrata,
+            vec![&mappings.properties, &mappings.buildings, &mappings.units],
+        ),
+        IdKey::Member(_) | IdKey::Visitor(_) => (
+            Source::OfficeRnd,
+            vec![
+                &mappings.plans,
+                &mappings.locations,
+                &mappings.day_pass_locations,
+                &mappings.floors,
+                &mappings.resources,
+            ],
+        ),
+        IdKey::Directory(..) => (Source::Directory, vec![&mappings.directories]),
+    };
+    tables
+        .iter()
+        .all(|t| t.is_empty())
+        .then_some(Scope::Source(source))
+}
+
 /// Owned users whose identity is in no fact (plus fingerprint matches that
 /// the key did not confirm): no access left.
 pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
@@ -376,9 +400,11 @@ pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
         m.summary.live_groups_of(ui, &mut obs_groups);
         out.observed_memberships += obs_groups.len();
         let user = UserRef::Existing(u.id);
-        let hold = key
-            .and_then(|k| d.identity_hold(&k))
-            .map(|scope| HoldRule::Incomplete { scope });
+        let hold = key.and_then(|k| {
+            unconfigured(cx.mappings, &k)
+                .map(|scope| HoldRule::SourceNotConfigured { scope })
+                .or_else(|| d.identity_hold(&k).map(|scope| scope_rule(d, scope)))
+        });
         match policy.no_access {
             NoAccessPolicy::Delete => {
                 let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))];
@@ -450,8 +476,6 @@ pub(super) struct Out {
     /// Memberships of observed users in live managed groups (the base of
     /// the revocation share).
     pub(super) observed_memberships: usize,
-    /// People with current or upcoming access, per scope (see [`ScopeIndex`]).
-    pub(super) people: Vec<u32>,
 }
 
 impl Out {
@@ -487,11 +511,7 @@ impl Out {
         user_hold: Option<HoldRule>,
         reasons: Vec<Reason>,
     ) {
-        let hold = user_hold.or_else(|| {
-            d.group_hold
-                .get(&g)
-                .map(|s| HoldRule::Incomplete { scope: s.clone() })
-        });
+        let hold = user_hold.or_else(|| d.group_hold.get(&g).map(|s| scope_rule(d, s.clone())));
         match hold {
             Some(rule) => self.hold(id, HeldItem::RemoveGroup(g), rule, reasons),
             None => removes.push(GroupChange { group: g, reasons }),
@@ -522,9 +542,6 @@ impl Out {
             (a, b) => a.or(b),
         };
         self.observed_memberships += other.observed_memberships;
-        for (a, b) in self.people.iter_mut().zip(other.people) {
-            *a += b;
-        }
     }
 }
 

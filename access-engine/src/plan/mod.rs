@@ -14,6 +14,7 @@
 //! 4. `order`: the actions in their fixed order.
 
 mod diff;
+mod expect;
 mod matching;
 mod order;
 mod safety;
@@ -194,6 +195,22 @@ pub enum HoldRule {
         /// Observed memberships in managed groups.
         observed_memberships: usize,
     },
+    /// The scope changed more than expected since the last run: it is
+    /// mapped but absent from the batch, it emptied, or it lost more than
+    /// the policy's share of its people. Held until an operator approves it
+    /// for one run, or the source recovers.
+    Unexpected {
+        /// The scope.
+        scope: Scope,
+        /// What changed, e.g. "dropped from 412 to 3 people with access".
+        detail: String,
+    },
+    /// The owned user's identity belongs to a source that is not configured
+    /// (no mapping names it): never suspended, deleted or removed.
+    SourceNotConfigured {
+        /// The source, as a scope.
+        scope: Scope,
+    },
     /// The user would hold more groups than Brivo allows; additions held.
     TooManyGroups {
         /// Groups desired.
@@ -217,9 +234,32 @@ impl fmt::Display for HoldRule {
                 f,
                 "{revocations} revocations exceed the threshold ({observed_memberships} managed memberships observed)"
             ),
+            HoldRule::Unexpected { scope, detail } => write!(f, "{scope} {detail}"),
+            HoldRule::SourceNotConfigured { scope } => {
+                write!(f, "{scope} is not configured; its users are left alone")
+            }
             HoldRule::TooManyGroups { desired, max } => {
                 write!(f, "{desired} groups desired, Brivo allows {max}")
             }
+        }
+    }
+}
+
+impl HoldRule {
+    /// The id an operator approves to release every item held by this rule
+    /// for one run (`None`: not approvable; fix the cause instead):
+    /// `scope:property:100`, `revocations:523`, `record:lease:1345`.
+    ///
+    /// A mass revocation's id names its count, so an approval covers
+    /// exactly what was reviewed: one more revocation needs a new approval.
+    pub fn approval(&self) -> Option<String> {
+        match self {
+            HoldRule::Unexpected { scope, .. } => Some(format!("scope:{}", scope.key())),
+            HoldRule::MassRevocation { revocations, .. } => {
+                Some(format!("revocations:{revocations}"))
+            }
+            HoldRule::BadRecord { kind, id } => Some(format!("record:{}:{id}", kind.key())),
+            _ => None,
         }
     }
 }
@@ -397,7 +437,11 @@ impl fmt::Display for Plan {
             }
         }
         for h in &self.held {
-            writeln!(f, "  HELD      {:?} for {}: {}", h.item, h.user, h.rule)?;
+            write!(f, "  HELD      {:?} for {}: {}", h.item, h.user, h.rule)?;
+            match h.rule.approval() {
+                Some(id) => writeln!(f, " (approve: {id})")?,
+                None => writeln!(f)?,
+            }
             write_reasons(f, &h.reasons, "            ")?;
         }
         for w in &self.warnings {
@@ -491,7 +535,7 @@ pub fn plan(
 #[allow(clippy::too_many_arguments)]
 fn plan_inner<'o>(
     facts: &Facts,
-    desired: Desired<'_>,
+    mut desired: Desired<'_>,
     mappings: &Mappings,
     policy: &Policy,
     observed: &'o Observed,
@@ -500,9 +544,11 @@ fn plan_inner<'o>(
     digest: impl FnOnce() -> String,
     parallel: bool,
 ) -> Plan {
+    let scope_index = scopes::ScopeIndex::new(facts, mappings);
+    let people = scope_index.count_all(facts, &desired, now);
+    expect::check_scopes(facts, mappings, policy, &mut desired, &scope_index, &people);
     let d = &desired;
     let matches = matching::match_users(d, policy, observed, now, summary);
-    let scope_index = scopes::ScopeIndex::new(facts, mappings);
     let cx = diff::Ctx {
         facts,
         d,
@@ -510,14 +556,13 @@ fn plan_inner<'o>(
         observed,
         now,
         m: &matches,
-        scopes: &scope_index,
+        mappings,
     };
     let mut out = diff::diff_identities(&cx, parallel);
     diff::diff_orphans(&cx, &mut out);
     diff::diff_unowned(&cx, &mut out);
-    safety::hold_mass_revocation(&mut out, policy);
+    safety::hold_mass_revocation(&mut out, policy, &facts.baseline.approved);
     let next_change = out.next_change;
-    let people = std::mem::take(&mut out.people);
     let (actions, held) = order::order(out, d);
     let scopes = scope_index.report(facts, d, &people);
 
@@ -634,10 +679,7 @@ mod tests {
                 .insert(format!("B{b}"), vec![GroupId(10 + b)]);
         }
         let policy = Policy {
-            revocation_threshold: crate::RevocationThreshold {
-                max_count: None,
-                max_share: None,
-            },
+            revocation_threshold: crate::RevocationThreshold::none(),
             ..Policy::default()
         };
         // A Brivo in every state: users missing, in step, with a stale name

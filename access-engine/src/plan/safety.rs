@@ -3,26 +3,31 @@
 //! revocation is found.) Beyond the revocation threshold, in count or in
 //! share of the observed managed memberships, every revocation is held.
 
+use std::collections::BTreeSet;
+
 use super::diff::Out;
 use super::{Action, Held, HeldItem, HoldRule, UserRef};
 use crate::policy::Policy;
 
 /// Holds every revocation in `out` when there are more than the policy's
-/// threshold allows (unless the policy forces them through).
-pub(super) fn hold_mass_revocation(out: &mut Out, policy: &Policy) {
+/// threshold allows, unless the operator approved exactly this many for
+/// this run.
+pub(super) fn hold_mass_revocation(out: &mut Out, policy: &Policy, approved: &BTreeSet<String>) {
     let revocations: usize = out.changes.iter().map(|c| c.3.len()).sum::<usize>()
         + out.suspends.len()
         + out.deletes.len();
     let limits = policy.revocation_threshold;
     let exceeded = limits.max_count.is_some_and(|m| revocations > m)
-        || limits
-            .max_share
-            .is_some_and(|s| revocations as f64 > s * out.observed_memberships as f64);
-    if exceeded && !policy.force_revocations && revocations > 0 {
-        let rule = HoldRule::MassRevocation {
-            revocations,
-            observed_memberships: out.observed_memberships,
-        };
+        || (revocations >= limits.share_floor
+            && limits
+                .max_share
+                .is_some_and(|s| revocations as f64 > s * out.observed_memberships as f64));
+    let rule = HoldRule::MassRevocation {
+        revocations,
+        observed_memberships: out.observed_memberships,
+    };
+    let approval_given = rule.approval().is_some_and(|id| approved.contains(&id));
+    if exceeded && !approval_given && revocations > 0 {
         for c in &mut out.changes {
             for r in std::mem::take(&mut c.3) {
                 out.held.push(Held {

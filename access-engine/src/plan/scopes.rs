@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::desired::{Desired, Src};
+use crate::directory::DirectoryState;
 use crate::facts::{Facts, Scope, ZoneSource};
 use crate::hash::FxMap;
 use crate::identity::IdKey;
@@ -29,6 +30,9 @@ pub struct ScopeReport {
     pub zone_source: Option<ZoneSource>,
     /// People with current or upcoming access granted by this scope's facts.
     pub people: usize,
+    /// People with access at the last run, from the baseline, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<usize>,
     /// Why the scope is incomplete (its revocations are held), if it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<String>,
@@ -45,6 +49,9 @@ impl std::fmt::Display for ScopeReport {
             }
         }
         write!(f, ": {} with access", self.people)?;
+        if let Some(previous) = self.previous {
+            write!(f, " (last run {previous})")?;
+        }
         if let Some(why) = &self.incomplete {
             write!(f, "; INCOMPLETE, revocations held: {why}")?;
         }
@@ -102,8 +109,30 @@ impl<'f> ScopeIndex<'f> {
         ix
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.scopes.len()
+    /// The scopes, in index order.
+    pub(super) fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// People with current or upcoming access, per scope: one pass over
+    /// the identities' grants, made before the diff so that a scope that
+    /// emptied is held before anything is revoked.
+    pub(super) fn count_all(&self, facts: &Facts, d: &Desired<'_>, now: DateTime<Utc>) -> Vec<u32> {
+        let mut counts = vec![0u32; self.scopes.len()];
+        let mut last = None;
+        for (i, ident) in d.identities.iter().enumerate() {
+            if matches!(
+                ident.directory,
+                Some((DirectoryState::Disabled | DirectoryState::Deleted, _))
+            ) {
+                continue;
+            }
+            if !d.grants_of(i).iter().any(|g| g.end.is_none_or(|e| e > now)) {
+                continue;
+            }
+            self.count(facts, d, i, now, &mut counts, &mut last);
+        }
+        counts
     }
 
     fn index(&self, kind: usize, id: &str) -> Option<u32> {
@@ -113,7 +142,7 @@ impl<'f> ScopeIndex<'f> {
     /// Counts identity `i` once in each scope whose facts give it current
     /// or upcoming access. `last` caches the previous property lookup:
     /// consecutive lease identities mostly share one.
-    pub(super) fn count<'d>(
+    fn count<'d>(
         &self,
         facts: &Facts,
         d: &Desired<'d>,
@@ -203,6 +232,7 @@ impl<'f> ScopeIndex<'f> {
                     .completeness
                     .reason(scope)
                     .map(str::to_owned)
+                    .or_else(|| d.unexpected.get(scope).map(|why| format!("{scope} {why}")))
                     .or_else(|| {
                         d.incomplete
                             .contains(scope)
@@ -225,6 +255,7 @@ impl<'f> ScopeIndex<'f> {
                     zone: zone.map(|z| z.0.to_owned()),
                     zone_source: zone.map(|z| z.1.clone()),
                     people: counts[at] as usize,
+                    previous: facts.baseline.people.get(scope).copied(),
                     incomplete,
                 }
             })
