@@ -148,8 +148,8 @@ pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
-    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, ProfileField, ScopeReport,
-    StalePlan, UserRef, plan,
+    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, PlanRefused, ProfileField,
+    ScopeReport, StalePlan, UserRef, config_digest, plan,
 };
 pub use policy::{Exclusivity, NoAccessPolicy, Policy, RevocationThreshold};
 pub use reason::{FactKind, FactRef, Reason, Rule, Window};

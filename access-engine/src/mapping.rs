@@ -60,6 +60,22 @@ impl Mappings {
             .collect()
     }
 
+    pub(crate) fn all_tables_mut(
+        &mut self,
+    ) -> [(MappingKind, &mut BTreeMap<String, Vec<GroupId>>); 9] {
+        [
+            (MappingKind::Property, &mut self.properties),
+            (MappingKind::Building, &mut self.buildings),
+            (MappingKind::Unit, &mut self.units),
+            (MappingKind::Plan, &mut self.plans),
+            (MappingKind::Location, &mut self.locations),
+            (MappingKind::DayPassLocation, &mut self.day_pass_locations),
+            (MappingKind::Floor, &mut self.floors),
+            (MappingKind::Resource, &mut self.resources),
+            (MappingKind::Directory, &mut self.directories),
+        ]
+    }
+
     pub(crate) fn all_tables(&self) -> [(MappingKind, &BTreeMap<String, Vec<GroupId>>); 9] {
         [
             (MappingKind::Property, &self.properties),

@@ -302,6 +302,38 @@ pub struct StalePlan {
     pub current: String,
 }
 
+/// Why a saved plan is not applied by the config in hand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanRefused {
+    /// The plan was made under other mappings or another policy.
+    #[error(
+        "the plan was made under another config (digest {planned}, now {current}); re-plan with this config"
+    )]
+    ConfigChanged {
+        /// The digest the plan recorded.
+        planned: String,
+        /// The digest of the config in hand.
+        current: String,
+    },
+    /// The plan is older than the age limit: access has moved on since.
+    #[error("the plan was made at {planned_at}, more than {max_age_minutes} minutes ago; re-plan")]
+    TooOld {
+        /// When the plan was made for.
+        planned_at: DateTime<Utc>,
+        /// The limit.
+        max_age_minutes: i64,
+    },
+    /// An action touches what this config does not own.
+    #[error("action {action} {why}; refusing the whole plan")]
+    OutOfScope {
+        /// The action's index in [`Plan::actions`].
+        action: usize,
+        /// What it touches.
+        why: String,
+    },
+}
+
 /// The exact changes that bring Brivo to the desired state. Serializable:
 /// a dry run can be saved, reviewed and applied later (see
 /// [`Plan::check_observed`]). Byte-identical for the same input, whatever
@@ -342,6 +374,109 @@ impl Plan {
                 current,
             })
         }
+    }
+
+    /// Checks a saved plan before it is applied by the config in hand, and
+    /// refuses it with a reason: made under another config (canonical
+    /// digest), older than `max_age`, or touching anything this config does
+    /// not own (a group it does not manage, a user without its ownership
+    /// prefix, an adoption its policy does not allow). Check the observed
+    /// digest too ([`Plan::check_observed`]).
+    ///
+    /// ```
+    /// use access_engine::{Mappings, Observed, Policy, Facts, plan, PlanRefused};
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
+    /// let (m, p, o) = (Mappings::default(), Policy::default(), Observed::default());
+    /// let saved = plan(&Facts::default(), &m, &p, &o, now);
+    /// assert!(saved.check_applicable(&m, &p, &o, now, TimeDelta::hours(1)).is_ok());
+    /// let later = now + TimeDelta::hours(2);
+    /// assert!(matches!(saved.check_applicable(&m, &p, &o, later, TimeDelta::hours(1)),
+    ///     Err(PlanRefused::TooOld { .. })));
+    /// ```
+    pub fn check_applicable(
+        &self,
+        mappings: &Mappings,
+        policy: &Policy,
+        observed: &Observed,
+        now: DateTime<Utc>,
+        max_age: chrono::TimeDelta,
+    ) -> Result<(), PlanRefused> {
+        let current = config_digest(mappings, policy);
+        if current != self.meta.config_digest {
+            return Err(PlanRefused::ConfigChanged {
+                planned: self.meta.config_digest.clone(),
+                current,
+            });
+        }
+        let age = now - self.now;
+        if age > max_age || age < -max_age {
+            return Err(PlanRefused::TooOld {
+                planned_at: self.now,
+                max_age_minutes: max_age.num_minutes(),
+            });
+        }
+        let managed = mappings.managed_groups();
+        let prefix = format!("{}:", policy.ownership_prefix);
+        let owned = |id: &BrivoUserId| {
+            observed.users.iter().any(|u| {
+                u.id == *id
+                    && u.external_id
+                        .as_deref()
+                        .is_some_and(|e| e.starts_with(&prefix))
+            })
+        };
+        let refuse = |i: usize, why: String| Err(PlanRefused::OutOfScope { action: i, why });
+        for (i, a) in self.actions.iter().enumerate() {
+            match a {
+                Action::CreateUser { external_id, .. } if !external_id.starts_with(&prefix) => {
+                    return refuse(i, format!("creates {external_id}, outside {prefix}*"));
+                }
+                Action::AdoptUser {
+                    user, external_id, ..
+                } => {
+                    if !policy.adopt_by_email {
+                        return refuse(i, format!("adopts {user}, but adopt_by_email is off"));
+                    }
+                    if !external_id.starts_with(&prefix) {
+                        return refuse(
+                            i,
+                            format!("adopts {user} as {external_id}, outside {prefix}*"),
+                        );
+                    }
+                }
+                Action::UpdateProfile { user, .. }
+                | Action::Unsuspend { user, .. }
+                | Action::Suspend { user, .. }
+                | Action::Delete { user, .. }
+                    if !owned(user) =>
+                {
+                    return refuse(i, format!("changes {user}, which this config does not own"));
+                }
+                Action::ChangeGroups { user, add, remove } => {
+                    if let Some(c) = add
+                        .iter()
+                        .chain(remove)
+                        .find(|c| !managed.contains(&c.group))
+                    {
+                        return refuse(
+                            i,
+                            format!(
+                                "changes {} of {user}, a group this config does not manage",
+                                c.group
+                            ),
+                        );
+                    }
+                    if let UserRef::New(ext) = user
+                        && !ext.starts_with(&prefix)
+                    {
+                        return refuse(i, format!("gives groups to {ext}, outside {prefix}*"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Number of single group changes (adds plus removes) in the actions.
@@ -455,13 +590,27 @@ impl fmt::Display for Plan {
 }
 
 /// Digest of mappings and policy (canonical JSON: maps are `BTreeMap`s).
-pub(crate) fn config_digest(mappings: &Mappings, policy: &Policy) -> String {
+///
+/// Canonical: the order of groups in a mapping or of admitted customer
+/// types does not change it (maps are already sorted), so reordering a
+/// config file does not make its saved plans foreign.
+pub fn config_digest(mappings: &Mappings, policy: &Policy) -> String {
+    let mut m = mappings.clone();
+    for (_, table) in m.all_tables_mut() {
+        for groups in table.values_mut() {
+            groups.sort_unstable();
+            groups.dedup();
+        }
+    }
+    let mut p = policy.clone();
+    p.admitted_customer_types.sort();
+    p.admitted_customer_types.dedup();
     let mut h = Sha256::new();
-    h.update(b"config-v1\0");
+    h.update(b"config-v2\0");
     // Serializing plain data structs to JSON cannot fail.
-    h.update(serde_json::to_vec(mappings).unwrap_or_default());
+    h.update(serde_json::to_vec(&m).unwrap_or_default());
     h.update(b"\0");
-    h.update(serde_json::to_vec(policy).unwrap_or_default());
+    h.update(serde_json::to_vec(&p).unwrap_or_default());
     hex::encode(h.finalize())
 }
 
