@@ -177,6 +177,8 @@ pub struct LeaseDetailsPage {
 }
 
 impl Output for LeaseDetailsPage {
+    const EXPECTED: &'static [&'static str] = &["leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -347,6 +349,8 @@ pub struct ExpiringLeases {
 }
 
 impl Output for ExpiringLeases {
+    const EXPECTED: &'static [&'static str] = &["Leases", "leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }

@@ -734,6 +734,8 @@ pub struct LeasesPage {
 }
 
 impl Output for LeasesPage {
+    const EXPECTED: &'static [&'static str] = &["leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }

@@ -39,8 +39,12 @@
 //!   `{base}/{service}`; replies are unwrapped from `{"response":{…}}`.
 //!   Entrata's in-body errors become [`Error`] variants even when the HTTP
 //!   status is 200 (113 → [`Error::Authentication`], 301 and 311 →
-//!   [`Error::PermissionDenied`]); `"No Records Found."`, as an object or a
-//!   bare string, is an empty result.
+//!   [`Error::PermissionDenied`]). Only Entrata's known "no records"
+//!   answers (`{"success": "No Records Found."}`, or a bare
+//!   `"No records found ..."` sentence) are an empty result; any other
+//!   answer without the method's data (another sentence, `[]`, `null`, an
+//!   object without the expected key) is [`Error::UnexpectedResult`], so an
+//!   odd reply can never read as "everyone moved out".
 //! - **Tolerant decoding, strict where it matters.** Ids and amounts arrive as
 //!   strings or numbers, flags as `0`/`"1"`/`"t"`/`true`, money as
 //!   `"1,196.00"` or `"$0.00"` ([`Money`]), lists as one object, an array or

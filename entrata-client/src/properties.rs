@@ -170,6 +170,8 @@ pub struct Properties {
 }
 
 impl Output for Properties {
+    const EXPECTED: &'static [&'static str] = &["PhysicalProperty"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -420,6 +422,8 @@ pub struct MitsPropertyUnits {
 }
 
 impl Output for MitsPropertyUnits {
+    const EXPECTED: &'static [&'static str] = &["PhysicalProperty"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
