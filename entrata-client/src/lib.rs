@@ -58,8 +58,12 @@
 //!   [`GetCustomers::decode`], [`GetMitsPropertyUnits::decode`], ...
 //! - **Pagination.** `getLeases` and `getLeaseDetails` r2 take
 //!   `page_no`/`per_page` in the query string; [`Client::leases`] and
-//!   [`Client::lease_pages`] are lazy streams that stop at a short page,
-//!   end at the first error and refuse a server that repeats a page.
+//!   [`Client::lease_pages`] are lazy streams, [`Client::all_leases`]
+//!   collects them. A listing ends at `X-Total-Count` when the service
+//!   sends it, else at an empty page (a short page is not trusted: a
+//!   server-side page-size cap is detected and the listing re-read at the
+//!   cap); anything that does not add up is [`Error::Pagination`]. The
+//!   rules are on [`Client::leases`].
 //! - **Rate limits and retries.** Calls go through an
 //!   [`access_http::Pacer`]: a client-side limiter, and retries with
 //!   jittered backoff of 429 (honouring `Retry-After`), 5xx and network
@@ -114,7 +118,7 @@ pub use customers::{
 pub use error::Error;
 pub use lease_details::{
     ChargeInterval, DetailCharges, ExpiringLease, ExpiringLeases, ExpiringLeasesRequest,
-    GetExpiringLeases, GetLeaseDetails, IdAttributes, LeaseDetail, LeaseDetailsPage,
+    GetExpiringLeases, GetLeaseDetails, IdAttributes, LeaseDetail, LeaseDetails, LeaseDetailsPage,
     LeaseDetailsRequest, LeaseDetailsVersion, Resident,
 };
 pub use leases::{

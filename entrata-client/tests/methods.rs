@@ -192,10 +192,19 @@ async fn get_lease_details_r2_is_paginated() {
             then.status(200).body(fixture("get_lease_details_r2.json"));
         })
         .await;
+    let end = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v1/leases")
+                .query_param("page_no", "2");
+            then.status(200).body(fixture("no_records.json"));
+        })
+        .await;
     let req = LeaseDetailsRequest::new(PropertyId(739_084)).include_charge(true);
     let pages: Vec<_> = client(&server).lease_detail_pages(&req).collect().await;
     mock.assert_calls_async(1).await;
-    assert_eq!(pages.len(), 1, "a short page ends the listing");
+    end.assert_calls_async(1).await;
+    assert_eq!(pages.len(), 1, "a short page confirmed by an empty one");
     let page = pages.into_iter().next().unwrap().unwrap();
     assert_eq!(page.leases.len(), 2);
     let first = &page.leases[0];
@@ -215,7 +224,9 @@ async fn get_lease_details_r2_is_paginated() {
 
     let all = client(&server).all_lease_details(&req).await.unwrap();
     assert_eq!(all.leases.len(), 2);
+    assert_eq!((all.pages, all.total, all.page_size), (2, None, 500));
     mock.assert_calls_async(2).await;
+    end.assert_calls_async(2).await;
 }
 
 #[tokio::test]
