@@ -76,6 +76,10 @@
 //!   `getMitsPropertyUnits` ([`Client::property_time_zone`]), mapped from
 //!   Entrata's Windows-style names to IANA zones by [`iana_time_zone`]
 //!   (and Arizona's "Mountain" to `America/Phoenix` by [`zone_in_state`]).
+//!   API users are often not granted that method: [`zone_for_address`]
+//!   maps a property's state (and city, in split states) from
+//!   `getProperties` to a zone instead, and returns `None` rather than
+//!   guess.
 //! - **Secrets.** Credentials are [`secrecy::SecretString`]s, the auth
 //!   header is marked sensitive, and no `Debug`, `Display` or log line
 //!   shows them.
@@ -107,6 +111,7 @@ mod properties;
 mod rate_limit;
 mod status;
 mod units;
+mod zones;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
 pub use chrono_tz::Tz;
@@ -142,6 +147,7 @@ pub use units::{
     PropertyUnits, PropertyUnitsRequest, Unit, UnitType, UnitTypeFloorplan, UnitTypeIdentification,
     UnitTypes, UnitsProperty,
 };
+pub use zones::zone_for_address;
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]
