@@ -1,6 +1,6 @@
 //! The client, its configuration and the call path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -292,6 +292,7 @@ impl ClientBuilder {
                 pacer: Pacer::new(config.retry_policy.clone(), limiter),
                 request_ids: AtomicU64::new(1),
                 rate_limits: Mutex::default(),
+                page_caps: Mutex::default(),
                 config,
             }),
         })
@@ -355,6 +356,9 @@ struct Inner {
     pacer: Pacer,
     request_ids: AtomicU64,
     rate_limits: Mutex<RateLimits>,
+    /// Page-size caps the server was caught applying, per method: later
+    /// listings start at the cap instead of rediscovering it.
+    page_caps: Mutex<HashMap<&'static str, u32>>,
 }
 
 #[derive(Default)]
@@ -468,6 +472,15 @@ impl Client {
 
     /// Sends `call`, retrying as the policy allows, and decodes the reply.
     pub(crate) async fn call<R: Output + Send + 'static>(&self, call: &Call) -> Result<R, Error> {
+        self.call_counted(call).await.map(|(r, _)| r)
+    }
+
+    /// [`call`](Self::call), with the `X-Total-Count` header of the reply
+    /// (absent or unreadable: `None`).
+    pub(crate) async fn call_counted<R: Output + Send + 'static>(
+        &self,
+        call: &Call,
+    ) -> Result<(R, Option<u64>), Error> {
         let url = self
             .inner
             .config
@@ -510,7 +523,7 @@ impl Client {
         url: Url,
         body: Vec<u8>,
         span: tracing::Span,
-    ) -> Result<R, Error> {
+    ) -> Result<(R, Option<u64>), Error> {
         let (name, value) = &self.inner.auth;
         let mut req = self
             .inner
@@ -549,94 +562,305 @@ impl Client {
                 retry_after: retry_after(resp.headers()),
             });
         }
+        let total = total_count(resp.headers());
         let bytes = resp.bytes().await.map_err(transport)?;
-        tracing::debug!(status, bytes = bytes.len(), "response received");
+        tracing::debug!(status, bytes = bytes.len(), total, "response received");
         if bytes.len() < BLOCKING_DECODE_BYTES {
-            return decode_body::<R>(call.name, status, &bytes);
+            return decode_body::<R>(call.name, status, &bytes).map(|r| (r, total));
         }
         // a multi-megabyte lease list takes tens of milliseconds to decode:
         // off the async workers, so other tasks keep running meanwhile
         let name = call.name;
         match tokio::task::spawn_blocking(move || decode_body::<R>(name, status, &bytes)).await {
-            Ok(result) => result,
+            Ok(result) => result.map(|r| (r, total)),
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
             Err(_) => Err(Error::Config("the runtime is shutting down".to_owned())),
         }
     }
 
-    /// A lazy stream of pages: page 1, 2, ... until a short or empty page.
-    /// Ends after the first error; a page identical to the previous one (a
-    /// server ignoring `page_no`) or more than `max_pages` pages is an
-    /// [`Error::Pagination`].
+    /// The page size a listing of `method` starts with: the configured
+    /// one, or a smaller cap the server was caught applying.
+    fn start_page_size(&self, method: &'static str) -> u32 {
+        let configured = self.inner.config.per_page;
+        self.lock_caps()
+            .get(method)
+            .map_or(configured, |cap| configured.min(*cap))
+    }
+
+    fn learn_page_cap(&self, method: &'static str, cap: u32) {
+        self.lock_caps().insert(method, cap);
+    }
+
+    fn lock_caps(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, u32>> {
+        self.inner
+            .page_caps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A lazy stream of the pages of a listing (see [`Client::leases`] for
+    /// the rules). A short page is held back until the next page shows it
+    /// was the last; a listing always yields at least one page (perhaps
+    /// empty); the stream ends after the first error.
     pub(crate) fn pages<R>(
         &self,
         call: Call,
-    ) -> impl Stream<Item = Result<R, Error>> + Send + 'static
+    ) -> impl Stream<Item = Result<ListedPage<R>, Error>> + Send + 'static
     where
         R: Output + Paged + Send + 'static,
     {
-        struct State {
-            client: Client,
-            call: Call,
-            page: u32,
-            previous: Option<(usize, Option<String>, Option<String>)>,
-            done: bool,
-        }
-        let state = State {
+        let listing = Listing {
+            per_page: self.start_page_size(call.name),
             client: self.clone(),
             call,
             page: 1,
+            requested: 0,
+            collected: 0,
+            total: None,
+            held: None,
             previous: None,
+            restarted: false,
+            outbox: VecDeque::new(),
             done: false,
         };
-        futures::stream::unfold(state, |mut st| async move {
-            if st.done {
-                return None;
-            }
-            let per_page = st.client.inner.config.per_page;
-            let max_pages = st.client.inner.config.max_pages;
-            if st.page > max_pages {
-                st.done = true;
-                let err = Error::Pagination {
-                    method: st.call.name,
-                    page: st.page,
-                    message: format!(
-                        "more than {max_pages} pages; raise max_pages if this is expected"
-                    ),
-                };
-                return Some((Err(err), st));
-            }
-            st.call.page = Some((st.page, per_page));
-            let result = st.client.call::<R>(&st.call).await;
-            match result {
-                Err(e) => {
-                    st.done = true;
-                    Some((Err(e), st))
+        futures::stream::unfold(listing, |mut l| async move {
+            loop {
+                if let Some(item) = l.outbox.pop_front() {
+                    return Some((item, l));
                 }
-                Ok(page) => {
-                    let count = page.record_count();
-                    let print = page.fingerprint();
-                    if count > 0 && st.previous.as_ref() == Some(&print) {
-                        st.done = true;
-                        let err = Error::Pagination {
-                            method: st.call.name,
-                            page: st.page,
-                            message: "the server sent the same page again (it may ignore page_no for this method); \
-                                      try a larger per_page"
-                                .to_owned(),
-                        };
-                        return Some((Err(err), st));
-                    }
-                    if count < per_page as usize {
-                        st.done = true;
-                    }
-                    st.previous = Some(print);
-                    st.page += 1;
-                    Some((Ok(page), st))
+                if l.done {
+                    return None;
                 }
+                l.step().await;
             }
         })
     }
+}
+
+/// A page of a listing, with what the listing knew when it was yielded.
+pub(crate) struct ListedPage<R> {
+    pub(crate) page: R,
+    /// `X-Total-Count`, when the service sent it.
+    pub(crate) total: Option<u64>,
+    /// The page size in use.
+    pub(crate) page_size: u32,
+    /// Pages requested so far (a final empty page and pages discarded by a
+    /// restart included).
+    pub(crate) requested: u32,
+}
+
+/// The state of one listing.
+struct Listing<R> {
+    client: Client,
+    call: Call,
+    per_page: u32,
+    /// The next page to ask for.
+    page: u32,
+    requested: u32,
+    /// Records (skipped ones included) on the pages accepted so far.
+    collected: u64,
+    total: Option<u64>,
+    /// A short page, held until the next page shows whether it was the last.
+    held: Option<R>,
+    previous: Option<Fingerprint>,
+    /// Already restarted at a detected page-size cap.
+    restarted: bool,
+    outbox: VecDeque<Result<ListedPage<R>, Error>>,
+    done: bool,
+}
+
+impl<R: Output + Paged + Send + 'static> Listing<R> {
+    /// Fetches the next page and decides what it means.
+    async fn step(&mut self) {
+        let max_pages = self.client.inner.config.max_pages;
+        if self.page > max_pages {
+            let err = self.error(format!(
+                "more than {max_pages} pages; raise max_pages if this is expected"
+            ));
+            return self.fail(err);
+        }
+        self.call.page = Some((self.page, self.per_page));
+        self.requested += 1;
+        match self.client.call_counted::<R>(&self.call).await {
+            Ok((page, total)) => {
+                if let Err(e) = self.accept(page, total) {
+                    self.fail(e);
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn accept(&mut self, page: R, total: Option<u64>) -> Result<(), Error> {
+        let n = page.record_count() as u64;
+        let per_page = u64::from(self.per_page);
+        match (self.total, total) {
+            (Some(was), Some(now)) if was != now => {
+                return Err(self.error(format!(
+                    "X-Total-Count changed from {was} to {now} during the listing"
+                )));
+            }
+            (None, Some(now)) => self.total = Some(now),
+            _ => {}
+        }
+
+        let print = page.fingerprint();
+        let repeat = n > 0 && self.previous.as_ref() == Some(&print);
+        self.previous = Some(print);
+        if repeat {
+            // after a short page: the server ignores page_no, and that page
+            // (page 1) was the whole list; drop the repeat
+            if let Some(held) = self.held.take() {
+                self.emit(held);
+                return self.finish();
+            }
+            return Err(self.error(
+                "the server sent the same page again (it may ignore page_no for this method); \
+                 try a larger per_page"
+                    .to_owned(),
+            ));
+        }
+
+        if n > per_page {
+            // the server ignores per_page: this page is the whole list
+            if self.page != 1 || self.restarted {
+                return Err(self.error(format!(
+                    "page {} has {n} records, more than the {per_page} asked for, after other pages",
+                    self.page
+                )));
+            }
+            if let Some(t) = self.total.filter(|t| *t != n) {
+                return Err(self.error(format!(
+                    "the only page has {n} records but X-Total-Count says {t}"
+                )));
+            }
+            self.collected = n;
+            self.emit(page);
+            return self.finish();
+        }
+
+        if n == 0 {
+            if let Some(t) = self.total.filter(|t| *t != self.collected) {
+                return Err(self.error(format!(
+                    "an empty page after {} of the {t} records X-Total-Count announced",
+                    self.collected
+                )));
+            }
+            // the held short page closes the listing; else the empty page
+            // does (so a listing always yields a page)
+            let last = self.held.take().unwrap_or(page);
+            self.emit(last);
+            return self.finish();
+        }
+
+        if let Some(held) = self.held.take() {
+            // more records after a short page
+            let short = held.record_count();
+            if self.page == 2 && !self.restarted {
+                return self.restart(short);
+            }
+            return Err(self.error(format!(
+                "page {} had {short} records, fewer than the {per_page} asked for, \
+                 yet page {} has {n} more",
+                self.page - 1,
+                self.page
+            )));
+        }
+
+        self.collected += n;
+        if let Some(t) = self.total {
+            if self.collected > t {
+                return Err(self.error(format!(
+                    "{} records collected, more than the {t} X-Total-Count announced",
+                    self.collected
+                )));
+            }
+            if self.collected == t {
+                self.emit(page);
+                return self.finish();
+            }
+            if n < per_page {
+                if self.page == 1 && !self.restarted {
+                    return self.restart(page.record_count());
+                }
+                return Err(self.error(format!(
+                    "page {} had {n} records, fewer than the {per_page} asked for, \
+                     with {} of the {t} records X-Total-Count announced",
+                    self.page, self.collected
+                )));
+            }
+            self.emit(page);
+        } else if n < per_page {
+            // maybe the end, maybe a cap: the next page decides
+            self.held = Some(page);
+        } else {
+            self.emit(page);
+        }
+        self.page += 1;
+        Ok(())
+    }
+
+    /// The server answered `per_page` with `cap` records and then more:
+    /// it caps the page size. Pages it offset by the size asked for would
+    /// have skipped records, so read again from page 1 at the cap.
+    fn restart(&mut self, cap: usize) -> Result<(), Error> {
+        let cap = u32::try_from(cap).unwrap_or(u32::MAX).max(1);
+        tracing::warn!(
+            method = self.call.name,
+            asked = self.per_page,
+            cap,
+            "Entrata returns fewer records per page than asked for; reading the listing again from page 1 at that size"
+        );
+        self.client.learn_page_cap(self.call.name, cap);
+        self.per_page = cap;
+        self.page = 1;
+        self.collected = 0;
+        self.held = None;
+        self.previous = None;
+        self.restarted = true;
+        Ok(())
+    }
+
+    fn emit(&mut self, page: R) {
+        self.outbox.push_back(Ok(ListedPage {
+            page,
+            total: self.total,
+            page_size: self.per_page,
+            requested: self.requested,
+        }));
+    }
+
+    fn finish(&mut self) -> Result<(), Error> {
+        self.done = true;
+        Ok(())
+    }
+
+    fn fail(&mut self, err: Error) {
+        self.outbox.push_back(Err(err));
+        self.done = true;
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Pagination {
+            method: self.call.name,
+            page: self.page,
+            message,
+        }
+    }
+}
+
+/// Enough of a page to tell whether two pages are the same.
+pub(crate) type Fingerprint = (usize, Option<String>, Option<String>);
+
+/// `X-Total-Count` (header names are case-insensitive), when readable.
+fn total_count(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get("x-total-count")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A page of a paginated listing.
@@ -644,7 +868,7 @@ pub(crate) trait Paged {
     /// Records on the page, skipped ones included.
     fn record_count(&self) -> usize;
     /// Enough to tell whether two pages are the same.
-    fn fingerprint(&self) -> (usize, Option<String>, Option<String>);
+    fn fingerprint(&self) -> Fingerprint;
 }
 
 #[cfg(test)]

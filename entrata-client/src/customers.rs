@@ -214,6 +214,8 @@ pub struct Customers {
 }
 
 impl Output for Customers {
+    const EXPECTED: &'static [&'static str] = &["Customers", "customers"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }

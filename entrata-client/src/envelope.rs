@@ -1,13 +1,16 @@
 //! The JSON-RPC envelope: request bodies, and the success, error and
 //! "No Records Found." replies.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
 use chrono::NaiveDate;
+
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor,
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess,
+    Visitor,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -19,6 +22,16 @@ use crate::model::SkippedRecord;
 /// A method's decoded result: a typed response that may carry reports of
 /// skipped records.
 pub(crate) trait Output: DeserializeOwned + Default {
+    /// The keys the method's data comes under in `result` (`leases`;
+    /// aliases after the first). A result object without any of them is
+    /// not data: it must be a known "no records" answer, or it is an
+    /// [`Error::UnexpectedResult`].
+    const EXPECTED: &'static [&'static str];
+
+    /// The expected key holds text (getStatus's `status`) rather than a
+    /// list or an object, so any sentence there is data.
+    const TEXT_DATA: bool = false;
+
     /// Receives the records skipped while decoding it.
     fn attach_skipped(&mut self, _skipped: Vec<SkippedRecord>) {}
 }
@@ -127,10 +140,8 @@ struct ErrorBody {
 /// `{"response": {"requestId", "code", "result" | "error"}}`; the
 /// unwrapped form (as in Entrata's gateway spec) is accepted too.
 struct Reply<R> {
-    result: Option<R>,
+    result: Option<ResultValue<R>>,
     error: Option<ErrorBody>,
-    /// `result` was a sentence ("No records found ...") rather than data.
-    text_result: Option<String>,
 }
 
 impl<R> Default for Reply<R> {
@@ -138,12 +149,11 @@ impl<R> Default for Reply<R> {
         Self {
             result: None,
             error: None,
-            text_result: None,
         }
     }
 }
 
-impl<'de, R: DeserializeOwned + Default> Deserialize<'de> for Reply<R> {
+impl<'de, R: Output> Deserialize<'de> for Reply<R> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(ReplyVisitor(PhantomData))
     }
@@ -151,7 +161,7 @@ impl<'de, R: DeserializeOwned + Default> Deserialize<'de> for Reply<R> {
 
 struct ReplyVisitor<R>(PhantomData<R>);
 
-impl<'de, R: DeserializeOwned + Default> Visitor<'de> for ReplyVisitor<R> {
+impl<'de, R: Output> Visitor<'de> for ReplyVisitor<R> {
     type Value = Reply<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -160,21 +170,14 @@ impl<'de, R: DeserializeOwned + Default> Visitor<'de> for ReplyVisitor<R> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reply<R>, A::Error> {
         let mut reply = Reply::default();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match &*key {
                 "response" => {
                     let inner: Reply<R> = map.next_value()?;
                     reply.result = inner.result.or(reply.result);
                     reply.error = inner.error.or(reply.error);
-                    reply.text_result = inner.text_result.or(reply.text_result);
                 }
-                "result" => match map.next_value_seed(ResultSeed::<R>(PhantomData))? {
-                    ResultValue::Data(r) => reply.result = Some(r),
-                    ResultValue::Text(t) => {
-                        reply.text_result = Some(t);
-                        reply.result = Some(R::default());
-                    }
-                },
+                "result" => reply.result = Some(map.next_value_seed(ResultSeed(PhantomData))?),
                 "error" => reply.error = Some(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -185,49 +188,325 @@ impl<'de, R: DeserializeOwned + Default> Visitor<'de> for ReplyVisitor<R> {
     }
 }
 
+/// What a `result` turned out to be.
 enum ResultValue<R> {
+    /// The method's data (its expected key was there).
     Data(R),
-    Text(String),
+    /// A known "no records" answer.
+    NoRecords,
+    /// Anything else; the caller renders it from the body (error path only).
+    Unexpected,
+}
+
+/// Whether `text` is one of Entrata's "no records" answers ("No Records
+/// Found.", "No records found with mentioned preferences.").
+pub(crate) fn is_no_records(text: &str) -> bool {
+    const PREFIX: &str = "no records found";
+    let t = text.trim_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation());
+    t.get(..PREFIX.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(PREFIX))
 }
 
 struct ResultSeed<R>(PhantomData<R>);
 
-impl<'de, R: DeserializeOwned + Default> DeserializeSeed<'de> for ResultSeed<R> {
+impl<'de, R: Output> DeserializeSeed<'de> for ResultSeed<R> {
     type Value = ResultValue<R>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, R: DeserializeOwned + Default> Visitor<'de> for ResultSeed<R> {
+impl<'de, R: Output> Visitor<'de> for ResultSeed<R> {
     type Value = ResultValue<R>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a result object or a \"No Records Found.\" sentence")
+        f.write_str("a result object or a \"No records found\" sentence")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(ResultValue::Text(v.to_owned()))
+        Ok(if is_no_records(v) {
+            ResultValue::NoRecords
+        } else {
+            ResultValue::Unexpected
+        })
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ResultValue::Data(R::default()))
+        Ok(ResultValue::Unexpected)
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ResultValue::Data(R::default()))
+        Ok(ResultValue::Unexpected)
     }
-    /// `[]` (PHP's encoding of an empty result) is an empty result.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(ResultValue::Unexpected)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(ResultValue::Unexpected)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(ResultValue::Unexpected)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(ResultValue::Unexpected)
+    }
+    /// `[]` is not a documented empty answer: an error, like any list.
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        if seq.next_element::<IgnoredAny>()?.is_some() {
-            return Err(de::Error::custom(
-                "expected a result object, found a non-empty list",
-            ));
-        }
-        Ok(ResultValue::Data(R::default()))
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ResultValue::Unexpected)
     }
-    /// `{"success": "No Records Found."}` decodes as an empty result: every
-    /// result type is all-optional and ignores keys it does not know.
+    /// Decodes the object into `R` in one pass, noting on the way whether
+    /// an expected key came by and what a `success` key said.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        R::deserialize(MapAccessDeserializer::new(map)).map(ResultValue::Data)
+        let mut spy = SpyMap {
+            inner: map,
+            expected: R::EXPECTED,
+            text_data: R::TEXT_DATA,
+            pending: false,
+            seen: Seen::Missing,
+            success: None,
+        };
+        let result = R::deserialize(MapAccessDeserializer::new(&mut spy))?;
+        Ok(match spy.seen {
+            Seen::Data => ResultValue::Data(result),
+            Seen::NoRecords => ResultValue::NoRecords,
+            Seen::Odd => ResultValue::Unexpected,
+            Seen::Missing if spy.success.as_deref().is_some_and(is_no_records) => {
+                ResultValue::NoRecords
+            }
+            Seen::Missing => ResultValue::Unexpected,
+        })
     }
+}
+
+/// What the expected key held, if it came by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Missing,
+    /// A list or an object (possibly empty: an explicit empty list is data).
+    Data,
+    /// A "no records" sentence.
+    NoRecords,
+    /// `null`, a number, another sentence.
+    Odd,
+}
+
+/// Hands the result object's entries to `R`'s derived visitor unchanged,
+/// except that it reads each key first (to spot the expected one) and takes
+/// `success` for itself. Values are passed straight through, so the bulk
+/// of the body is still decoded once, directly into `R`.
+struct SpyMap<A> {
+    inner: A,
+    expected: &'static [&'static str],
+    text_data: bool,
+    /// The key just handed out is an expected one.
+    pending: bool,
+    seen: Seen,
+    success: Option<String>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for SpyMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.inner.next_key::<Cow<'de, str>>()? {
+            if key == "success" && !self.expected.contains(&"success") {
+                self.success = self.inner.next_value_seed(TextSeed)?;
+                continue;
+            }
+            self.pending = self.expected.contains(&&*key);
+            return seed
+                .deserialize(IntoDeserializer::<A::Error>::into_deserializer(key))
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        if std::mem::take(&mut self.pending) {
+            self.inner.next_value_seed(ProbeSeed {
+                seed,
+                text_data: self.text_data,
+                seen: &mut self.seen,
+            })
+        } else {
+            self.inner.next_value_seed(seed)
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+/// Any scalar as text, for the `success` key.
+struct TextSeed;
+
+impl<'de> DeserializeSeed<'de> for TextSeed {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        crate::de::text(d)
+    }
+}
+
+/// Notes the JSON type of the expected key's value, then lets `seed`
+/// decode it as usual.
+struct ProbeSeed<'s, S> {
+    seed: S,
+    text_data: bool,
+    seen: &'s mut Seen,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for ProbeSeed<'_, S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for ProbeSeed<'_, S> {
+    type Value = S::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the method's data")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S::Value, A::Error> {
+        *self.seen = Seen::Data;
+        self.seed.deserialize(MapDe(map))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<S::Value, A::Error> {
+        *self.seen = Seen::Data;
+        self.seed.deserialize(SeqDe(seq))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<S::Value, E> {
+        *self.seen = if self.text_data {
+            Seen::Data
+        } else if is_no_records(v) {
+            Seen::NoRecords
+        } else {
+            Seen::Odd
+        };
+        self.seed.deserialize(ScalarDe::new(Scalar::Str(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<S::Value, E> {
+        *self.seen = Seen::Odd;
+        self.seed.deserialize(ScalarDe::new(Scalar::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<S::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<S::Value, E> {
+        *self.seen = Seen::Odd;
+        self.seed.deserialize(ScalarDe::new(Scalar::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<S::Value, E> {
+        *self.seen = Seen::Odd;
+        self.seed.deserialize(ScalarDe::new(Scalar::I64(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<S::Value, E> {
+        *self.seen = Seen::Odd;
+        self.seed.deserialize(ScalarDe::new(Scalar::U64(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<S::Value, E> {
+        *self.seen = Seen::Odd;
+        self.seed.deserialize(ScalarDe::new(Scalar::F64(v)))
+    }
+}
+
+// Deserializers for a value `ProbeSeed` has started reading. They behave
+// like serde_json's own where serde's generic wrappers do not: a non-null
+// value is `Some` for an `Option`, and a newtype struct sees its content.
+
+/// What every hand-on deserializer shares: `Option`, newtype structs, and
+/// the rest forwarded to `deserialize_any`.
+macro_rules! hand_on_common {
+    () => {
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            v: V,
+        ) -> Result<V::Value, Self::Error> {
+            v.visit_newtype_struct(self)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        }
+    };
+}
+
+/// An object being read.
+struct MapDe<A>(A);
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for MapDe<A> {
+    type Error = A::Error;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, A::Error> {
+        v.visit_map(self.0)
+    }
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, A::Error> {
+        v.visit_some(self)
+    }
+    hand_on_common!();
+}
+
+/// A list being read.
+struct SeqDe<A>(A);
+
+impl<'de, A: de::SeqAccess<'de>> Deserializer<'de> for SeqDe<A> {
+    type Error = A::Error;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, A::Error> {
+        v.visit_seq(self.0)
+    }
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, A::Error> {
+        v.visit_some(self)
+    }
+    hand_on_common!();
+}
+
+/// A scalar already read.
+#[derive(Clone, Copy)]
+enum Scalar<'a> {
+    Null,
+    Str(&'a str),
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+}
+
+struct ScalarDe<'a, E> {
+    value: Scalar<'a>,
+    error: PhantomData<E>,
+}
+
+impl<'a, E> ScalarDe<'a, E> {
+    fn new(value: Scalar<'a>) -> Self {
+        Self {
+            value,
+            error: PhantomData,
+        }
+    }
+}
+
+impl<'de, E: de::Error> Deserializer<'de> for ScalarDe<'_, E> {
+    type Error = E;
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, E> {
+        match self.value {
+            Scalar::Null => v.visit_unit(),
+            Scalar::Str(s) => v.visit_str(s),
+            Scalar::Bool(b) => v.visit_bool(b),
+            Scalar::I64(n) => v.visit_i64(n),
+            Scalar::U64(n) => v.visit_u64(n),
+            Scalar::F64(n) => v.visit_f64(n),
+        }
+    }
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, E> {
+        match self.value {
+            Scalar::Null => v.visit_none(),
+            _ => v.visit_some(self),
+        }
+    }
+    hand_on_common!();
 }
 
 /// At most this much of an unreadable body goes into an error message.
@@ -322,19 +601,47 @@ pub(crate) fn decode_body<R: Output>(
     if !success {
         return Err(classify(method, status, None, snippet(body)));
     }
-    let Some(mut result) = reply.result else {
-        return Err(Error::Decode {
-            method,
-            path: "response".to_owned(),
-            message: "the response has neither a result nor an error".to_owned(),
-            source: de::Error::custom("missing result"),
-        });
+    let mut result = match reply.result {
+        Some(ResultValue::Data(result)) => result,
+        Some(ResultValue::NoRecords) => R::default(),
+        Some(ResultValue::Unexpected) => {
+            return Err(Error::UnexpectedResult {
+                method,
+                expected: R::EXPECTED.first().copied().unwrap_or("data"),
+                found: result_snippet(body),
+            });
+        }
+        None => {
+            return Err(Error::Decode {
+                method,
+                path: "response".to_owned(),
+                message: "the response has neither a result nor an error".to_owned(),
+                source: de::Error::custom("missing result"),
+            });
+        }
     };
-    if let Some(text) = reply.text_result {
-        tracing::debug!(method, result = %text, "text result read as no records");
-    }
     result.attach_skipped(skipped);
     Ok(result)
+}
+
+/// The `result` of a body, as compact JSON cut to about [`SNIPPET`]
+/// characters (only on the error path: it parses the body again).
+fn result_snippet(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return snippet(body);
+    };
+    let result = v
+        .get("response")
+        .and_then(|r| r.get("result"))
+        .or_else(|| v.get("result"))
+        .unwrap_or(&Value::Null);
+    let text = result.to_string();
+    if text.chars().count() <= SNIPPET {
+        return text;
+    }
+    let mut cut: String = text.chars().take(SNIPPET).collect();
+    cut.push('…');
+    cut
 }
 
 /// Decodes again with path tracking to say where a failure happened (only
@@ -364,7 +671,10 @@ mod tests {
     struct Status {
         status: Option<String>,
     }
-    impl Output for Status {}
+    impl Output for Status {
+        const EXPECTED: &'static [&'static str] = &["status"];
+        const TEXT_DATA: bool = true;
+    }
 
     #[test]
     fn request_body_shape() {
@@ -403,14 +713,21 @@ mod tests {
         .unwrap();
         assert_eq!(ok.status.as_deref(), Some("Up"));
         for empty in [
-            &br#"{"response":{"code":200,"result":[]}}"#[..],
-            br#"{"response":{"code":200,"result":null}}"#,
-            br#"{"response":{"code":200,"result":{"success":"No Records Found."}}}"#,
+            &br#"{"response":{"code":200,"result":{"success":"No Records Found."}}}"#[..],
             br#"{"response":{"code":200,"result":"No records found with mentioned preferences."}}"#,
+            br#"{"response":{"code":200,"result":"  no records found  "}}"#,
         ] {
             let s: Status = decode_body("getStatus", 200, empty).unwrap();
             assert!(s.status.is_none());
         }
+        // getStatus's data is text
+        let s: Status = decode_body(
+            "getStatus",
+            200,
+            br#"{"response":{"result":{"status":"No Records Found."}}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.status.as_deref(), Some("No Records Found."));
         let err = decode_body::<Status>(
             "getLeases",
             200,
@@ -432,8 +749,150 @@ mod tests {
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
         let err = decode_body::<Status>("getLeases", 200, b"{\"response\":{}}").unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn only_known_no_records_answers_are_empty() {
+        for (body, found) in [
+            (&br#"{"response":{"code":200,"result":[]}}"#[..], "[]"),
+            (br#"{"response":{"code":200,"result":[1]}}"#, "[1]"),
+            (br#"{"response":{"code":200,"result":null}}"#, "null"),
+            (br#"{"response":{"code":200,"result":7}}"#, "7"),
+            (
+                br#"{"response":{"code":200,"result":"Try again later."}}"#,
+                r#""Try again later.""#,
+            ),
+            (br#"{"response":{"code":200,"result":{}}}"#, "{}"),
+            (
+                br#"{"response":{"code":200,"result":{"success":"Done."}}}"#,
+                r#"{"success":"Done."}"#,
+            ),
+            (
+                br#"{"response":{"code":200,"result":{"success":7}}}"#,
+                r#"{"success":7}"#,
+            ),
+            (
+                br#"{"response":{"code":200,"result":{"other":{"x":1}}}}"#,
+                r#"{"other":{"x":1}}"#,
+            ),
+            (
+                br#"{"response":{"code":200,"result":{"status":null}}}"#,
+                r#"{"status":null}"#,
+            ),
+            (
+                br#"{"result":"records found: none"}"#,
+                r#""records found: none""#,
+            ),
+        ] {
+            let err = decode_body::<Status>("getStatus", 200, body).unwrap_err();
+            match &err {
+                Error::UnexpectedResult {
+                    method,
+                    expected,
+                    found: f,
+                } => {
+                    assert_eq!(
+                        (*method, *expected, f.as_str()),
+                        ("getStatus", "status", found)
+                    );
+                }
+                other => panic!("{}: {other:?}", String::from_utf8_lossy(body)),
+            }
+            assert!(!err.is_retryable());
+            let text = err.to_string();
+            assert!(
+                text.contains(found) && text.contains("incomplete"),
+                "{text}"
+            );
+        }
+        // data wins over a stray success key, in either order
+        for body in [
+            &br#"{"response":{"result":{"success":"No Records Found.","status":"Up"}}}"#[..],
+            br#"{"response":{"result":{"status":"Up","success":"Weird"}}}"#,
+        ] {
+            let s: Status = decode_body("getStatus", 200, body).unwrap();
+            assert_eq!(s.status.as_deref(), Some("Up"));
+        }
+        // an in-body error beats an odd result
+        let err = decode_body::<Status>(
+            "getStatus",
+            200,
+            br#"{"response":{"result":[],"error":{"code":301,"message":"no"}}}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::PermissionDenied { .. }), "{err:?}");
+    }
+
+    /// The expected key's value reaches plain derived fields as serde_json
+    /// would hand it over: `Option`s, lists and newtypes included.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Plain {
+        one: Option<Inner>,
+        many: Vec<u32>,
+        wrapped: Option<Wrapper>,
+    }
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    struct Inner {
+        x: u32,
+    }
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    struct Wrapper(Vec<u32>);
+    impl Output for Plain {
+        const EXPECTED: &'static [&'static str] = &["one", "many", "wrapped"];
+    }
+
+    #[test]
+    fn expected_values_decode_as_usual() {
+        let p: Plain = decode_body(
+            "test",
+            200,
+            br#"{"result":{"one":{"x":1},"many":[2,3],"wrapped":[4]}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.one, Some(Inner { x: 1 }));
+        assert_eq!(p.many, [2, 3]);
+        assert_eq!(p.wrapped, Some(Wrapper(vec![4])));
+        let p: Plain = decode_body("test", 200, br#"{"result":{"many":[]}}"#).unwrap();
+        assert!(p.many.is_empty() && p.one.is_none());
+        let err = decode_body::<Plain>("test", 200, br#"{"result":{"one":null}}"#).unwrap_err();
+        assert!(matches!(err, Error::UnexpectedResult { .. }), "{err:?}");
         let err =
-            decode_body::<Status>("getLeases", 200, br#"{"response":{"result":[1]}}"#).unwrap_err();
+            decode_body::<Plain>("test", 200, br#"{"result":{"many":{"x":"y"}}}"#).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn no_records_sentences() {
+        for t in [
+            "No Records Found.",
+            "No records found with mentioned preferences.",
+            "  NO RECORDS FOUND",
+            "\"no records found\"",
+            "- No records found -",
+        ] {
+            assert!(is_no_records(t), "{t}");
+        }
+        for t in [
+            "",
+            "No records",
+            "Records found",
+            "No data",
+            "Error: no records found",
+        ] {
+            assert!(!is_no_records(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_long_unexpected_result_is_cut() {
+        let long = "x".repeat(1000);
+        let body = format!(r#"{{"response":{{"result":"{long}"}}}}"#);
+        let err = decode_body::<Status>("getStatus", 200, body.as_bytes()).unwrap_err();
+        let Error::UnexpectedResult { found, .. } = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(found.chars().count(), SNIPPET + 1);
+        assert!(found.ends_with('…'));
     }
 }

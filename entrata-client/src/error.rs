@@ -137,8 +137,42 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// Entrata answered with a `result` that is neither the method's data
+    /// (e.g. `leases` for getLeases) nor one of its known "no records"
+    /// answers (`{"success": "No Records Found."}`, or a bare
+    /// `"No records found ..."` sentence): another sentence, `[]`, `null`,
+    /// or an object without the expected key. Reading it as "no records"
+    /// could make every resident look moved out, so it is an error; the
+    /// read is incomplete. Not retryable: the same request will most
+    /// likely get the same answer. Check the API user's web-service
+    /// permissions and the request, or report the answer shown in `found`.
+    ///
+    /// ```
+    /// use entrata_client::{Error, GetLeases};
+    ///
+    /// let err = GetLeases::decode(br#"{"response":{"code":200,"result":"Service is under maintenance."}}"#)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, Error::UnexpectedResult { method: "getLeases", .. }));
+    /// assert!(!err.is_retryable());
+    /// assert!(err.to_string().contains("\"Service is under maintenance.\""));
+    /// ```
+    #[error(
+        "{method}: unexpected result from Entrata: expected `{expected}` or a \"No records found\" \
+         answer, found {found}; the read is incomplete (not treated as \"no records\")"
+    )]
+    UnexpectedResult {
+        /// The remote method.
+        method: &'static str,
+        /// The key the method's data comes under (`leases`, `PhysicalProperty`, ...).
+        expected: &'static str,
+        /// The start of the `result` as sent (JSON, at most about 200 characters).
+        found: String,
+    },
+
     /// A paginated listing misbehaved: the server sent the same page again,
-    /// or more pages than the configured maximum.
+    /// pages that do not add up (to `X-Total-Count`, or after a short
+    /// page), or more pages than the configured maximum. The listing is
+    /// incomplete.
     #[error("{method}: pagination stopped at page {page}: {message}")]
     Pagination {
         /// The remote method.
@@ -179,6 +213,7 @@ impl Error {
             | Self::Api { method, .. }
             | Self::Transport { method, .. }
             | Self::Decode { method, .. }
+            | Self::UnexpectedResult { method, .. }
             | Self::Pagination { method, .. } => Some(method),
         }
     }

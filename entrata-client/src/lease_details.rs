@@ -1,10 +1,10 @@
 //! `getLeaseDetails` (r1, r2) and `getExpiringLeases` (`leases` service).
 
 use chrono::NaiveDate;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 
-use crate::client::{Call, Client, Paged};
+use crate::client::{Call, Client, Fingerprint, Paged};
 use crate::de::{self, Record};
 use crate::envelope::{Output, Params, decode_body};
 use crate::error::Error;
@@ -177,6 +177,8 @@ pub struct LeaseDetailsPage {
 }
 
 impl Output for LeaseDetailsPage {
+    const EXPECTED: &'static [&'static str] = &["leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -186,13 +188,32 @@ impl Paged for LeaseDetailsPage {
     fn record_count(&self) -> usize {
         self.leases.len() + self.skipped.iter().filter(|s| s.parent.is_none()).count()
     }
-    fn fingerprint(&self) -> (usize, Option<String>, Option<String>) {
+    fn fingerprint(&self) -> Fingerprint {
         (
             self.record_count(),
             self.leases.first().map(|l| l.lease_id.to_string()),
             self.leases.last().map(|l| l.lease_id.to_string()),
         )
     }
+}
+
+/// Every lease detail of a `getLeaseDetails` r2 listing, collected from
+/// every page, with how the listing went (as [`Leases`](crate::Leases)).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct LeaseDetails {
+    /// The leases that decoded.
+    pub leases: Vec<LeaseDetail>,
+    /// Leases that could not be decoded, from every page.
+    pub skipped: Vec<SkippedRecord>,
+    /// Pages requested: a final empty page and pages discarded by a restart
+    /// at a page-size cap included.
+    pub pages: u32,
+    /// The number of records the service announced (`X-Total-Count`), when
+    /// it sent one.
+    pub total: Option<u64>,
+    /// The page size finally used.
+    pub page_size: u32,
 }
 
 /// The `getLeaseDetails` method (service `leases`, r1 and r2).
@@ -347,6 +368,8 @@ pub struct ExpiringLeases {
 }
 
 impl Output for ExpiringLeases {
+    const EXPECTED: &'static [&'static str] = &["Leases", "leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -392,29 +415,67 @@ impl Client {
         self.call(&call).await
     }
 
-    /// `getLeaseDetails` r2 as a lazy stream of pages.
+    /// `getLeaseDetails` r2 as a lazy stream of pages, with the paging
+    /// rules of [`Client::leases`]. r1 is not paginated: one page, from one
+    /// call.
     pub fn lease_detail_pages(
         &self,
         request: &LeaseDetailsRequest,
     ) -> impl Stream<Item = Result<LeaseDetailsPage, Error>> + Send + 'static {
         match request.to_call() {
-            Ok(call) => self.pages::<LeaseDetailsPage>(call).left_stream(),
-            Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+            Ok(call) if request.version == LeaseDetailsVersion::R2 => self
+                .pages::<LeaseDetailsPage>(call)
+                .map_ok(|listed| listed.page)
+                .left_stream(),
+            Ok(call) => {
+                let client = self.clone();
+                futures::stream::once(async move { client.call(&call).await })
+                    .boxed()
+                    .right_stream()
+            }
+            Err(e) => futures::stream::once(async move { Err(e) })
+                .boxed()
+                .right_stream(),
         }
     }
 
     /// Every page of `getLeaseDetails` r2, concatenated (skipped records of
-    /// every page included).
+    /// every page included), with the service's total and the page size
+    /// used. The paging rules are those of [`Client::leases`]. For r1 (one
+    /// lease, not paginated) this is one call.
+    ///
+    /// ```no_run
+    /// use entrata_client::{Client, LeaseDetailsRequest, PropertyId};
+    ///
+    /// # async fn run(client: Client) -> Result<(), entrata_client::Error> {
+    /// let details = client.all_lease_details(&LeaseDetailsRequest::new(PropertyId(739084))).await?;
+    /// println!("{} leases, total {:?}", details.leases.len(), details.total);
+    /// # Ok(()) }
+    /// ```
     pub async fn all_lease_details(
         &self,
         request: &LeaseDetailsRequest,
-    ) -> Result<LeaseDetailsPage, Error> {
-        let mut all = LeaseDetailsPage::default();
-        let mut pages = std::pin::pin!(self.lease_detail_pages(request));
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            all.leases.extend(page.leases);
-            all.skipped.extend(page.skipped);
+    ) -> Result<LeaseDetails, Error> {
+        let mut all = LeaseDetails {
+            page_size: self.config().per_page,
+            ..LeaseDetails::default()
+        };
+        let call = request.to_call()?;
+        if request.version == LeaseDetailsVersion::R1 {
+            let page: LeaseDetailsPage = self.call(&call).await?;
+            all.pages = 1;
+            all.leases = page.leases;
+            all.skipped = page.skipped;
+            return Ok(all);
+        }
+        let mut pages = std::pin::pin!(self.pages::<LeaseDetailsPage>(call));
+        while let Some(listed) = pages.next().await {
+            let listed = listed?;
+            all.pages = listed.requested;
+            all.total = listed.total;
+            all.page_size = listed.page_size;
+            all.leases.extend(listed.page.leases);
+            all.skipped.extend(listed.page.skipped);
         }
         Ok(all)
     }

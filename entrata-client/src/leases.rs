@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 
-use crate::client::{Call, Client, Paged};
+use crate::client::{Call, Client, Fingerprint, Paged};
 use crate::de::{self, Record};
 use crate::envelope::{Output, Params, decode_body};
 use crate::error::Error;
@@ -734,6 +734,8 @@ pub struct LeasesPage {
 }
 
 impl Output for LeasesPage {
+    const EXPECTED: &'static [&'static str] = &["leases"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -743,7 +745,7 @@ impl Paged for LeasesPage {
     fn record_count(&self) -> usize {
         self.leases.len() + self.skipped.iter().filter(|s| s.parent.is_none()).count()
     }
-    fn fingerprint(&self) -> (usize, Option<String>, Option<String>) {
+    fn fingerprint(&self) -> Fingerprint {
         (
             self.record_count(),
             self.leases.first().map(|l| l.id.to_string()),
@@ -752,7 +754,8 @@ impl Paged for LeasesPage {
     }
 }
 
-/// All leases of a listing, collected from every page.
+/// All leases of a listing, collected from every page, with how the
+/// listing went.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Leases {
@@ -760,8 +763,16 @@ pub struct Leases {
     pub leases: Vec<Lease>,
     /// Records that could not be decoded, from every page.
     pub skipped: Vec<SkippedRecord>,
-    /// Pages fetched.
+    /// Pages requested: a final empty page and pages discarded by a restart
+    /// at a page-size cap included.
     pub pages: u32,
+    /// The number of records the service announced (`X-Total-Count`), when
+    /// it sent one; the listing then holds exactly that many (leases plus
+    /// top-level skipped records).
+    pub total: Option<u64>,
+    /// The page size finally used: the configured `per_page`, or the
+    /// smaller cap the server turned out to apply.
+    pub page_size: u32,
 }
 
 /// The `getLeases` method (service `leases`, r1 and r2).
@@ -816,18 +827,51 @@ impl Client {
     }
 
     /// `getLeases` page by page, lazily, as a stream of pages (which carry
-    /// the skipped records).
+    /// the skipped records). The paging rules are those of
+    /// [`leases`](Self::leases).
     pub fn lease_pages(
         &self,
         request: &LeasesRequest,
     ) -> impl Stream<Item = Result<LeasesPage, Error>> + Send + 'static {
-        self.pages(request.to_call())
+        self.pages(request.to_call()).map_ok(|listed| listed.page)
     }
 
     /// `getLeases` as a lazy stream of leases, across pages. It ends after
     /// the first error. Skipped records are logged (`tracing` warn); use
     /// [`lease_pages`](Self::lease_pages) or [`all_leases`](Self::all_leases)
     /// to get them.
+    ///
+    /// # Paging
+    ///
+    /// Pages are asked for with `page_no` and `per_page` (the client's
+    /// [`per_page`](crate::ClientBuilder::per_page)) in the query string.
+    /// Entrata may cap the page size below what was asked, and may or may
+    /// not send `X-Total-Count`, so a listing never ends just because a page
+    /// came back short:
+    ///
+    /// - **With `X-Total-Count`**, the listing stops once it holds that many
+    ///   records. An empty page before that, more records than that, or a
+    ///   total that changes between pages is an [`Error::Pagination`] naming
+    ///   the numbers.
+    /// - **Without it**, a short page is confirmed by asking for the next
+    ///   one: an empty page ends the listing. If instead more records come,
+    ///   the server capped the page size: the listing starts again from
+    ///   page 1 with `per_page` set to the size of that short first page
+    ///   (records read so far are discarded, never yielded), and reads until
+    ///   an empty page. Any further inconsistency is an
+    ///   [`Error::Pagination`]. The cap is remembered: later listings of the
+    ///   same method on this client (and its clones) start with it.
+    /// - A page with **more** records than `per_page` means the server
+    ///   ignores paging: that page is the whole list.
+    /// - A page **identical** to the previous one ends the listing when the
+    ///   previous page was short (the server ignores `page_no`; the repeat
+    ///   is dropped), and is an [`Error::Pagination`] otherwise.
+    /// - More than [`max_pages`](crate::ClientBuilder::max_pages) pages is
+    ///   an [`Error::Pagination`].
+    ///
+    /// A short page is held back until the next page shows it was the
+    /// last, so every lease this stream yields belongs to the listing. The
+    /// cost is one extra call per listing when no total is sent.
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
@@ -849,15 +893,37 @@ impl Client {
             .try_flatten()
     }
 
-    /// Every lease of the listing, with the skipped records of every page.
+    /// Every lease of the listing, with the skipped records of every page,
+    /// the service's total and the page size used. The paging rules are
+    /// those of [`leases`](Self::leases): any error means the listing is
+    /// incomplete, and nothing is returned.
+    ///
+    /// ```no_run
+    /// use entrata_client::{Client, LeaseStatus, LeasesRequest, PropertyId};
+    ///
+    /// # async fn run(client: Client) -> Result<(), entrata_client::Error> {
+    /// let request = LeasesRequest::new(PropertyId(739084))
+    ///     .statuses([LeaseStatus::Current, LeaseStatus::Notice, LeaseStatus::Future]);
+    /// let all = client.all_leases(&request).await?;
+    /// println!(
+    ///     "{} leases ({} unreadable) in {} pages of {}; the service announced {:?}",
+    ///     all.leases.len(), all.skipped.len(), all.pages, all.page_size, all.total,
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub async fn all_leases(&self, request: &LeasesRequest) -> Result<Leases, Error> {
-        let mut out = Leases::default();
-        let mut pages = std::pin::pin!(self.lease_pages(request));
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            out.pages += 1;
-            out.leases.extend(page.leases);
-            out.skipped.extend(page.skipped);
+        let mut out = Leases {
+            page_size: self.config().per_page,
+            ..Leases::default()
+        };
+        let mut pages = std::pin::pin!(self.pages::<LeasesPage>(request.to_call()));
+        while let Some(listed) = pages.next().await {
+            let listed = listed?;
+            out.pages = listed.requested;
+            out.total = listed.total;
+            out.page_size = listed.page_size;
+            out.leases.extend(listed.page.leases);
+            out.skipped.extend(listed.page.skipped);
         }
         Ok(out)
     }

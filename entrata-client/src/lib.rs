@@ -39,8 +39,12 @@
 //!   `{base}/{service}`; replies are unwrapped from `{"response":{…}}`.
 //!   Entrata's in-body errors become [`Error`] variants even when the HTTP
 //!   status is 200 (113 → [`Error::Authentication`], 301 and 311 →
-//!   [`Error::PermissionDenied`]); `"No Records Found."`, as an object or a
-//!   bare string, is an empty result.
+//!   [`Error::PermissionDenied`]). Only Entrata's known "no records"
+//!   answers (`{"success": "No Records Found."}`, or a bare
+//!   `"No records found ..."` sentence) are an empty result; any other
+//!   answer without the method's data (another sentence, `[]`, `null`, an
+//!   object without the expected key) is [`Error::UnexpectedResult`], so an
+//!   odd reply can never read as "everyone moved out".
 //! - **Tolerant decoding, strict where it matters.** Ids and amounts arrive as
 //!   strings or numbers, flags as `0`/`"1"`/`"t"`/`true`, money as
 //!   `"1,196.00"` or `"$0.00"` ([`Money`]), lists as one object, an array or
@@ -54,8 +58,12 @@
 //!   [`GetCustomers::decode`], [`GetMitsPropertyUnits::decode`], ...
 //! - **Pagination.** `getLeases` and `getLeaseDetails` r2 take
 //!   `page_no`/`per_page` in the query string; [`Client::leases`] and
-//!   [`Client::lease_pages`] are lazy streams that stop at a short page,
-//!   end at the first error and refuse a server that repeats a page.
+//!   [`Client::lease_pages`] are lazy streams, [`Client::all_leases`]
+//!   collects them. A listing ends at `X-Total-Count` when the service
+//!   sends it, else at an empty page (a short page is not trusted: a
+//!   server-side page-size cap is detected and the listing re-read at the
+//!   cap); anything that does not add up is [`Error::Pagination`]. The
+//!   rules are on [`Client::leases`].
 //! - **Rate limits and retries.** Calls go through an
 //!   [`access_http::Pacer`]: a client-side limiter, and retries with
 //!   jittered backoff of 429 (honouring `Retry-After`), 5xx and network
@@ -68,6 +76,10 @@
 //!   `getMitsPropertyUnits` ([`Client::property_time_zone`]), mapped from
 //!   Entrata's Windows-style names to IANA zones by [`iana_time_zone`]
 //!   (and Arizona's "Mountain" to `America/Phoenix` by [`zone_in_state`]).
+//!   API users are often not granted that method: [`zone_for_address`]
+//!   maps a property's state (and city, in split states) from
+//!   `getProperties` to a zone instead, and returns `None` rather than
+//!   guess.
 //! - **Secrets.** Credentials are [`secrecy::SecretString`]s, the auth
 //!   header is marked sensitive, and no `Debug`, `Display` or log line
 //!   shows them.
@@ -99,6 +111,7 @@ mod properties;
 mod rate_limit;
 mod status;
 mod units;
+mod zones;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
 pub use chrono_tz::Tz;
@@ -110,7 +123,7 @@ pub use customers::{
 pub use error::Error;
 pub use lease_details::{
     ChargeInterval, DetailCharges, ExpiringLease, ExpiringLeases, ExpiringLeasesRequest,
-    GetExpiringLeases, GetLeaseDetails, IdAttributes, LeaseDetail, LeaseDetailsPage,
+    GetExpiringLeases, GetLeaseDetails, IdAttributes, LeaseDetail, LeaseDetails, LeaseDetailsPage,
     LeaseDetailsRequest, LeaseDetailsVersion, Resident,
 };
 pub use leases::{
@@ -134,6 +147,7 @@ pub use units::{
     PropertyUnits, PropertyUnitsRequest, Unit, UnitType, UnitTypeFloorplan, UnitTypeIdentification,
     UnitTypes, UnitsProperty,
 };
+pub use zones::zone_for_address;
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

@@ -131,6 +131,45 @@ pub struct PropertyAddress {
     pub country: Option<String>,
 }
 
+impl PropertyAddress {
+    /// The address's time zone by [`zone_for_address`](crate::zone_for_address)
+    /// (state, and city where the state is split): a fallback for when
+    /// `getMitsPropertyUnits` is refused. `None` without a state, outside
+    /// the US (a `Country` other than US or Puerto Rico), or where the
+    /// table does not know the city.
+    ///
+    /// ```
+    /// use entrata_client::GetProperties;
+    ///
+    /// let props = GetProperties::decode(br#"{"response":{"code":200,"result":{"PhysicalProperty":{"Property":[
+    ///   {"PropertyID":1,"Address":{"City":"El Paso","State":"TX","Country":"US"}},
+    ///   {"PropertyID":2,"Address":{"City":"Smallville","State":"TX","Country":"US"}}]}}}}"#)?;
+    /// let zone = |i: usize| props.properties[i].address.as_ref().and_then(|a| a.time_zone());
+    /// assert_eq!(zone(0), Some(chrono_tz::America::Denver));
+    /// assert_eq!(zone(1), None); // Texas is split and the city is not on the list
+    /// # Ok::<(), entrata_client::Error>(())
+    /// ```
+    pub fn time_zone(&self) -> Option<Tz> {
+        let in_us = self.country.as_deref().is_none_or(|c| {
+            let c = c.trim();
+            [
+                "US",
+                "USA",
+                "United States",
+                "United States of America",
+                "PR",
+                "Puerto Rico",
+            ]
+            .iter()
+            .any(|k| c.eq_ignore_ascii_case(k))
+        });
+        if !in_us {
+            return None;
+        }
+        crate::zone_for_address(self.state.as_deref()?, self.city.as_deref())
+    }
+}
+
 /// A lease term of a property.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -170,6 +209,8 @@ pub struct Properties {
 }
 
 impl Output for Properties {
+    const EXPECTED: &'static [&'static str] = &["PhysicalProperty"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -420,6 +461,8 @@ pub struct MitsPropertyUnits {
 }
 
 impl Output for MitsPropertyUnits {
+    const EXPECTED: &'static [&'static str] = &["PhysicalProperty"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }

@@ -29,7 +29,10 @@ impl Status {
     }
 }
 
-impl Output for Status {}
+impl Output for Status {
+    const EXPECTED: &'static [&'static str] = &["status"];
+    const TEXT_DATA: bool = true;
+}
 
 /// The `getStatus` method (service `status`, r1): checks that the service
 /// is up and the credentials work.

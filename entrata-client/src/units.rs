@@ -167,6 +167,8 @@ pub struct PropertyUnits {
 }
 
 impl Output for PropertyUnits {
+    const EXPECTED: &'static [&'static str] = &["properties"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }
@@ -302,6 +304,8 @@ pub struct UnitTypes {
 }
 
 impl Output for UnitTypes {
+    const EXPECTED: &'static [&'static str] = &["unitTypes"];
+
     fn attach_skipped(&mut self, skipped: Vec<SkippedRecord>) {
         self.skipped = skipped;
     }

@@ -190,11 +190,12 @@ async fn page_mock(server: &MockServer, page: u32, body: String) -> httpmock::Mo
 }
 
 #[tokio::test]
-async fn pagination_walks_pages_until_a_short_one() {
+async fn pagination_walks_pages_until_an_empty_page_confirms_a_short_one() {
     let server = MockServer::start_async().await;
     let p1 = page_mock(&server, 1, leases_body(1, 2)).await;
     let p2 = page_mock(&server, 2, leases_body(3, 2)).await;
     let p3 = page_mock(&server, 3, leases_body(5, 1)).await;
+    let p4 = page_mock(&server, 4, fixture("no_records.json")).await;
     let client = common::builder(&server).per_page(2).build().unwrap();
     let all = client
         .all_leases(&LeasesRequest::new(PropertyId(1)))
@@ -202,8 +203,8 @@ async fn pagination_walks_pages_until_a_short_one() {
         .unwrap();
     let ids: Vec<u64> = all.leases.iter().map(|l| l.id.get()).collect();
     assert_eq!(ids, [1, 2, 3, 4, 5]);
-    assert_eq!(all.pages, 3);
-    for m in [p1, p2, p3] {
+    assert_eq!((all.pages, all.total, all.page_size), (4, None, 2));
+    for m in [p1, p2, p3, p4] {
         m.assert_calls_async(1).await;
     }
 }
@@ -237,16 +238,20 @@ async fn pagination_stops_on_an_empty_page_and_on_no_records() {
 }
 
 #[tokio::test]
-async fn one_short_page_is_one_call() {
+async fn a_short_page_is_confirmed_by_an_empty_one() {
     let server = MockServer::start_async().await;
     let p1 = page_mock(&server, 1, leases_body(1, 1)).await;
+    let p2 = page_mock(&server, 2, fixture("no_records.json")).await;
     let client = common::builder(&server).per_page(2).build().unwrap();
-    let all = client
-        .all_leases(&LeasesRequest::new(PropertyId(1)))
+    let pages: Vec<_> = client
+        .lease_pages(&LeasesRequest::new(PropertyId(1)))
+        .try_collect()
         .await
         .unwrap();
-    assert_eq!(all.leases.len(), 1);
+    assert_eq!(pages.len(), 1, "the confirming empty page is not yielded");
+    assert_eq!(pages[0].leases.len(), 1);
     p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -370,4 +375,329 @@ async fn a_large_page_decodes_off_the_runtime_with_its_reports() {
     assert_eq!(page.leases.len(), 3999);
     assert_eq!(page.skipped.len(), 1);
     assert_eq!(page.skipped[0].id.as_deref(), Some("2"));
+}
+
+// ---------------------------------------------------------------------------
+// servers that page in odd ways
+
+/// How a fake `getLeases` pages through `records` leases (ids 1..=records).
+#[derive(Debug, Clone, Copy)]
+struct Paging {
+    records: u64,
+    /// The most records a page holds, whatever was asked.
+    cap: Option<u64>,
+    /// Page `n` starts at `(n - 1) * per_page` as asked (true) or as served
+    /// under the cap (false).
+    offset_by_requested: bool,
+    /// `X-Total-Count` to send.
+    total_header: Option<u64>,
+    ignore_page_no: bool,
+    ignore_per_page: bool,
+}
+
+impl Paging {
+    fn new(records: u64) -> Self {
+        Self {
+            records,
+            cap: None,
+            offset_by_requested: true,
+            total_header: None,
+            ignore_page_no: false,
+            ignore_per_page: false,
+        }
+    }
+
+    fn ids(self, page: u64, per_page: u64) -> Vec<u64> {
+        if self.ignore_per_page {
+            return (1..=self.records).collect();
+        }
+        let served = self.cap.map_or(per_page, |c| per_page.min(c));
+        let step = if self.offset_by_requested {
+            per_page
+        } else {
+            served
+        };
+        let page = if self.ignore_page_no { 1 } else { page };
+        let start = (page - 1) * step;
+        (start + 1..=(start + served).min(self.records)).collect()
+    }
+}
+
+fn body_of(ids: &[u64]) -> String {
+    if ids.is_empty() {
+        return fixture("no_records.json");
+    }
+    let items: Vec<String> = ids
+        .iter()
+        .map(|id| format!(r#"{{"id":"{id}","propertyId":"1","leaseStatusTypeId":"4"}}"#))
+        .collect();
+    format!(
+        r#"{{"response":{{"requestId":"1","code":200,"result":{{"leases":{{"lease":[{}]}}}}}}}}"#,
+        items.join(",")
+    )
+}
+
+/// A mock server answering `getLeases` as `paging` says; it records the
+/// `(page_no, per_page)` of each request.
+async fn paging_server(
+    paging: Paging,
+) -> (
+    MockServer,
+    std::sync::Arc<std::sync::Mutex<Vec<(u64, u64)>>>,
+) {
+    let server = MockServer::start_async().await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    server
+        .mock_async(move |when, then| {
+            when.method(POST).path("/api/v1/leases");
+            then.respond_with(move |req: &httpmock::HttpMockRequest| {
+                let q: std::collections::HashMap<String, String> =
+                    req.query_params().into_iter().collect();
+                let num = |k: &str| q.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap();
+                let (page, per_page) = (num("page_no"), num("per_page"));
+                log.lock().unwrap().push((page, per_page));
+                let mut resp = httpmock::HttpMockResponse::builder()
+                    .status(200)
+                    .body(body_of(&paging.ids(page, per_page)));
+                if let Some(t) = paging.total_header {
+                    resp = resp.header("X-Total-Count", t.to_string());
+                }
+                resp.build()
+            });
+        })
+        .await;
+    (server, seen)
+}
+
+fn ids_of(all: &entrata_client::Leases) -> Vec<u64> {
+    all.leases.iter().map(|l| l.id.get()).collect()
+}
+
+/// A server capping pages at 2 while offsetting by the per_page asked (4):
+/// page 2 starts at record 5, so a client stopping at the short first page
+/// loses 5 of 7 records and one walking on loses 3 and 4. The cap is
+/// detected, the listing restarts at 2 per page and gets every record; the
+/// next listing starts at the cap.
+#[tokio::test]
+async fn a_capped_server_offsetting_by_the_requested_size_loses_nothing() {
+    let paging = Paging {
+        cap: Some(2),
+        ..Paging::new(7)
+    };
+    assert_eq!(paging.ids(1, 4), [1, 2]);
+    assert_eq!(
+        paging.ids(2, 4),
+        [5, 6],
+        "records 3 and 4 are never served at per_page 4"
+    );
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(4).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(
+        (all.page_size, all.total, all.pages),
+        (2, None, 7),
+        "2 discarded + 5"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, 4), (2, 4), (1, 2), (2, 2), (3, 2), (4, 2), (5, 2)]
+    );
+
+    // the stream never yields the discarded records
+    seen.lock().unwrap().clear();
+    let streamed: Vec<u64> = client
+        .leases(&LeasesRequest::new(PropertyId(1)))
+        .map_ok(|l| l.id.get())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, 2), (2, 2), (3, 2), (4, 2), (5, 2)],
+        "the cap is remembered"
+    );
+}
+
+#[tokio::test]
+async fn a_capped_server_offsetting_by_the_capped_size_loses_nothing() {
+    let paging = Paging {
+        cap: Some(2),
+        offset_by_requested: false,
+        ..Paging::new(5)
+    };
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(3).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3, 4, 5]);
+    assert_eq!(all.page_size, 2);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, 3), (2, 3), (1, 2), (2, 2), (3, 2), (4, 2)]
+    );
+}
+
+#[tokio::test]
+async fn x_total_count_ends_the_listing_without_an_extra_call() {
+    for (records, calls) in [(5, 3), (4, 2)] {
+        let paging = Paging {
+            total_header: Some(records),
+            ..Paging::new(records)
+        };
+        let (server, seen) = paging_server(paging).await;
+        let client = common::builder(&server).per_page(2).build().unwrap();
+        let all = client
+            .all_leases(&LeasesRequest::new(PropertyId(1)))
+            .await
+            .unwrap();
+        assert_eq!(ids_of(&all), (1..=records).collect::<Vec<_>>());
+        assert_eq!((all.total, all.page_size), (Some(records), 2));
+        assert_eq!(seen.lock().unwrap().len(), calls, "{records} records");
+    }
+}
+
+#[tokio::test]
+async fn a_capped_server_with_a_total_restarts_at_once() {
+    let paging = Paging {
+        cap: Some(2),
+        total_header: Some(5),
+        ..Paging::new(5)
+    };
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(10).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3, 4, 5]);
+    assert_eq!((all.total, all.page_size), (Some(5), 2));
+    assert_eq!(*seen.lock().unwrap(), [(1, 10), (1, 2), (2, 2), (3, 2)]);
+}
+
+#[tokio::test]
+async fn x_total_count_mismatches_are_errors() {
+    // announced 6, served 4: an empty page comes first
+    let paging = Paging {
+        total_header: Some(6),
+        ..Paging::new(4)
+    };
+    let (server, _) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let err = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap_err();
+    let Error::Pagination { page, message, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*page, 3);
+    assert!(message.contains('4') && message.contains('6'), "{message}");
+    assert!(!err.is_retryable());
+
+    // announced 3, served 4
+    let paging = Paging {
+        total_header: Some(3),
+        ..Paging::new(4)
+    };
+    let (server, _) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let err = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap_err();
+    let Error::Pagination { message, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert!(message.contains('4') && message.contains('3'), "{message}");
+
+    // announced 5, a short page at page 2
+    let paging = Paging {
+        total_header: Some(5),
+        ..Paging::new(3)
+    };
+    let (server, _) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let err = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Pagination { page: 2, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_ignoring_page_no_is_read_once() {
+    let paging = Paging {
+        ignore_page_no: true,
+        ..Paging::new(3)
+    };
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(5).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3], "the repeat is dropped");
+    assert_eq!(*seen.lock().unwrap(), [(1, 5), (2, 5)]);
+}
+
+#[tokio::test]
+async fn a_server_ignoring_per_page_sends_the_whole_list() {
+    let paging = Paging {
+        ignore_per_page: true,
+        ..Paging::new(5)
+    };
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3, 4, 5]);
+    assert_eq!(*seen.lock().unwrap(), [(1, 2)]);
+}
+
+#[tokio::test]
+async fn more_records_after_a_short_page_past_page_one_is_an_error() {
+    let server = MockServer::start_async().await;
+    page_mock(&server, 1, leases_body(1, 2)).await;
+    page_mock(&server, 2, leases_body(3, 1)).await;
+    page_mock(&server, 3, leases_body(4, 2)).await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let err = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Pagination { page: 3, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unexpected_result_ends_the_listing() {
+    let server = MockServer::start_async().await;
+    page_mock(&server, 1, leases_body(1, 2)).await;
+    page_mock(
+        &server,
+        2,
+        r#"{"response":{"requestId":"1","code":200,"result":[]}}"#.to_owned(),
+    )
+    .await;
+    let client = common::builder(&server).per_page(2).build().unwrap();
+    let err = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::UnexpectedResult { method: "getLeases", expected: "leases", found } if found == "[]"
+        ),
+        "{err:?}"
+    );
 }

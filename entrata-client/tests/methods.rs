@@ -192,10 +192,19 @@ async fn get_lease_details_r2_is_paginated() {
             then.status(200).body(fixture("get_lease_details_r2.json"));
         })
         .await;
+    let end = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v1/leases")
+                .query_param("page_no", "2");
+            then.status(200).body(fixture("no_records.json"));
+        })
+        .await;
     let req = LeaseDetailsRequest::new(PropertyId(739_084)).include_charge(true);
     let pages: Vec<_> = client(&server).lease_detail_pages(&req).collect().await;
     mock.assert_calls_async(1).await;
-    assert_eq!(pages.len(), 1, "a short page ends the listing");
+    end.assert_calls_async(1).await;
+    assert_eq!(pages.len(), 1, "a short page confirmed by an empty one");
     let page = pages.into_iter().next().unwrap().unwrap();
     assert_eq!(page.leases.len(), 2);
     let first = &page.leases[0];
@@ -215,7 +224,9 @@ async fn get_lease_details_r2_is_paginated() {
 
     let all = client(&server).all_lease_details(&req).await.unwrap();
     assert_eq!(all.leases.len(), 2);
+    assert_eq!((all.pages, all.total, all.page_size), (2, None, 500));
     mock.assert_calls_async(2).await;
+    end.assert_calls_async(2).await;
 }
 
 #[tokio::test]
@@ -316,11 +327,25 @@ async fn get_customers() {
 
 #[tokio::test]
 async fn every_method_reads_no_records_as_empty() {
+    for body in ["no_records.json", "no_records_text.json"] {
+        every_method_reads_as_empty(fixture(body)).await;
+    }
+    // an explicit empty list under the method's key is data too
+    every_method_reads_as_empty(
+        r#"{"response":{"code":200,"result":{"leases":{"lease":[]},
+            "Customers":{"Customer":[]},"PhysicalProperty":{"Property":[]},"properties":[],
+            "unitTypes":{"unitType":[]}}}}"#
+            .to_owned(),
+    )
+    .await;
+}
+
+async fn every_method_reads_as_empty(body: String) {
     let server = MockServer::start_async().await;
     let mock = server
-        .mock_async(|when, then| {
+        .mock_async(move |when, then| {
             when.method(POST);
-            then.status(200).body(fixture("no_records.json"));
+            then.status(200).body(body);
         })
         .await;
     let c = client(&server);
@@ -370,4 +395,98 @@ async fn every_method_reads_no_records_as_empty() {
     );
     assert_eq!(c.property_time_zone(p).await.unwrap(), None);
     mock.assert_calls_async(8).await;
+}
+
+/// Anything but data or a known "no records" answer is an error for every
+/// method, never an empty result.
+#[tokio::test]
+async fn every_method_refuses_an_unexpected_result() {
+    for (result, found) in [
+        (r#"[]"#, "[]"),
+        (r#"null"#, "null"),
+        (
+            r#""Please try again later.""#,
+            r#""Please try again later.""#,
+        ),
+        (
+            r#"{"success":"Request processed."}"#,
+            r#"{"success":"Request processed."}"#,
+        ),
+        (
+            r#"{"message":"Web service is not enabled."}"#,
+            r#"{"message":"Web service is not enabled."}"#,
+        ),
+    ] {
+        let server = MockServer::start_async().await;
+        let body = format!(r#"{{"response":{{"requestId":"15","code":200,"result":{result}}}}}"#);
+        server
+            .mock_async(move |when, then| {
+                when.method(POST);
+                then.status(200).body(body);
+            })
+            .await;
+        let c = client(&server);
+        let p = PropertyId(1);
+        let errors = [
+            c.get_status().await.map(drop).unwrap_err(),
+            c.get_properties(&PropertiesRequest::new())
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.get_property_units(&PropertyUnitsRequest::new([p]))
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.get_unit_types(p).await.map(drop).unwrap_err(),
+            c.get_customers(&CustomersRequest::new(p))
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.get_expiring_leases(&ExpiringLeasesRequest::new(p, date(2025, 1, 1)))
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.get_lease_details_page(&LeaseDetailsRequest::new(p), 1)
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.all_lease_details(&LeaseDetailsRequest::new(p))
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.get_mits_property_units(&MitsPropertyUnitsRequest::new([p]))
+                .await
+                .map(drop)
+                .unwrap_err(),
+            c.property_time_zone(p).await.map(drop).unwrap_err(),
+            c.all_leases(&entrata_client::LeasesRequest::new(p))
+                .await
+                .map(drop)
+                .unwrap_err(),
+        ];
+        let expected = [
+            "status",
+            "PhysicalProperty",
+            "properties",
+            "unitTypes",
+            "Customers",
+            "Leases",
+            "leases",
+            "leases",
+            "PhysicalProperty",
+            "PhysicalProperty",
+            "leases",
+        ];
+        for (err, key) in errors.iter().zip(expected) {
+            match err {
+                Error::UnexpectedResult {
+                    expected, found: f, ..
+                } => {
+                    assert_eq!((*expected, f.as_str()), (key, found), "{err}");
+                }
+                other => panic!("{result}: {other:?}"),
+            }
+            assert!(!err.is_retryable());
+        }
+    }
 }
