@@ -76,7 +76,7 @@ pub use brivo::{
     BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
-pub use entrata::EntrataHandle;
+pub use entrata::{DEFAULT_PAGE_CAP, EntrataHandle};
 pub use officernd::OfficeRndHandle;
 pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture};
 

@@ -35,6 +35,9 @@ async fn basic(
     (s, h, r.json().await.unwrap())
 }
 
+/// Every lease status type id (entrata.md §5.1).
+const ALL_STATUSES: &str = "1,2,3,4,5,6";
+
 fn call(method: &str, version: &str, params: Value) -> Value {
     json!({"auth": {"type": "basic"}, "requestId": 15, "method": {"name": method, "version": version, "params": params}})
 }
@@ -133,7 +136,11 @@ async fn leases_r2_quirks_filters_and_paging() {
         &sb,
         "leases",
         "",
-        call("getLeases", "r2", json!({"propertyId": story::PROPERTY_NY})),
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": story::PROPERTY_NY, "leaseStatusTypeIds": ALL_STATUSES}),
+        ),
     )
     .await;
     let result = &body["response"]["result"];
@@ -188,7 +195,7 @@ async fn leases_r2_quirks_filters_and_paging() {
         .collect();
     assert_eq!(ids, ["1002", "1003"]);
     // Date range filter.
-    let (_, _, body) = basic(&sb, "leases", "", call("getLeases", "r2", json!({"propertyId": "300", "moveInDateFrom": "11/01/2026", "moveInDateTo": "12/31/2026"}))).await;
+    let (_, _, body) = basic(&sb, "leases", "", call("getLeases", "r2", json!({"propertyId": "300", "leaseStatusTypeIds": "3", "moveInDateFrom": "11/01/2026", "moveInDateTo": "12/31/2026"}))).await;
     assert_eq!(
         body["response"]["result"]["leases"]["lease"]
             .as_array()
@@ -220,7 +227,11 @@ async fn leases_r2_quirks_filters_and_paging() {
             &sb,
             "leases",
             &format!("?page_no={page}&per_page=3"),
-            call("getLeases", "r1", json!({"propertyId": "100"})),
+            call(
+                "getLeases",
+                "r1",
+                json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+            ),
         )
         .await;
         let result = &body["response"]["result"];
@@ -243,6 +254,7 @@ async fn leases_r2_quirks_filters_and_paging() {
 #[tokio::test]
 async fn other_methods() {
     let sb = Sandbox::start_default().await.unwrap();
+    sb.entrata().grant_method("getMitsPropertyUnits");
     let (_, _, body) = basic(
         &sb,
         "propertyunits",
@@ -441,10 +453,727 @@ async fn tests_can_change_leases_between_syncs() {
         call(
             "getLeases",
             "r2",
-            json!({"propertyId": "100", "leaseIds": "1003"}),
+            json!({"propertyId": "100", "leaseIds": "1003", "leaseStatusTypeIds": ALL_STATUSES}),
         ),
     )
     .await;
     assert_eq!(body["response"]["result"]["success"], "No Records Found.");
     assert_eq!(h.stats().total, 2);
+}
+
+/// The ids of a getLeases answer (empty on "No Records Found.").
+fn ids_of(body: &Value) -> Vec<String> {
+    body["response"]["result"]["leases"]["lease"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|l| l["id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An in-body error's code and message (HTTP 200 asserted).
+async fn error_of(sb: &Sandbox, service: &str, query: &str, body: Value) -> (u64, String) {
+    let (s, _, body) = basic(sb, service, query, body).await;
+    assert_eq!(s, 200, "in-body errors come with HTTP 200");
+    let e = &body["response"]["error"];
+    assert!(e.is_object(), "expected an error, got {body}");
+    (
+        e["code"].as_u64().unwrap(),
+        e["message"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn bare_get_leases_returns_current_only() {
+    let sb = Sandbox::start_default().await.unwrap();
+    for (pid, current) in [("100", vec!["1001"]), ("300", vec!["3003"])] {
+        for version in ["r1", "r2"] {
+            let (_, _, body) = basic(
+                &sb,
+                "leases",
+                "",
+                call("getLeases", version, json!({"propertyId": pid})),
+            )
+            .await;
+            assert_eq!(ids_of(&body), current, "{pid} {version}");
+        }
+    }
+    // Prairie Commons has no Current lease: a bare request finds nothing at all.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r2", json!({"propertyId": "200"})),
+    )
+    .await;
+    assert_eq!(body["response"]["result"]["success"], "No Records Found.");
+    // Explicit statuses return the others, as a string or a number, with spaces.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "200", "leaseStatusTypeIds": "1, 2,5"}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["2001", "2002", "2003"]);
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": 6}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1004"]);
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1001", "1002", "1003", "1004"]);
+    // leaseStatusTypeIds is a comma list of 1–6.
+    for bad in [
+        json!("0"),
+        json!("7"),
+        json!("4,x"),
+        json!("4,,5"),
+        json!("4,"),
+        json!(""),
+        json!([4]),
+        json!(4.5),
+    ] {
+        let (code, msg) = error_of(
+            &sb,
+            "leases",
+            "",
+            call(
+                "getLeases",
+                "r2",
+                json!({"propertyId": "100", "leaseStatusTypeIds": bad}),
+            ),
+        )
+        .await;
+        assert_eq!(code, 400, "{bad}");
+        assert!(msg.contains("'leaseStatusTypeIds'"), "{bad}: {msg}");
+    }
+    // getCustomers keeps its documented default: customers of Current or Notice leases.
+    let (_, _, body) = basic(
+        &sb,
+        "customers",
+        "",
+        call("getCustomers", "r1", json!({"propertyId": "200"})),
+    )
+    .await;
+    let cs = body["response"]["result"]["Customers"]["Customer"]
+        .as_array()
+        .unwrap();
+    assert_eq!(cs.len(), 1);
+    assert_eq!(cs[0]["@attributes"]["Id"], "5009", "the Notice lease 2003");
+    let (_, _, body) = basic(
+        &sb,
+        "customers",
+        "",
+        call(
+            "getCustomers",
+            "r1",
+            json!({"propertyId": "200", "leaseStatusTypeIds": "1,2"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        body["response"]["result"]["Customers"]["Customer"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_params_are_in_body_errors_naming_the_param() {
+    let sb = Sandbox::start_default().await.unwrap();
+    sb.entrata().grant_method("getMitsPropertyUnits");
+    let leases = |p: Value| call("getLeases", "r2", p);
+    // (service, body, the param the message must name)
+    let cases = [
+        // Unknown params, including an undocumented one a client might guess.
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "includeDemographics": "1"})),
+            "includeDemographics",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "propertyID": "100"})),
+            "propertyID",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "page_no": 1})),
+            "page_no",
+        ),
+        // The r1-only event filters are unknown to r2.
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "eventTypeIds": "1"})),
+            "eventTypeIds",
+        ),
+        // Dates are MM/DD/YYYY, two-digit month and day.
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "moveInDateFrom": "2026-11-01"})),
+            "moveInDateFrom",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "moveOutDateTo": "1/5/2027"})),
+            "moveOutDateTo",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "leaseExpiringDateTo": "02/30/2027"})),
+            "leaseExpiringDateTo",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "moveInDateTo": 20261101})),
+            "moveInDateTo",
+        ),
+        // Flags are 0 or 1.
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "includeLeaseHistory": "true"})),
+            "includeLeaseHistory",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "includeLeaseHistory": true})),
+            "includeLeaseHistory",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "residentFriendlyMode": 2})),
+            "residentFriendlyMode",
+        ),
+        // Ids and id lists are integers.
+        ("leases", leases(json!({"propertyId": "1OO"})), "propertyId"),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "leaseIds": "1001;1002"})),
+            "leaseIds",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "customerId": "abc"})),
+            "customerId",
+        ),
+        (
+            "leases",
+            leases(json!({"propertyId": "100", "customerId": null})),
+            "customerId",
+        ),
+        // The other methods.
+        (
+            "properties",
+            call("getProperties", "r1", json!({"propertyId": "100"})),
+            "propertyId",
+        ),
+        (
+            "properties",
+            call("getProperties", "r1", json!({"propertyIds": "100|200"})),
+            "propertyIds",
+        ),
+        (
+            "properties",
+            call("getProperties", "r1", json!({"showAllStatus": "yes"})),
+            "showAllStatus",
+        ),
+        (
+            "propertyunits",
+            call(
+                "getPropertyUnits",
+                "r1",
+                json!({"propertyIds": "100", "showUnitSpaces": "1"}),
+            ),
+            "showUnitSpaces",
+        ),
+        (
+            "propertyunits",
+            call(
+                "getPropertyUnits",
+                "r1",
+                json!({"propertyIds": "100", "availableUnitsOnly": "Y"}),
+            ),
+            "availableUnitsOnly",
+        ),
+        (
+            "propertyunits",
+            call(
+                "getMitsPropertyUnits",
+                "r1",
+                json!({"propertyIds": "100", "propertyId": "100"}),
+            ),
+            "propertyId",
+        ),
+        (
+            "propertyunits",
+            call(
+                "getMitsPropertyUnits",
+                "r1",
+                json!({"propertyIds": "100", "showUnitSpaces": "t"}),
+            ),
+            "showUnitSpaces",
+        ),
+        (
+            "customers",
+            call(
+                "getCustomers",
+                "r1",
+                json!({"propertyId": "100", "customerId": "5001"}),
+            ),
+            "customerId",
+        ),
+        (
+            "customers",
+            call(
+                "getCustomers",
+                "r1",
+                json!({"propertyId": "100", "customerIds": "5001,x"}),
+            ),
+            "customerIds",
+        ),
+        (
+            "customers",
+            call(
+                "getCustomers",
+                "r1",
+                json!({"propertyId": "100", "leaseStatusTypeIds": "8"}),
+            ),
+            "leaseStatusTypeIds",
+        ),
+        (
+            "leases",
+            call(
+                "getLeaseDetails",
+                "r1",
+                json!({"propertyId": "100", "leaseId": "1001", "leaseStatusTypeIds": "4"}),
+            ),
+            "leaseStatusTypeIds",
+        ),
+        (
+            "leases",
+            call(
+                "getLeaseDetails",
+                "r2",
+                json!({"propertyId": "100", "leaseId": "10-01"}),
+            ),
+            "leaseId",
+        ),
+        (
+            "leases",
+            call(
+                "getLeaseDetails",
+                "r2",
+                json!({"propertyId": "100", "includeCharges": "1"}),
+            ),
+            "includeCharges",
+        ),
+        (
+            "leases",
+            call(
+                "getExpiringLeases",
+                "r1",
+                json!({"propertyId": "100", "toDate": "01/31/27"}),
+            ),
+            "toDate",
+        ),
+        (
+            "leases",
+            call(
+                "getExpiringLeases",
+                "r1",
+                json!({"propertyId": "100", "toDate": "01/31/2027", "leaseStatusTypeIds": "4"}),
+            ),
+            "leaseStatusTypeIds",
+        ),
+        (
+            "leases",
+            call(
+                "getExpiringLeases",
+                "r1",
+                json!({"propertyId": "100", "toDate": "01/31/2027", "isMonthToMonth": "no"}),
+            ),
+            "isMonthToMonth",
+        ),
+        (
+            "status",
+            call("getStatus", "r1", json!({"verbose": "1"})),
+            "verbose",
+        ),
+        (
+            "leases",
+            call("getLeasePickList", "r1", json!({"propertyId": "100"})),
+            "propertyId",
+        ),
+    ];
+    for (service, body, param) in cases {
+        let (code, msg) = error_of(&sb, service, "", body.clone()).await;
+        assert_eq!(code, 400, "{body}");
+        assert!(msg.contains(&format!("'{param}'")), "{body}: {msg}");
+    }
+    // Required params keep their short message.
+    let (_, msg) = error_of(&sb, "leases", "", leases(json!({"unitNumber": "101"}))).await;
+    assert_eq!(msg, "propertyId is required.");
+    let (_, msg) = error_of(
+        &sb,
+        "leases",
+        "",
+        call("getExpiringLeases", "r1", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!(msg, "toDate is required.");
+    // params must be an object; versions are checked per method.
+    let (code, msg) = error_of(&sb, "leases", "", leases(json!(["propertyId", "100"]))).await;
+    assert_eq!((code, msg.contains("'params'")), (400, true));
+    let (code, msg) = error_of(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r3", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!((code, msg.contains("'r3'")), (400, true));
+    let (code, _) = error_of(
+        &sb,
+        "customers",
+        "",
+        call("getCustomers", "r2", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!(code, 400);
+    // page_no and per_page must be positive integers, on every method.
+    for (query, param) in [
+        ("?page_no=0&per_page=10", "page_no"),
+        ("?page_no=1&per_page=abc", "per_page"),
+        ("?per_page=-5", "per_page"),
+        ("?page_no=1.5", "page_no"),
+    ] {
+        let (code, msg) =
+            error_of(&sb, "leases", query, leases(json!({"propertyId": "100"}))).await;
+        assert_eq!(code, 400, "{query}");
+        assert!(msg.contains(param), "{query}: {msg}");
+    }
+    let (code, _) = error_of(
+        &sb,
+        "status",
+        "?per_page=0",
+        call("getStatus", "r1", json!({})),
+    )
+    .await;
+    assert_eq!(code, 400);
+
+    // Well-formed documented params pass: numbers for ids and flags, every getLeases filter,
+    // the r1 event filters on r1, both names of getExpiringLeases' notice flag.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        leases(json!({
+            "propertyId": 100, "applicationId": "91001", "customerId": 5001,
+            "leaseStatusTypeIds": "4", "leaseIds": "1001, 1002", "scheduledArCodeIds": "147881",
+            "unitNumber": "101", "buildingName": "Tower A",
+            "moveInDateFrom": "01/01/2025", "moveInDateTo": "12/31/2025",
+            "leaseExpiringDateFrom": "01/01/2027", "leaseExpiringDateTo": "12/31/2027",
+            "includeOtherIncomeLeases": 0, "residentFriendlyMode": "0",
+            "includeLeaseHistory": 1, "includeArTransactions": "1",
+        })),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1001"], "{body}");
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r1",
+            json!({"propertyId": "100", "eventTypeIds": "472", "eventDateFrom": "01/01/2026", "eventDateTo": "12/31/2026"}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1001"], "{body}");
+    for flag in ["showNoticeLeasesOnly", "isWaitList"] {
+        let (_, _, body) = basic(
+            &sb,
+            "leases",
+            "",
+            call(
+                "getExpiringLeases",
+                "r1",
+                json!({"propertyId": "100", "toDate": "01/31/2027", flag: "1"}),
+            ),
+        )
+        .await;
+        assert_eq!(
+            body["response"]["result"]["Leases"]["Lease"][0]["@attributes"]["Id"],
+            1003
+        );
+    }
+    // A filter that matches nothing is not an error.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        leases(json!({"propertyId": "100", "buildingName": "Nowhere"})),
+    )
+    .await;
+    assert_eq!(body["response"]["result"]["success"], "No Records Found.");
+}
+
+/// Adds `n` Current leases to property 100 (copies of lease 1001 with new ids).
+fn add_current_leases(sb: &Sandbox, n: usize) {
+    let h = sb.entrata();
+    let template = h.lease(story::LEASE_RENEWAL).unwrap();
+    for i in 0..n {
+        let mut l = template.clone();
+        l["id"] = json!((9000 + i).to_string());
+        h.upsert_lease(l);
+    }
+}
+
+/// Reads every page with `per_page`, stopping at the first short (or empty) page, as a
+/// naive client does.
+async fn read_until_short_page(sb: &Sandbox, per_page: usize) -> Vec<String> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let (_, _, body) = basic(
+            sb,
+            "leases",
+            &format!("?page_no={page}&per_page={per_page}"),
+            call("getLeases", "r2", json!({"propertyId": "100"})),
+        )
+        .await;
+        let ids = ids_of(&body);
+        let short = ids.len() < per_page;
+        all.extend(ids);
+        if short {
+            break;
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn per_page_is_capped_with_offsets_from_the_requested_size() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    assert_eq!(h.page_cap(), Some(sandbox::DEFAULT_PAGE_CAP));
+    add_current_leases(&sb, 149); // 150 Current leases at property 100 with 1001
+    // A client asking for 500 a page gets 100 and, stopping at the short page, misses 50
+    // without any error.
+    let naive = read_until_short_page(&sb, 500).await;
+    assert_eq!(naive.len(), 100);
+    // Page 2 at the requested size starts at record 500: nothing, so even a client that
+    // reads on to an empty page misses the same 50.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "?page_no=2&per_page=500",
+        call("getLeases", "r2", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!(body["response"]["result"]["success"], "No Records Found.");
+
+    // A smaller cap shows the shape of the loss: 4 leases of every status, cap 2, per_page 3.
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    h.set_page_cap(Some(2));
+    let page = |n: usize, per_page: usize| {
+        let sb = &sb;
+        async move {
+            let (_, headers, body) = basic(
+                sb,
+                "leases",
+                &format!("?page_no={n}&per_page={per_page}"),
+                call(
+                    "getLeases",
+                    "r2",
+                    json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+                ),
+            )
+            .await;
+            (ids_of(&body), headers)
+        }
+    };
+    let (p1, headers) = page(1, 3).await;
+    assert_eq!(p1, ["1001", "1002"], "cut to the cap");
+    assert!(
+        headers.get("x-total-count").is_none(),
+        "not sent by default"
+    );
+    let (p2, _) = page(2, 3).await;
+    assert_eq!(
+        p2,
+        ["1004"],
+        "offset 3 from the requested size: 1003 is skipped"
+    );
+    let (p3, _) = page(3, 3).await;
+    assert!(p3.is_empty());
+    // The careful client saw a short page followed by a non-empty one: the server caps at
+    // 2. It re-reads with per_page = 2 and gets everything.
+    let mut careful = Vec::new();
+    for n in 1.. {
+        let (ids, _) = page(n, 2).await;
+        if ids.is_empty() {
+            break;
+        }
+        careful.extend(ids);
+    }
+    assert_eq!(careful, ["1001", "1002", "1003", "1004"]);
+    // No per_page means the cap; no cap means everything.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1001", "1002"]);
+    h.set_page_cap(None);
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeases",
+            "r2",
+            json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+        ),
+    )
+    .await;
+    assert_eq!(ids_of(&body).len(), 4);
+    let (p1, _) = page(1, 3).await;
+    assert_eq!(p1.len(), 3, "uncapped per_page is honoured");
+}
+
+#[tokio::test]
+async fn x_total_count_only_when_enabled() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    let get = |query: &'static str| {
+        let sb = &sb;
+        async move {
+            let (_, headers, _) = basic(
+                sb,
+                "leases",
+                query,
+                call(
+                    "getLeases",
+                    "r2",
+                    json!({"propertyId": "100", "leaseStatusTypeIds": ALL_STATUSES}),
+                ),
+            )
+            .await;
+            headers
+                .get("x-total-count")
+                .map(|v| v.to_str().unwrap().to_owned())
+        }
+    };
+    assert_eq!(get("?page_no=1&per_page=2").await, None);
+    h.set_total_count_header(true);
+    h.set_page_cap(Some(1));
+    // The total counts every matching record, whatever the page and the cap.
+    assert_eq!(get("?page_no=1&per_page=2").await.as_deref(), Some("4"));
+    assert_eq!(get("?page_no=9&per_page=2").await.as_deref(), Some("4"));
+    assert_eq!(get("").await.as_deref(), Some("4"));
+    let (_, headers, _) = basic(
+        &sb,
+        "leases",
+        "",
+        call(
+            "getLeaseDetails",
+            "r2",
+            json!({"propertyId": "100", "leaseId": "1001"}),
+        ),
+    )
+    .await;
+    assert_eq!(headers["x-total-count"], "1");
+    // Not on methods that do not page.
+    let (_, headers, _) = basic(&sb, "status", "", call("getStatus", "r1", json!({}))).await;
+    assert!(headers.get("x-total-count").is_none());
+    h.set_total_count_header(false);
+    assert_eq!(get("").await, None);
+}
+
+#[tokio::test]
+async fn get_mits_property_units_is_refused_until_granted() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.entrata();
+    let mits = || call("getMitsPropertyUnits", "r1", json!({"propertyIds": "100"}));
+    assert!(!h.is_granted("getMitsPropertyUnits"));
+    let (code, msg) = error_of(&sb, "propertyunits", "", mits()).await;
+    assert_eq!(code, 302);
+    assert_eq!(
+        msg,
+        "API user does not have access to the getMitsPropertyUnits web service."
+    );
+    // Brivo's own set of web services stays available.
+    for (service, method, params) in [
+        ("status", "getStatus", json!({})),
+        ("properties", "getProperties", json!({})),
+        (
+            "propertyunits",
+            "getPropertyUnits",
+            json!({"propertyIds": "100"}),
+        ),
+        ("leases", "getLeases", json!({"propertyId": "100"})),
+    ] {
+        let (_, _, body) = basic(&sb, service, "", call(method, "r1", params)).await;
+        assert_eq!(body["response"]["code"], 200, "{method}");
+    }
+    h.grant_method("getMitsPropertyUnits");
+    let (_, _, body) = basic(&sb, "propertyunits", "", mits()).await;
+    assert_eq!(
+        body["response"]["result"]["PhysicalProperty"]["Property"][0]["ILS_Identification"]["TimeZone"],
+        "Eastern Standard Time (GMT -0500)"
+    );
+    // Any method can be revoked.
+    h.revoke_method("getLeases");
+    let (code, msg) = error_of(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r2", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!(code, 302);
+    assert!(msg.contains("getLeases"));
+    h.grant_method("getLeases");
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r2", json!({"propertyId": "100"})),
+    )
+    .await;
+    assert_eq!(ids_of(&body), ["1001"]);
 }
