@@ -315,7 +315,7 @@ async fn other_methods() {
     let cs = body["response"]["result"]["Customers"]["Customer"]
         .as_array()
         .unwrap();
-    assert_eq!(cs.len(), 4, "Current and Notice leases only by default");
+    assert_eq!(cs.len(), 5, "Current and Notice leases only by default");
     assert_eq!(cs[0]["@attributes"]["Id"], "5001");
 
     let (_, _, body) = basic(
@@ -1176,4 +1176,98 @@ async fn get_mits_property_units_is_refused_until_granted() {
     )
     .await;
     assert_eq!(ids_of(&body), ["1001"]);
+}
+
+/// A customer of a getLeases r2 lease, by id.
+fn customer_of(lease: &Value, id: &str) -> Value {
+    let cs = &lease["customers"]["customer"];
+    cs.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.parse::<u64>().unwrap())
+        .cloned()
+        .unwrap_or_else(|| panic!("customer {id} not on lease {}", lease["id"]))
+}
+
+#[tokio::test]
+async fn residents_carry_their_own_status_and_dates() {
+    let sb = Sandbox::start_default().await.unwrap();
+    // A bare request (Current leases only) is enough to see all three: their leases are
+    // Current, their own statuses are not.
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r2", json!({"propertyId": story::PROPERTY_LA})),
+    )
+    .await;
+    let lease = &body["response"]["result"]["leases"]["lease"][0];
+    assert_eq!(lease["id"], story::LEASE_PERPETUAL);
+    assert_eq!(lease["leaseStatusTypeId"], "4");
+    let cara = customer_of(lease, story::CUSTOMER_CANCELLED_ON_CURRENT);
+    assert_eq!(cara["leaseCustomerStatus"], "Cancelled");
+    assert_eq!(cara["customerType"], "Occupant");
+    assert!(cara.get("moveOutDate").is_none(), "no move-out date");
+    let rhea = customer_of(lease, story::CUSTOMER_PAST_COAPPLICANT);
+    assert_eq!(rhea["leaseCustomerStatus"], "Past");
+    assert_eq!(rhea["moveOutDate"], "11/20/2026");
+    assert!(
+        lease.get("moveOutDate").is_none(),
+        "the lease itself goes on"
+    );
+
+    let (_, _, body) = basic(
+        &sb,
+        "leases",
+        "",
+        call("getLeases", "r2", json!({"propertyId": story::PROPERTY_NY})),
+    )
+    .await;
+    let lease = &body["response"]["result"]["leases"]["lease"][0];
+    assert_eq!(lease["id"], story::LEASE_RENEWAL);
+    assert_eq!(lease["moveInDate"], "08/01/2025");
+    let milo = customer_of(lease, story::CUSTOMER_FUTURE_COAPPLICANT);
+    assert_eq!(milo["leaseCustomerStatus"], "Future");
+    assert_eq!(milo["customerType"], "Co-Applicant");
+    assert_eq!(milo["moveInDate"], "12/07/2026");
+    // Alice, Bob and Gina keep their places (other code indexes them).
+    let ids: Vec<String> = lease["customers"]["customer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["5001", "5002", "5003", "5014"]);
+
+    // customerId finds the lease of each of them.
+    for (pid, cid, lease_id) in [
+        (
+            "300",
+            story::CUSTOMER_CANCELLED_ON_CURRENT,
+            story::LEASE_PERPETUAL,
+        ),
+        (
+            "300",
+            story::CUSTOMER_PAST_COAPPLICANT,
+            story::LEASE_PERPETUAL,
+        ),
+        (
+            "100",
+            story::CUSTOMER_FUTURE_COAPPLICANT,
+            story::LEASE_RENEWAL,
+        ),
+    ] {
+        let (_, _, body) = basic(
+            &sb,
+            "leases",
+            "",
+            call(
+                "getLeases",
+                "r2",
+                json!({"propertyId": pid, "customerId": cid}),
+            ),
+        )
+        .await;
+        assert_eq!(ids_of(&body), [lease_id]);
+    }
 }
