@@ -78,7 +78,7 @@ pub use brivo::{
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
 pub use entrata::{DEFAULT_PAGE_CAP, EntrataHandle};
 pub use officernd::OfficeRndHandle;
-pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture};
+pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture, fixture_names};
 
 /// What can go wrong starting a sandbox.
 #[derive(Debug, thiserror::Error)]

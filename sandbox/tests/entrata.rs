@@ -1271,3 +1271,215 @@ async fn residents_carry_their_own_status_and_dates() {
         assert_eq!(ids_of(&body), [lease_id]);
     }
 }
+
+fn recorded(name: &str) -> Value {
+    let text = sandbox::fixture(&format!("recorded/{name}")).unwrap();
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every `{"things": {"thing": …}}` wrapper below `v` holds an array: the recordings kept
+/// one-element lists as arrays (entrata.md §4.7).
+fn wrappers_hold_arrays(v: &Value, path: &str, seen: &mut usize) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if let Some(inner) = child.as_object().filter(|o| o.len() == 1) {
+                    let (ik, iv) = inner.iter().next().unwrap();
+                    if format!("{ik}s") == *k || format!("{ik}es") == *k {
+                        assert!(iv.is_array(), "{path}.{k}.{ik} is not an array");
+                        *seen += 1;
+                    }
+                }
+                wrappers_hold_arrays(child, &format!("{path}.{k}"), seen);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| wrappers_hold_arrays(x, path, seen)),
+        _ => {}
+    }
+}
+
+#[test]
+fn recorded_fixtures_parse_and_keep_the_real_quirks() {
+    for name in sandbox::fixture_names() {
+        if name.ends_with(".json") {
+            let _: Value = serde_json::from_str(sandbox::fixture(name).unwrap())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    let readme = sandbox::fixture("recorded/README.md").unwrap();
+    for name in sandbox::fixture_names()
+        .iter()
+        .filter_map(|n| n.strip_prefix("recorded/"))
+        .filter(|n| n.ends_with(".json"))
+    {
+        assert!(readme.contains(&format!("`{name}`")), "README lists {name}");
+    }
+
+    let body = recorded("getLeases_r2.json");
+    let r = &body["response"];
+    assert_eq!((&r["requestId"], &r["code"]), (&json!("15"), &json!(200)));
+    assert_eq!(r["result"]["currencyCode"], "USD");
+    let leases = r["result"]["leases"]["lease"].as_array().unwrap();
+    assert!((12..=20).contains(&leases.len()));
+    let mut wrappers = 0;
+    wrappers_hold_arrays(&body, "", &mut wrappers);
+    assert!(wrappers > 100, "checked {wrappers} wrappers");
+    let one_element = leases
+        .iter()
+        .filter(|l| l["customers"]["customer"].as_array().unwrap().len() == 1)
+        .count();
+    assert!(one_element > 0, "a one-resident lease keeps its array");
+    let mut stamps = 0;
+    for l in leases {
+        assert_eq!(l["propertyId"], "739084");
+        for k in [
+            "id",
+            "leaseStatusTypeId",
+            "propertyId",
+            "unitId",
+            "leaseIntervalId",
+        ] {
+            assert!(l[k].is_string(), "lease {} {k}", l["id"]);
+        }
+        assert!(l["isMonthToMonth"].is_u64());
+        assert!(l["unitSpaces"]["unitSpace"][0]["unitSpaceId"].is_u64());
+        for c in l["customers"]["customer"].as_array().unwrap() {
+            assert!(
+                c["id"].is_u64() || c["id"] == "",
+                "customer ids are ints: {}",
+                c["id"]
+            );
+        }
+        for i in l["leaseIntervals"]["leaseInterval"].as_array().unwrap() {
+            assert!(i["id"].is_u64());
+            let t = i["intervalDateTime"].as_str().unwrap();
+            assert!(t.ends_with(" MDT") || t.ends_with(" MST"), "{t}");
+            assert_eq!(&t[2..3], "/");
+            stamps += 1;
+        }
+    }
+    assert!(stamps >= leases.len());
+    let text = sandbox::fixture("recorded/getLeases_r2.json").unwrap();
+    for quirk in [
+        "\"10/19/2023 16:03:27.632515 MDT\"",
+        "\"amount\": \"1,345.00\"",
+        "\"amount\": \"1345.00\"",
+        "\"amount\": \"$95.00\"",
+        "\"leaseSubStatus\": \"Renewed\"",
+        "\"customerType\": \"Guarantor\"",
+        "\"customerContacts\"",
+        "\"pets\"",
+        "\"unitSpaces\"",
+    ] {
+        assert!(text.contains(quirk), "{quirk}");
+    }
+
+    // The residents the README names, each as described.
+    let lease = |id: &str| leases.iter().find(|l| l["id"] == id).unwrap();
+    let customer = |lease_id: &str, id: Value| {
+        let c = lease(lease_id)["customers"]["customer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap();
+        if let Some(n) = id.as_u64() {
+            assert!(readme.contains(&n.to_string()), "README names {n}");
+        }
+        c
+    };
+    let status_and_type = |c: &Value, status: &str, ctype: &str| {
+        assert_eq!(c["leaseCustomerStatus"], status);
+        assert_eq!(c["customerType"], ctype);
+    };
+    for id in ["9100003", "9100004", "9100005", "9100006", "9100007"] {
+        assert_eq!(lease(id)["leaseStatusTypeId"], "4", "{id} is Current");
+    }
+    status_and_type(&customer("9100001", json!(9200001)), "Current", "Primary");
+    let c = customer("9100003", json!(9200006));
+    status_and_type(&c, "Cancelled", "Occupant");
+    assert!(c.get("moveOutDate").is_none());
+    let c = customer("9100004", json!(9200008));
+    status_and_type(&c, "Future", "Co-Applicant");
+    assert_eq!(
+        (&c["moveInDate"], &lease("9100004")["moveInDate"]),
+        (&json!("02/03/2025"), &json!("08/16/2024"))
+    );
+    let c = customer("9100005", json!(9200010));
+    status_and_type(&c, "Past", "Co-Applicant");
+    assert_eq!(c["moveOutDate"], "12/20/2024");
+    let c = customer("9100006", json!(9200012));
+    assert_eq!(c["leaseCustomerStatus"], "Past");
+    assert!(c.get("moveOutDate").is_none(), "the bad Past record");
+    let c = customer("9100007", json!(""));
+    assert_eq!(c["leaseCustomerStatus"], "Current");
+    assert!(readme.contains("`\"\"` Lane Frost"));
+    let notice = lease("9100008");
+    assert_eq!(
+        (&notice["leaseStatusTypeId"], &notice["moveOutDate"]),
+        (&json!("5"), &json!("05/15/2025"))
+    );
+    assert!(
+        customer("9100008", json!(9200014))
+            .get("moveOutDate")
+            .is_none()
+    );
+    let future = lease("9100009");
+    assert_eq!(
+        (&future["leaseStatusTypeId"], &future["moveInDate"]),
+        (&json!("3"), &json!("08/15/2025"))
+    );
+    status_and_type(&customer("9100009", json!(9200015)), "Future", "Primary");
+    status_and_type(&customer("9100009", json!(9200016)), "Future", "Guarantor");
+    assert_eq!(
+        leases
+            .iter()
+            .filter(|l| l["leaseStatusTypeId"] == "4")
+            .count(),
+        12
+    );
+
+    let p = recorded("getProperties.json");
+    assert!(
+        p["response"].get("requestId").is_none(),
+        "not sent, not echoed"
+    );
+    let prop = &p["response"]["result"]["PhysicalProperty"]["Property"][0];
+    assert_eq!(prop["PropertyID"], 739084, "a number in getProperties");
+    assert_eq!(prop["Type"], "Student");
+    assert_eq!(
+        (&prop["Address"]["City"], &prop["Address"]["State"]),
+        (&json!("Champaign"), &json!("IL"))
+    );
+
+    assert_eq!(
+        recorded("no_records.json")["response"]["result"],
+        json!({"success": "No Records Found."})
+    );
+    assert_eq!(
+        recorded("no_records_text.json")["response"]["result"],
+        "No records found with mentioned preferences."
+    );
+    let unexpected = recorded("unexpected_text.json")["response"]["result"].clone();
+    assert!(unexpected.is_string() && !unexpected.as_str().unwrap().contains("No records"));
+    let unexpected = recorded("unexpected_object.json")["response"]["result"].clone();
+    assert!(unexpected.is_object() && unexpected.get("leases").is_none());
+}
+
+#[tokio::test]
+async fn the_recorded_refusal_is_what_the_sandbox_answers() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let (_, _, body) = basic(
+        &sb,
+        "propertyunits",
+        "",
+        call(
+            "getMitsPropertyUnits",
+            "r1",
+            json!({"propertyIds": story::PROPERTY_NY}),
+        ),
+    )
+    .await;
+    assert_eq!(body, recorded("getMitsPropertyUnits_refused.json"));
+}
