@@ -34,7 +34,8 @@ pub const PROPERTY_CHI: &str = "200";
 pub const PROPERTY_LA: &str = "300";
 
 /// Every Entrata property with its IANA zone (Entrata itself only gives a Windows-style
-/// name via getMitsPropertyUnits, e.g. "Eastern Standard Time (GMT -0500)").
+/// name via getMitsPropertyUnits, e.g. "Eastern Standard Time (GMT -0500)", a web service
+/// the sandbox's API user is not granted until `grant_method("getMitsPropertyUnits")`).
 pub const PROPERTY_ZONES: &[(&str, &str)] = &[
     (PROPERTY_NY, "America/New_York"),
     (PROPERTY_CHI, "America/Chicago"),
