@@ -2,11 +2,25 @@
 //! `/ext/orgs/{org}/v1/{service}` (`X-Api-Key`). Shapes follow
 //! `/work/shared/api/entrata.md` (cited by section below).
 //!
+//! It models the real service, not a client's hopes: where entrata.md records a behaviour
+//! the sandbox follows it; where the real behaviour is unknown it answers the strict or
+//! pessimistic way (marked "unverified, pessimistic" next to the code):
+//!
+//! - a getLeases without `leaseStatusTypeIds` returns Current leases only (§0.1);
+//! - each method accepts only its documented params (§4.x tables), with typed values
+//!   (ids, comma lists, `MM/DD/YYYY` dates, `0`/`1` flags; §2.2);
+//! - `per_page` is silently cut to a server-side cap, while the page offset still uses the
+//!   requested size (§0.1 "Paging", §8.3); `X-Total-Count` only when a test turns it on;
+//! - the API user is granted web services one by one, and getMitsPropertyUnits is not
+//!   granted by default (§0.1 "Permissions").
+//!
 //! In-body error codes the sandbox uses (all with HTTP 200, `entrata.md` §3.3 and §8.1):
-//! 113 bad credentials, 301 property not accessible (unknown or failing), 400 malformed
-//! request (bad JSON, unknown method, missing or malformed parameter).
+//! 113 bad credentials, 301 property not accessible (unknown or failing), 302 web service
+//! not granted to the API user (unverified: the real code and text are unknown), 400
+//! malformed request (bad JSON, unknown method or version, unknown, missing or malformed
+//! parameter; the message names the parameter).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -23,6 +37,23 @@ use tokio::time::Instant;
 use crate::SandboxCredentials;
 use crate::common::{self, Common, Style, lock};
 use crate::seed::EntrataSeed;
+
+/// The default server-side `per_page` cap. Entrata's real cap is unknown (entrata.md §8.3:
+/// users suspect 500 on getLeases r2); 100 is unverified, pessimistic.
+pub const DEFAULT_PAGE_CAP: usize = 100;
+
+/// The web services the sandbox's API user is NOT granted at start. Brivo's own Entrata
+/// set-up asks for getStatus, getProperties, getPropertyUnits and getLeases only
+/// (entrata.md §0.1 "Permissions"), so the zone source getMitsPropertyUnits (§4.15) is
+/// refused until a test grants it.
+const NOT_GRANTED_BY_DEFAULT: &[&str] = &["getMitsPropertyUnits"];
+
+/// In-body code for a web service the API user was not granted. Unverified: no recorded
+/// answer exists; 3xx is the permission family of the known codes (301, 311; §3.3).
+const NOT_GRANTED_CODE: u64 = 302;
+
+/// In-body code for any malformed request (bad JSON, unknown method, bad param).
+const MALFORMED: u64 = 400;
 
 /// Per-service rate-limit buckets as recorded (`entrata.md` §3.5): (limit, period seconds).
 fn limits_for(service: &str) -> &'static [(u64, u64, &'static str)] {
@@ -48,6 +79,30 @@ struct Windows {
     by_service: HashMap<String, Vec<(Instant, u64)>>,
 }
 
+/// Server behaviour a test may change at run time (see [`EntrataHandle`]).
+#[derive(Debug)]
+struct Settings {
+    /// `per_page` cap; `None` = no cap.
+    page_cap: Option<usize>,
+    /// Send `X-Total-Count` on paginated answers.
+    total_count_header: bool,
+    /// Web services the API user is not granted.
+    not_granted: BTreeSet<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            page_cap: Some(DEFAULT_PAGE_CAP),
+            total_count_header: false,
+            not_granted: NOT_GRANTED_BY_DEFAULT
+                .iter()
+                .map(|m| (*m).to_owned())
+                .collect(),
+        }
+    }
+}
+
 /// The fake Entrata service (read-only data).
 #[derive(Debug)]
 pub(crate) struct Entrata {
@@ -56,12 +111,35 @@ pub(crate) struct Entrata {
     seed: Mutex<Arc<EntrataSeed>>,
     failing: Mutex<HashSet<String>>,
     windows: Mutex<Windows>,
+    settings: Mutex<Settings>,
 }
 
-type RpcResult = Result<Value, (u64, String)>;
+type RpcError = (u64, String);
 
-fn rpc_err(code: u64, msg: impl Into<String>) -> (u64, String) {
+/// A method's answer: the `result` value, and for paginated methods the number of
+/// matching records before paging (for `X-Total-Count`).
+struct Reply {
+    result: Value,
+    total: Option<usize>,
+}
+
+impl From<Value> for Reply {
+    fn from(result: Value) -> Self {
+        Self {
+            result,
+            total: None,
+        }
+    }
+}
+
+type RpcResult = Result<Reply, RpcError>;
+
+fn rpc_err(code: u64, msg: impl Into<String>) -> RpcError {
     (code, msg.into())
+}
+
+fn malformed(msg: impl Into<String>) -> RpcError {
+    rpc_err(MALFORMED, msg)
 }
 
 impl Entrata {
@@ -82,6 +160,7 @@ impl Entrata {
             seed: Mutex::new(Arc::new(seed.clone())),
             failing: Mutex::new(HashSet::new()),
             windows: Mutex::new(Windows::default()),
+            settings: Mutex::new(Settings::default()),
         }))
     }
 
@@ -95,6 +174,10 @@ impl Entrata {
 
     pub(crate) fn clear_failures(&self) {
         lock(&self.failing).clear();
+    }
+
+    fn page_cap(&self) -> Option<usize> {
+        lock(&self.settings).page_cap
     }
 
     pub(crate) fn router(self: &Arc<Self>) -> Router {
@@ -201,7 +284,7 @@ fn handle(
         Err(rpc_err(113, "Username and/or password is incorrect."))
     } else {
         match &parsed {
-            None => Err(rpc_err(400, "Invalid JSON request body.")),
+            None => Err(malformed("Invalid JSON request body.")),
             Some(b) => dispatch(e, service, q, b),
         }
     };
@@ -209,10 +292,12 @@ fn handle(
     if let Some(id) = request_id {
         inner.insert("requestId".into(), json!(id));
     }
+    let mut total = None;
     match outcome {
-        Ok(result) => {
+        Ok(reply) => {
             inner.insert("code".into(), json!(200));
-            inner.insert("result".into(), result);
+            inner.insert("result".into(), reply.result);
+            total = reply.total;
         }
         Err((code, message)) => {
             inner.insert("error".into(), json!({"code": code, "message": message}));
@@ -227,6 +312,11 @@ fn handle(
             "Link, X-Total-Count, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Content-Language",
         ),
     );
+    // The header is exposed on recorded responses (§3.1) but never seen carrying a value:
+    // off unless a test turns it on, so clients cannot depend on it.
+    if let Some(n) = total.filter(|_| lock(&e.settings).total_count_header) {
+        h.insert("x-total-count", HeaderValue::from(n));
+    }
     e.rate_headers(service, h);
     resp
 }
@@ -234,44 +324,276 @@ fn handle(
 // ---------------------------------------------------------------------------------------
 // params
 
-/// A param as text: params arrive as strings or numbers (entrata.md §2.2).
-fn param(params: &Value, key: &str) -> Option<String> {
-    match params.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_owned()),
-        _ => None,
+/// What a documented param's value must look like (entrata.md §2.2). Values arrive as
+/// strings or numbers; anything else (bool, null, array, object) is refused, since the
+/// real server's handling of them is unknown (unverified, pessimistic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One integer id.
+    Id,
+    /// A comma-separated list of integer ids (`"4,5,6"`).
+    IdList,
+    /// A comma list of lease status type ids, each 1–6 (§5.1).
+    Statuses,
+    /// `MM/DD/YYYY`.
+    Date,
+    /// `0` or `1` ([Boolean] in the docs, enum [0,1] in the spec).
+    Flag,
+    /// Free text; an empty string counts as absent.
+    Text,
+}
+
+use Kind::{Date, Flag, Id, IdList, Statuses, Text};
+
+type ParamSpec = &'static [(&'static str, Kind)];
+
+/// getProperties (§4.2).
+const GET_PROPERTIES: ParamSpec = &[
+    ("propertyIds", IdList),
+    ("propertyLookupCode", Text),
+    ("showAllStatus", Flag),
+];
+/// getFloorPlans (§4.3).
+const GET_FLOOR_PLANS: ParamSpec = &[
+    ("propertyId", Id),
+    ("propertyFloorPlanIds", IdList),
+    ("usePropertyPreferences", Flag),
+    ("includeDisabledFloorplans", Flag),
+];
+/// getPropertyUnits (§4.4).
+const GET_PROPERTY_UNITS: ParamSpec = &[
+    ("propertyIds", IdList),
+    ("availableUnitsOnly", Flag),
+    ("usePropertyPreferences", Flag),
+    ("includeDisabledFloorplans", Flag),
+    ("includeDisabledUnits", Flag),
+];
+/// getMitsPropertyUnits: the params seen in practice (§4.15).
+const GET_MITS: ParamSpec = &[
+    ("propertyIds", IdList),
+    ("availableUnitsOnly", Flag),
+    ("usePropertyPreferences", Flag),
+    ("includeDisabledFloorplans", Flag),
+    ("includeDisabledUnits", Flag),
+    ("showUnitSpaces", Flag),
+];
+/// getLeases r1 and r2 (§4.7 table). `includeDemographics` (node client only, unverified)
+/// is not in it and so is refused.
+const GET_LEASES: ParamSpec = &[
+    ("propertyId", Id),
+    ("applicationId", Id),
+    ("customerId", Id),
+    ("leaseStatusTypeIds", Statuses),
+    ("leaseIds", IdList),
+    ("scheduledArCodeIds", IdList),
+    ("unitNumber", Text),
+    ("buildingName", Text),
+    ("moveInDateFrom", Date),
+    ("moveInDateTo", Date),
+    ("leaseExpiringDateFrom", Date),
+    ("leaseExpiringDateTo", Date),
+    ("moveOutDateFrom", Date),
+    ("moveOutDateTo", Date),
+    ("includeOtherIncomeLeases", Flag),
+    ("residentFriendlyMode", Flag),
+    ("includeLeaseHistory", Flag),
+    ("includeArTransactions", Flag),
+];
+/// getLeases r1 only (spec, §4.7).
+const GET_LEASES_R1: ParamSpec = &[
+    ("eventTypeIds", IdList),
+    ("eventDateFrom", Date),
+    ("eventDateTo", Date),
+];
+/// getLeaseDetails (§4.8).
+const GET_LEASE_DETAILS: ParamSpec = &[
+    ("propertyId", Id),
+    ("leaseId", Id),
+    ("includeAddOns", Flag),
+    ("includeCharge", Flag),
+];
+/// getLeaseDetails r2 only.
+const GET_LEASE_DETAILS_R2: ParamSpec = &[("leaseStatusTypeIds", Statuses)];
+/// getExpiringLeases (§4.9); the notice-only flag under both of its documented names.
+const GET_EXPIRING: ParamSpec = &[
+    ("propertyId", Id),
+    ("fromDate", Date),
+    ("toDate", Date),
+    ("isMonthToMonth", Flag),
+    ("showNoticeLeasesOnly", Flag),
+    ("isWaitList", Flag),
+];
+/// getCustomers (§4.14).
+const GET_CUSTOMERS: ParamSpec = &[
+    ("propertyId", Id),
+    ("customerIds", IdList),
+    ("leaseStatusTypeIds", Statuses),
+    ("isAgreedToTermsOnly", Flag),
+    ("companyIdentificationTypeIds", IdList),
+];
+
+/// The methods the sandbox serves: (service, method, versions).
+const METHODS: &[(&str, &str, &[&str])] = &[
+    ("status", "getStatus", &["r1"]),
+    ("properties", "getProperties", &["r1"]),
+    ("properties", "getFloorPlans", &["r1"]),
+    ("propertyunits", "getPropertyUnits", &["r1"]),
+    ("propertyunits", "getMitsPropertyUnits", &["r1"]),
+    ("leases", "getLeasePickList", &["r1"]),
+    ("leases", "getLeases", &["r1", "r2"]),
+    ("leases", "getLeaseDetails", &["r1", "r2"]),
+    ("leases", "getExpiringLeases", &["r1"]),
+    ("customers", "getCustomers", &["r1"]),
+];
+
+/// The documented params of a method at a version (getStatus and getLeasePickList take
+/// none).
+fn param_specs(method: &str, version: &str) -> Vec<(&'static str, Kind)> {
+    let parts: &[ParamSpec] = match (method, version) {
+        ("getProperties", _) => &[GET_PROPERTIES],
+        ("getFloorPlans", _) => &[GET_FLOOR_PLANS],
+        ("getPropertyUnits", _) => &[GET_PROPERTY_UNITS],
+        ("getMitsPropertyUnits", _) => &[GET_MITS],
+        ("getLeases", "r1") => &[GET_LEASES, GET_LEASES_R1],
+        ("getLeases", _) => &[GET_LEASES],
+        ("getLeaseDetails", "r2") => &[GET_LEASE_DETAILS, GET_LEASE_DETAILS_R2],
+        ("getLeaseDetails", _) => &[GET_LEASE_DETAILS],
+        ("getExpiringLeases", _) => &[GET_EXPIRING],
+        ("getCustomers", _) => &[GET_CUSTOMERS],
+        _ => &[],
+    };
+    parts.iter().flat_map(|p| p.iter().copied()).collect()
+}
+
+/// Validated params as trimmed text, keyed by name. Absent and empty-text params are
+/// missing from the map.
+#[derive(Debug, Default, Clone)]
+struct Params(BTreeMap<String, String>);
+
+impl Params {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).map(str::to_owned)
+    }
+
+    fn required(&self, key: &str) -> Result<String, RpcError> {
+        self.text(key)
+            .ok_or_else(|| malformed(format!("{key} is required.")))
+    }
+
+    /// A comma list as a set.
+    fn ids(&self, key: &str) -> Option<BTreeSet<String>> {
+        self.get(key)
+            .map(|s| s.split(',').map(|x| x.trim().to_owned()).collect())
+    }
+
+    /// Lease status type ids as a set, normalised (`"04"` is `"4"`).
+    fn statuses(&self, key: &str) -> Option<BTreeSet<String>> {
+        self.get(key).map(|s| {
+            s.split(',')
+                .filter_map(|x| x.trim().parse::<u64>().ok())
+                .map(|n| n.to_string())
+                .collect()
+        })
+    }
+
+    fn date(&self, key: &str) -> Option<NaiveDate> {
+        self.get(key).and_then(mdy)
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.get(key) == Some("1")
+    }
+
+    fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.0.insert(key.to_owned(), value.into());
     }
 }
 
-fn required(params: &Value, key: &str) -> Result<String, (u64, String)> {
-    param(params, key).ok_or_else(|| rpc_err(400, format!("{key} is required.")))
+fn is_id(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn id_list(params: &Value, key: &str) -> Option<BTreeSet<String>> {
-    param(params, key).map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty())
-            .collect()
-    })
+/// Checks a raw value against its kind; `Ok(None)` for empty text (treated as absent).
+fn check_value(method: &str, key: &str, kind: Kind, v: &Value) -> Result<Option<String>, RpcError> {
+    let bad = |what: &str| {
+        malformed(format!(
+            "Invalid value for parameter '{key}' of {method}: {what}."
+        ))
+    };
+    let text = match v {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => {
+            return Err(bad(match kind {
+                Flag => "expected 0 or 1",
+                Date => "expected a date in MM/DD/YYYY format",
+                _ => "expected a string or a number",
+            }));
+        }
+    };
+    let ok = match kind {
+        Text => return Ok((!text.is_empty()).then_some(text)),
+        Id => is_id(&text),
+        IdList => text.split(',').all(|x| is_id(x.trim())),
+        Statuses => text
+            .split(',')
+            .all(|x| is_id(x.trim()) && matches!(x.trim().parse::<u64>(), Ok(1..=6))),
+        // Strictly two-digit month and day and a four-digit year (§2.2, quirk 8).
+        Date => {
+            let b = text.as_bytes();
+            b.len() == 10
+                && b[2] == b'/'
+                && b[5] == b'/'
+                && b.iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit())
+                && mdy(&text).is_some()
+        }
+        Flag => text == "0" || text == "1",
+    };
+    if ok {
+        return Ok(Some(text));
+    }
+    Err(bad(match kind {
+        Id => "expected an integer id",
+        IdList => "expected a comma-separated list of integer ids",
+        Statuses => "expected a comma-separated list of lease status type ids 1-6",
+        Date => "expected a date in MM/DD/YYYY format",
+        Flag => "expected 0 or 1",
+        Text => "expected text",
+    }))
+}
+
+/// Only the method's documented params, each well-formed (unverified, pessimistic: the
+/// real server may ignore unknown params, which would hide a client's misspelt filter).
+fn validate(method: &str, version: &str, raw: Option<&Value>) -> Result<Params, RpcError> {
+    let raw = match raw {
+        None | Some(Value::Null) => return Ok(Params::default()),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(malformed("Invalid value for 'params': expected an object.")),
+    };
+    let specs = param_specs(method, version);
+    let mut out = Params::default();
+    for (key, v) in raw {
+        let Some((_, kind)) = specs.iter().find(|(name, _)| name == key) else {
+            return Err(malformed(format!(
+                "Unknown parameter '{key}' for {method} ({version})."
+            )));
+        };
+        if let Some(text) = check_value(method, key, *kind, v)? {
+            out.set(key, text);
+        }
+    }
+    Ok(out)
 }
 
 /// `MM/DD/YYYY` (entrata.md §2.2, quirk 8).
 fn mdy(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%m/%d/%Y").ok()
-}
-
-fn date_param(params: &Value, key: &str) -> Result<Option<NaiveDate>, (u64, String)> {
-    match param(params, key) {
-        None => Ok(None),
-        Some(s) => mdy(&s).map(Some).ok_or_else(|| {
-            rpc_err(
-                400,
-                format!("{key} must be a valid date in MM/DD/YYYY format."),
-            )
-        }),
-    }
 }
 
 fn in_range(d: Option<NaiveDate>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
@@ -303,29 +625,49 @@ fn no_records() -> Value {
     json!({"success": "No Records Found."})
 }
 
+// ---------------------------------------------------------------------------------------
+// paging
+
 /// `page_no` / `per_page` from the query string (entrata.md §3.4).
-fn paginate(items: Vec<Value>, q: &HashMap<String, String>) -> Result<Vec<Value>, (u64, String)> {
-    let per_page = match q.get("per_page") {
-        None => return Ok(items),
+#[derive(Debug, Clone, Copy)]
+struct Paging {
+    page_no: usize,
+    per_page: Option<usize>,
+}
+
+fn positive(q: &HashMap<String, String>, key: &str) -> Result<Option<usize>, RpcError> {
+    match q.get(key) {
+        None => Ok(None),
         Some(s) => s
+            .trim()
             .parse::<usize>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| rpc_err(400, "per_page must be a positive integer."))?,
+            .map(Some)
+            .ok_or_else(|| malformed(format!("{key} must be a positive integer."))),
+    }
+}
+
+fn paging(q: &HashMap<String, String>) -> Result<Paging, RpcError> {
+    Ok(Paging {
+        page_no: positive(q, "page_no")?.unwrap_or(1),
+        per_page: positive(q, "per_page")?,
+    })
+}
+
+/// One page. Unverified, pessimistic: at most `cap` records come back (a larger
+/// `per_page` is cut silently, and no `per_page` means `cap`), but the offset uses the
+/// REQUESTED size, so the records between `cap` and `per_page` of each page are never
+/// served at that size. A client that stops at a short page, or trusts its own
+/// `per_page`, loses them without noticing; a careful one sees a short page followed by a
+/// non-empty one and re-reads with `per_page` = the page size it got (§0.1 "Paging").
+fn page(items: Vec<Value>, p: Paging, cap: Option<usize>) -> Vec<Value> {
+    let Some(requested) = p.per_page.or(cap) else {
+        return if p.page_no == 1 { items } else { Vec::new() };
     };
-    let page_no = match q.get("page_no") {
-        None => 1,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| rpc_err(400, "page_no must be a positive integer."))?,
-    };
-    Ok(items
-        .into_iter()
-        .skip((page_no - 1) * per_page)
-        .take(per_page)
-        .collect())
+    let size = cap.map_or(requested, |c| requested.min(c));
+    let offset = (p.page_no - 1).saturating_mul(requested);
+    items.into_iter().skip(offset).take(size).collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -337,34 +679,55 @@ fn dispatch(e: &Entrata, service: &str, q: &HashMap<String, String>, body: &Valu
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
     else {
-        return Err(rpc_err(400, "Method name is required."));
+        return Err(malformed("Method name is required."));
     };
-    let version = body
-        .get("method")
-        .and_then(|m| m.get("version"))
-        .and_then(Value::as_str)
-        .unwrap_or("r1");
-    let empty = json!({});
-    let params = body
-        .get("method")
-        .and_then(|m| m.get("params"))
-        .unwrap_or(&empty);
-    match (service, method) {
-        ("status", "getStatus") => Ok(json!({
-            "status": "Success", "message": "API service is available and running."})),
-        ("properties", "getProperties") => get_properties(e, params),
-        ("properties", "getFloorPlans") => get_floor_plans(e, params),
-        ("propertyunits", "getPropertyUnits") => get_property_units(e, params),
-        ("propertyunits", "getMitsPropertyUnits") => get_mits(e, params),
-        ("leases", "getLeasePickList") => Ok(lease_pick_list()),
-        ("leases", "getLeases") => get_leases(e, params, version, q),
-        ("leases", "getLeaseDetails") => get_lease_details(e, params, version, q),
-        ("leases", "getExpiringLeases") => get_expiring(e, params),
-        ("customers", "getCustomers") => get_customers(e, params),
-        _ => Err(rpc_err(
-            400,
-            format!("Method '{method}' is not supported by the '{service}' web service."),
-        )),
+    let Some((_, _, versions)) = METHODS
+        .iter()
+        .find(|(s, m, _)| *s == service && *m == method)
+    else {
+        return Err(malformed(format!(
+            "Method '{method}' is not supported by the '{service}' web service."
+        )));
+    };
+    // Web services are granted per API user (§0.1 "Permissions"); the refusal's code and
+    // text are unverified.
+    if lock(&e.settings).not_granted.contains(method) {
+        return Err(rpc_err(
+            NOT_GRANTED_CODE,
+            format!("API user does not have access to the {method} web service."),
+        ));
+    }
+    // No version means r1 (§2.1).
+    let version = match body.get("method").and_then(|m| m.get("version")) {
+        None | Some(Value::Null) => "r1",
+        Some(Value::String(v)) if versions.contains(&v.as_str()) => v.as_str(),
+        Some(v) => {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            return Err(malformed(format!(
+                "Version '{v}' is not supported for {method}."
+            )));
+        }
+    };
+    let params = validate(
+        method,
+        version,
+        body.get("method").and_then(|m| m.get("params")),
+    )?;
+    // Checked for every method, although only some page (§3.4).
+    let paging = paging(q)?;
+    match method {
+        "getStatus" => Ok(json!({
+            "status": "Success", "message": "API service is available and running."})
+        .into()),
+        "getProperties" => get_properties(e, &params),
+        "getFloorPlans" => get_floor_plans(e, &params),
+        "getPropertyUnits" => get_property_units(e, &params),
+        "getMitsPropertyUnits" => get_mits(e, &params),
+        "getLeasePickList" => Ok(lease_pick_list().into()),
+        "getLeases" => get_leases(e, &params, version, paging),
+        "getLeaseDetails" => get_lease_details(e, &params, version, paging),
+        "getExpiringLeases" => get_expiring(e, &params),
+        _ => get_customers(e, &params),
     }
 }
 
@@ -376,7 +739,7 @@ fn property_known(e: &Entrata, pid: &str) -> bool {
 }
 
 /// A property the credentials can read, and that is not failing by fault.
-fn check_property(e: &Entrata, pid: &str, data_fetch: bool) -> Result<(), (u64, String)> {
+fn check_property(e: &Entrata, pid: &str, data_fetch: bool) -> Result<(), RpcError> {
     let failing = data_fetch && lock(&e.failing).contains(pid);
     if failing || !property_known(e, pid) {
         return Err(rpc_err(
@@ -387,8 +750,10 @@ fn check_property(e: &Entrata, pid: &str, data_fetch: bool) -> Result<(), (u64, 
     Ok(())
 }
 
-fn get_properties(e: &Entrata, params: &Value) -> RpcResult {
-    let ids = id_list(params, "propertyIds");
+/// `showAllStatus` is accepted; the sample has no disabled property to hide.
+fn get_properties(e: &Entrata, params: &Params) -> RpcResult {
+    let ids = params.ids("propertyIds");
+    let code = params.get("propertyLookupCode");
     let items: Vec<Value> = e
         .seed()
         .properties
@@ -397,28 +762,37 @@ fn get_properties(e: &Entrata, params: &Value) -> RpcResult {
             ids.as_ref()
                 .is_none_or(|ids| str_of(p, "PropertyID").is_some_and(|id| ids.contains(&id)))
         })
+        .filter(|p| code.is_none_or(|c| str_of(p, "LookupCode").as_deref() == Some(c)))
         .cloned()
         .collect();
     if items.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
-    Ok(json!({"PhysicalProperty": {"Property": items}}))
+    Ok(json!({"PhysicalProperty": {"Property": items}}).into())
 }
 
-fn get_floor_plans(e: &Entrata, params: &Value) -> RpcResult {
-    let pid = required(params, "propertyId")?;
+fn get_floor_plans(e: &Entrata, params: &Params) -> RpcResult {
+    let pid = params.required("propertyId")?;
     check_property(e, &pid, false)?;
+    let wanted = params.ids("propertyFloorPlanIds");
     let items: Vec<Value> = e
         .seed()
         .floor_plans
         .iter()
         .filter(|f| str_of(f, "PropertyId").as_deref() == Some(pid.as_str()))
+        .filter(|f| {
+            wanted.as_ref().is_none_or(|w| {
+                f.get("Identification")
+                    .and_then(|i| str_of(i, "IDValue"))
+                    .is_some_and(|id| w.contains(&id))
+            })
+        })
         .cloned()
         .collect();
     if items.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
-    Ok(json!({"FloorPlans": {"FloorPlan": items}}))
+    Ok(json!({"FloorPlans": {"FloorPlan": items}}).into())
 }
 
 /// One element collapses to an object, as Entrata's own examples show (entrata.md §4.4,
@@ -431,9 +805,12 @@ fn collapse(items: Vec<Value>) -> Value {
     }
 }
 
-fn get_property_units(e: &Entrata, params: &Value) -> RpcResult {
-    let ids =
-        id_list(params, "propertyIds").ok_or_else(|| rpc_err(400, "propertyIds is required."))?;
+/// The unit filters (`availableUnitsOnly`, …) are accepted but not applied: every sample
+/// unit is listed.
+fn get_property_units(e: &Entrata, params: &Params) -> RpcResult {
+    let ids = params
+        .ids("propertyIds")
+        .ok_or_else(|| malformed("propertyIds is required."))?;
     for id in &ids {
         check_property(e, id, false)?;
     }
@@ -445,14 +822,15 @@ fn get_property_units(e: &Entrata, params: &Value) -> RpcResult {
         .cloned()
         .collect();
     if items.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
-    Ok(json!({"properties": {"property": collapse(items)}}))
+    Ok(json!({"properties": {"property": collapse(items)}}).into())
 }
 
-fn get_mits(e: &Entrata, params: &Value) -> RpcResult {
-    let ids =
-        id_list(params, "propertyIds").ok_or_else(|| rpc_err(400, "propertyIds is required."))?;
+fn get_mits(e: &Entrata, params: &Params) -> RpcResult {
+    let ids = params
+        .ids("propertyIds")
+        .ok_or_else(|| malformed("propertyIds is required."))?;
     for id in &ids {
         check_property(e, id, false)?;
     }
@@ -468,9 +846,9 @@ fn get_mits(e: &Entrata, params: &Value) -> RpcResult {
         .cloned()
         .collect();
     if items.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
-    Ok(json!({"PhysicalProperty": {"Property": items}}))
+    Ok(json!({"PhysicalProperty": {"Property": items}}).into())
 }
 
 /// Real getLeasePickList (entrata.md §4.11), trimmed.
@@ -510,69 +888,108 @@ fn customers(l: &Value) -> Vec<Value> {
     many(l.pointer("/customers/customer"))
 }
 
-/// Leases of one property matching getLeases filters (entrata.md §4.7).
-fn select_leases(e: &Entrata, params: &Value) -> Result<Vec<Value>, (u64, String)> {
-    let pid = required(params, "propertyId")?;
-    check_property(e, &pid, true)?;
-    let statuses = id_list(params, "leaseStatusTypeIds");
-    let lease_ids = id_list(params, "leaseIds");
-    let customer_id = param(params, "customerId");
-    let unit_number = param(params, "unitNumber");
-    let (mi_from, mi_to) = (
-        date_param(params, "moveInDateFrom")?,
-        date_param(params, "moveInDateTo")?,
-    );
-    let (mo_from, mo_to) = (
-        date_param(params, "moveOutDateFrom")?,
-        date_param(params, "moveOutDateTo")?,
-    );
-    let (ex_from, ex_to) = (
-        date_param(params, "leaseExpiringDateFrom")?,
-        date_param(params, "leaseExpiringDateTo")?,
-    );
-    Ok(e.seed()
-        .leases
+/// The statuses a getLeases without `leaseStatusTypeIds` returns: Current only. The only
+/// recorded answers to a request with just a `propertyId` (592 leases) held Current leases
+/// only, although those properties had move-ins and move-outs around the recording dates
+/// (entrata.md §0.1 "Default statuses").
+const DEFAULT_LEASE_STATUSES: &[&str] = &["4"];
+
+/// Filters of one lease selection (entrata.md §4.7). `statuses: None` means every status
+/// (internal callers only; a client request always has a status set).
+#[derive(Debug, Default)]
+struct LeaseQuery {
+    property_id: String,
+    statuses: Option<BTreeSet<String>>,
+    lease_ids: Option<BTreeSet<String>>,
+    application_id: Option<String>,
+    customer_id: Option<String>,
+    scheduled_ar_code_ids: Option<BTreeSet<String>>,
+    unit_number: Option<String>,
+    building_name: Option<String>,
+    move_in: (Option<NaiveDate>, Option<NaiveDate>),
+    move_out: (Option<NaiveDate>, Option<NaiveDate>),
+    expiring: (Option<NaiveDate>, Option<NaiveDate>),
+}
+
+fn default_statuses() -> BTreeSet<String> {
+    DEFAULT_LEASE_STATUSES
         .iter()
-        .filter(|l| str_of(l, "propertyId").as_deref() == Some(pid.as_str()))
-        .filter(|l| {
-            statuses
-                .as_ref()
-                .is_none_or(|s| str_of(l, "leaseStatusTypeId").is_some_and(|x| s.contains(&x)))
+        .map(|s| (*s).to_owned())
+        .collect()
+}
+
+impl LeaseQuery {
+    /// A getLeases request. The `include*` flags, `residentFriendlyMode` and the r1 event
+    /// filters are accepted but not applied (the sample has no other-income leases, AR
+    /// transactions or events; every interval is always sent).
+    fn from_params(params: &Params) -> Result<Self, RpcError> {
+        Ok(Self {
+            property_id: params.required("propertyId")?,
+            statuses: Some(
+                params
+                    .statuses("leaseStatusTypeIds")
+                    .unwrap_or_else(default_statuses),
+            ),
+            lease_ids: params.ids("leaseIds"),
+            application_id: params.text("applicationId"),
+            customer_id: params.text("customerId"),
+            scheduled_ar_code_ids: params.ids("scheduledArCodeIds"),
+            unit_number: params.text("unitNumber"),
+            building_name: params.text("buildingName"),
+            move_in: (params.date("moveInDateFrom"), params.date("moveInDateTo")),
+            move_out: (params.date("moveOutDateFrom"), params.date("moveOutDateTo")),
+            expiring: (
+                params.date("leaseExpiringDateFrom"),
+                params.date("leaseExpiringDateTo"),
+            ),
         })
-        .filter(|l| {
-            lease_ids
-                .as_ref()
-                .is_none_or(|s| str_of(l, "id").is_some_and(|x| s.contains(&x)))
-        })
-        .filter(|l| {
-            customer_id.as_ref().is_none_or(|c| {
+    }
+
+    fn matches(&self, e: &Entrata, l: &Value) -> bool {
+        let has = |set: &Option<BTreeSet<String>>, key: &str| {
+            set.as_ref()
+                .is_none_or(|s| str_of(l, key).is_some_and(|x| s.contains(&x)))
+        };
+        let date = |key: &str| l.get(key).and_then(Value::as_str).and_then(mdy);
+        str_of(l, "propertyId").as_deref() == Some(self.property_id.as_str())
+            && has(&self.statuses, "leaseStatusTypeId")
+            && has(&self.lease_ids, "id")
+            && self.application_id.as_ref().is_none_or(|a| {
+                intervals(l)
+                    .iter()
+                    .any(|i| str_of(i, "applicationId").as_deref() == Some(a.as_str()))
+            })
+            && self.customer_id.as_ref().is_none_or(|c| {
                 customers(l)
                     .iter()
                     .any(|cu| str_of(cu, "id").as_deref() == Some(c.as_str()))
             })
-        })
-        .filter(|l| {
-            unit_number.as_ref().is_none_or(|u| {
+            && self.scheduled_ar_code_ids.as_ref().is_none_or(|codes| {
+                many(l.pointer("/scheduledCharges/scheduledCharge"))
+                    .iter()
+                    .any(|ch| str_of(ch, "chargeCodeId").is_some_and(|c| codes.contains(&c)))
+            })
+            && self.unit_number.as_ref().is_none_or(|u| {
                 many(l.pointer("/unitSpaces/unitSpace"))
                     .iter()
                     .any(|s| str_of(s, "unitSpace").as_deref() == Some(u.as_str()))
             })
-        })
-        .filter(|l| {
-            in_range(
-                l.get("moveInDate").and_then(Value::as_str).and_then(mdy),
-                mi_from,
-                mi_to,
-            )
-        })
-        .filter(|l| {
-            in_range(
-                l.get("moveOutDate").and_then(Value::as_str).and_then(mdy),
-                mo_from,
-                mo_to,
-            )
-        })
-        .filter(|l| in_range(lease_end(l), ex_from, ex_to))
+            && self.building_name.as_ref().is_none_or(|b| {
+                unit_of(e, l).is_some_and(|u| str_of(&u, "buildingName").as_deref() == Some(b))
+            })
+            && in_range(date("moveInDate"), self.move_in.0, self.move_in.1)
+            && in_range(date("moveOutDate"), self.move_out.0, self.move_out.1)
+            && in_range(lease_end(l), self.expiring.0, self.expiring.1)
+    }
+}
+
+/// Leases of one property matching `q`.
+fn select_leases(e: &Entrata, q: &LeaseQuery) -> Result<Vec<Value>, RpcError> {
+    check_property(e, &q.property_id, true)?;
+    Ok(e.seed()
+        .leases
+        .iter()
+        .filter(|l| q.matches(e, l))
         .cloned()
         .collect())
 }
@@ -613,47 +1030,52 @@ fn to_r1(e: &Entrata, l: &Value) -> Value {
     Value::Object(m)
 }
 
-fn get_leases(
-    e: &Entrata,
-    params: &Value,
-    version: &str,
-    q: &HashMap<String, String>,
-) -> RpcResult {
-    if !matches!(version, "r1" | "r2") {
-        return Err(rpc_err(
-            400,
-            format!("Version '{version}' is not supported for getLeases."),
-        ));
-    }
-    let leases = paginate(select_leases(e, params)?, q)?;
-    if leases.is_empty() {
-        return Ok(no_records());
-    }
-    if version == "r2" {
-        Ok(json!({"currencyCode": "USD", "leases": {"lease": leases}}))
+fn get_leases(e: &Entrata, params: &Params, version: &str, paging: Paging) -> RpcResult {
+    let all = select_leases(e, &LeaseQuery::from_params(params)?)?;
+    let total = all.len();
+    let leases = page(all, paging, e.page_cap());
+    let result = if leases.is_empty() {
+        no_records()
+    } else if version == "r2" {
+        json!({"currencyCode": "USD", "leases": {"lease": leases}})
     } else {
         let items: Vec<Value> = leases.iter().map(|l| to_r1(e, l)).collect();
-        Ok(json!({"leases": {"lease": items}}))
-    }
+        json!({"leases": {"lease": items}})
+    };
+    Ok(Reply {
+        result,
+        total: Some(total),
+    })
 }
 
-fn get_lease_details(
-    e: &Entrata,
-    params: &Value,
-    version: &str,
-    q: &HashMap<String, String>,
-) -> RpcResult {
-    let lease_id = param(params, "leaseId");
+/// getLeaseDetails (entrata.md §4.8). r1 needs `leaseId` and has no status param, so it
+/// answers that lease whatever its status; r2 without `leaseStatusTypeIds` defaults to
+/// Current like getLeases (unverified, pessimistic).
+fn get_lease_details(e: &Entrata, params: &Params, version: &str, paging: Paging) -> RpcResult {
+    let lease_id = params.text("leaseId");
     if version == "r1" && lease_id.is_none() {
-        return Err(rpc_err(400, "leaseId is required."));
+        return Err(malformed("leaseId is required."));
     }
-    let mut p = params.clone();
-    if let (Some(id), Some(m)) = (lease_id, p.as_object_mut()) {
-        m.insert("leaseIds".into(), json!(id));
+    let mut q = LeaseQuery {
+        property_id: params.required("propertyId")?,
+        lease_ids: lease_id.map(|id| BTreeSet::from([id])),
+        ..LeaseQuery::default()
+    };
+    if version == "r2" {
+        q.statuses = Some(
+            params
+                .statuses("leaseStatusTypeIds")
+                .unwrap_or_else(default_statuses),
+        );
     }
-    let leases = paginate(select_leases(e, &p)?, q)?;
+    let all = select_leases(e, &q)?;
+    let total = all.len();
+    let leases = page(all, paging, e.page_cap());
     if leases.is_empty() {
-        return Ok(no_records());
+        return Ok(Reply {
+            result: no_records(),
+            total: Some(total),
+        });
     }
     // Spec-example shape (entrata.md §4.8), one recurringCharge per lease interval.
     let items: Vec<Value> = leases
@@ -689,32 +1111,35 @@ fn get_lease_details(
             })
         })
         .collect();
-    Ok(json!({"leases": {"lease": items}}))
+    Ok(Reply {
+        result: json!({"leases": {"lease": items}}),
+        total: Some(total),
+    })
 }
 
-/// getExpiringLeases (entrata.md §4.9): PascalCase with `@attributes` ids.
-fn get_expiring(e: &Entrata, params: &Value) -> RpcResult {
-    let pid = required(params, "propertyId")?;
-    let to = date_param(params, "toDate")?.ok_or_else(|| rpc_err(400, "toDate is required."))?;
-    let from = date_param(params, "fromDate")?;
-    let notice_only = param(params, "showNoticeLeasesOnly").as_deref() == Some("1");
-    let mut p =
-        json!({"propertyId": pid, "leaseStatusTypeIds": if notice_only { "5" } else { "4,5" }});
-    if let (Some(m), Some(f)) = (p.as_object_mut(), from) {
-        m.insert(
-            "leaseExpiringDateFrom".into(),
-            json!(f.format("%m/%d/%Y").to_string()),
-        );
-    }
-    if let Some(m) = p.as_object_mut() {
-        m.insert(
-            "leaseExpiringDateTo".into(),
-            json!(to.format("%m/%d/%Y").to_string()),
-        );
-    }
-    let leases = select_leases(e, &p)?;
+/// getExpiringLeases (entrata.md §4.9): PascalCase with `@attributes` ids. Current and
+/// Notice leases ending in the window; Notice only with `showNoticeLeasesOnly` or
+/// `isWaitList`; `isMonthToMonth=1` keeps month-to-month leases only.
+fn get_expiring(e: &Entrata, params: &Params) -> RpcResult {
+    let property_id = params.required("propertyId")?;
+    let to = params
+        .date("toDate")
+        .ok_or_else(|| malformed("toDate is required."))?;
+    let notice_only = params.flag("showNoticeLeasesOnly") || params.flag("isWaitList");
+    let statuses: &[&str] = if notice_only { &["5"] } else { &["4", "5"] };
+    let q = LeaseQuery {
+        property_id,
+        statuses: Some(statuses.iter().map(|s| (*s).to_owned()).collect()),
+        expiring: (params.date("fromDate"), Some(to)),
+        ..LeaseQuery::default()
+    };
+    let month_to_month = params.flag("isMonthToMonth");
+    let leases: Vec<Value> = select_leases(e, &q)?
+        .into_iter()
+        .filter(|l| !month_to_month || str_of(l, "isMonthToMonth").as_deref() == Some("1"))
+        .collect();
     if leases.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
     let items: Vec<Value> = leases
         .iter()
@@ -750,17 +1175,26 @@ fn get_expiring(e: &Entrata, params: &Value) -> RpcResult {
             m
         })
         .collect();
-    Ok(json!({"Leases": {"Lease": items}}))
+    Ok(json!({"Leases": {"Lease": items}}).into())
 }
 
 /// getCustomers (entrata.md §4.14): MITS-style PascalCase, one entry per customer with a
-/// `LeaseId` list. By default only Current and Notice leases.
-fn get_customers(e: &Entrata, params: &Value) -> RpcResult {
-    let pid = required(params, "propertyId")?;
-    let wanted = id_list(params, "customerIds");
-    let statuses = param(params, "leaseStatusTypeIds").unwrap_or_else(|| "4,5".to_owned());
-    let p = json!({"propertyId": pid, "leaseStatusTypeIds": statuses});
-    let leases = select_leases(e, &p)?;
+/// `LeaseId` list. By default only customers of Current and Notice leases, as documented
+/// ("returns residents where their lease status is Current or Notice"). The
+/// `isAgreedToTermsOnly` and `companyIdentificationTypeIds` filters are accepted but not
+/// applied (the sample has neither terms dates nor identification values).
+fn get_customers(e: &Entrata, params: &Params) -> RpcResult {
+    let wanted = params.ids("customerIds");
+    let q = LeaseQuery {
+        property_id: params.required("propertyId")?,
+        statuses: Some(
+            params
+                .statuses("leaseStatusTypeIds")
+                .unwrap_or_else(|| ["4", "5"].iter().map(|s| (*s).to_owned()).collect()),
+        ),
+        ..LeaseQuery::default()
+    };
+    let leases = select_leases(e, &q)?;
     let mut order: Vec<String> = Vec::new();
     let mut out: HashMap<String, Value> = HashMap::new();
     for l in &leases {
@@ -814,14 +1248,28 @@ fn get_customers(e: &Entrata, params: &Value) -> RpcResult {
         }
     }
     if order.is_empty() {
-        return Ok(no_records());
+        return Ok(no_records().into());
     }
     let items: Vec<Value> = order.iter().filter_map(|c| out.remove(c)).collect();
-    Ok(json!({"Customers": {"Customer": items}}))
+    Ok(json!({"Customers": {"Customer": items}}).into())
 }
 
-/// Test-side access to the fake Entrata portfolio: change leases between syncs, read
-/// counters. Cheap to clone; get one with [`Sandbox::entrata`](crate::Sandbox::entrata).
+/// Test-side access to the fake Entrata portfolio: change leases between syncs, tune the
+/// server (page cap, `X-Total-Count`, web-service grants), read counters. Cheap to clone;
+/// get one with [`Sandbox::entrata`](crate::Sandbox::entrata).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sandbox::Error> {
+/// let sb = sandbox::Sandbox::start_default().await?;
+/// let entrata = sb.entrata();
+/// entrata.set_page_cap(Some(2)); // per_page above 2 is cut to 2
+/// entrata.set_total_count_header(true); // paginated answers carry X-Total-Count
+/// entrata.grant_method("getMitsPropertyUnits"); // the zone source, refused by default
+/// assert!(entrata.is_granted("getMitsPropertyUnits"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct EntrataHandle {
     pub(crate) inner: Arc<Entrata>,
@@ -855,6 +1303,39 @@ impl EntrataHandle {
             .iter()
             .find(|l| str_of(l, "id").as_deref() == Some(lease_id))
             .cloned()
+    }
+    /// Sets the server-side `per_page` cap of the paginated methods (getLeases,
+    /// getLeaseDetails): a larger `per_page`, or none, returns at most `cap` records, while
+    /// the page offset still uses the requested `per_page`. `None` removes the cap; 0 counts
+    /// as 1. Default [`DEFAULT_PAGE_CAP`].
+    pub fn set_page_cap(&self, cap: Option<usize>) {
+        lock(&self.inner.settings).page_cap = cap.map(|c| c.max(1));
+    }
+    /// The current `per_page` cap.
+    pub fn page_cap(&self) -> Option<usize> {
+        self.inner.page_cap()
+    }
+    /// Sends (or stops sending) `X-Total-Count`, the number of matching records before
+    /// paging, on getLeases and getLeaseDetails answers. Off by default: whether Entrata
+    /// sends it is unknown.
+    pub fn set_total_count_header(&self, on: bool) {
+        lock(&self.inner.settings).total_count_header = on;
+    }
+    /// Grants the sandbox's API user a web service (method name, e.g.
+    /// `"getMitsPropertyUnits"`). Every method but getMitsPropertyUnits is granted at start.
+    pub fn grant_method(&self, method: &str) {
+        lock(&self.inner.settings).not_granted.remove(method);
+    }
+    /// Revokes a web service: calls to it answer in-body error 302 "API user does not have
+    /// access to the {method} web service." (HTTP 200; code and text unverified).
+    pub fn revoke_method(&self, method: &str) {
+        lock(&self.inner.settings)
+            .not_granted
+            .insert(method.to_owned());
+    }
+    /// Whether the API user is granted this web service.
+    pub fn is_granted(&self, method: &str) -> bool {
+        !lock(&self.inner.settings).not_granted.contains(method)
     }
     /// Call counters.
     pub fn stats(&self) -> crate::CallStats {

@@ -76,9 +76,9 @@ pub use brivo::{
     BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
-pub use entrata::EntrataHandle;
+pub use entrata::{DEFAULT_PAGE_CAP, EntrataHandle};
 pub use officernd::OfficeRndHandle;
-pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture};
+pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture, fixture_names};
 
 /// What can go wrong starting a sandbox.
 #[derive(Debug, thiserror::Error)]

@@ -45,15 +45,74 @@ impl Seed {
     }
 }
 
+/// Anonymised Entrata responses in the shape of real recorded ones, for conformance tests;
+/// `fixtures/recorded/README.md` says what each interesting record must yield.
+const RECORDED: &[(&str, &str)] = &[
+    (
+        "recorded/getLeases_r2.json",
+        include_str!("../fixtures/recorded/getLeases_r2.json"),
+    ),
+    (
+        "recorded/getProperties.json",
+        include_str!("../fixtures/recorded/getProperties.json"),
+    ),
+    (
+        "recorded/getMitsPropertyUnits_refused.json",
+        include_str!("../fixtures/recorded/getMitsPropertyUnits_refused.json"),
+    ),
+    (
+        "recorded/no_records.json",
+        include_str!("../fixtures/recorded/no_records.json"),
+    ),
+    (
+        "recorded/no_records_text.json",
+        include_str!("../fixtures/recorded/no_records_text.json"),
+    ),
+    (
+        "recorded/unexpected_text.json",
+        include_str!("../fixtures/recorded/unexpected_text.json"),
+    ),
+    (
+        "recorded/unexpected_object.json",
+        include_str!("../fixtures/recorded/unexpected_object.json"),
+    ),
+    (
+        "recorded/README.md",
+        include_str!("../fixtures/recorded/README.md"),
+    ),
+];
+
 /// The raw text of a bundled fixture, e.g. for client-crate tests that want a realistic
-/// response body: `"brivo.json"`, `"entrata.json"` or `"officernd.json"`.
+/// response body: the seeds `"brivo.json"`, `"entrata.json"`, `"officernd.json"`, and the
+/// recorded-shape Entrata responses `"recorded/getLeases_r2.json"`,
+/// `"recorded/getProperties.json"`, `"recorded/getMitsPropertyUnits_refused.json"`,
+/// `"recorded/no_records.json"`, `"recorded/no_records_text.json"`,
+/// `"recorded/unexpected_text.json"`, `"recorded/unexpected_object.json"` (full
+/// `{"response":…}` envelopes; `"recorded/README.md"` says what each must yield).
+///
+/// ```
+/// let body = sandbox::fixture("recorded/getLeases_r2.json").unwrap_or_default();
+/// assert!(body.contains("\"leaseCustomerStatus\": \"Cancelled\""));
+/// assert!(sandbox::fixture("nope.json").is_none());
+/// ```
 pub fn fixture(name: &str) -> Option<&'static str> {
     match name {
         "brivo.json" => Some(BRIVO_SAMPLE),
         "entrata.json" => Some(ENTRATA_SAMPLE),
         "officernd.json" => Some(OFFICERND_SAMPLE),
-        _ => None,
+        _ => RECORDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text),
     }
+}
+
+/// Every name [`fixture`] serves.
+pub fn fixture_names() -> Vec<&'static str> {
+    ["brivo.json", "entrata.json", "officernd.json"]
+        .into_iter()
+        .chain(RECORDED.iter().map(|(n, _)| *n))
+        .collect()
 }
 
 fn parse(text: &str, what: &str) -> Result<serde_json::Map<String, Value>, Error> {

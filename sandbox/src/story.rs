@@ -4,6 +4,14 @@
 //! "Today" is 2026-11-23. Everything below is fixed data, so a test may assert exact
 //! outcomes at each instant.
 //!
+//! Residents carry their own `leaseCustomerStatus`, `moveInDate` and `moveOutDate`, which
+//! can differ from their lease's, as on real Current leases (`entrata.md` §0.1): access is
+//! decided per resident. Current lease 1001 has a Future co-applicant who moves in later
+//! ([`CUSTOMER_FUTURE_COAPPLICANT`]); Current lease 3003 has a Cancelled occupant who must
+//! get nothing ([`CUSTOMER_CANCELLED_ON_CURRENT`]) and a Past co-applicant who moved out
+//! ([`CUSTOMER_PAST_COAPPLICANT`]). A getLeases without `leaseStatusTypeIds` returns only
+//! Current leases, and getMitsPropertyUnits (the zone source) is not granted by default.
+//!
 //! | Place | Zone | Entrata / OfficeRnD id | Brivo site | Managed groups |
 //! |---|---|---|---|---|
 //! | Harbor View Apartments, Boston | America/New_York | property 100 | 9100 | 7101 residents, 7102 fitness |
@@ -26,7 +34,8 @@ pub const PROPERTY_CHI: &str = "200";
 pub const PROPERTY_LA: &str = "300";
 
 /// Every Entrata property with its IANA zone (Entrata itself only gives a Windows-style
-/// name via getMitsPropertyUnits, e.g. "Eastern Standard Time (GMT -0500)").
+/// name via getMitsPropertyUnits, e.g. "Eastern Standard Time (GMT -0500)", a web service
+/// the sandbox's API user is not granted until `grant_method("getMitsPropertyUnits")`).
 pub const PROPERTY_ZONES: &[(&str, &str)] = &[
     (PROPERTY_NY, "America/New_York"),
     (PROPERTY_CHI, "America/Chicago"),
@@ -35,9 +44,10 @@ pub const PROPERTY_ZONES: &[(&str, &str)] = &[
 
 // ---- Entrata leases and customers
 
-/// Lease 1001 (property 100, unit 101): Current, renewed (two intervals). Customers 5001
-/// Alice Nguyen (Primary), 5002 Bob Okafor (Occupant, own move-out 12/15/2026, earlier
-/// than the lease's), 5003 Gina Nguyen (Guarantor: no access).
+/// Lease 1001 (property 100, unit 101): Current, renewed (two intervals), move-in
+/// 08/01/2025. Customers 5001 Alice Nguyen (Primary), 5002 Bob Okafor (Occupant, own
+/// move-out 12/15/2026, earlier than the lease's), 5003 Gina Nguyen (Guarantor: no
+/// access), 5014 Milo Brandt (Co-Applicant, Future, own move-in 12/07/2026).
 pub const LEASE_RENEWAL: &str = "1001";
 /// Lease 1002 (property 100, unit 102): Future, move-in 03/14/2027, the US spring-forward
 /// day. Customer 5004 Dana Whitfield.
@@ -63,7 +73,8 @@ pub const LEASE_TRANSFER_TO: &str = "3001";
 /// Moreno (Primary), 5011 Kim Moreno (Co-Applicant).
 pub const LEASE_MOVE_IN: &str = "3002";
 /// Lease 3003 (property 300, unit 303): Current, month-to-month, no move-out date
-/// (perpetual). Customer 5012 Leo Park.
+/// (perpetual). Customers 5012 Leo Park (Primary), 5013 Cara Voss (Occupant, Cancelled, no
+/// move-out date), 5015 Rhea Lund (Co-Applicant, Past, own move-out 11/20/2026).
 pub const LEASE_PERPETUAL: &str = "3003";
 
 /// Customer 5001 Alice Nguyen, Primary on [`LEASE_RENEWAL`].
@@ -76,6 +87,18 @@ pub const CUSTOMER_GUARANTOR: &str = "5003";
 pub const CUSTOMER_FORMER: &str = "5006";
 /// Customer 5009 Ivan Petrov, transferring from property 200 to 300.
 pub const CUSTOMER_TRANSFER: &str = "5009";
+/// Customer 5013 Cara Voss, Occupant on the Current lease [`LEASE_PERPETUAL`] with her own
+/// `leaseCustomerStatus` "Cancelled" and no move-out date: she must get NOTHING, although
+/// her lease is Current (real Current leases carry such residents, `entrata.md` §0.1).
+pub const CUSTOMER_CANCELLED_ON_CURRENT: &str = "5013";
+/// Customer 5014 Milo Brandt, Co-Applicant on the Current lease [`LEASE_RENEWAL`], "Future"
+/// with his own `moveInDate` 12/07/2026 (the lease's is 08/01/2025): access starts
+/// 2026-12-07 10:00 America/New_York, not with the lease.
+pub const CUSTOMER_FUTURE_COAPPLICANT: &str = "5014";
+/// Customer 5015 Rhea Lund, Co-Applicant on the Current lease [`LEASE_PERPETUAL`], "Past"
+/// with her own `moveOutDate` 11/20/2026: access ended 2026-11-20 16:00
+/// America/Los_Angeles, so she has none from "today" on.
+pub const CUSTOMER_PAST_COAPPLICANT: &str = "5015";
 
 // ---- OfficeRnD (24-hex ObjectIds)
 
@@ -227,7 +250,8 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 pub fn instants() -> Vec<(&'static str, DateTime<Utc>)> {
     vec![
         // 09:00 PST on 2026-11-23 ("today"): before any move-in. Fay (Past) should leave
-        // 7101/7102; Alice, Bob, Evan, Ivan (at 200) and Leo have access; Jack and Kim not yet.
+        // 7101/7102; Alice, Bob, Evan, Ivan (at 200) and Leo have access; Jack, Kim and
+        // Milo not yet; Cara (Cancelled) never; Rhea's window ended 11/20.
         ("today, before the move-ins", utc(2026, 11, 23, 17, 0)),
         // 09:59 PST on 2026-11-30: one minute before Jack and Kim's window opens.
         ("move-in day 09:59 Los Angeles", utc(2026, 11, 30, 17, 59)),
@@ -237,6 +261,12 @@ pub fn instants() -> Vec<(&'static str, DateTime<Utc>)> {
         ("meeting-room booking lead time", utc(2026, 12, 2, 21, 45)),
         // 2026-12-03 11:00 PST: Ivan holds both leases (200 until 12/05, 300 from 12/01).
         ("transfer overlap", utc(2026, 12, 3, 19, 0)),
+        // 2026-12-07 10:00 EST: Milo, a Future co-applicant on Current lease 1001, starts on
+        // his own move-in date, not the lease's.
+        (
+            "co-applicant's own move-in 10:00 New York",
+            utc(2026, 12, 7, 15, 0),
+        ),
         // 2026-12-16 10:00 EST: Bob moved out 12/15 (16:00), Alice stays.
         (
             "after the roommate's early move-out",

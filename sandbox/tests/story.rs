@@ -41,6 +41,10 @@ fn instants_are_in_order_and_mean_what_they_say() {
         local("America/New_York", 2027, 3, 14, 10)
     );
     assert_eq!(
+        at("co-applicant's own move-in"),
+        local("America/New_York", 2026, 12, 7, 10)
+    );
+    assert_eq!(
         at("recurring booking after DST"),
         local(story::LOCATION_ZONE, 2027, 3, 18, 9)
     );
@@ -90,6 +94,48 @@ fn entrata_fixture_matches_the_story() {
         2
     );
     assert!(lease(story::LEASE_PERPETUAL).get("moveOutDate").is_none());
+    // Residents with their own status and dates, on Current leases.
+    let customer = |lease_id: &str, customer_id: &str| {
+        let l = lease(lease_id);
+        assert_eq!(l["leaseStatusTypeId"], "4", "lease {lease_id} is Current");
+        l["customers"]["customer"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == customer_id.parse::<u64>().unwrap())
+            .cloned()
+            .unwrap()
+    };
+    let cara = customer(story::LEASE_PERPETUAL, story::CUSTOMER_CANCELLED_ON_CURRENT);
+    assert_eq!(
+        (&cara["firstName"], &cara["lastName"]),
+        (&"Cara".into(), &"Voss".into())
+    );
+    assert_eq!(cara["customerType"], "Occupant");
+    assert_eq!(cara["leaseCustomerStatus"], "Cancelled");
+    assert!(cara.get("moveOutDate").is_none());
+    let milo = customer(story::LEASE_RENEWAL, story::CUSTOMER_FUTURE_COAPPLICANT);
+    assert_eq!(milo["customerType"], "Co-Applicant");
+    assert_eq!(milo["leaseCustomerStatus"], "Future");
+    assert_eq!(milo["moveInDate"], "12/07/2026");
+    assert_eq!(lease(story::LEASE_RENEWAL)["moveInDate"], "08/01/2025");
+    let rhea = customer(story::LEASE_PERPETUAL, story::CUSTOMER_PAST_COAPPLICANT);
+    assert_eq!(rhea["customerType"], "Co-Applicant");
+    assert_eq!(rhea["leaseCustomerStatus"], "Past");
+    assert_eq!(rhea["moveOutDate"], "11/20/2026");
+    // The recorded type mix: lease-level ids strings, customer ids numbers.
+    for l in leases {
+        for k in ["id", "leaseStatusTypeId", "propertyId", "unitId"] {
+            assert!(l[k].is_string(), "lease {} {k}", l["id"]);
+        }
+        let cs = &l["customers"]["customer"];
+        let cs = cs.as_array().cloned().unwrap_or_else(|| vec![cs.clone()]);
+        assert!(cs.iter().all(|c| c["id"].is_u64()), "lease {}", l["id"]);
+    }
+    assert!(
+        lease(story::LEASE_NOTICE)["customers"]["customer"].is_object(),
+        "the one-customer-as-object quirk stays"
+    );
     // Every property has a MITS time zone whose standard offset matches its IANA zone.
     for (pid, zone) in story::PROPERTY_ZONES {
         let p = e["mitsProperties"]
