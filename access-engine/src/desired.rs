@@ -150,9 +150,7 @@ impl<'f> Desired<'f> {
         if self.bad_holds.is_empty() {
             return None;
         }
-        let i = self
-            .bad_holds
-            .partition_point(|h| h.0 < identity as u32);
+        let i = self.bad_holds.partition_point(|h| h.0 < identity as u32);
         self.bad_holds
             .get(i)
             .filter(|h| h.0 == identity as u32)
@@ -613,7 +611,8 @@ impl<'f> Builder<'f> {
     /// Holds revocations of `groups` from an identity: `src` could have
     /// granted them but was unreadable.
     fn hold(&mut self, identity: u32, groups: &[GroupId], src: Src) {
-        self.holds.extend(groups.iter().map(|&g| (identity, g, src)));
+        self.holds
+            .extend(groups.iter().map(|&g| (identity, g, src)));
     }
 
     fn push(
@@ -1036,8 +1035,12 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 });
                 Some(None)
             }
-            (_, Some(i), Some(o)) if o < i => Some(Some(format!("move-out {o} before move-in {i}"))),
-            (LeaseStatus::Past, _, None) => Some(Some("no move-out date for a Past lease".to_owned())),
+            (_, Some(i), Some(o)) if o < i => {
+                Some(Some(format!("move-out {o} before move-in {i}")))
+            }
+            (LeaseStatus::Past, _, None) => {
+                Some(Some("no move-out date for a Past lease".to_owned()))
+            }
             _ => None,
         };
         if let Some(problem) = lease_problem {

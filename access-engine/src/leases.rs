@@ -245,11 +245,7 @@ pub struct Lease {
 
 impl Lease {
     /// A lease with no dates and no residents yet.
-    pub fn new(
-        id: impl Into<String>,
-        property_id: impl Into<String>,
-        status: LeaseStatus,
-    ) -> Self {
+    pub fn new(id: impl Into<String>, property_id: impl Into<String>, status: LeaseStatus) -> Self {
         Lease {
             id: id.into(),
             property_id: property_id.into(),

@@ -1097,8 +1097,7 @@ fn plan_inner<'o>(
                 }
             };
             let hold = || scope_hold().or_else(|| d.bad_record(i).map(bad_rule));
-            let group_hold =
-                |g: GroupId| scope_hold().or_else(|| d.bad_hold(i, g).map(bad_rule));
+            let group_hold = |g: GroupId| scope_hold().or_else(|| d.bad_hold(i, g).map(bad_rule));
             let mut ui = user_of[i];
             if ui != NONE && !policy.adopt_by_email && !confirmed(i, ui) {
                 out.mismatched.push(ui);

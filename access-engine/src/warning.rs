@@ -169,7 +169,10 @@ impl fmt::Display for Warning {
                 write!(f, "{kind} {id} skipped: {problem}")
             }
             Warning::IncompleteScope { scope, reason } => {
-                write!(f, "{scope} is incomplete ({reason}); its revocations are held")
+                write!(
+                    f,
+                    "{scope} is incomplete ({reason}); its revocations are held"
+                )
             }
             Warning::UnknownStatus { kind, id, status } => write!(
                 f,
