@@ -858,6 +858,11 @@ fn incomplete_sources_hold_revocations_but_not_grants() {
     assert!(rules.contains(&(&HeldItem::Delete, &p_scope)));
     assert!(rules.contains(&(&HeldItem::RemoveGroup(GroupId(1)), &p_scope)));
     assert!(rules.contains(&(&HeldItem::Delete, &d_scope)));
+    // Each incomplete scope is a warning that carries its reason.
+    assert!(plan.warnings.contains(&Warning::IncompleteScope {
+        scope: Scope::Property("P".into()),
+        reason: "getLeases: HTTP 503".into(),
+    }));
 }
 
 #[test]
