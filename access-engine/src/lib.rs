@@ -61,44 +61,36 @@
 //! use chrono::{NaiveDate, TimeZone, Utc};
 //!
 //! let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
-//! let facts = Facts {
-//!     properties: vec![Property { id: "100".into(), zone: "America/New_York".into() }],
-//!     leases: vec![
-//!         Lease {
-//!             id: "1345".into(), property_id: "100".into(), building_id: None,
-//!             unit_id: Some("4B".into()), status: LeaseStatus::Current,
-//!             move_in: date(2026, 3, 8), move_out: None,
-//!             customers: vec![
-//!                 Customer { id: "77".into(), customer_type: CustomerType::Primary,
-//!                     profile: Profile::new("Ada", "Lovelace").with_email("ada@example.com"),
-//!                     move_out: None },
-//!                 Customer { id: "78".into(), customer_type: CustomerType::Guarantor,
-//!                     profile: Profile::new("Charles", "Babbage"), move_out: None },
-//!             ],
-//!         },
-//!         Lease {
-//!             id: "1200".into(), property_id: "100".into(), building_id: None, unit_id: None,
-//!             status: LeaseStatus::Past, move_in: date(2025, 1, 1), move_out: date(2026, 2, 28),
-//!             customers: vec![Customer { id: "50".into(), customer_type: CustomerType::Primary,
-//!                 profile: Profile::new("Alan", "Turing"), move_out: None }],
-//!         },
-//!     ],
-//!     ..Default::default()
-//! };
+//! let mut facts = Facts::default();
+//! facts.properties.push(Property::new("100", "America/New_York"));
+//! facts.leases.push(
+//!     Lease::new("1345", "100", LeaseStatus::Current)
+//!         .with_unit("4B")
+//!         .with_move_in(date(2026, 3, 8))
+//!         .with_customer(Customer::new("77", CustomerType::Primary,
+//!             Profile::new("Ada", "Lovelace").with_email("ada@example.com")))
+//!         .with_customer(Customer::new("78", CustomerType::Guarantor,
+//!             Profile::new("Charles", "Babbage"))),
+//! );
+//! facts.leases.push(
+//!     Lease::new("1200", "100", LeaseStatus::Past)
+//!         .with_move_in(date(2025, 1, 1))
+//!         .with_move_out(date(2026, 2, 28))
+//!         .with_customer(Customer::new("50", CustomerType::Primary, Profile::new("Alan", "Turing"))),
+//! );
 //! let mut mappings = Mappings::default();
 //! mappings.properties.insert("100".into(), vec![GroupId(10)]);
 //! mappings.units.insert("4B".into(), vec![GroupId(11)]);
-//! let observed = Observed {
-//!     users: vec![ObservedUser {
-//!         id: BrivoUserId(900), external_id: Some("sync:entrata:100:50".into()),
-//!         first_name: "Alan".into(), last_name: "Turing".into(),
-//!         groups: vec![GroupId(10)], ..Default::default()
-//!     }],
-//!     groups: vec![
-//!         ObservedGroup { id: GroupId(10), name: "Main door".into() },
-//!         ObservedGroup { id: GroupId(11), name: "Unit 4B".into() },
+//! let observed = Observed::new(
+//!     vec![ObservedUser::new(BrivoUserId(900))
+//!         .with_external_id("sync:entrata:100:50")
+//!         .with_name("Alan", "Turing")
+//!         .with_groups([GroupId(10)])],
+//!     vec![
+//!         ObservedGroup::new(GroupId(10), "Main door"),
+//!         ObservedGroup::new(GroupId(11), "Unit 4B"),
 //!     ],
-//! };
+//! );
 //! let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
 //! let plan = plan(&facts, &mappings, &Policy::default(), &observed, now);
 //! println!("{plan}");

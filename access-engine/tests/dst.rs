@@ -210,25 +210,21 @@ fn lease_window(
     move_in: NaiveDate,
     move_out: NaiveDate,
 ) -> (Facts, Mappings, Policy) {
-    let facts = Facts {
-        properties: vec![property("P", zone)],
-        leases: vec![lease(
-            "1",
-            "P",
-            LeaseStatus::Current,
-            Some(move_in),
-            Some(move_out),
-            vec![customer("c", CustomerType::Primary)],
-        )],
-        ..Default::default()
-    };
+    let mut facts = Facts::default();
+    facts.properties = vec![property("P", zone)];
+    facts.leases = vec![lease(
+        "1",
+        "P",
+        LeaseStatus::Current,
+        Some(move_in),
+        Some(move_out),
+        vec![customer("c", CustomerType::Primary)],
+    )];
     let mut mappings = Mappings::default();
     mappings.properties.insert("P".into(), vec![GroupId(1)]);
-    let policy = Policy {
-        start_time: NaiveTime::from_hms_opt(start.0, start.1, 0).expect("time"),
-        end_time: NaiveTime::from_hms_opt(end.0, end.1, 0).expect("time"),
-        ..Policy::default()
-    };
+    let mut policy = Policy::default();
+    policy.start_time = NaiveTime::from_hms_opt(start.0, start.1, 0).expect("time");
+    policy.end_time = NaiveTime::from_hms_opt(end.0, end.1, 0).expect("time");
     (facts, mappings, policy)
 }
 
@@ -313,28 +309,15 @@ fn memberships_in_zones_that_change_at_midnight() {
         ("Asia/Beirut", d(2026, 3, 29), "2026-03-28T22:00:00Z"),
         ("America/Havana", d(2026, 3, 8), "2026-03-08T05:00:00Z"),
     ] {
-        let facts = Facts {
-            locations: vec![Location {
-                id: "L".into(),
-                zone: zone.into(),
-            }],
-            members: vec![Member {
-                id: "m".into(),
-                company_id: None,
-                profile: Profile::new("M", "M"),
-            }],
-            memberships: vec![Membership {
-                id: "ms".into(),
-                plan_id: "plan".into(),
-                company_id: None,
-                member_id: Some("m".into()),
-                location_id: "L".into(),
-                status: MembershipStatus::Active,
-                start: Some(start),
-                end: Some(start + Duration::days(30)),
-            }],
-            ..Default::default()
-        };
+        let mut facts = Facts::default();
+        facts.locations = vec![Location::new("L", zone)];
+        facts.members = vec![Member::new("m", Profile::new("M", "M"))];
+        facts.memberships = vec![
+            Membership::new("ms", "plan", "L", MembershipStatus::Active)
+                .with_member("m")
+                .with_start(start)
+                .with_end(start + Duration::days(30)),
+        ];
         let mut m = Mappings::default();
         m.plans.insert("plan".into(), vec![GroupId(6)]);
         let a = access_at(

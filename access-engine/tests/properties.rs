@@ -59,11 +59,10 @@ const FIRST: &[&str] = &["Ada", "Alan", "Grace"];
 const EMAILS: &[&str] = &["a@x.io", "b@x.io", "c@x.io"];
 
 fn profile() -> impl Strategy<Value = Profile> {
-    (0..3usize, prop::option::of(0..3usize)).prop_map(|(f, e)| Profile {
-        first_name: FIRST[f].into(),
-        last_name: "Test".into(),
-        email: e.map(|e| EMAILS[e].to_owned()),
-        phone: None,
+    (0..3usize, prop::option::of(0..3usize)).prop_map(|(f, e)| {
+        let mut p = Profile::new(FIRST[f], "Test");
+        p.email = e.map(|e| EMAILS[e].to_owned());
+        p
     })
 }
 
@@ -120,23 +119,16 @@ fn leases() -> impl Strategy<Value = Vec<Lease>> {
     .prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (p, b, u, status, move_in, move_out, cs))| Lease {
-                id: format!("L{i}"),
-                property_id: format!("p{p}"),
-                building_id: b.map(Into::into),
-                unit_id: u.map(Into::into),
-                status,
-                move_in,
-                move_out,
-                customers: cs
-                    .into_iter()
-                    .map(|(c, (t, profile, mo))| Customer {
-                        id: format!("c{c}"),
-                        customer_type: t,
-                        profile,
-                        move_out: mo,
-                    })
-                    .collect(),
+            .map(|(i, (p, b, u, status, move_in, move_out, cs))| {
+                let mut lease = Lease::new(format!("L{i}"), format!("p{p}"), status)
+                    .with_move_in(move_in)
+                    .with_move_out(move_out);
+                lease.building_id = b.map(Into::into);
+                lease.unit_id = u.map(Into::into);
+                cs.into_iter().fold(lease, |lease, (c, (t, profile, mo))| {
+                    lease
+                        .with_customer(Customer::new(format!("c{c}"), t, profile).with_move_out(mo))
+                })
             })
             .collect()
     })
@@ -286,117 +278,109 @@ fn case() -> impl Strategy<Value = Case> {
                 (bookings, passes, dir_users, users, pol, now),
                 (missing, incomplete),
             )| {
-                let mut facts = Facts {
-                    properties: props
-                        .iter()
-                        .enumerate()
-                        .map(|(i, z)| Property {
-                            id: format!("p{i}"),
-                            zone: (*z).into(),
-                        })
-                        .collect(),
-                    leases,
-                    locations: locs
-                        .iter()
-                        .enumerate()
-                        .map(|(i, z)| Location {
-                            id: format!("l{i}"),
-                            zone: (*z).into(),
-                        })
-                        .collect(),
-                    members: members
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (c, profile))| Member {
-                            id: format!("m{i}"),
-                            company_id: c.map(|c| format!("k{c}")),
-                            profile,
-                        })
-                        .collect(),
-                    ..Default::default()
-                };
+                let mut facts = Facts::default();
+                facts.properties = props
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| Property::new(format!("p{i}"), *z))
+                    .collect();
+                facts.leases = leases;
+                facts.locations = locs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| Location::new(format!("l{i}"), *z))
+                    .collect();
+                facts.members = members
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (c, profile))| {
+                        let mut m = Member::new(format!("m{i}"), profile);
+                        m.company_id = c.map(|c| format!("k{c}"));
+                        m
+                    })
+                    .collect();
                 facts.memberships = memberships
                     .into_iter()
                     .enumerate()
-                    .map(
-                        |(i, (plan, member, company, loc, status, start, end))| Membership {
-                            id: format!("ms{i}"),
-                            plan_id: format!("pl{plan}"),
-                            company_id: company.map(|c| format!("k{c}")),
-                            member_id: member.map(|m| format!("m{m}")),
-                            location_id: format!("l{loc}"),
+                    .map(|(i, (plan, member, company, loc, status, start, end))| {
+                        let mut ms = Membership::new(
+                            format!("ms{i}"),
+                            format!("pl{plan}"),
+                            format!("l{loc}"),
                             status,
-                            start,
-                            end,
-                        },
-                    )
+                        )
+                        .with_start(start)
+                        .with_end(end);
+                        ms.company_id = company.map(|c| format!("k{c}"));
+                        ms.member_id = member.map(|m| format!("m{m}"));
+                        ms
+                    })
                     .collect();
                 facts.assignments = assignments
                     .into_iter()
                     .enumerate()
-                    .map(|(i, (ms, r, f, l))| Assignment {
-                        id: format!("a{i}"),
-                        membership_id: format!("ms{ms}"),
-                        resource_id: format!("r{r}"),
-                        floor_id: f.map(Into::into),
-                        location_id: format!("l{l}"),
+                    .map(|(i, (ms, r, f, l))| {
+                        let mut a = Assignment::new(
+                            format!("a{i}"),
+                            format!("ms{ms}"),
+                            format!("r{r}"),
+                            format!("l{l}"),
+                        );
+                        a.floor_id = f.map(Into::into);
+                        a
                     })
                     .collect();
                 facts.bookings = bookings
                     .into_iter()
                     .enumerate()
-                    .map(
-                        |(i, (r, l, start, hours, booker, ms, vs, cancelled))| Booking {
-                            id: format!("bk{i}"),
-                            resource_id: format!("r{r}"),
-                            location_id: format!("l{l}"),
+                    .map(|(i, (r, l, start, hours, booker, ms, vs, cancelled))| {
+                        let end = start + Duration::hours(hours)
+                            - Duration::minutes(if hours == 0 { 30 } else { 0 });
+                        let mut b = Booking::new(
+                            format!("bk{i}"),
+                            format!("r{r}"),
+                            format!("l{l}"),
                             start,
-                            end: start + Duration::hours(hours)
-                                - Duration::minutes(if hours == 0 { 30 } else { 0 }),
-                            booker_id: booker.map(|m| format!("m{m}")),
-                            member_ids: ms.into_iter().map(|m| format!("m{m}")).collect(),
-                            visitors: vs
-                                .into_iter()
-                                .map(|v| Visitor {
-                                    id: format!("v{v}"),
-                                    name: format!("Vis {v}"),
-                                    email: None,
-                                })
-                                .collect(),
-                            cancelled,
-                        },
-                    )
+                            end,
+                        )
+                        .with_cancelled(cancelled);
+                        b.booker_id = booker.map(|m| format!("m{m}"));
+                        let b = ms
+                            .into_iter()
+                            .fold(b, |b, m| b.with_member(format!("m{m}")));
+                        vs.into_iter().fold(b, |b, v| {
+                            b.with_visitor(Visitor::new(format!("v{v}"), format!("Vis {v}")))
+                        })
+                    })
                     .collect();
                 facts.day_passes = passes
                     .into_iter()
                     .enumerate()
-                    .map(
-                        |(i, (shared, who, l, from, days, count, used))| DayPassSet {
-                            id: format!("dp{i}"),
-                            holder: if shared {
-                                PassHolder::Company(format!("k{}", who % 2))
-                            } else {
-                                PassHolder::Member(format!("m{who}"))
-                            },
-                            location_id: format!("l{l}"),
-                            valid_from: from,
-                            valid_to: from + Duration::days(days - 1),
+                    .map(|(i, (shared, who, l, from, days, count, used))| {
+                        let holder = if shared {
+                            PassHolder::Company(format!("k{}", who % 2))
+                        } else {
+                            PassHolder::Member(format!("m{who}"))
+                        };
+                        DayPassSet::new(
+                            format!("dp{i}"),
+                            holder,
+                            format!("l{l}"),
+                            from,
+                            from + Duration::days(days - 1),
                             count,
-                            used,
-                        },
-                    )
+                        )
+                        .with_used(used)
+                    })
                     .collect();
                 facts.directory_users = dir_users
                     .into_iter()
-                    .map(|(dd, u, profile, state)| DirectoryUser {
-                        directory_id: format!("d{dd}"),
-                        user_id: format!("u{u}"),
-                        profile,
-                        state,
+                    .map(|(dd, u, profile, state)| {
+                        DirectoryUser::new(format!("d{dd}"), format!("u{u}"), profile, state)
                     })
                     .collect();
                 if let Some(scope) = incomplete {
-                    facts.completeness.mark_incomplete(scope);
+                    facts.completeness.mark_incomplete(scope, "fetch failed");
                 }
                 let existing: Vec<i64> = (1..16)
                     .filter(|g| Some(*g) != missing)
@@ -404,45 +388,37 @@ fn case() -> impl Strategy<Value = Case> {
                     .collect();
                 // Brivo guarantees unique external ids (duplicates have a unit test).
                 let mut seen = BTreeSet::new();
-                let observed = Observed {
-                    users: users
+                let observed = Observed::new(
+                    users
                         .into_iter()
                         .map(|(ext, p, s, gs)| (ext.filter(|e| seen.insert(e.clone())), p, s, gs))
                         .enumerate()
-                        .map(|(i, (ext, p, suspended, gs))| ObservedUser {
-                            id: BrivoUserId(i as i64 + 1),
-                            external_id: ext,
-                            first_name: p.first_name,
-                            last_name: p.last_name,
-                            emails: p.email.into_iter().collect(),
-                            phones: vec![],
-                            suspended,
-                            groups: gs.into_iter().map(GroupId).collect(),
+                        .map(|(i, (ext, p, suspended, gs))| {
+                            let mut u = ObservedUser::new(BrivoUserId(i as i64 + 1))
+                                .with_name(p.first_name, p.last_name)
+                                .with_suspended(suspended)
+                                .with_groups(gs.into_iter().map(GroupId));
+                            u.external_id = ext;
+                            u.emails = p.email.into_iter().collect();
+                            u
                         })
                         .collect(),
-                    groups: existing
+                    existing
                         .iter()
-                        .map(|&g| ObservedGroup {
-                            id: GroupId(g),
-                            name: format!("g{g}"),
-                        })
+                        .map(|&g| ObservedGroup::new(GroupId(g), format!("g{g}")))
                         .collect(),
-                };
+                );
                 let (no_access, exclusivity, visitors, adopt, early, grace, max_groups) = pol;
-                let policy = Policy {
-                    no_access,
-                    exclusivity,
-                    visitors_admitted: visitors,
-                    adopt_by_email: adopt,
-                    early_access_minutes: early,
-                    grace_minutes: grace,
-                    max_groups_per_user: max_groups,
-                    revocation_threshold: RevocationThreshold {
-                        max_count: None,
-                        max_share: None,
-                    },
-                    ..Policy::default()
-                };
+                let mut policy = Policy::default();
+                policy.no_access = no_access;
+                policy.exclusivity = exclusivity;
+                policy.visitors_admitted = visitors;
+                policy.adopt_by_email = adopt;
+                policy.early_access_minutes = early;
+                policy.grace_minutes = grace;
+                policy.max_groups_per_user = max_groups;
+                policy.revocation_threshold.max_count = None;
+                policy.revocation_threshold.max_share = None;
                 Case {
                     facts,
                     observed,

@@ -28,11 +28,10 @@ fn all_groups() -> Vec<ObservedGroup> {
 }
 
 fn lease_facts(leases: Vec<Lease>) -> Facts {
-    Facts {
-        properties: vec![property("P", NY)],
-        leases,
-        ..Default::default()
-    }
+    let mut f = Facts::default();
+    f.properties = vec![property("P", NY)];
+    f.leases = leases;
+    f
 }
 
 fn one(
@@ -67,10 +66,7 @@ fn ids(v: &[(&str, &[i64])]) -> Vec<(String, Vec<i64>)> {
 }
 
 fn empty_brivo() -> Observed {
-    Observed {
-        users: vec![],
-        groups: all_groups(),
-    }
+    Observed::new(vec![], all_groups())
 }
 
 fn noon(y: i32, m: u32, day: u32) -> DateTime<Utc> {
@@ -121,11 +117,10 @@ fn move_out_ends_at_4pm_local_plus_grace_and_early_access_starts_earlier() {
         Some(d(2026, 1, 10)),
         Some(d(2026, 6, 30)),
     );
-    let p = Policy {
-        early_access_minutes: 60,
-        grace_minutes: 30,
-        ..Policy::default()
-    };
+    let p = policy_with(|p| {
+        p.early_access_minutes = 60;
+        p.grace_minutes = 30;
+    });
     // 10:00 EST = 15:00Z, less 60 min.
     assert!(at(&f, &map(), &p, utc(2026, 1, 10, 13, 59)).is_empty());
     assert_eq!(at(&f, &map(), &p, utc(2026, 1, 10, 14, 0)).len(), 1);
@@ -164,13 +159,12 @@ fn guarantors_are_not_admitted_by_default_and_types_are_configurable() {
         exts,
         ["sync:entrata:P:a", "sync:entrata:P:b", "sync:entrata:P:c"]
     );
-    let p = Policy {
-        admitted_customer_types: vec![
+    let p = policy_with(|p| {
+        p.admitted_customer_types = vec![
             CustomerType::Guarantor,
             CustomerType::Other("Roommate".into()),
-        ],
-        ..Policy::default()
-    };
+        ]
+    });
     let got = at(&f, &map(), &p, noon(2026, 2, 1));
     let exts: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(exts, ["sync:entrata:P:g", "sync:entrata:P:o"]);
@@ -178,8 +172,7 @@ fn guarantors_are_not_admitted_by_default_and_types_are_configurable() {
 
 #[test]
 fn a_customers_own_move_out_ends_that_customer_alone() {
-    let mut early = customer("b", CustomerType::Occupant);
-    early.move_out = Some(d(2026, 2, 1));
+    let early = customer("b", CustomerType::Occupant).with_move_out(d(2026, 2, 1));
     let f = lease_facts(vec![lease(
         "1",
         "P",
@@ -197,24 +190,24 @@ fn transfers_and_renewals_are_overlapping_windows() {
     // Notice on unit U (ends 2026-04-30) and a Future lease in building B
     // (starts 2026-04-25): both apply during the overlap, and the person never
     // loses the property group.
-    let mut old = lease(
+    let old = lease(
         "old",
         "P",
         LeaseStatus::Notice,
         Some(d(2025, 1, 1)),
         Some(d(2026, 4, 30)),
         vec![customer("77", CustomerType::Primary)],
-    );
-    old.unit_id = Some("U".into());
-    let mut new = lease(
+    )
+    .with_unit("U");
+    let new = lease(
         "new",
         "P",
         LeaseStatus::Future,
         Some(d(2026, 4, 25)),
         None,
         vec![customer("77", CustomerType::Primary)],
-    );
-    new.building_id = Some("B".into());
+    )
+    .with_building("B");
     let f = lease_facts(vec![old, new]);
     let p = Policy::default();
     assert_eq!(
@@ -249,18 +242,16 @@ fn transfers_and_renewals_are_overlapping_windows() {
 
 #[test]
 fn unmapped_property_is_reported_and_grants_nothing() {
-    let f = Facts {
-        properties: vec![property("Q", NY)],
-        leases: vec![lease(
-            "9",
-            "Q",
-            LeaseStatus::Current,
-            Some(d(2026, 1, 1)),
-            None,
-            vec![customer("1", CustomerType::Primary)],
-        )],
-        ..Default::default()
-    };
+    let mut f = Facts::default();
+    f.properties = vec![property("Q", NY)];
+    f.leases = vec![lease(
+        "9",
+        "Q",
+        LeaseStatus::Current,
+        Some(d(2026, 1, 1)),
+        None,
+        vec![customer("1", CustomerType::Primary)],
+    )];
     let a = access_at(&f, &map(), &Policy::default(), None, noon(2026, 2, 1));
     assert!(a.identities.iter().all(|i| i.groups.is_empty()));
     assert!(a.warnings.contains(&Warning::UnmappedProperty {
@@ -304,56 +295,64 @@ fn bad_records_are_skipped_reported_and_hold_revocations() {
             vec![customer("80", CustomerType::Primary)],
         ),
     ]);
-    let observed = Observed {
-        users: vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1])],
-        groups: all_groups(),
-    };
+    // 77 is in group 1 (which the bad lease could feed) and group 2 (which
+    // it could not: it names no building).
+    let observed = Observed::new(
+        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1, 2])],
+        all_groups(),
+    );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 6, 1));
     assert!(
         plan.warnings
             .iter()
             .any(|w| matches!(w, Warning::BadRecord { id, .. } if id == "bad"))
     );
-    assert!(plan.warnings.iter().any(|w| matches!(w, Warning::BadRecord { id, problem, .. } if id == "nodate" && problem.contains("move-in"))));
+    // A lease's missing move-in is reported per resident.
+    assert!(plan.warnings.iter().any(|w| matches!(w, Warning::BadRecord { id, problem, .. } if id == "nodate (resident 78)" && problem.contains("move-in"))));
     assert!(
         plan.warnings
             .iter()
             .any(|w| matches!(w, Warning::UnknownStatus { id, .. } if id == "weird"))
     );
-    // The good lease still plans; the bad one's customer keeps group 1 (held).
+    // The good lease still plans; the bad one's customer keeps group 1
+    // (held, naming the bad lease) but loses group 2, which it could not feed.
     assert!(
         matches!(&plan.actions[0], Action::CreateUser { external_id, .. } if external_id == "sync:entrata:P:80")
     );
     assert_eq!(
         changes_of(&plan, &UserRef::Existing(BrivoUserId(5))),
-        (vec![], vec![])
+        (vec![], vec![2])
     );
     assert_eq!(plan.held.len(), 1);
-    assert_eq!(plan.held[0].rule, HoldRule::UncertainIdentity);
+    assert_eq!(
+        plan.held[0].rule,
+        HoldRule::BadRecord {
+            kind: FactKind::Lease,
+            id: "bad".into()
+        }
+    );
     assert_eq!(plan.held[0].item, HeldItem::RemoveGroup(GroupId(1)));
 }
 
 #[test]
 fn unknown_zone_skips_the_property_and_holds_its_revocations() {
-    let f = Facts {
-        properties: vec![property("P", "America/New_Yrok")],
-        leases: vec![lease(
-            "1",
-            "P",
-            LeaseStatus::Current,
-            Some(d(2026, 1, 1)),
-            None,
-            vec![customer("77", CustomerType::Primary)],
-        )],
-        ..Default::default()
-    };
-    let observed = Observed {
-        users: vec![
+    let mut f = Facts::default();
+    f.properties = vec![property("P", "America/New_Yrok")];
+    f.leases = vec![lease(
+        "1",
+        "P",
+        LeaseStatus::Current,
+        Some(d(2026, 1, 1)),
+        None,
+        vec![customer("77", CustomerType::Primary)],
+    )];
+    let observed = Observed::new(
+        vec![
             user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]),
             user(6, None, "X", "Y", &[1]),
         ],
-        groups: all_groups(),
-    };
+        all_groups(),
+    );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 6, 1));
     assert!(plan.warnings.contains(&Warning::UnknownZone {
         scope: Scope::Property("P".into()),
@@ -369,17 +368,15 @@ fn unknown_zone_skips_the_property_and_holds_its_revocations() {
 
 #[test]
 fn lease_of_a_property_not_in_the_batch_is_reported() {
-    let f = Facts {
-        leases: vec![lease(
-            "1",
-            "P",
-            LeaseStatus::Current,
-            Some(d(2026, 1, 1)),
-            None,
-            vec![customer("77", CustomerType::Primary)],
-        )],
-        ..Default::default()
-    };
+    let mut f = Facts::default();
+    f.leases = vec![lease(
+        "1",
+        "P",
+        LeaseStatus::Current,
+        Some(d(2026, 1, 1)),
+        None,
+        vec![customer("77", CustomerType::Primary)],
+    )];
     let a = access_at(&f, &map(), &Policy::default(), None, noon(2026, 6, 1));
     assert!(
         a.warnings.iter().any(
@@ -391,23 +388,15 @@ fn lease_of_a_property_not_in_the_batch_is_reported() {
 // ------------------------------------------------------------- coworking
 
 fn cowork() -> Facts {
-    let member = |id: &str, company: Option<&str>| Member {
-        id: id.into(),
-        company_id: company.map(Into::into),
-        profile: Profile::new(id, "M"),
-    };
-    Facts {
-        locations: vec![Location {
-            id: "L".into(),
-            zone: "Europe/London".into(),
-        }],
-        members: vec![
-            member("m1", Some("acme")),
-            member("m2", Some("acme")),
-            member("m3", None),
-        ],
-        ..Default::default()
-    }
+    let member = |id: &str| Member::new(id, Profile::new(id, "M"));
+    let mut f = Facts::default();
+    f.locations = vec![Location::new("L", "Europe/London")];
+    f.members = vec![
+        member("m1").with_company("acme"),
+        member("m2").with_company("acme"),
+        member("m3"),
+    ];
+    f
 }
 
 fn membership(
@@ -416,16 +405,12 @@ fn membership(
     company: Option<&str>,
     status: MembershipStatus,
 ) -> Membership {
-    Membership {
-        id: id.into(),
-        plan_id: "plan".into(),
-        company_id: company.map(Into::into),
-        member_id: member.map(Into::into),
-        location_id: "L".into(),
-        status,
-        start: Some(d(2026, 1, 1)),
-        end: Some(d(2026, 1, 31)),
-    }
+    let mut ms = Membership::new(id, "plan", "L", status)
+        .with_start(d(2026, 1, 1))
+        .with_end(d(2026, 1, 31));
+    ms.member_id = member.map(Into::into);
+    ms.company_id = company.map(Into::into);
+    ms
 }
 
 #[test]
@@ -465,13 +450,7 @@ fn team_membership_without_member_fans_out_to_the_company() {
 fn assignments_grant_resource_floor_and_location_within_the_membership() {
     let mut f = cowork();
     f.memberships = vec![membership("a", Some("m3"), None, MembershipStatus::Active)];
-    f.assignments = vec![Assignment {
-        id: "as".into(),
-        membership_id: "a".into(),
-        resource_id: "desk".into(),
-        floor_id: Some("F".into()),
-        location_id: "L".into(),
-    }];
+    f.assignments = vec![Assignment::new("as", "a", "desk", "L").with_floor("F")];
     assert_eq!(
         at(&f, &map(), &Policy::default(), noon(2026, 1, 15)),
         ids(&[("sync:officernd:m3", &[6, 8, 11, 12])])
@@ -483,33 +462,13 @@ fn assignments_grant_resource_floor_and_location_within_the_membership() {
 fn bookings_grant_with_lead_and_lag_and_visitors_only_by_policy() {
     let mut f = cowork();
     let start = utc(2026, 2, 10, 9, 0);
+    let room = |id: &str| Booking::new(id, "room", "L", start, start + Duration::hours(1));
     f.bookings = vec![
-        Booking {
-            id: "b1".into(),
-            resource_id: "room".into(),
-            location_id: "L".into(),
-            start,
-            end: start + Duration::hours(1),
-            booker_id: Some("m1".into()),
-            member_ids: vec!["m3".into()],
-            visitors: vec![Visitor {
-                id: "v1".into(),
-                name: "Vera Visitor".into(),
-                email: None,
-            }],
-            cancelled: false,
-        },
-        Booking {
-            id: "b2".into(),
-            resource_id: "room".into(),
-            location_id: "L".into(),
-            start,
-            end: start + Duration::hours(1),
-            booker_id: Some("m2".into()),
-            member_ids: vec![],
-            visitors: vec![],
-            cancelled: true,
-        },
+        room("b1")
+            .with_booker("m1")
+            .with_member("m3")
+            .with_visitor(Visitor::new("v1", "Vera Visitor")),
+        room("b2").with_booker("m2").with_cancelled(true),
     ];
     let p = Policy::default();
     assert!(at(&f, &map(), &p, start - Duration::minutes(16)).is_empty());
@@ -519,10 +478,7 @@ fn bookings_grant_with_lead_and_lag_and_visitors_only_by_policy() {
     );
     assert_eq!(at(&f, &map(), &p, start + Duration::minutes(74)).len(), 2);
     assert!(at(&f, &map(), &p, start + Duration::minutes(75)).is_empty());
-    let p = Policy {
-        visitors_admitted: true,
-        ..Policy::default()
-    };
+    let p = policy_with(|p| p.visitors_admitted = true);
     let a = access_at(&f, &map(), &p, None, start);
     let v = a
         .identity("sync:officernd-visitor:v1")
@@ -534,14 +490,8 @@ fn bookings_grant_with_lead_and_lag_and_visitors_only_by_policy() {
 #[test]
 fn day_passes_grant_on_valid_local_days_while_unused_passes_remain() {
     let mut f = cowork();
-    let pass = |id: &str, holder: PassHolder, used: u32| DayPassSet {
-        id: id.into(),
-        holder,
-        location_id: "L".into(),
-        valid_from: d(2026, 7, 1),
-        valid_to: d(2026, 7, 2),
-        count: 3,
-        used,
+    let pass = |id: &str, holder: PassHolder, used: u32| {
+        DayPassSet::new(id, holder, "L", d(2026, 7, 1), d(2026, 7, 2), 3).with_used(used)
     };
     f.day_passes = vec![
         pass("mine", PassHolder::Member("m3".into()), 2),
@@ -578,13 +528,7 @@ fn unknown_member_and_membership_references_are_reported() {
         None,
         MembershipStatus::Active,
     )];
-    f.assignments = vec![Assignment {
-        id: "as".into(),
-        membership_id: "nope".into(),
-        resource_id: "desk".into(),
-        floor_id: None,
-        location_id: "L".into(),
-    }];
+    f.assignments = vec![Assignment::new("as", "nope", "desk", "L")];
     let a = access_at(&f, &map(), &Policy::default(), None, noon(2026, 1, 15));
     assert!(a.warnings.iter().any(
         |w| matches!(w, Warning::UnknownReference { missing, .. } if missing == "member ghost")
@@ -597,33 +541,30 @@ fn unknown_member_and_membership_references_are_reported() {
 // ------------------------------------------------------------- directory
 
 fn dir_user(u: &str, state: DirectoryState) -> DirectoryUser {
-    DirectoryUser {
-        directory_id: "D".into(),
-        user_id: u.into(),
-        profile: Profile::new(u, "Dir"),
-        state,
-    }
+    dir_user_in("D", u, state)
+}
+
+fn dir_user_in(directory: &str, u: &str, state: DirectoryState) -> DirectoryUser {
+    DirectoryUser::new(directory, u, Profile::new(u, "Dir"), state)
 }
 
 #[test]
 fn directory_lifecycle_states() {
-    let f = Facts {
-        directory_users: vec![
-            dir_user("act", DirectoryState::Active),
-            dir_user("sus", DirectoryState::Suspended),
-            dir_user("dis", DirectoryState::Disabled),
-            dir_user("del", DirectoryState::Deleted),
-        ],
-        ..Default::default()
-    };
-    let observed = Observed {
-        users: vec![
+    let mut f = Facts::default();
+    f.directory_users = vec![
+        dir_user("act", DirectoryState::Active),
+        dir_user("sus", DirectoryState::Suspended),
+        dir_user("dis", DirectoryState::Disabled),
+        dir_user("del", DirectoryState::Deleted),
+    ];
+    let observed = Observed::new(
+        vec![
             user(1, Some("sync:directory:D:sus"), "sus", "Dir", &[14]),
             user(2, Some("sync:directory:D:dis"), "dis", "Dir", &[14]),
             user(3, Some("sync:directory:D:del"), "del", "Dir", &[14]),
         ],
-        groups: all_groups(),
-    };
+        all_groups(),
+    );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 1, 1));
     assert!(
         matches!(&plan.actions[0], Action::CreateUser { external_id, .. } if external_id == "sync:directory:D:act")
@@ -664,13 +605,13 @@ fn directory_lifecycle_states() {
 
 #[test]
 fn unowned_users_only_lose_managed_groups_and_unmanaged_groups_are_never_named() {
-    let observed = Observed {
-        users: vec![
+    let observed = Observed::new(
+        vec![
             user(1, None, "Hand", "Made", &[1, 99, 500]),
             user(2, Some("other-system:42"), "Foreign", "Id", &[6]),
         ],
-        groups: all_groups(),
-    };
+        all_groups(),
+    );
     let plan = plan(
         &Facts::default(),
         &map(),
@@ -687,10 +628,7 @@ fn unowned_users_only_lose_managed_groups_and_unmanaged_groups_are_never_named()
         (vec![], vec![6])
     );
     assert_eq!(plan.actions.len(), 2, "nothing but memberships: {plan}");
-    let p = Policy {
-        exclusivity: Exclusivity::OwnedOnly,
-        ..Policy::default()
-    };
+    let p = policy_with(|p| p.exclusivity = Exclusivity::OwnedOnly);
     assert!(
         access_engine::plan(&Facts::default(), &map(), &p, &observed, noon(2026, 1, 1)).is_empty()
     );
@@ -703,18 +641,15 @@ fn no_access_policies_keep_suspend_delete() {
         Some(d(2025, 1, 1)),
         Some(d(2025, 12, 31)),
     );
-    let observed = Observed {
-        users: vec![
+    let observed = Observed::new(
+        vec![
             user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]),
             user(6, Some("sync:entrata:P:gone"), "Gone", "Person", &[]),
         ],
-        groups: all_groups(),
-    };
+        all_groups(),
+    );
     let run = |no_access| {
-        let p = Policy {
-            no_access,
-            ..Policy::default()
-        };
+        let p = policy_with(|p| p.no_access = no_access);
         access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1))
     };
     let keep = run(NoAccessPolicy::Keep);
@@ -746,15 +681,12 @@ fn no_access_policies_keep_suspend_delete() {
 #[test]
 fn a_future_resident_is_not_suspended_or_deleted() {
     let f = one(LeaseStatus::Future, Some(d(2026, 9, 1)), None);
-    let observed = Observed {
-        users: vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[])],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(
+        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[])],
+        all_groups(),
+    );
     for no_access in [NoAccessPolicy::Suspend, NoAccessPolicy::Delete] {
-        let p = Policy {
-            no_access,
-            ..Policy::default()
-        };
+        let p = policy_with(|p| p.no_access = no_access);
         assert!(access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1)).is_empty());
     }
 }
@@ -768,10 +700,7 @@ fn owned_users_get_profile_updates_unowned_never() {
     let mut owned = user(5, Some("sync:entrata:P:77"), "F77", "Old", &[1]);
     owned.emails = vec!["ada@example.com".into()];
     owned.phones = vec!["+1 555".into()];
-    let observed = Observed {
-        users: vec![owned],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(vec![owned], all_groups());
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     match &plan.actions[..] {
         [Action::UpdateProfile { user, changed, .. }] => {
@@ -791,10 +720,7 @@ fn unsuspends_an_owned_user_with_access() {
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
     let mut u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]);
     u.suspended = true;
-    let observed = Observed {
-        users: vec![u],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(vec![u], all_groups());
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(
         matches!(&plan.actions[..], [Action::Unsuspend { user, .. }] if *user == BrivoUserId(5))
@@ -807,16 +733,10 @@ fn adopt_by_email_is_opt_in_and_needs_a_unique_match() {
     f.leases[0].customers[0].profile = Profile::new("F77", "L77").with_email("ada@example.com");
     let mut existing = user(5, None, "Ada", "L", &[]);
     existing.emails = vec!["ADA@example.com".into()];
-    let observed = Observed {
-        users: vec![existing.clone()],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(vec![existing.clone()], all_groups());
     let off = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(matches!(&off.actions[0], Action::CreateUser { .. }));
-    let p = Policy {
-        adopt_by_email: true,
-        ..Policy::default()
-    };
+    let p = policy_with(|p| p.adopt_by_email = true);
     let on = access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     assert!(
         matches!(&on.actions[0], Action::AdoptUser { user, external_id, .. } if *user == BrivoUserId(5) && external_id == "sync:entrata:P:77")
@@ -828,10 +748,7 @@ fn adopt_by_email_is_opt_in_and_needs_a_unique_match() {
     // Two unowned users with that email: ambiguous, create instead.
     let mut twin = existing;
     twin.id = BrivoUserId(6);
-    let observed = Observed {
-        users: vec![observed.users[0].clone(), twin],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(vec![observed.users[0].clone(), twin], all_groups());
     let amb = access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     assert!(matches!(&amb.actions[0], Action::CreateUser { .. }));
 }
@@ -843,10 +760,10 @@ fn more_than_16_groups_holds_additions_but_applies_removals() {
         .insert("P".into(), (1..=17).map(GroupId).collect());
     m.plans.insert("x".into(), vec![GroupId(50)]);
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let observed = Observed {
-        users: vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1, 50])],
-        groups: groups(&(1..=17).chain([50]).collect::<Vec<_>>()),
-    };
+    let observed = Observed::new(
+        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1, 50])],
+        groups(&(1..=17).chain([50]).collect::<Vec<_>>()),
+    );
     let plan = plan(&f, &m, &Policy::default(), &observed, noon(2026, 2, 1));
     assert_eq!(
         changes_of(&plan, &UserRef::Existing(BrivoUserId(5))),
@@ -861,19 +778,13 @@ fn more_than_16_groups_holds_additions_but_applies_removals() {
 }
 
 #[test]
-fn mass_revocation_threshold_holds_all_revocations_unless_forced() {
-    let observed = Observed {
-        users: (1..=10).map(|i| user(i, None, "U", "U", &[1])).collect(),
-        groups: all_groups(),
-    };
+fn mass_revocation_threshold_holds_all_revocations_until_approved_for_one_run() {
+    let observed = Observed::new(
+        (1..=10).map(|i| user(i, None, "U", "U", &[1])).collect(),
+        all_groups(),
+    );
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let p = Policy {
-        revocation_threshold: RevocationThreshold {
-            max_count: Some(5),
-            max_share: None,
-        },
-        ..Policy::default()
-    };
+    let p = policy_with(|p| p.revocation_threshold = threshold(Some(5), None));
     let held = plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     assert_eq!(held.held.len(), 10);
     assert!(held.held.iter().all(|h| h.rule
@@ -883,24 +794,16 @@ fn mass_revocation_threshold_holds_all_revocations_unless_forced() {
         }));
     // Additions still go ahead.
     assert_eq!(held.actions.len(), 2, "create + its groups: {held}");
-    let p = Policy {
-        revocation_threshold: RevocationThreshold {
-            max_count: None,
-            max_share: Some(0.5),
-        },
-        ..Policy::default()
-    };
+    let p = policy_with(|p| p.revocation_threshold = threshold(None, Some(0.5)));
     assert_eq!(
         access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1))
             .held
             .len(),
         10
     );
-    let forced = Policy {
-        force_revocations: true,
-        ..p
-    };
-    let plan = access_engine::plan(&f, &map(), &forced, &observed, noon(2026, 2, 1));
+    let mut approved = f.clone();
+    approved.baseline.approved.insert("revocations:10".into());
+    let plan = access_engine::plan(&approved, &map(), &p, &observed, noon(2026, 2, 1));
     assert!(plan.held.is_empty());
     assert_eq!(plan.group_changes(), 11);
 }
@@ -916,22 +819,21 @@ fn incomplete_sources_hold_revocations_but_not_grants() {
             None,
             vec![customer("new", CustomerType::Primary)],
         )]);
-        f.completeness.mark_incomplete(Scope::Property("P".into()));
-        f.completeness.mark_incomplete(Scope::Directory("D".into()));
+        f.completeness
+            .mark_incomplete(Scope::Property("P".into()), "getLeases: HTTP 503");
+        f.completeness
+            .mark_incomplete(Scope::Directory("D".into()), "feed timed out");
         f
     };
-    let observed = Observed {
-        users: vec![
+    let observed = Observed::new(
+        vec![
             user(5, Some("sync:entrata:P:gone"), "G", "G", &[1]),
             user(6, None, "Hand", "Made", &[1, 8]),
             user(7, Some("sync:directory:D:x"), "X", "X", &[14]),
         ],
-        groups: all_groups(),
-    };
-    let p = Policy {
-        no_access: NoAccessPolicy::Delete,
-        ..Policy::default()
-    };
+        all_groups(),
+    );
+    let p = policy_with(|p| p.no_access = NoAccessPolicy::Delete);
     let plan = plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     // The new resident is created; nobody fed by P or D loses anything;
     // the unowned user still leaves location group 8 (its scope is complete).
@@ -956,15 +858,17 @@ fn incomplete_sources_hold_revocations_but_not_grants() {
     assert!(rules.contains(&(&HeldItem::Delete, &p_scope)));
     assert!(rules.contains(&(&HeldItem::RemoveGroup(GroupId(1)), &p_scope)));
     assert!(rules.contains(&(&HeldItem::Delete, &d_scope)));
+    // Each incomplete scope is a warning that carries its reason.
+    assert!(plan.warnings.contains(&Warning::IncompleteScope {
+        scope: Scope::Property("P".into()),
+        reason: "getLeases: HTTP 503".into(),
+    }));
 }
 
 #[test]
 fn a_missing_managed_group_is_reported_and_never_planned() {
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let observed = Observed {
-        users: vec![],
-        groups: groups(&[2]),
-    };
+    let observed = Observed::new(vec![], groups(&[2]));
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(
         plan.warnings
@@ -1000,13 +904,13 @@ fn duplicate_identities_and_external_ids_are_reported() {
             vec![b],
         ),
     ]);
-    let observed = Observed {
-        users: vec![
+    let observed = Observed::new(
+        vec![
             user(9, Some("sync:entrata:P:77"), "Ada", "X", &[1]),
             user(8, Some("sync:entrata:P:77"), "Ada", "X", &[1]),
         ],
-        groups: all_groups(),
-    };
+        all_groups(),
+    );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(plan.warnings.contains(&Warning::DuplicateIdentity {
         external_id: "sync:entrata:P:77".into()
@@ -1107,14 +1011,11 @@ fn actions_come_in_kind_order_with_one_group_change_per_user() {
     ]);
     let mut sus = user(3, Some("sync:entrata:P:b"), "Fb", "Lb", &[]);
     sus.suspended = true;
-    let observed = Observed {
-        users: vec![sus, user(4, Some("sync:entrata:P:z"), "Z", "Z", &[1, 3])],
-        groups: all_groups(),
-    };
-    let p = Policy {
-        no_access: NoAccessPolicy::Suspend,
-        ..Policy::default()
-    };
+    let observed = Observed::new(
+        vec![sus, user(4, Some("sync:entrata:P:z"), "Z", "Z", &[1, 3])],
+        all_groups(),
+    );
+    let p = policy_with(|p| p.no_access = NoAccessPolicy::Suspend);
     let plan = plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     let kinds: Vec<&str> = plan
         .actions
@@ -1209,10 +1110,7 @@ fn policy_and_mappings_load_from_config_with_defaults() {
 #[test]
 fn coworking_and_directory_warning_paths() {
     let mut f = cowork();
-    f.locations.push(Location {
-        id: "Bad".into(),
-        zone: "Mars/Olympus".into(),
-    });
+    f.locations.push(Location::new("Bad", "Mars/Olympus"));
     let mut unmapped_plan = membership("up", Some("m3"), None, MembershipStatus::Active);
     unmapped_plan.plan_id = "nope".into();
     let mut other = membership(
@@ -1233,58 +1131,19 @@ fn coworking_and_directory_warning_paths() {
         on_mars,
         membership("ok", Some("m1"), None, MembershipStatus::Active),
     ];
-    f.assignments = vec![Assignment {
-        id: "as".into(),
-        membership_id: "ok".into(),
-        resource_id: "nowhere".into(),
-        floor_id: None,
-        location_id: "L9".into(),
-    }];
+    f.assignments = vec![Assignment::new("as", "ok", "nowhere", "L9")];
     let t = utc(2026, 1, 10, 9, 0);
-    f.bookings = vec![Booking {
-        id: "rev".into(),
-        resource_id: "room".into(),
-        location_id: "L".into(),
-        start: t,
-        end: t - Duration::hours(1),
-        booker_id: Some("m1".into()),
-        member_ids: vec![],
-        visitors: vec![],
-        cancelled: false,
-    }];
+    f.bookings =
+        vec![Booking::new("rev", "room", "L", t, t - Duration::hours(1)).with_booker("m1")];
+    let m1 = || PassHolder::Member("m1".into());
     f.day_passes = vec![
-        DayPassSet {
-            id: "dp-bad".into(),
-            holder: PassHolder::Member("m1".into()),
-            location_id: "L".into(),
-            valid_from: d(2026, 1, 5),
-            valid_to: d(2026, 1, 1),
-            count: 1,
-            used: 0,
-        },
-        DayPassSet {
-            id: "dp-unmapped".into(),
-            holder: PassHolder::Member("m1".into()),
-            location_id: "L2".into(),
-            valid_from: d(2026, 1, 1),
-            valid_to: d(2026, 1, 1),
-            count: 1,
-            used: 0,
-        },
+        DayPassSet::new("dp-bad", m1(), "L", d(2026, 1, 5), d(2026, 1, 1), 1),
+        DayPassSet::new("dp-unmapped", m1(), "L2", d(2026, 1, 1), d(2026, 1, 1), 1),
     ];
-    f.locations.push(Location {
-        id: "L2".into(),
-        zone: "Europe/Paris".into(),
-    });
+    f.locations.push(Location::new("L2", "Europe/Paris"));
     f.directory_users = vec![
-        DirectoryUser {
-            directory_id: "a:b".into(),
-            ..dir_user("x", DirectoryState::Active)
-        },
-        DirectoryUser {
-            directory_id: "Unmapped".into(),
-            ..dir_user("y", DirectoryState::Active)
-        },
+        dir_user_in("a:b", "x", DirectoryState::Active),
+        dir_user_in("Unmapped", "y", DirectoryState::Active),
     ];
     let a = access_at(&f, &map(), &Policy::default(), None, t);
     let has = |pred: &dyn Fn(&Warning) -> bool| a.warnings.iter().any(pred);
@@ -1333,10 +1192,10 @@ fn coworking_and_directory_warning_paths() {
     assert!(a.warnings.iter().all(|w| !w.to_string().is_empty()));
     // The backwards membership's person keeps what they have (held), and the
     // location with an unknown zone counts as incomplete.
-    let observed = Observed {
-        users: vec![user(5, Some("sync:officernd:m3"), "m3", "M", &[6])],
-        groups: all_groups(),
-    };
+    let observed = Observed::new(
+        vec![user(5, Some("sync:officernd:m3"), "m3", "M", &[6])],
+        all_groups(),
+    );
     let plan = plan(&f, &map(), &Policy::default(), &observed, t);
     assert!(
         plan.held

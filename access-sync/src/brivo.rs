@@ -59,16 +59,13 @@ fn to_backend(e: brivo_client::Error) -> BackendError {
 }
 
 fn observed_user(u: &User) -> ObservedUser {
-    ObservedUser {
-        id: BrivoUserId(u.id.0),
-        external_id: u.external_id.clone(),
-        first_name: u.first_name.clone(),
-        last_name: u.last_name.clone(),
-        emails: u.emails.iter().map(|e| e.address.clone()).collect(),
-        phones: u.phone_numbers.iter().map(|p| p.number.clone()).collect(),
-        suspended: u.is_suspended(),
-        groups: Vec::new(),
-    }
+    let mut o = ObservedUser::new(BrivoUserId(u.id.0))
+        .with_name(u.first_name.clone(), u.last_name.clone())
+        .with_suspended(u.is_suspended());
+    o.external_id = u.external_id.clone();
+    o.emails = u.emails.iter().map(|e| e.address.clone()).collect();
+    o.phones = u.phone_numbers.iter().map(|p| p.number.clone()).collect();
+    o
 }
 
 impl BrivoBackend {
@@ -127,10 +124,7 @@ impl AccessBackend for BrivoBackend {
         let groups: Vec<ObservedGroup> = groups
             .into_iter()
             .filter(|g| scope.managed_groups.contains(&GroupId(g.id.0)))
-            .map(|g| ObservedGroup {
-                id: GroupId(g.id.0),
-                name: g.name,
-            })
+            .map(|g| ObservedGroup::new(GroupId(g.id.0), g.name))
             .collect();
         let mut users: BTreeMap<i64, ObservedUser> = BTreeMap::new();
         for u in self
@@ -162,10 +156,7 @@ impl AccessBackend for BrivoBackend {
             }
         }
         debug!(users = users.len(), groups = groups.len(), "observed Brivo");
-        Ok(Observed {
-            users: users.into_values().collect(),
-            groups,
-        })
+        Ok(Observed::new(users.into_values().collect(), groups))
     }
 
     async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {

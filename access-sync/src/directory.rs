@@ -116,20 +116,13 @@ impl<F: DirectoryFeed> FactSource for DirectorySource<F> {
     async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
         let listing = self.feed.list_users().await?;
         let directory_id = self.feed.directory_id().to_owned();
-        let mut batch = SourceBatch::new(Facts {
-            directory_users: listing
-                .users
-                .into_iter()
-                .map(|r| DirectoryUser {
-                    directory_id: directory_id.clone(),
-                    user_id: r.user_id,
-                    profile: r.profile,
-                    state: r.state,
-                })
-                .collect(),
-            ..Facts::default()
-        })
-        .with_calls(listing.calls);
+        let mut facts = Facts::default();
+        facts.directory_users = listing
+            .users
+            .into_iter()
+            .map(|r| DirectoryUser::new(directory_id.clone(), r.user_id, r.profile, r.state))
+            .collect();
+        let mut batch = SourceBatch::new(facts).with_calls(listing.calls);
         for s in listing.skipped {
             batch.mark_incomplete(Scope::Directory(directory_id.clone()), s);
         }

@@ -96,25 +96,21 @@ fn customer(c: &entrata_client::Customer) -> Customer {
     let mut profile = Profile::new(first.trim(), last.trim());
     profile.email = c.email_address.clone().filter(|e| !e.trim().is_empty());
     profile.phone = c.phone().map(str::to_owned);
-    Customer {
-        id: c.id.to_string(),
-        customer_type: customer_type(c),
-        profile,
-        move_out: c.move_out_date,
-    }
+    Customer::new(c.id.to_string(), customer_type(c), profile).with_move_out(c.move_out_date)
 }
 
 fn lease(property: PropertyId, l: &entrata_client::Lease) -> Lease {
-    Lease {
-        id: l.id.to_string(),
-        property_id: l.property_id.unwrap_or(property).to_string(),
-        building_id: l.building_id.map(|b| b.to_string()),
-        unit_id: l.unit_id.map(|u| u.to_string()),
-        status: status(&l.status()),
-        move_in: l.move_in_date,
-        move_out: l.move_out_date,
-        customers: l.customers.iter().map(customer).collect(),
-    }
+    let mut lease = Lease::new(
+        l.id.to_string(),
+        l.property_id.unwrap_or(property).to_string(),
+        status(&l.status()),
+    )
+    .with_move_in(l.move_in_date)
+    .with_move_out(l.move_out_date);
+    lease.building_id = l.building_id.map(|b| b.to_string());
+    lease.unit_id = l.unit_id.map(|u| u.to_string());
+    lease.customers = l.customers.iter().map(customer).collect();
+    lease
 }
 
 /// What one property yielded.
@@ -212,10 +208,10 @@ impl FactSource for EntrataSource {
                     format!("{} {:?} skipped at {}: {}", s.kind, s.id, s.path, s.reason),
                 );
             }
-            batch.facts.properties.push(Property {
-                id: r.id.to_string(),
-                zone: zone.name().to_owned(),
-            });
+            batch
+                .facts
+                .properties
+                .push(Property::new(r.id.to_string(), zone.name()));
             batch
                 .facts
                 .leases

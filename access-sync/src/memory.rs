@@ -178,10 +178,7 @@ impl AccessBackend for MemoryBackend {
             .groups
             .iter()
             .filter(|(id, _)| scope.managed_groups.contains(id))
-            .map(|(id, name)| ObservedGroup {
-                id: *id,
-                name: name.clone(),
-            })
+            .map(|(id, name)| ObservedGroup::new(*id, name.clone()))
             .collect();
         let users = st
             .users
@@ -194,20 +191,18 @@ impl AccessBackend for MemoryBackend {
                     .copied()
                     .collect();
                 (scope.is_owned(u.external_id.as_deref()) || !managed.is_empty()).then(|| {
-                    ObservedUser {
-                        id: u.id,
-                        external_id: u.external_id.clone(),
-                        first_name: u.profile.first_name.clone(),
-                        last_name: u.profile.last_name.clone(),
-                        emails: u.profile.email.iter().cloned().collect(),
-                        phones: u.profile.phone.iter().cloned().collect(),
-                        suspended: u.suspended,
-                        groups: managed,
-                    }
+                    let mut o = ObservedUser::new(u.id)
+                        .with_name(u.profile.first_name.clone(), u.profile.last_name.clone())
+                        .with_suspended(u.suspended)
+                        .with_groups(managed);
+                    o.external_id = u.external_id.clone();
+                    o.emails = u.profile.email.iter().cloned().collect();
+                    o.phones = u.profile.phone.iter().cloned().collect();
+                    o
                 })
             })
             .collect();
-        Ok(Observed { users, groups })
+        Ok(Observed::new(users, groups))
     }
 
     async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {

@@ -125,10 +125,11 @@ impl FactSource for OfficeRndSource {
         b.skipped("location", None, &locations.skipped);
         for l in &locations.items {
             match &l.timezone {
-                Some(tz) => b.out.facts.locations.push(Location {
-                    id: l.id.to_string(),
-                    zone: tz.name().to_owned(),
-                }),
+                Some(tz) => b
+                    .out
+                    .facts
+                    .locations
+                    .push(Location::new(l.id.to_string(), tz.name())),
                 None => b.out.mark_incomplete(
                     Scope::Location(l.id.to_string()),
                     "the location has no time zone; its facts are skipped",
@@ -147,11 +148,9 @@ impl FactSource for OfficeRndSource {
             let mut profile = Profile::new(first, last);
             profile.email = m.email.clone().filter(|e| !e.trim().is_empty());
             profile.phone = m.phone.clone().filter(|p| !p.trim().is_empty());
-            b.out.facts.members.push(Member {
-                id: m.id.to_string(),
-                company_id: m.company.as_ref().map(ToString::to_string),
-                profile,
-            });
+            let mut member = Member::new(m.id.to_string(), profile);
+            member.company_id = m.company.as_ref().map(ToString::to_string);
+            b.out.facts.members.push(member);
         }
 
         let memberships = c
@@ -176,16 +175,17 @@ impl FactSource for OfficeRndSource {
                 continue;
             };
             membership_location.insert(m.id.to_string(), location.to_string());
-            b.out.facts.memberships.push(Membership {
-                id: m.id.to_string(),
-                plan_id: plan.to_string(),
-                company_id: m.company.as_ref().map(ToString::to_string),
-                member_id: m.member.as_ref().map(ToString::to_string),
-                location_id: location.to_string(),
-                status: status(m.calculated_status.as_ref()),
-                start: Some(m.start_date),
-                end: m.end_date,
-            });
+            let mut membership = Membership::new(
+                m.id.to_string(),
+                plan.to_string(),
+                location.to_string(),
+                status(m.calculated_status.as_ref()),
+            )
+            .with_start(m.start_date)
+            .with_end(m.end_date);
+            membership.company_id = m.company.as_ref().map(ToString::to_string);
+            membership.member_id = m.member.as_ref().map(ToString::to_string);
+            b.out.facts.memberships.push(membership);
         }
 
         // Assignments: one listing per assignable resource.
@@ -224,13 +224,14 @@ impl FactSource for OfficeRndSource {
                     );
                     continue;
                 };
-                b.out.facts.assignments.push(Assignment {
-                    id: a.id.to_string(),
-                    membership_id: a.membership.to_string(),
-                    resource_id: a.resource.to_string(),
-                    floor_id: r.floor.as_ref().map(ToString::to_string),
-                    location_id: location,
-                });
+                let mut assignment = Assignment::new(
+                    a.id.to_string(),
+                    a.membership.to_string(),
+                    a.resource.to_string(),
+                    location,
+                );
+                assignment.floor_id = r.floor.as_ref().map(ToString::to_string);
+                b.out.facts.assignments.push(assignment);
             }
         }
 
@@ -276,28 +277,30 @@ impl FactSource for OfficeRndSource {
                 );
                 continue;
             };
-            b.out.facts.bookings.push(Booking {
-                id: format!("{}@{}", o.booking, o.start.format("%Y-%m-%dT%H:%MZ")),
-                resource_id: o.resource.to_string(),
-                location_id: location,
-                start: o.start,
-                end: o.end,
-                booker_id: o.member.as_ref().map(ToString::to_string),
-                member_ids: o.members.iter().map(ToString::to_string).collect(),
-                visitors: o
-                    .visitors
-                    .iter()
-                    .map(|id| {
-                        let v = visitors.get(id.as_str());
-                        Visitor {
-                            id: id.to_string(),
-                            name: v.and_then(|v| v.name.clone()).unwrap_or_default(),
-                            email: v.and_then(|v| v.email.clone()),
-                        }
-                    })
-                    .collect(),
-                cancelled: o.is_cancelled,
-            });
+            let mut booking = Booking::new(
+                format!("{}@{}", o.booking, o.start.format("%Y-%m-%dT%H:%MZ")),
+                o.resource.to_string(),
+                location,
+                o.start,
+                o.end,
+            )
+            .with_cancelled(o.is_cancelled);
+            booking.booker_id = o.member.as_ref().map(ToString::to_string);
+            booking.member_ids = o.members.iter().map(ToString::to_string).collect();
+            booking.visitors = o
+                .visitors
+                .iter()
+                .map(|id| {
+                    let v = visitors.get(id.as_str());
+                    let mut visitor = Visitor::new(
+                        id.to_string(),
+                        v.and_then(|v| v.name.clone()).unwrap_or_default(),
+                    );
+                    visitor.email = v.and_then(|v| v.email.clone());
+                    visitor
+                })
+                .collect();
+            b.out.facts.bookings.push(booking);
         }
 
         let passes = c
@@ -364,15 +367,10 @@ impl FactSource for OfficeRndSource {
                 .or(p.end_date)
                 .unwrap_or(from + chrono::Days::new(365));
             let count = |x: Option<f64>| x.unwrap_or(0.0).max(0.0).min(f64::from(u32::MAX)) as u32;
-            b.out.facts.day_passes.push(DayPassSet {
-                id: p.id.to_string(),
-                holder,
-                location_id: location,
-                valid_from: from,
-                valid_to: to,
-                count: count(p.count),
-                used: count(p.used_count),
-            });
+            b.out.facts.day_passes.push(
+                DayPassSet::new(p.id.to_string(), holder, location, from, to, count(p.count))
+                    .with_used(count(p.used_count)),
+            );
         }
 
         b.out.calls = c.call_stats().calls.saturating_sub(calls_before);

@@ -42,8 +42,9 @@ impl SourceBatch {
 
     /// Marks `scope` incomplete and records why.
     pub fn mark_incomplete(&mut self, scope: Scope, note: impl Into<String>) {
-        self.notes.push(format!("{scope}: {}", note.into()));
-        self.facts.completeness.mark_incomplete(scope);
+        let note = note.into();
+        self.notes.push(format!("{scope}: {note}"));
+        self.facts.completeness.mark_incomplete(scope, note);
     }
 }
 
@@ -170,14 +171,18 @@ impl InputCounts {
             incomplete: facts
                 .completeness
                 .incomplete
-                .iter()
+                .keys()
                 .map(ToString::to_string)
                 .collect(),
         }
     }
 }
 
-/// Appends `other` to `into` (the vectors and the incomplete scopes).
+/// Appends `other` to `into` (the vectors and the incomplete scopes, with
+/// their reasons).
+///
+/// `Facts` is `#[non_exhaustive]`, so this destructuring needs `..` and no
+/// longer fails to compile when the engine adds a field: merge it here.
 pub(crate) fn merge_facts(into: &mut Facts, other: Facts) {
     let Facts {
         properties,
@@ -190,6 +195,7 @@ pub(crate) fn merge_facts(into: &mut Facts, other: Facts) {
         day_passes,
         directory_users,
         completeness,
+        ..
     } = other;
     into.properties.extend(properties);
     into.leases.extend(leases);
@@ -200,5 +206,5 @@ pub(crate) fn merge_facts(into: &mut Facts, other: Facts) {
     into.bookings.extend(bookings);
     into.day_passes.extend(day_passes);
     into.directory_users.extend(directory_users);
-    into.completeness.incomplete.extend(completeness.incomplete);
+    into.completeness.extend(completeness);
 }

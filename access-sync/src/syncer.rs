@@ -353,17 +353,13 @@ struct Inner {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), access_sync::SyncError> {
-/// let facts = Facts {
-///     properties: vec![Property { id: "100".into(), zone: "America/New_York".into() }],
-///     leases: vec![Lease {
-///         id: "1345".into(), property_id: "100".into(), building_id: None, unit_id: None,
-///         status: LeaseStatus::Current, move_in: NaiveDate::from_ymd_opt(2026, 3, 8),
-///         move_out: None,
-///         customers: vec![Customer { id: "77".into(), customer_type: CustomerType::Primary,
-///             profile: Profile::new("Ada", "Lovelace"), move_out: None }],
-///     }],
-///     ..Default::default()
-/// };
+/// let mut facts = Facts::default();
+/// facts.properties.push(Property::new("100", "America/New_York"));
+/// facts.leases.push(
+///     Lease::new("1345", "100", LeaseStatus::Current)
+///         .with_move_in(NaiveDate::from_ymd_opt(2026, 3, 8))
+///         .with_customer(Customer::new("77", CustomerType::Primary, Profile::new("Ada", "Lovelace"))),
+/// );
 /// let brivo = MemoryBackend::new();
 /// brivo.add_group(GroupId(7), "Residents");
 /// let mut mappings = Mappings::default();
@@ -522,7 +518,7 @@ impl Syncer {
                     let scope = source.scope();
                     warn!(source = source.name(), error = %e, %scope,
                         "fetch failed; revocations it feeds are held");
-                    facts.completeness.mark_incomplete(scope);
+                    facts.completeness.mark_incomplete(scope, e.to_string());
                     reports.push(SourceReport {
                         name: source.name().to_owned(),
                         error: Some(e.to_string()),

@@ -30,32 +30,20 @@ fn lease(
     customer: &str,
     name: &str,
 ) -> Lease {
-    Lease {
-        id: id.into(),
-        property_id: "100".into(),
-        building_id: None,
-        unit_id: None,
-        status,
-        move_in,
-        move_out: None,
-        customers: vec![Customer {
-            id: customer.into(),
-            customer_type: CustomerType::Primary,
-            profile: Profile::new(name, "Resident"),
-            move_out: None,
-        }],
-    }
+    Lease::new(id, "100", status)
+        .with_move_in(move_in)
+        .with_customer(Customer::new(
+            customer,
+            CustomerType::Primary,
+            Profile::new(name, "Resident"),
+        ))
 }
 
 fn facts(leases: Vec<Lease>) -> Facts {
-    Facts {
-        properties: vec![Property {
-            id: "100".into(),
-            zone: "America/New_York".into(),
-        }],
-        leases,
-        ..Default::default()
-    }
+    let mut f = Facts::default();
+    f.properties = vec![Property::new("100", "America/New_York")];
+    f.leases = leases;
+    f
 }
 
 fn mappings() -> Mappings {

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use access_engine::{
     Action, Assignment, Booking, BrivoUserId, Customer, CustomerType, DayPassSet, Facts, GroupId,
     Lease, LeaseStatus, Location, Mappings, Member, Membership, MembershipStatus, Observed,
-    ObservedGroup, ObservedUser, PassHolder, Plan, Policy, Profile, Property, RevocationThreshold,
-    UserRef, Visitor,
+    ObservedGroup, ObservedUser, PassHolder, Plan, Policy, Profile, Property, UserRef, Visitor,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
@@ -56,15 +55,10 @@ fn base_date() -> NaiveDate {
 /// the rest Future, Notice and Past; every property and building mapped.
 pub fn lease_facts(occupants: usize) -> (Facts, Mappings) {
     let n_props = (occupants / 2000).max(1);
-    let mut facts = Facts {
-        properties: (0..n_props)
-            .map(|p| Property {
-                id: format!("{}", 1000 + p),
-                zone: ZONES[p % ZONES.len()].to_owned(),
-            })
-            .collect(),
-        ..Default::default()
-    };
+    let mut facts = Facts::default();
+    facts.properties = (0..n_props)
+        .map(|p| Property::new(format!("{}", 1000 + p), ZONES[p % ZONES.len()]))
+        .collect();
     let mut mappings = Mappings::default();
     for p in 0..n_props {
         mappings
@@ -103,33 +97,22 @@ pub fn lease_facts(occupants: usize) -> (Facts, Mappings) {
                 None,
             ),
         };
-        let customers = (0..n)
-            .map(|k| Customer {
-                id: format!("{}", 7_000_000 + made + k),
-                customer_type: match k {
-                    0 => CustomerType::Primary,
-                    1 => CustomerType::CoApplicant,
-                    _ => CustomerType::Occupant,
-                },
-                profile: Profile {
-                    first_name: format!("First{}", made + k),
-                    last_name: format!("Last{}", i),
-                    email: Some(format!("r{}@example.com", made + k)),
-                    phone: (k == 0).then(|| format!("+1555{:07}", made % 10_000_000)),
-                },
-                move_out: None,
-            })
-            .collect();
-        leases.push(Lease {
-            id: format!("{}", 100_000 + i),
-            property_id: format!("{}", 1000 + p),
-            building_id: Some(format!("B{p}")),
-            unit_id: None,
-            status,
-            move_in: Some(move_in),
-            move_out,
-            customers,
+        let customers = (0..n).map(|k| {
+            let customer_type = match k {
+                0 => CustomerType::Primary,
+                1 => CustomerType::CoApplicant,
+                _ => CustomerType::Occupant,
+            };
+            let mut profile = Profile::new(format!("First{}", made + k), format!("Last{}", i))
+                .with_email(format!("r{}@example.com", made + k));
+            profile.phone = (k == 0).then(|| format!("+1555{:07}", made % 10_000_000));
+            Customer::new(format!("{}", 7_000_000 + made + k), customer_type, profile)
         });
+        let lease = Lease::new(format!("{}", 100_000 + i), format!("{}", 1000 + p), status)
+            .with_building(format!("B{p}"))
+            .with_move_in(move_in)
+            .with_move_out(move_out);
+        leases.push(customers.fold(lease, Lease::with_customer));
         made += n;
         i += 1;
     }
@@ -144,10 +127,9 @@ pub fn add_coworking(facts: &mut Facts, mappings: &mut Mappings, members: usize)
     let n_locs = (members / 500).max(1);
     for l in 0..n_locs {
         let id = format!("loc{l}");
-        facts.locations.push(Location {
-            id: id.clone(),
-            zone: ZONES[l % ZONES.len()].to_owned(),
-        });
+        facts
+            .locations
+            .push(Location::new(id.clone(), ZONES[l % ZONES.len()]));
         mappings
             .locations
             .insert(id.clone(), vec![GroupId(900_000 + l as i64)]);
@@ -171,99 +153,96 @@ pub fn add_coworking(facts: &mut Facts, mappings: &mut Mappings, members: usize)
     let now = now();
     for m in 0..members {
         let loc = m % n_locs;
-        facts.members.push(Member {
-            id: format!("mem{m}"),
-            company_id: Some(format!("co{}", m / 10)),
-            profile: Profile {
-                first_name: format!("Mem{m}"),
-                last_name: "Ber".to_owned(),
-                email: Some(format!("m{m}@example.com")),
-                phone: None,
-            },
-        });
+        facts.members.push(
+            Member::new(
+                format!("mem{m}"),
+                Profile::new(format!("Mem{m}"), "Ber").with_email(format!("m{m}@example.com")),
+            )
+            .with_company(format!("co{}", m / 10)),
+        );
         let team = m % 10 == 0;
-        facts.memberships.push(Membership {
-            id: format!("ms{m}"),
-            plan_id: format!("plan{}", m % 5),
-            company_id: Some(format!("co{}", m / 10)),
-            member_id: (!team).then(|| format!("mem{m}")),
-            location_id: format!("loc{loc}"),
-            status: MembershipStatus::Active,
-            start: Some(base_date() + Duration::days((m % 800) as i64)),
-            end: (m % 7 == 0).then(|| base_date() + Duration::days(880 + (m % 30) as i64)),
-        });
+        let mut membership = Membership::new(
+            format!("ms{m}"),
+            format!("plan{}", m % 5),
+            format!("loc{loc}"),
+            MembershipStatus::Active,
+        )
+        .with_company(format!("co{}", m / 10))
+        .with_start(base_date() + Duration::days((m % 800) as i64))
+        .with_end((m % 7 == 0).then(|| base_date() + Duration::days(880 + (m % 30) as i64)));
+        if !team {
+            membership = membership.with_member(format!("mem{m}"));
+        }
+        facts.memberships.push(membership);
         if m % 3 == 0 {
-            facts.assignments.push(Assignment {
-                id: format!("as{m}"),
-                membership_id: format!("ms{m}"),
-                resource_id: format!("desk{m}"),
-                floor_id: Some(format!("floor{loc}")),
-                location_id: format!("loc{loc}"),
-            });
+            facts.assignments.push(
+                Assignment::new(
+                    format!("as{m}"),
+                    format!("ms{m}"),
+                    format!("desk{m}"),
+                    format!("loc{loc}"),
+                )
+                .with_floor(format!("floor{loc}")),
+            );
         }
         if m % 5 == 0 {
             for k in 0..2i64 {
                 let start = now + Duration::hours((m % 48) as i64 - 24 + k * 3);
-                facts.bookings.push(Booking {
-                    id: format!("bk{m}-{k}"),
-                    resource_id: format!("room{}", m % 50),
-                    location_id: format!("loc{loc}"),
-                    start,
-                    end: start + Duration::hours(1),
-                    booker_id: Some(format!("mem{m}")),
-                    member_ids: vec![format!("mem{}", (m + 1) % members)],
-                    visitors: vec![Visitor {
-                        id: format!("vis{m}"),
-                        name: format!("Visitor {m}"),
-                        email: None,
-                    }],
-                    cancelled: k == 1 && m % 15 == 0,
-                });
+                facts.bookings.push(
+                    Booking::new(
+                        format!("bk{m}-{k}"),
+                        format!("room{}", m % 50),
+                        format!("loc{loc}"),
+                        start,
+                        start + Duration::hours(1),
+                    )
+                    .with_booker(format!("mem{m}"))
+                    .with_member(format!("mem{}", (m + 1) % members))
+                    .with_visitor(Visitor::new(format!("vis{m}"), format!("Visitor {m}")))
+                    .with_cancelled(k == 1 && m % 15 == 0),
+                );
             }
         }
         if m % 11 == 0 {
             let from = now.date_naive() - Duration::days((m % 5) as i64);
-            facts.day_passes.push(DayPassSet {
-                id: format!("dp{m}"),
-                holder: if m % 2 == 0 {
-                    PassHolder::Member(format!("mem{m}"))
-                } else {
-                    PassHolder::Company(format!("co{}", m / 10))
-                },
-                location_id: format!("loc{loc}"),
-                valid_from: from,
-                valid_to: from + Duration::days(6),
-                count: 5,
-                used: (m % 7) as u32,
-            });
+            let holder = if m % 2 == 0 {
+                PassHolder::Member(format!("mem{m}"))
+            } else {
+                PassHolder::Company(format!("co{}", m / 10))
+            };
+            facts.day_passes.push(
+                DayPassSet::new(
+                    format!("dp{m}"),
+                    holder,
+                    format!("loc{loc}"),
+                    from,
+                    from + Duration::days(6),
+                    5,
+                )
+                .with_used((m % 7) as u32),
+            );
         }
     }
 }
 
 /// The policy used by the benches: defaults, threshold off.
 pub fn policy() -> Policy {
-    Policy {
-        revocation_threshold: RevocationThreshold {
-            max_count: None,
-            max_share: None,
-        },
-        visitors_admitted: true,
-        ..Policy::default()
-    }
+    let mut policy = Policy::default();
+    policy.revocation_threshold.max_count = None;
+    policy.revocation_threshold.max_share = None;
+    policy.visitors_admitted = true;
+    policy
 }
 
 fn empty_observed(mappings: &Mappings) -> Observed {
-    Observed {
-        users: Vec::new(),
-        groups: mappings
+    Observed::new(
+        Vec::new(),
+        mappings
             .managed_groups()
             .into_iter()
-            .map(|id| ObservedGroup {
-                id,
-                name: format!("group {}", id.0),
-            })
+            .map(|id| ObservedGroup::new(id, format!("group {}", id.0)))
             .collect(),
-    }
+    )
 }
 
 /// Applies a plan to an observed state as Brivo would.
@@ -285,16 +264,12 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                 next += 1;
                 created.insert(external_id, id);
                 pos.insert(id, users.len());
-                users.push(ObservedUser {
-                    id,
-                    external_id: Some(external_id.clone()),
-                    first_name: profile.first_name.clone(),
-                    last_name: profile.last_name.clone(),
-                    emails: profile.email.iter().cloned().collect(),
-                    phones: profile.phone.iter().cloned().collect(),
-                    suspended: false,
-                    groups: Vec::new(),
-                });
+                let mut u = ObservedUser::new(id)
+                    .with_external_id(external_id.clone())
+                    .with_name(profile.first_name.clone(), profile.last_name.clone());
+                u.emails = profile.email.iter().cloned().collect();
+                u.phones = profile.phone.iter().cloned().collect();
+                users.push(u);
             }
             Action::UpdateProfile { user, profile, .. }
             | Action::AdoptUser { user, profile, .. } => {
@@ -323,10 +298,7 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
         }
     }
     users.retain(|u| !deleted.contains(&u.id));
-    Observed {
-        users,
-        groups: observed.groups.clone(),
-    }
+    Observed::new(users, observed.groups.clone())
 }
 
 fn portfolio(facts: Facts, mappings: Mappings) -> Portfolio {

@@ -357,6 +357,7 @@ pub fn held_and_warnings(plan: &Plan, names: &Names) -> String {
             HeldItem::RemoveGroup(g) => format!("revoke {}", names.group(*g)),
             HeldItem::Suspend => "suspend".into(),
             HeldItem::Delete => "delete".into(),
+            other => format!("{other:?}"),
         };
         let _ = writeln!(
             out,

@@ -37,11 +37,8 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                         .any(|u| u.external_id.as_deref() == Some(external_id)),
                     "create of an existing external id {external_id}"
                 );
-                let mut u = ObservedUser {
-                    id: BrivoUserId(next_id),
-                    external_id: Some(external_id.clone()),
-                    ..Default::default()
-                };
+                let mut u =
+                    ObservedUser::new(BrivoUserId(next_id)).with_external_id(external_id.clone());
                 set_profile(&mut u, profile);
                 created.insert(external_id.clone(), u.id);
                 next_id += 1;
@@ -79,10 +76,7 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
             _ => panic!("unknown action"),
         }
     }
-    Observed {
-        users,
-        groups: observed.groups.clone(),
-    }
+    Observed::new(users, observed.groups.clone())
 }
 
 pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -96,12 +90,7 @@ pub fn utc(y: i32, m: u32, day: u32, h: u32, mi: u32) -> DateTime<Utc> {
 }
 
 pub fn customer(id: &str, t: CustomerType) -> Customer {
-    Customer {
-        id: id.into(),
-        customer_type: t,
-        profile: Profile::new(format!("F{id}"), format!("L{id}")),
-        move_out: None,
-    }
+    Customer::new(id, t, Profile::new(format!("F{id}"), format!("L{id}")))
 }
 
 pub fn lease(
@@ -112,43 +101,48 @@ pub fn lease(
     move_out: Option<NaiveDate>,
     customers: Vec<Customer>,
 ) -> Lease {
-    Lease {
-        id: id.into(),
-        property_id: property.into(),
-        building_id: None,
-        unit_id: None,
-        status,
-        move_in,
-        move_out,
-        customers,
-    }
+    customers.into_iter().fold(
+        Lease::new(id, property, status)
+            .with_move_in(move_in)
+            .with_move_out(move_out),
+        Lease::with_customer,
+    )
 }
 
 pub fn property(id: &str, zone: &str) -> Property {
-    Property {
-        id: id.into(),
-        zone: zone.into(),
-    }
+    Property::new(id, zone)
 }
 
 pub fn groups(ids: &[i64]) -> Vec<ObservedGroup> {
     ids.iter()
-        .map(|&i| ObservedGroup {
-            id: GroupId(i),
-            name: format!("g{i}"),
-        })
+        .map(|&i| ObservedGroup::new(GroupId(i), format!("g{i}")))
         .collect()
 }
 
 pub fn user(id: i64, ext: Option<&str>, first: &str, last: &str, gs: &[i64]) -> ObservedUser {
-    ObservedUser {
-        id: BrivoUserId(id),
-        external_id: ext.map(Into::into),
-        first_name: first.into(),
-        last_name: last.into(),
-        groups: gs.iter().copied().map(GroupId).collect(),
-        ..Default::default()
+    let u = ObservedUser::new(BrivoUserId(id))
+        .with_name(first, last)
+        .with_groups(gs.iter().copied().map(GroupId));
+    match ext {
+        Some(ext) => u.with_external_id(ext),
+        None => u,
     }
+}
+
+/// The default policy, changed by `f`.
+pub fn policy_with(f: impl FnOnce(&mut Policy)) -> Policy {
+    let mut p = Policy::default();
+    f(&mut p);
+    p
+}
+
+/// A mass-revocation threshold.
+/// Only these limits: no floors, no per-scope drop limit.
+pub fn threshold(max_count: Option<usize>, max_share: Option<f64>) -> RevocationThreshold {
+    let mut t = RevocationThreshold::none();
+    t.max_count = max_count;
+    t.max_share = max_share;
+    t
 }
 
 /// All group ids of a user's `ChangeGroups` action, as (adds, removes).
