@@ -69,17 +69,13 @@ impl Access {
 /// use access_engine::*;
 /// use chrono::{NaiveDate, TimeZone, Utc};
 ///
-/// let facts = Facts {
-///     properties: vec![Property { id: "100".into(), zone: "America/New_York".into() }],
-///     leases: vec![Lease {
-///         id: "1345".into(), property_id: "100".into(), building_id: None, unit_id: None,
-///         status: LeaseStatus::Future,
-///         move_in: NaiveDate::from_ymd_opt(2026, 3, 8), move_out: None,
-///         customers: vec![Customer { id: "77".into(), customer_type: CustomerType::Primary,
-///             profile: Profile::new("Ada", "Lovelace"), move_out: None }],
-///     }],
-///     ..Default::default()
-/// };
+/// let mut facts = Facts::default();
+/// facts.properties.push(Property::new("100", "America/New_York"));
+/// facts.leases.push(
+///     Lease::new("1345", "100", LeaseStatus::Future)
+///         .with_move_in(NaiveDate::from_ymd_opt(2026, 3, 8))
+///         .with_customer(Customer::new("77", CustomerType::Primary, Profile::new("Ada", "Lovelace"))),
+/// );
 /// let mut mappings = Mappings::default();
 /// mappings.properties.insert("100".into(), vec![GroupId(7)]);
 /// let policy = Policy::default();

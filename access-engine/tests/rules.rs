@@ -612,13 +612,10 @@ fn unowned_users_only_lose_managed_groups_and_unmanaged_groups_are_never_named()
         ],
         all_groups(),
     );
-    let plan = plan(
-        &Facts::default(),
-        &map(),
-        &Policy::default(),
-        &observed,
-        noon(2026, 1, 1),
-    );
+    // Every mapped scope is in the batch (empty): nothing is held.
+    let mut f = lease_facts(vec![]);
+    f.locations.push(Location::new("L", "America/Denver"));
+    let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 1, 1));
     assert_eq!(
         changes_of(&plan, &UserRef::Existing(BrivoUserId(1))),
         (vec![], vec![1])
@@ -823,6 +820,7 @@ fn incomplete_sources_hold_revocations_but_not_grants() {
             .mark_incomplete(Scope::Property("P".into()), "getLeases: HTTP 503");
         f.completeness
             .mark_incomplete(Scope::Directory("D".into()), "feed timed out");
+        f.locations.push(Location::new("L", "America/Denver"));
         f
     };
     let observed = Observed::new(
