@@ -110,6 +110,10 @@ fn leases() -> impl Strategy<Value = Vec<Lease>> {
                     customer_type(),
                     profile(),
                     prop::option::weighted(0.2, date()),
+                    // The resident's own status and move-in (real leases
+                    // carry Cancelled occupants, Future co-applicants, ...).
+                    prop::option::weighted(0.3, lease_status()),
+                    prop::option::weighted(0.2, date()),
                 ),
                 1..3,
             ),
@@ -125,10 +129,14 @@ fn leases() -> impl Strategy<Value = Vec<Lease>> {
                     .with_move_out(move_out);
                 lease.building_id = b.map(Into::into);
                 lease.unit_id = u.map(Into::into);
-                cs.into_iter().fold(lease, |lease, (c, (t, profile, mo))| {
-                    lease
-                        .with_customer(Customer::new(format!("c{c}"), t, profile).with_move_out(mo))
-                })
+                cs.into_iter()
+                    .fold(lease, |lease, (c, (t, profile, mo, own, mi))| {
+                        let mut c = Customer::new(format!("c{c}"), t, profile)
+                            .with_move_out(mo)
+                            .with_move_in(mi);
+                        c.status = own;
+                        lease.with_customer(c)
+                    })
             })
             .collect()
     })
