@@ -1,31 +1,61 @@
 //! The Entrata adapter: a [`FactSource`] over [`entrata_client::Client`],
-//! turning leases and their customers into engine facts, each property with
-//! its IANA time zone.
+//! turning leases and their residents into engine facts, each property with
+//! its IANA time zone and where that zone came from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
-use access_engine::{Customer, CustomerType, Lease, LeaseStatus, Profile, Property, Scope, Source};
+use access_engine::{
+    Customer, CustomerType, Lease, LeaseStatus, Profile, Property, Scope, Source, ZoneSource,
+};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use entrata_client::{Client, LeasesRequest, PropertiesRequest, PropertyId, zone_in_state};
+use entrata_client::{
+    Client, LeaseStatus as EntrataStatus, LeasesRequest, PropertiesRequest, PropertyAddress,
+    PropertyId, zone_in_state,
+};
 use futures::future::join_all;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::sources::{FactSource, SourceBatch, SourceError};
 
-/// Reads Entrata: the properties (every one the credentials see, or a chosen
-/// list), each property's time zone (`getMitsPropertyUnits`, corrected for
-/// Arizona by the listed property's state, unless given with
-/// [`EntrataSource::zone`]: do so for Arizona properties of a chosen list),
-/// and every lease of each property
-/// (`getLeases`, all pages) with its customers.
+/// Reads Entrata: the properties, each property's time zone, and every
+/// lease a door decision needs, with its residents.
 ///
-/// Failure is per property: a property whose leases or zone cannot be read,
-/// or whose listing skipped a record, is marked incomplete
-/// ([`Scope::Property`]), so the engine holds every revocation it feeds;
-/// the other properties go on. Only a failure to list the properties fails
-/// the whole source.
+/// **What it asks for.** `getProperties` (every property the API user sees,
+/// or the chosen list: a chosen property it no longer lists is left out of
+/// the batch, which the engine holds as absent); then per property
+/// `getLeases` r2 with explicit `leaseStatusTypeIds` — a bare request
+/// answers with Current leases only — once for Future, Current and Notice
+/// (3, 4, 5), and once for Past (6) leases whose move-out is within
+/// [`past_window_days`](EntrataSource::past_window_days) (default 30), so a
+/// move-out closes with its own date and reason. Every page is read (see
+/// `entrata_client::Client::leases` for the paging rules).
+///
+/// **Residents.** Each customer carries their own `leaseCustomerStatus`,
+/// `moveInDate` and `moveOutDate` into the engine, which admits them by
+/// their own status within the later move-in and the earlier move-out.
+///
+/// **Time zones**, a chain, each step reported in the plan's scope report:
+/// 1. a zone you configure ([`EntrataSource::zone`]);
+/// 2. `getMitsPropertyUnits` (a web service the API user must be granted;
+///    Arizona's "Mountain" corrected by the property's state), cached for
+///    [`zone_cache_ttl`](EntrataSource::zone_cache_ttl) (default 24 h), and
+///    a refusal remembered as long, so it is not asked every run;
+/// 3. the property's state and city from `getProperties`
+///    (`entrata_client::zone_for_address`).
+///
+/// A property none of these can place is marked incomplete with the reason
+/// (a warning in the plan; its revocations are held) and its leases are not
+/// read.
+///
+/// **Failure is per property**: a property whose leases cannot be read, or
+/// whose listing skipped a lease, is marked incomplete, so the engine holds
+/// every revocation it feeds; the other properties go on. A resident whose
+/// record could not be decoded is reported in the batch's notes (it cannot
+/// be told apart from anyone, so nothing else is held for it). Only a
+/// failure to list the properties fails the whole source.
 ///
 /// Mapping keys: property ids, building ids and unit ids as Entrata's
 /// numbers in decimal (`"100"`, `"101"`).
@@ -34,6 +64,16 @@ pub struct EntrataSource {
     client: Client,
     properties: Option<Vec<PropertyId>>,
     zones: BTreeMap<PropertyId, Tz>,
+    past_window_days: u32,
+    zone_cache_ttl: TimeDelta,
+    cache: Arc<Mutex<ZoneCache>>,
+}
+
+/// Zones named by `getMitsPropertyUnits`, and whether it refused us.
+#[derive(Debug, Default)]
+struct ZoneCache {
+    zones: BTreeMap<PropertyId, (Tz, DateTime<Utc>)>,
+    refused: Option<(String, DateTime<Utc>)>,
 }
 
 impl EntrataSource {
@@ -43,6 +83,9 @@ impl EntrataSource {
             client,
             properties: None,
             zones: BTreeMap::new(),
+            past_window_days: 30,
+            zone_cache_ttl: TimeDelta::hours(24),
+            cache: Arc::default(),
         }
     }
 
@@ -55,11 +98,127 @@ impl EntrataSource {
 
     /// Uses `zone` for a property instead of asking Entrata (which names
     /// zones in Windows style, e.g. "Eastern Standard Time (GMT -0500)",
-    /// and sometimes not at all).
+    /// only through a web service many API users are not granted).
     #[must_use]
     pub fn zone(mut self, property: u64, zone: Tz) -> Self {
         self.zones.insert(PropertyId(property), zone);
         self
+    }
+
+    /// How many days back Past leases are read by move-out date (default
+    /// 30; 0 reads no Past leases, and a move-out is then seen only as the
+    /// resident's absence from the Current list).
+    #[must_use]
+    pub fn past_window_days(mut self, days: u32) -> Self {
+        self.past_window_days = days.min(3650);
+        self
+    }
+
+    /// How long a zone named by `getMitsPropertyUnits` (or its refusal) is
+    /// kept before asking again (default 24 h).
+    #[must_use]
+    pub fn zone_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.zone_cache_ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(24));
+        self
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, ZoneCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The zone chain for one property: configured, then the cached or
+    /// fresh `getMitsPropertyUnits`, then the address.
+    async fn zone_of(
+        &self,
+        id: PropertyId,
+        address: Option<&PropertyAddress>,
+        now: DateTime<Utc>,
+    ) -> Result<(Tz, ZoneSource), String> {
+        if let Some(z) = self.zones.get(&id) {
+            return Ok((*z, ZoneSource::Configured));
+        }
+        let state = address.and_then(|a| a.state.as_deref());
+        let mits = ZoneSource::Service("getMitsPropertyUnits".into());
+        let fresh = |at: DateTime<Utc>| now - at < self.zone_cache_ttl && at <= now;
+        let (cached, refused) = {
+            let c = self.cache();
+            (
+                c.zones
+                    .get(&id)
+                    .filter(|(_, at)| fresh(*at))
+                    .map(|(z, _)| *z),
+                c.refused
+                    .as_ref()
+                    .filter(|(_, at)| fresh(*at))
+                    .map(|(why, _)| why.clone()),
+            )
+        };
+        let mut tried = Vec::new();
+        if let Some(z) = cached {
+            return Ok((z, mits));
+        }
+        match refused {
+            Some(why) => tried.push(format!("getMitsPropertyUnits refused earlier ({why})")),
+            None => match self.client.property_time_zone(id).await {
+                Ok(Some(z)) => {
+                    let z = zone_in_state(z, state);
+                    self.cache().zones.insert(id, (z, now));
+                    return Ok((z, mits));
+                }
+                Ok(None) => tried.push("getMitsPropertyUnits names no zone we know".to_owned()),
+                Err(e) => {
+                    if !e.is_retryable() {
+                        // Not granted to this API user, most likely: do not
+                        // ask again every run.
+                        self.cache().refused = Some((e.to_string(), now));
+                    }
+                    tried.push(format!("getMitsPropertyUnits: {e}"));
+                }
+            },
+        }
+        match address {
+            Some(a) => match a.time_zone() {
+                Some(z) => {
+                    let place = [
+                        a.state.as_deref().map(|s| format!("state {s}")),
+                        a.city.as_deref().map(|c| format!("city {c}")),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                    return Ok((z, ZoneSource::Address(place)));
+                }
+                None => tried.push(format!(
+                    "the address ({}, {}) does not decide a zone",
+                    a.state.as_deref().unwrap_or("no state"),
+                    a.city.as_deref().unwrap_or("no city")
+                )),
+            },
+            None => tried.push("getProperties gave no address".to_owned()),
+        }
+        Err(format!(
+            "no time zone: {}; configure one (EntrataSource::zone). Its leases are not read",
+            tried.join("; ")
+        ))
+    }
+
+    /// Future, Current and Notice leases, then Past ones within the window.
+    fn requests(&self, id: PropertyId, now: DateTime<Utc>) -> Vec<LeasesRequest> {
+        let mut out = vec![LeasesRequest::new(id).statuses([
+            EntrataStatus::Future,
+            EntrataStatus::Current,
+            EntrataStatus::Notice,
+        ])];
+        if self.past_window_days > 0 {
+            let from = (now - TimeDelta::days(i64::from(self.past_window_days))).date_naive();
+            out.push(
+                LeasesRequest::new(id)
+                    .statuses([EntrataStatus::Past])
+                    .move_out_between(Some(from), None),
+            );
+        }
+        out
     }
 }
 
@@ -72,6 +231,7 @@ fn status(s: &entrata_client::LeaseStatus) -> LeaseStatus {
         E::Current => LeaseStatus::Current,
         E::Notice => LeaseStatus::Notice,
         E::Past => LeaseStatus::Past,
+        other if other.as_str().eq_ignore_ascii_case("denied") => LeaseStatus::Denied,
         other => LeaseStatus::Other(other.as_str().to_owned()),
     }
 }
@@ -96,7 +256,11 @@ fn customer(c: &entrata_client::Customer) -> Customer {
     let mut profile = Profile::new(first.trim(), last.trim());
     profile.email = c.email_address.clone().filter(|e| !e.trim().is_empty());
     profile.phone = c.phone().map(str::to_owned);
-    Customer::new(c.id.to_string(), customer_type(c), profile).with_move_out(c.move_out_date)
+    let mut customer = Customer::new(c.id.to_string(), customer_type(c), profile)
+        .with_move_in(c.move_in_date)
+        .with_move_out(c.move_out_date);
+    customer.status = c.lease_customer_status.as_ref().map(status);
+    customer
 }
 
 fn lease(property: PropertyId, l: &entrata_client::Lease) -> Lease {
@@ -116,8 +280,8 @@ fn lease(property: PropertyId, l: &entrata_client::Lease) -> Lease {
 /// What one property yielded.
 struct PropertyRead {
     id: PropertyId,
-    zone: Result<Option<Tz>, String>,
-    leases: Result<entrata_client::Leases, String>,
+    zone: Result<(Tz, ZoneSource), String>,
+    leases: Result<Vec<entrata_client::Leases>, String>,
 }
 
 #[async_trait]
@@ -130,71 +294,98 @@ impl FactSource for EntrataSource {
         Scope::Source(Source::Entrata)
     }
 
-    async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+    async fn fetch(&self, now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
         let c = &self.client;
         let before = c.call_stats().calls;
         let mut batch = SourceBatch::default();
-        // Each listed property's state: Entrata's "Mountain" is Denver or,
-        // in Arizona, Phoenix (see `entrata_client::zone_in_state`).
-        let mut states: BTreeMap<PropertyId, String> = BTreeMap::new();
-        let ids: Vec<PropertyId> = match &self.properties {
-            Some(ids) => ids.clone(),
-            None => {
-                let props = c
-                    .get_properties(&PropertiesRequest::new())
-                    .await
-                    .map_err(|e| SourceError::new("entrata", e))?;
+        let mut request = PropertiesRequest::new();
+        if let Some(ids) = &self.properties {
+            request = request.property_ids(ids.iter().copied());
+        }
+        let listed = match c.get_properties(&request).await {
+            Ok(props) => Some(props),
+            // A chosen list can still be read without the listing (its
+            // zones then come from the configuration or getMitsPropertyUnits).
+            Err(e) if self.properties.is_some() => {
+                warn!(error = %e, "getProperties failed; reading the chosen properties anyway");
+                batch.notes.push(format!("getProperties: {e}"));
+                None
+            }
+            Err(e) => return Err(SourceError::new("entrata", e)),
+        };
+        let mut addresses: BTreeMap<PropertyId, PropertyAddress> = BTreeMap::new();
+        let ids: Vec<PropertyId> = match (&listed, &self.properties) {
+            (Some(props), chosen) => {
                 if !props.skipped.is_empty() {
                     // An unreadable property may own residents: hold every Entrata revocation.
                     batch.mark_incomplete(
                         Scope::Source(Source::Entrata),
                         format!(
-                            "{} property record(s) could not be read",
+                            "{} property record(s) of getProperties could not be read",
                             props.skipped.len()
                         ),
                     );
                 }
                 for p in &props.properties {
-                    if let Some(state) = p.address.as_ref().and_then(|a| a.state.clone()) {
-                        states.insert(p.id, state);
+                    if let Some(a) = &p.address {
+                        addresses.insert(p.id, a.clone());
                     }
                 }
-                props.properties.iter().map(|p| p.id).collect()
+                let seen: BTreeSet<PropertyId> = props.properties.iter().map(|p| p.id).collect();
+                if let Some(chosen) = chosen {
+                    for id in chosen.iter().filter(|id| !seen.contains(id)) {
+                        batch.notes.push(format!(
+                            "property {id} is not listed by getProperties (a permission change?); left out"
+                        ));
+                    }
+                }
+                seen.into_iter()
+                    .filter(|id| chosen.as_ref().is_none_or(|c| c.contains(id)))
+                    .collect()
             }
+            (None, Some(chosen)) => chosen.clone(),
+            (None, None) => Vec::new(),
         };
-        let states = &states;
+        let addresses = &addresses;
         let reads = ids.iter().map(|&id| async move {
-            let zone = match self.zones.get(&id) {
-                Some(z) => Ok(Some(*z)),
-                None => c
-                    .property_time_zone(id)
-                    .await
-                    .map(|z| z.map(|z| zone_in_state(z, states.get(&id).map(String::as_str))))
-                    .map_err(|e| e.to_string()),
-            };
-            let leases = c
-                .all_leases(&LeasesRequest::new(id))
-                .await
-                .map_err(|e| e.to_string());
-            PropertyRead { id, zone, leases }
+            let zone = self.zone_of(id, addresses.get(&id), now).await;
+            if zone.is_err() {
+                return PropertyRead {
+                    id,
+                    zone,
+                    leases: Ok(Vec::new()),
+                };
+            }
+            let mut lists = Vec::new();
+            for request in self.requests(id, now) {
+                match c.all_leases(&request).await {
+                    Ok(l) => lists.push(l),
+                    Err(e) => {
+                        return PropertyRead {
+                            id,
+                            zone,
+                            leases: Err(e.to_string()),
+                        };
+                    }
+                }
+            }
+            PropertyRead {
+                id,
+                zone,
+                leases: Ok(lists),
+            }
         });
         for r in join_all(reads).await {
             let scope = Scope::Property(r.id.to_string());
-            let zone = match r.zone {
-                Ok(Some(z)) => z,
-                Ok(None) => {
-                    batch.mark_incomplete(
-                        scope,
-                        "Entrata names no time zone we know; configure one. Its leases are skipped",
-                    );
-                    continue;
-                }
-                Err(e) => {
-                    batch.mark_incomplete(scope, format!("time zone: {e}"));
+            let (zone, source) = match r.zone {
+                Ok(z) => z,
+                Err(why) => {
+                    warn!(property = %r.id, "{why}");
+                    batch.mark_incomplete(scope, why);
                     continue;
                 }
             };
-            let leases = match r.leases {
+            let lists = match r.leases {
                 Ok(l) => l,
                 Err(e) => {
                     warn!(property = %r.id, error = %e, "getLeases failed; its revocations are held");
@@ -202,20 +393,34 @@ impl FactSource for EntrataSource {
                     continue;
                 }
             };
-            for s in &leases.skipped {
-                batch.mark_incomplete(
-                    scope.clone(),
-                    format!("{} {:?} skipped at {}: {}", s.kind, s.id, s.path, s.reason),
-                );
-            }
+            debug!(property = %r.id, %zone, %source, "property read");
             batch
                 .facts
                 .properties
-                .push(Property::new(r.id.to_string(), zone.name()));
-            batch
-                .facts
-                .leases
-                .extend(leases.leases.iter().map(|l| lease(r.id, l)));
+                .push(Property::new(r.id.to_string(), zone.name()).with_zone_source(source));
+            let mut seen = BTreeSet::new();
+            for list in lists {
+                for s in &list.skipped {
+                    let what = format!("{} {:?} skipped at {}: {}", s.kind, s.id, s.path, s.reason);
+                    if s.parent.is_some() {
+                        // A resident whose record is unreadable cannot be
+                        // told apart from anyone: reported, nothing held.
+                        batch.notes.push(format!(
+                            "{scope}: {what} (in {})",
+                            s.parent.as_deref().unwrap_or("")
+                        ));
+                    } else {
+                        // A lease we could not read may be anyone's: hold the property.
+                        batch.mark_incomplete(scope.clone(), what);
+                    }
+                }
+                for l in &list.leases {
+                    // A lease that changed status between the two calls is read once.
+                    if seen.insert(l.id) {
+                        batch.facts.leases.push(lease(r.id, l));
+                    }
+                }
+            }
         }
         batch.calls = c.call_stats().calls.saturating_sub(before);
         Ok(batch)

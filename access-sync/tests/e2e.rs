@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use access_engine::{HoldRule, Policy, Scope};
+use access_engine::{HoldRule, Policy, Scope, ZoneSource};
 use access_sync::{Outcome, SyncError};
 use sandbox::{BrivoSnapshot, Fault, Sandbox, story};
 
@@ -460,7 +460,8 @@ async fn a_config_file_with_secrets_from_the_environment_drives_a_sync() {
 }
 
 /// Entrata names Arizona's zone "Mountain", like Denver's; Arizona keeps no
-/// daylight saving. The listed property's state decides.
+/// daylight saving. The listed property's state decides, whether the zone
+/// came from getMitsPropertyUnits (granted) or from the address (refused).
 #[tokio::test]
 async fn an_arizona_property_is_in_phoenix_time_not_denver() {
     use access_sync::FactSource;
@@ -471,6 +472,7 @@ async fn an_arizona_property_is_in_phoenix_time_not_denver() {
     for p in entrata["properties"].as_array_mut().unwrap() {
         if is_300(p) {
             p["Address"]["State"] = "AZ".into();
+            p["Address"]["City"] = "Tucson".into();
         }
     }
     for p in entrata["mitsProperties"].as_array_mut().unwrap() {
@@ -484,19 +486,39 @@ async fn an_arizona_property_is_in_phoenix_time_not_denver() {
         .await
         .unwrap();
 
-    let batch = access_sync::EntrataSource::new(common::entrata_client(&sb))
-        .fetch(today())
-        .await
-        .unwrap();
-    let zone = |id: &str| {
-        batch
-            .facts
-            .properties
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.zone.clone())
-    };
-    assert_eq!(zone("300").as_deref(), Some("America/Phoenix"));
-    assert_eq!(zone("100").as_deref(), Some("America/New_York"));
+    for granted in [true, false] {
+        if granted {
+            sb.entrata().grant_method("getMitsPropertyUnits");
+        } else {
+            sb.entrata().revoke_method("getMitsPropertyUnits");
+        }
+        let batch = access_sync::EntrataSource::new(common::entrata_client(&sb))
+            .fetch(today())
+            .await
+            .unwrap();
+        let zone = |id: &str| {
+            batch
+                .facts
+                .properties
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| (p.zone.clone(), p.zone_source.clone()))
+        };
+        let source = if granted {
+            ZoneSource::Service("getMitsPropertyUnits".into())
+        } else {
+            ZoneSource::Address("state AZ, city Tucson".into())
+        };
+        assert_eq!(
+            zone("300"),
+            Some(("America/Phoenix".to_owned(), source)),
+            "{:?}",
+            batch.notes
+        );
+        assert_eq!(
+            zone("100").map(|z| z.0).as_deref(),
+            Some("America/New_York")
+        );
+    }
     sb.shutdown().await;
 }
