@@ -263,7 +263,22 @@ fn customer(c: &entrata_client::Customer) -> Customer {
     customer
 }
 
-fn lease(property: PropertyId, l: &entrata_client::Lease) -> Lease {
+/// The engine's fact for one Entrata lease (as [`EntrataSource`] makes
+/// it): ids in decimal, the lease's status and dates, and each resident
+/// with their own status, move-in and move-out. `property` is used when the
+/// lease does not name its own.
+///
+/// ```
+/// use entrata_client::{GetLeases, PropertyId};
+/// let page = GetLeases::decode(br#"{"response":{"code":200,"result":{"leases":{"lease":[
+///   {"id":"1","leaseStatusTypeId":"4","moveInDate":"08/16/2024","customers":{"customer":[
+///     {"id":5,"customerType":"Occupant","leaseCustomerStatus":"Cancelled"}]}}]}}}}"#)?;
+/// let lease = access_sync::entrata::lease_fact(PropertyId(739084), &page.leases[0]);
+/// assert_eq!(lease.property_id, "739084");
+/// assert_eq!(lease.customers[0].status, Some(access_engine::LeaseStatus::Cancelled));
+/// # Ok::<(), entrata_client::Error>(())
+/// ```
+pub fn lease_fact(property: PropertyId, l: &entrata_client::Lease) -> Lease {
     let mut lease = Lease::new(
         l.id.to_string(),
         l.property_id.unwrap_or(property).to_string(),
@@ -417,7 +432,7 @@ impl FactSource for EntrataSource {
                 for l in &list.leases {
                     // A lease that changed status between the two calls is read once.
                     if seen.insert(l.id) {
-                        batch.facts.leases.push(lease(r.id, l));
+                        batch.facts.leases.push(lease_fact(r.id, l));
                     }
                 }
             }

@@ -620,6 +620,7 @@ impl Client {
             held: None,
             previous: None,
             restarted: false,
+            probe: None,
             outbox: VecDeque::new(),
             done: false,
         };
@@ -665,6 +666,11 @@ struct Listing<R> {
     previous: Option<Fingerprint>,
     /// Already restarted at a detected page-size cap.
     restarted: bool,
+    /// The page size for the next request only: after a short first page
+    /// of `k` records, page 2 is asked with `per_page = k`, so that it
+    /// starts right after them whether the server offsets pages by the
+    /// size asked for or by the size it answered with.
+    probe: Option<u32>,
     outbox: VecDeque<Result<ListedPage<R>, Error>>,
     done: bool,
 }
@@ -679,7 +685,7 @@ impl<R: Output + Paged + Send + 'static> Listing<R> {
             ));
             return self.fail(err);
         }
-        self.call.page = Some((self.page, self.per_page));
+        self.call.page = Some((self.page, self.probe.take().unwrap_or(self.per_page)));
         self.requested += 1;
         match self.client.call_counted::<R>(&self.call).await {
             Ok((page, total)) => {
@@ -791,7 +797,11 @@ impl<R: Output + Paged + Send + 'static> Listing<R> {
             }
             self.emit(page);
         } else if n < per_page {
-            // maybe the end, maybe a cap: the next page decides
+            // maybe the end, maybe a cap: the next page decides, asked at
+            // this page's size when this is the first page
+            if self.page == 1 && !self.restarted {
+                self.probe = u32::try_from(n).ok();
+            }
             self.held = Some(page);
         } else {
             self.emit(page);

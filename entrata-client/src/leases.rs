@@ -854,7 +854,10 @@ impl Client {
     ///   total that changes between pages is an [`Error::Pagination`] naming
     ///   the numbers.
     /// - **Without it**, a short page is confirmed by asking for the next
-    ///   one: an empty page ends the listing. If instead more records come,
+    ///   one — after a short *first* page of `k` records, asked with
+    ///   `per_page = k`, so that it starts right after them even on a server
+    ///   that offsets pages by the size asked for: an empty page ends the
+    ///   listing. If instead more records come,
     ///   the server capped the page size: the listing starts again from
     ///   page 1 with `per_page` set to the size of that short first page
     ///   (records read so far are discarded, never yielded), and reads until

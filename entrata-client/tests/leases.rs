@@ -178,12 +178,21 @@ fn leases_body(first: u64, n: u64) -> String {
 }
 
 async fn page_mock(server: &MockServer, page: u32, body: String) -> httpmock::Mock<'_> {
+    page_mock_at(server, page, 2, body).await
+}
+
+async fn page_mock_at(
+    server: &MockServer,
+    page: u32,
+    per_page: u32,
+    body: String,
+) -> httpmock::Mock<'_> {
     server
         .mock_async(move |when, then| {
             when.method(POST)
                 .path("/api/v1/leases")
                 .query_param("page_no", page.to_string())
-                .query_param("per_page", "2");
+                .query_param("per_page", per_page.to_string());
             then.status(200).body(body);
         })
         .await
@@ -241,7 +250,8 @@ async fn pagination_stops_on_an_empty_page_and_on_no_records() {
 async fn a_short_page_is_confirmed_by_an_empty_one() {
     let server = MockServer::start_async().await;
     let p1 = page_mock(&server, 1, leases_body(1, 1)).await;
-    let p2 = page_mock(&server, 2, fixture("no_records.json")).await;
+    // asked at the short page's size, so a capped server would answer the rest
+    let p2 = page_mock_at(&server, 2, 1, fixture("no_records.json")).await;
     let client = common::builder(&server).per_page(2).build().unwrap();
     let pages: Vec<_> = client
         .lease_pages(&LeasesRequest::new(PropertyId(1)))
@@ -479,6 +489,33 @@ fn ids_of(all: &entrata_client::Leases) -> Vec<u64> {
 /// loses 5 of 7 records and one walking on loses 3 and 4. The cap is
 /// detected, the listing restarts at 2 per page and gets every record; the
 /// next listing starts at the cap.
+/// Fewer records than asked for, but more than the cap: page 2 at the
+/// size asked for would start past the end and look empty. The probe of
+/// page 2 is asked at the first page's size, so it finds the rest.
+#[tokio::test]
+async fn a_cap_below_a_short_list_is_found_by_probing_at_the_first_pages_size() {
+    let paging = Paging {
+        cap: Some(2),
+        ..Paging::new(3)
+    };
+    assert!(
+        paging.ids(2, 10).is_empty(),
+        "page 2 at 10 per page looks like the end"
+    );
+    let (server, seen) = paging_server(paging).await;
+    let client = common::builder(&server).per_page(10).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&all), [1, 2, 3]);
+    assert_eq!(all.page_size, 2);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(1, 10), (2, 2), (1, 2), (2, 2), (3, 2)]
+    );
+}
+
 #[tokio::test]
 async fn a_capped_server_offsetting_by_the_requested_size_loses_nothing() {
     let paging = Paging {
@@ -505,7 +542,7 @@ async fn a_capped_server_offsetting_by_the_requested_size_loses_nothing() {
     );
     assert_eq!(
         *seen.lock().unwrap(),
-        [(1, 4), (2, 4), (1, 2), (2, 2), (3, 2), (4, 2), (5, 2)]
+        [(1, 4), (2, 2), (1, 2), (2, 2), (3, 2), (4, 2), (5, 2)]
     );
 
     // the stream never yields the discarded records
@@ -541,7 +578,7 @@ async fn a_capped_server_offsetting_by_the_capped_size_loses_nothing() {
     assert_eq!(all.page_size, 2);
     assert_eq!(
         *seen.lock().unwrap(),
-        [(1, 3), (2, 3), (1, 2), (2, 2), (3, 2), (4, 2)]
+        [(1, 3), (2, 2), (1, 2), (2, 2), (3, 2), (4, 2)]
     );
 }
 
@@ -645,7 +682,7 @@ async fn a_server_ignoring_page_no_is_read_once() {
         .await
         .unwrap();
     assert_eq!(ids_of(&all), [1, 2, 3], "the repeat is dropped");
-    assert_eq!(*seen.lock().unwrap(), [(1, 5), (2, 5)]);
+    assert_eq!(*seen.lock().unwrap(), [(1, 5), (2, 3)]);
 }
 
 #[tokio::test]

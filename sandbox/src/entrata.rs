@@ -88,6 +88,9 @@ struct Settings {
     total_count_header: bool,
     /// Web services the API user is not granted.
     not_granted: BTreeSet<String>,
+    /// Properties whose getLeases answers with this odd `result` (a test of
+    /// how a client treats an answer that is neither data nor "no records").
+    odd_leases: HashMap<String, Value>,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
                 .iter()
                 .map(|m| (*m).to_owned())
                 .collect(),
+            odd_leases: HashMap::new(),
         }
     }
 }
@@ -1031,7 +1035,18 @@ fn to_r1(e: &Entrata, l: &Value) -> Value {
 }
 
 fn get_leases(e: &Entrata, params: &Params, version: &str, paging: Paging) -> RpcResult {
-    let all = select_leases(e, &LeaseQuery::from_params(params)?)?;
+    let query = LeaseQuery::from_params(params)?;
+    let odd = lock(&e.settings)
+        .odd_leases
+        .get(&query.property_id)
+        .cloned();
+    if let Some(result) = odd {
+        return Ok(Reply {
+            result,
+            total: None,
+        });
+    }
+    let all = select_leases(e, &query)?;
     let total = all.len();
     let leases = page(all, paging, e.page_cap());
     let result = if leases.is_empty() {
@@ -1314,6 +1329,16 @@ impl EntrataHandle {
     /// The current `per_page` cap.
     pub fn page_cap(&self) -> Option<usize> {
         self.inner.page_cap()
+    }
+    /// Makes getLeases for `property_id` answer with this `result` (e.g. a
+    /// text that is not a "no records" sentence), or answer normally again
+    /// with `None`: how does a client treat an answer it does not know?
+    pub fn answer_leases_with(&self, property_id: &str, result: Option<Value>) {
+        let mut s = lock(&self.inner.settings);
+        match result {
+            Some(r) => s.odd_leases.insert(property_id.to_owned(), r),
+            None => s.odd_leases.remove(property_id),
+        };
     }
     /// Sends (or stops sending) `X-Total-Count`, the number of matching records before
     /// paging, on getLeases and getLeaseDetails answers. Off by default: whether Entrata
