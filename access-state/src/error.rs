@@ -107,7 +107,30 @@ pub enum StateError {
     },
 }
 
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "used by the SQL stores")
+)]
 impl StateError {
+    pub(crate) fn query(
+        store: StoreKind,
+        operation: &'static str,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        StateError::Query {
+            store,
+            operation,
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn corrupt(store: StoreKind, what: impl Into<String>) -> Self {
+        StateError::Corrupt {
+            store,
+            what: what.into(),
+        }
+    }
+
     pub(crate) fn invalid(what: impl Into<String>) -> Self {
         StateError::InvalidInput { what: what.into() }
     }

@@ -85,8 +85,19 @@ mod error;
 mod memory;
 mod types;
 
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod schema;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
 pub use error::{BoxError, StateError, StoreKind};
 pub use memory::MemoryState;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresState;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteState;
 pub use types::{Approval, BUDGET_BUCKET, BUDGET_RETENTION, Backoff, LockOutcome};
 
 /// The result of every [`RunState`] method.

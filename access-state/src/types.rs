@@ -123,9 +123,15 @@ pub(crate) fn to_us(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
+/// Back from microseconds; `None` outside chrono's range.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn from_us(us: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us)
+}
+
 /// The instant as a store keeps it (truncated to the microsecond).
 pub(crate) fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(to_us(t)).unwrap_or(t)
+    from_us(to_us(t)).unwrap_or(t)
 }
 
 /// The start of the minute bucket holding `t`, in microseconds.
