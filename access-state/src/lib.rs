@@ -100,6 +100,11 @@ pub use postgres::PostgresState;
 pub use sqlite::SqliteState;
 pub use types::{Approval, BUDGET_BUCKET, BUDGET_RETENTION, Backoff, LockOutcome};
 
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The result of every [`RunState`] method.
 pub type Result<T, E = StateError> = std::result::Result<T, E>;
 
