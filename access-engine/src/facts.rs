@@ -97,6 +97,27 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The scope a [`Scope::key`] names, if it names one.
+    ///
+    /// ```
+    /// use access_engine::Scope;
+    /// let s = Scope::Property("100".into());
+    /// assert_eq!(Scope::from_key(&s.key()), Some(s));
+    /// assert_eq!(Scope::from_key("planet:earth"), None);
+    /// ```
+    pub fn from_key(key: &str) -> Option<Scope> {
+        let (kind, id) = key.split_once(':')?;
+        Some(match (kind, id) {
+            ("source", "entrata") => Scope::Source(Source::Entrata),
+            ("source", "officernd") => Scope::Source(Source::OfficeRnd),
+            ("source", "directory") => Scope::Source(Source::Directory),
+            ("property", id) if !id.is_empty() => Scope::Property(id.to_owned()),
+            ("location", id) if !id.is_empty() => Scope::Location(id.to_owned()),
+            ("directory", id) if !id.is_empty() => Scope::Directory(id.to_owned()),
+            _ => return None,
+        })
+    }
+
     /// A short stable key, e.g. `property:100`, used in approval ids.
     pub fn key(&self) -> String {
         match self {

@@ -1,13 +1,15 @@
 //! The [`Syncer`]: fetch, observe, plan (dry run), apply, and the run loop.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use access_engine::{
-    Action, BrivoUserId, Facts, GroupId, Mappings, Observed, Plan, Policy, StalePlan, UserRef,
+    Action, Baseline, BrivoUserId, Facts, GroupId, Mappings, Observed, Plan, PlanRefused, Policy,
+    Scope, StalePlan, UserRef,
 };
+use access_state::{Backoff, LockOutcome, MemoryState, RunState};
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,24 @@ pub enum SyncError {
     /// The saved plan was computed against a different Brivo state.
     #[error(transparent)]
     Stale(#[from] StalePlan),
+    /// The saved plan was refused: made under another config, too old, or
+    /// reaching outside this config's managed groups and owned users.
+    #[error(transparent)]
+    Refused(#[from] PlanRefused),
+    /// The run state could not be read or written; nothing was applied.
+    #[error("the run state store failed, so nothing was applied: {0}")]
+    State(String),
+    /// Another runner holds this Brivo account and ownership prefix.
+    #[error(
+        "another runner ({holder}) is acting on this Brivo account and prefix until {until}; \
+         only one may at a time: this one waits (run) or exits (one-shot)"
+    )]
+    Locked {
+        /// The other runner.
+        holder: String,
+        /// When its lease expires unless renewed.
+        until: DateTime<Utc>,
+    },
 }
 
 /// The outcome of one action.
@@ -169,12 +189,6 @@ pub enum RunEvent<'a> {
     Failed(&'a SyncError),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct KeyBackoff {
-    failures: u32,
-    not_before: DateTime<Utc>,
-}
-
 /// Builds a [`Syncer`]. See [`Syncer::builder`].
 #[derive(Debug)]
 pub struct SyncerBuilder {
@@ -188,6 +202,11 @@ pub struct SyncerBuilder {
     clock: Arc<dyn Clock>,
     audit: Option<Arc<dyn AuditSink>>,
     progress: ProgressFn,
+    state: Store,
+    namespace: Option<String>,
+    holder: String,
+    lock_ttl: Option<Duration>,
+    max_plan_age: Duration,
 }
 
 /// A progress callback: `(actions done, actions in the plan)`.
@@ -199,6 +218,25 @@ impl std::fmt::Debug for ProgressFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
     }
+}
+
+/// The run state store, shown by its kind.
+#[derive(Clone)]
+struct Store(Arc<dyn RunState>);
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RunState({:?})", self.0.kind())
+    }
+}
+
+/// `host/pid/xxxxxxxx`: enough to tell two runners apart in a lock.
+fn default_holder() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "runner".to_owned());
+    format!("{host}/{}/{:08x}", std::process::id(), fastrand::u32(..))
 }
 
 impl std::fmt::Debug for dyn AccessBackend {
@@ -294,10 +332,69 @@ impl SyncerBuilder {
         self
     }
 
+    /// Where run state lives between runs (default: in memory, for one
+    /// process): each scope's people at the last run, per-user backoff,
+    /// API call counts, approvals, cached zones, and the lock that lets one
+    /// runner at a time act on a Brivo account and ownership prefix. Use an
+    /// `access_state::SqliteState` file next to the config for one runner,
+    /// `PostgresState` for several replicas. `namespace` names this
+    /// installation in a shared store (e.g. the Brivo account); the lock is
+    /// per namespace and ownership prefix.
+    #[must_use]
+    pub fn state(mut self, state: impl RunState + 'static, namespace: impl Into<String>) -> Self {
+        self.state = Store(Arc::new(state));
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// [`state`](SyncerBuilder::state) with a shared store.
+    #[must_use]
+    pub fn state_arc(mut self, state: Arc<dyn RunState>, namespace: impl Into<String>) -> Self {
+        self.state = Store(state);
+        self.namespace = Some(namespace.into());
+        self
+    }
+
+    /// This runner's name in the lock (default: host, process id and a
+    /// random suffix).
+    #[must_use]
+    pub fn holder(mut self, holder: impl Into<String>) -> Self {
+        self.holder = holder.into();
+        self
+    }
+
+    /// How long the lock lasts unless renewed by the next run (default:
+    /// twice the poll interval plus 5 minutes, so a live runner never loses
+    /// it and a dead one frees it).
+    #[must_use]
+    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
+        self.lock_ttl = Some(ttl);
+        self
+    }
+
+    /// The oldest saved plan [`Syncer::apply`] accepts (default 1 hour).
+    #[must_use]
+    pub fn max_plan_age(mut self, age: Duration) -> Self {
+        self.max_plan_age = age;
+        self
+    }
+
     /// Builds the syncer.
     pub fn build(self) -> Syncer {
+        let namespace = self
+            .namespace
+            .unwrap_or_else(|| self.policy.ownership_prefix.clone());
+        let lock_ttl = self
+            .lock_ttl
+            .unwrap_or(self.poll_interval.saturating_mul(2) + Duration::from_secs(300));
         Syncer {
             inner: Arc::new(Inner {
+                lock_key: format!("{namespace}/{}", self.policy.ownership_prefix),
+                namespace,
+                state: self.state,
+                holder: self.holder,
+                lock_ttl,
+                max_plan_age: self.max_plan_age,
                 backend: self.backend,
                 sources: self.sources,
                 scope: ObserveScope::new(
@@ -312,7 +409,6 @@ impl SyncerBuilder {
                 clock: self.clock,
                 audit: self.audit,
                 wake: Arc::new(Notify::new()),
-                backoff: Mutex::new(HashMap::new()),
                 progress: self.progress,
             }),
         }
@@ -332,8 +428,13 @@ struct Inner {
     clock: Arc<dyn Clock>,
     audit: Option<Arc<dyn AuditSink>>,
     wake: Arc<Notify>,
-    backoff: Mutex<HashMap<String, KeyBackoff>>,
     progress: ProgressFn,
+    state: Store,
+    namespace: String,
+    lock_key: String,
+    holder: String,
+    lock_ttl: Duration,
+    max_plan_age: Duration,
 }
 
 /// The runner: sources → engine → backend. Cheap to clone.
@@ -461,6 +562,11 @@ impl Syncer {
             clock: Arc::new(SystemClock),
             audit: None,
             progress: ProgressFn(None),
+            state: Store(Arc::new(MemoryState::new())),
+            namespace: None,
+            holder: default_holder(),
+            lock_ttl: None,
+            max_plan_age: Duration::from_secs(3600),
         }
     }
 
@@ -574,7 +680,19 @@ impl Syncer {
 
     async fn plan_inner(&self, now: DateTime<Utc>) -> Result<SyncPlan, Failure> {
         let before = self.inner.backend.calls();
-        let (facts, sources) = self.fetch(now).await;
+        let (mut facts, sources) = self.fetch(now).await;
+        // Without what the last run saw, an emptied scope would look like a
+        // mass move-out: no plan without the baseline.
+        facts.baseline = match self.baseline().await {
+            Ok(b) => b,
+            Err(error) => {
+                return Err(Failure {
+                    error,
+                    sources,
+                    calls: self.inner.backend.calls().since(&before),
+                });
+            }
+        };
         let observed = match self.observe().await {
             Ok(o) => o,
             Err(error) => {
@@ -586,13 +704,14 @@ impl Syncer {
                 });
             }
         };
-        let plan = access_engine::plan(
+        let mut plan = access_engine::plan(
             &facts,
             &self.inner.mappings,
             &self.inner.policy,
             &observed,
             now,
         );
+        plan.meta.made_at = Some(self.inner.clock.now());
         let inputs = InputCounts::of(&facts, &observed);
         info!(
             actions = plan.actions.len(),
@@ -637,7 +756,29 @@ impl Syncer {
         plan: &Plan,
         options: ApplyOptions,
     ) -> Result<SyncReport, SyncError> {
+        let result = self.apply_locked(plan, options).await;
+        self.unlock().await;
+        result
+    }
+
+    async fn apply_locked(
+        &self,
+        plan: &Plan,
+        options: ApplyOptions,
+    ) -> Result<SyncReport, SyncError> {
         let before = self.inner.backend.calls();
+        let refuse = |error: SyncError| {
+            let f = Failure {
+                error,
+                sources: Vec::new(),
+                calls: self.inner.backend.calls().since(&before),
+            };
+            self.audit_failure(plan.now, &f);
+            Err(f.error)
+        };
+        if let Err(e) = self.lock().await {
+            return refuse(e);
+        }
         let observed = match self.observe().await {
             Ok(o) => o,
             Err(error) => {
@@ -656,12 +797,39 @@ impl Syncer {
             warn!(planned_for = %plan.now, changed_at = %next,
                 "applying a plan whose desired state has changed since; the next run will catch up");
         }
-        match plan.check_observed(&observed) {
+        // A plan file is data: made under this config, young enough, and
+        // touching only what this config owns, or refused.
+        let max_age = chrono::Duration::from_std(self.inner.max_plan_age)
+            .unwrap_or(chrono::Duration::hours(1));
+        let checked = plan
+            .check_applicable(
+                &self.inner.mappings,
+                &self.inner.policy,
+                &observed,
+                self.inner.clock.now(),
+                max_age,
+            )
+            .map_err(SyncError::Refused)
+            .and_then(|()| plan.check_observed(&observed).map_err(SyncError::Stale));
+        let stale = match checked {
+            Ok(()) => None,
+            // Tampered or foreign: never re-planned over, always refused.
+            Err(
+                e @ SyncError::Refused(
+                    PlanRefused::ConfigChanged { .. } | PlanRefused::OutOfScope { .. },
+                ),
+            ) => {
+                warn!(error = %e, "refusing a saved plan");
+                return refuse(e);
+            }
+            Err(e) => Some(e),
+        };
+        match stale.map_or(Ok(()), Err) {
             Ok(()) => Ok(self
                 .execute(plan.clone(), observed, false, None, Vec::new(), before)
                 .await),
             Err(stale) if options.replan_if_stale => {
-                warn!(%stale, "saved plan is stale; re-planning as asked");
+                warn!(error = %stale, "saved plan is stale; re-planning as asked");
                 let fresh = self.plan_at_clock().await?;
                 Ok(self
                     .execute(
@@ -675,14 +843,8 @@ impl Syncer {
                     .await)
             }
             Err(stale) => {
-                warn!(%stale, "refusing a stale plan");
-                let f = Failure {
-                    error: SyncError::Stale(stale),
-                    sources: Vec::new(),
-                    calls: self.inner.backend.calls().since(&before),
-                };
-                self.audit_failure(plan.now, &f);
-                Err(f.error)
+                warn!(error = %stale, "refusing a stale plan");
+                refuse(stale)
             }
         }
     }
@@ -704,9 +866,25 @@ impl Syncer {
     /// # Errors
     /// [`SyncError::Observe`] if Brivo cannot be read.
     pub async fn sync_once(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
+        let result = self.sync_locked(now).await;
+        self.unlock().await;
+        result
+    }
+
+    /// A run holding the lock, which it keeps (the run loop renews it).
+    async fn sync_locked(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
         let before = self.inner.backend.calls();
         let span = info_span!("sync", %now);
         async {
+            if let Err(error) = self.lock().await {
+                let f = Failure {
+                    error,
+                    sources: Vec::new(),
+                    calls: CallCounts::default(),
+                };
+                self.audit_failure(now, &f);
+                return Err(f.error);
+            }
             match self.plan_inner(now).await {
                 Ok(p) => Ok(self
                     .execute(p.plan, p.observed, false, Some(p.inputs), p.sources, before)
@@ -719,6 +897,120 @@ impl Syncer {
         }
         .instrument(span)
         .await
+    }
+
+    /// What the last successful run saw per scope, and the approvals
+    /// pending for this run, from the run state.
+    async fn baseline(&self) -> Result<Baseline, SyncError> {
+        let ns = &self.inner.namespace;
+        let state = |e: access_state::StateError| SyncError::State(e.to_string());
+        let mut b = Baseline::default();
+        for (key, people) in self.state().scope_people(ns).await.map_err(state)? {
+            if let Some(scope) = Scope::from_key(&key) {
+                b.people
+                    .insert(scope, usize::try_from(people).unwrap_or(usize::MAX));
+            }
+        }
+        for a in self.state().pending_approvals(ns).await.map_err(state)? {
+            b.approved.insert(a.id);
+        }
+        Ok(b)
+    }
+
+    /// Takes (or renews) the lock on this Brivo account and prefix.
+    async fn lock(&self) -> Result<(), SyncError> {
+        let at = self.inner.clock.now();
+        match self
+            .state()
+            .try_lock(
+                &self.inner.lock_key,
+                &self.inner.holder,
+                at,
+                self.inner.lock_ttl,
+            )
+            .await
+        {
+            Ok(LockOutcome::HeldBy { holder, until }) => {
+                warn!(%holder, %until, "another runner holds the lock");
+                Err(SyncError::Locked { holder, until })
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(SyncError::State(format!("taking the lock: {e}"))),
+        }
+    }
+
+    async fn unlock(&self) {
+        if let Err(e) = self
+            .state()
+            .unlock(&self.inner.lock_key, &self.inner.holder)
+            .await
+        {
+            warn!(error = %e, "could not release the lock; it expires by itself");
+        }
+    }
+
+    /// Approves a held item for the next run only (its
+    /// `HoldRule::approval` id, e.g. `scope:property:100` or
+    /// `revocations:523`), recorded in the run state with who approved it.
+    ///
+    /// # Errors
+    /// [`SyncError::State`] if the store cannot be written.
+    pub async fn approve(&self, id: &str, by: &str) -> Result<(), SyncError> {
+        self.state()
+            .approve(&self.inner.namespace, id, by, self.inner.clock.now())
+            .await
+            .map_err(|e| SyncError::State(e.to_string()))
+    }
+
+    /// The approvals waiting for the next run.
+    ///
+    /// # Errors
+    /// [`SyncError::State`] if the store cannot be read.
+    pub async fn pending_approvals(&self) -> Result<Vec<access_state::Approval>, SyncError> {
+        self.state()
+            .pending_approvals(&self.inner.namespace)
+            .await
+            .map_err(|e| SyncError::State(e.to_string()))
+    }
+
+    /// After an apply: each complete scope's people become the next run's
+    /// baseline (an incomplete scope keeps its previous count), the
+    /// approvals the plan used are spent, and the calls are counted.
+    async fn record_run(&self, report: &SyncReport) {
+        let ns = &self.inner.namespace;
+        let state = self.state();
+        let mut counts: BTreeMap<String, u64> = match state.scope_people(ns).await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "could not read the scope counts; not updating them");
+                return;
+            }
+        };
+        for s in &report.plan.scopes {
+            if s.incomplete.is_none() {
+                counts.insert(s.scope.key(), s.people as u64);
+            }
+        }
+        let at = self.inner.clock.now();
+        if let Err(e) = state.set_scope_people(ns, &counts, at).await {
+            warn!(error = %e, "could not record the scope counts");
+        }
+        if !report.plan.meta.approvals.is_empty()
+            && let Err(e) = state
+                .consume_approvals(ns, &report.plan.meta.approvals, at)
+                .await
+        {
+            warn!(error = %e, "could not mark the approvals used");
+        }
+        let mut calls: Vec<(&str, u64)> = vec![("brivo", report.calls.http)];
+        calls.extend(report.sources.iter().map(|s| (s.name.as_str(), s.calls)));
+        for (service, n) in calls {
+            if n > 0
+                && let Err(e) = state.record_calls(ns, service, at, n).await
+            {
+                warn!(error = %e, service, "could not count the calls");
+            }
+        }
     }
 
     async fn execute(
@@ -787,6 +1079,7 @@ impl Syncer {
             writes = calls.writes,
             "applied"
         );
+        self.record_run(&report).await;
         self.audit(AuditRecord {
             recorded_at: Utc::now(),
             now,
@@ -818,7 +1111,7 @@ impl Syncer {
             }
         };
         let mut out = Vec::with_capacity(indices.len());
-        let backoff = self.backoff_of(&key);
+        let backoff = self.backoff_of(&key).await;
         if let Some(b) = backoff.filter(|b| b.not_before > now) {
             for i in indices {
                 out.push(ActionResult {
@@ -864,7 +1157,7 @@ impl Syncer {
             });
             tick();
         }
-        self.record_backoff(&key, failed, now);
+        self.record_backoff(&key, failed, now).await;
         out
     }
 
@@ -971,31 +1264,41 @@ impl Syncer {
         }
     }
 
-    fn backoff_of(&self, key: &str) -> Option<KeyBackoff> {
-        self.inner
-            .backoff
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .copied()
+    /// The user's backoff, from the run state (a store that cannot be
+    /// read means no backoff: the action is tried, which is safe).
+    async fn backoff_of(&self, key: &str) -> Option<Backoff> {
+        match self.state().backoff(&self.inner.namespace, key).await {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(error = %e, "could not read a backoff from the run state");
+                None
+            }
+        }
     }
 
-    /// Per-user backoff: doubled per consecutive failure, reset on success.
-    fn record_backoff(&self, key: &str, failed: bool, now: DateTime<Utc>) {
-        let mut map = self.inner.backoff.lock().unwrap_or_else(|e| e.into_inner());
-        if !failed {
-            map.remove(key);
-            return;
-        }
-        let failures = map.get(key).map_or(0, |b| b.failures) + 1;
-        let delay = self.retry_delay(failures);
-        map.insert(
-            key.to_owned(),
-            KeyBackoff {
+    /// Per-user backoff, kept in the run state so a restarted runner keeps
+    /// it: doubled per consecutive failure, reset on success.
+    async fn record_backoff(&self, key: &str, failed: bool, now: DateTime<Utc>) {
+        let ns = &self.inner.namespace;
+        let next = if failed {
+            let failures = self.backoff_of(key).await.map_or(0, |b| b.failures) + 1;
+            let delay = self.retry_delay(failures);
+            Some(Backoff::new(
                 failures,
-                not_before: now + chrono::Duration::from_std(delay).unwrap_or_default(),
-            },
-        );
+                now + chrono::Duration::from_std(delay).unwrap_or_default(),
+            ))
+        } else {
+            None
+        };
+        if (failed || self.backoff_of(key).await.is_some())
+            && let Err(e) = self.state().set_backoff(ns, key, next).await
+        {
+            warn!(error = %e, "could not record a backoff in the run state");
+        }
+    }
+
+    fn state(&self) -> &dyn RunState {
+        self.inner.state.0.as_ref()
     }
 
     fn retry_delay(&self, failures: u32) -> Duration {
@@ -1031,10 +1334,15 @@ impl Syncer {
         let mut failures: u32 = 0;
         loop {
             let now = self.inner.clock.now();
+            // The lock is kept across runs (each run renews it) and released
+            // at shutdown; a second runner waits for it.
             let wait = tokio::select! {
                 biased;
-                () = &mut shutdown => return,
-                result = self.sync_once(now) => match result {
+                () = &mut shutdown => {
+                    self.unlock().await;
+                    return;
+                }
+                result = self.sync_locked(now) => match result {
                     Ok(report) => {
                         failures = 0;
                         on_event(RunEvent::Synced(&report));
@@ -1044,14 +1352,21 @@ impl Syncer {
                     Err(e) => {
                         failures += 1;
                         on_event(RunEvent::Failed(&e));
-                        self.retry_delay(failures)
+                        match &e {
+                            // Standing by: try again when the other's lease may end.
+                            SyncError::Locked { until, .. } => self.next_wait(now, Some(*until)),
+                            _ => self.retry_delay(failures),
+                        }
                     }
                 },
             };
             debug!(?wait, "sleeping");
             tokio::select! {
                 biased;
-                () = &mut shutdown => return,
+                () = &mut shutdown => {
+                    self.unlock().await;
+                    return;
+                }
                 () = tokio::time::sleep(wait) => {}
                 () = self.inner.wake.notified() => debug!("woken"),
             }

@@ -288,6 +288,15 @@ pub struct PlanMeta {
     pub engine_version: String,
     /// The tzdb version compiled into chrono-tz.
     pub tzdb_version: String,
+    /// The approvals the plan was made with ([`crate::Baseline::approved`]),
+    /// for the audit; a runner marks them used when it applies the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<String>,
+    /// When the plan was made, by the runner's clock (the engine has none
+    /// and leaves it `None`; `Plan::now` is the instant planned *for*).
+    /// [`Plan::check_applicable`] measures a saved plan's age from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<DateTime<Utc>>,
 }
 
 /// The observed state changed since the plan was made: re-plan.
@@ -378,7 +387,8 @@ impl Plan {
 
     /// Checks a saved plan before it is applied by the config in hand, and
     /// refuses it with a reason: made under another config (canonical
-    /// digest), older than `max_age`, or touching anything this config does
+    /// digest), older than `max_age` (from [`PlanMeta::made_at`], else
+    /// [`Plan::now`]), or touching anything this config does
     /// not own (a group it does not manage, a user without its ownership
     /// prefix, an adoption its policy does not allow). Check the observed
     /// digest too ([`Plan::check_observed`]).
@@ -409,10 +419,11 @@ impl Plan {
                 current,
             });
         }
-        let age = now - self.now;
+        let made = self.meta.made_at.unwrap_or(self.now);
+        let age = now - made;
         if age > max_age || age < -max_age {
             return Err(PlanRefused::TooOld {
-                planned_at: self.now,
+                planned_at: made,
                 max_age_minutes: max_age.num_minutes(),
             });
         }
@@ -729,6 +740,8 @@ fn plan_inner<'o>(
             config_digest: config_digest(mappings, policy),
             engine_version: env!("CARGO_PKG_VERSION").to_owned(),
             tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),
+            approvals: facts.baseline.approved.iter().cloned().collect(),
+            made_at: None,
         },
     }
 }
