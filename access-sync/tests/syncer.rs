@@ -270,6 +270,44 @@ async fn one_failure_never_stops_the_others_and_backs_off_per_user() {
     assert_eq!(b.members_of(RESIDENTS).len(), 2);
 }
 
+#[tokio::test]
+async fn a_restarted_runner_keeps_its_backoffs_in_the_run_state() {
+    let path =
+        std::env::temp_dir().join(format!("access-sync-backoff-{}.sqlite", fastrand::u64(..)));
+    let b = brivo();
+    let source = entrata(two_residents());
+    let runner = |state| {
+        Syncer::builder(b.clone())
+            .source(source.clone())
+            .mappings(mappings())
+            .retry_base(Duration::from_secs(60))
+            .state(state, "acme")
+            .build()
+    };
+    b.fail_create("sync:entrata:100:11");
+    let now = at(2026, 3, 1, 12);
+    let first = runner(access_state::SqliteState::open(&path).await.unwrap());
+    assert_eq!(first.sync_once(now).await.unwrap().failed(), 1);
+    drop(first);
+    b.clear_failures();
+    // A new process 30 s later still backs off Ada; Bob is done already.
+    let again = runner(access_state::SqliteState::open(&path).await.unwrap());
+    let soon = again
+        .sync_once(now + chrono::Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(soon.skipped(), 2, "{:?}", soon.results);
+    assert!(soon.results.iter().all(
+        |r| matches!(&r.outcome, Outcome::Skipped { reason } if reason.contains("backing off"))
+    ));
+    let later = again
+        .sync_once(now + chrono::Duration::seconds(61))
+        .await
+        .unwrap();
+    assert!(later.is_success(), "{:?}", later.results);
+    std::fs::remove_file(&path).ok();
+}
+
 /// A backend that hides one external id from observation, as if a create
 /// had timed out after Brivo acted.
 struct HidesUser {

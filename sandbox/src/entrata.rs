@@ -91,6 +91,9 @@ struct Settings {
     /// Properties whose getLeases answers with this odd `result` (a test of
     /// how a client treats an answer that is neither data nor "no records").
     odd_leases: HashMap<String, Value>,
+    /// Properties the API user lost permission to: not listed, and data
+    /// calls refused with 301 (an Entrata permission change).
+    revoked_properties: BTreeSet<String>,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
                 .map(|m| (*m).to_owned())
                 .collect(),
             odd_leases: HashMap::new(),
+            revoked_properties: BTreeSet::new(),
         }
     }
 }
@@ -744,7 +748,8 @@ fn property_known(e: &Entrata, pid: &str) -> bool {
 
 /// A property the credentials can read, and that is not failing by fault.
 fn check_property(e: &Entrata, pid: &str, data_fetch: bool) -> Result<(), RpcError> {
-    let failing = data_fetch && lock(&e.failing).contains(pid);
+    let failing = (data_fetch && lock(&e.failing).contains(pid))
+        || lock(&e.settings).revoked_properties.contains(pid);
     if failing || !property_known(e, pid) {
         return Err(rpc_err(
             301,
@@ -767,6 +772,10 @@ fn get_properties(e: &Entrata, params: &Params) -> RpcResult {
                 .is_none_or(|ids| str_of(p, "PropertyID").is_some_and(|id| ids.contains(&id)))
         })
         .filter(|p| code.is_none_or(|c| str_of(p, "LookupCode").as_deref() == Some(c)))
+        .filter(|p| {
+            str_of(p, "PropertyID")
+                .is_none_or(|id| !lock(&e.settings).revoked_properties.contains(&id))
+        })
         .cloned()
         .collect();
     if items.is_empty() {
@@ -1329,6 +1338,17 @@ impl EntrataHandle {
     /// The current `per_page` cap.
     pub fn page_cap(&self) -> Option<usize> {
         self.inner.page_cap()
+    }
+    /// Takes the API user's permission to a property away (`false`) or
+    /// gives it back: getProperties stops listing it and its data calls
+    /// answer 301, as after a permission change in Entrata.
+    pub fn set_property_permission(&self, property_id: &str, granted: bool) {
+        let mut s = lock(&self.inner.settings);
+        if granted {
+            s.revoked_properties.remove(property_id);
+        } else {
+            s.revoked_properties.insert(property_id.to_owned());
+        }
     }
     /// Makes getLeases for `property_id` answer with this `result` (e.g. a
     /// text that is not a "no records" sentence), or answer normally again
