@@ -133,7 +133,7 @@ fn a_property_that_empties_where_the_last_run_saw_people_is_held() {
     f.baseline.people.insert(Scope::Property("Q".into()), 3);
     let plan = plan_fn(&f, &observed);
     assert_eq!(removals(&plan), 0, "{plan}");
-    assert!(plan.warnings.iter().any(|w| matches!(w, Warning::UnexpectedScope { detail, .. } if detail == "has no one with access; the last run saw 3")), "{plan}");
+    assert!(plan.warnings.iter().any(|w| matches!(w, Warning::UnexpectedScope { detail, .. } if detail == "names no one any more; the last run's facts named 3")), "{plan}");
     let q = plan
         .scopes
         .iter()
@@ -159,7 +159,7 @@ fn a_drop_beyond_the_scope_share_is_held_and_released_by_a_one_run_approval() {
     assert_eq!(held.held.len(), 14, "{held}");
     assert!(
         held.to_string()
-            .contains("property Q dropped from 20 to 6 people with access (70 %)"),
+            .contains("property Q dropped from 20 to 6 people named in one run (70 %)"),
         "{held}"
     );
 

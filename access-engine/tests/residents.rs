@@ -387,14 +387,14 @@ fn an_incomplete_scope_is_a_warning_with_its_reason_and_its_zone_is_reported() {
     assert!(text.contains("property Q is incomplete (no time zone: getMitsPropertyUnits refused, no address); its revocations are held"), "{text}");
     assert!(
         text.contains(
-            "property P America/New_York (inferred from the address (state NY)): 0 with access"
+            "property P America/New_York (inferred from the address (state NY)): 0 named, 0 with access"
         ),
         "{text}"
     );
 }
 
 #[test]
-fn the_scope_report_counts_people_with_current_or_upcoming_access() {
+fn the_scope_report_counts_people_named_and_with_access() {
     let f = facts(
         NY,
         vec![
@@ -420,6 +420,9 @@ fn the_scope_report_counts_people_with_current_or_upcoming_access() {
     );
     assert_eq!(p.scopes.len(), 1);
     assert_eq!(p.scopes[0].scope, Scope::Property("P".into()));
-    assert_eq!(p.scopes[0].people, 2, "{p}");
+    // Named: the primary, the future resident and the past one (the
+    // guarantor is not admitted); with access: the first two.
+    assert_eq!(p.scopes[0].people, 3, "{p}");
+    assert_eq!(p.scopes[0].with_access, 2, "{p}");
     assert_eq!(p.scopes[0].zone.as_deref(), Some(NY));
 }

@@ -108,6 +108,22 @@ pub struct RunConfig {
     pub audit_log: Option<PathBuf>,
 }
 
+/// Where the run state lives (see `access_state`): scope counts,
+/// backoffs, call counts, approvals, the lock, the installation's prefix.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct StateConfig {
+    /// A SQLite file (default: `<config file>.state.sqlite` beside the
+    /// config). For one runner.
+    pub sqlite: Option<PathBuf>,
+    /// The environment variable holding a PostgreSQL URL (for several
+    /// runner replicas; needs the `postgres` feature). Takes precedence.
+    pub postgres_url_env: Option<String>,
+    /// This installation's name in a shared store (default `default`).
+    pub namespace: Option<String>,
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -125,6 +141,13 @@ pub struct SyncConfig {
     pub policy: Policy,
     /// Runner settings.
     pub run: RunConfig,
+    /// Where the run state lives.
+    pub state: StateConfig,
+    /// Whether the file names `policy.ownership_prefix`; if not, the
+    /// installation's own prefix is generated once and kept in the state
+    /// ([`SyncConfig::open_state`]), so two installations never share one.
+    #[serde(skip)]
+    pub prefix_given: bool,
 }
 
 /// The configuration cannot be used.
@@ -152,6 +175,32 @@ pub enum ConfigError {
     /// The audit log could not be opened.
     #[error("audit log: {0}")]
     Audit(#[from] std::io::Error),
+    /// The run state store could not be opened.
+    #[error("run state: {0}")]
+    State(String),
+}
+
+#[cfg(feature = "postgres")]
+async fn open_postgres(
+    var: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<std::sync::Arc<dyn access_state::RunState>, ConfigError> {
+    let url = env(var).ok_or_else(|| ConfigError::State(format!("{var} is not set")))?;
+    Ok(std::sync::Arc::new(
+        access_state::PostgresState::connect(&url)
+            .await
+            .map_err(|e| ConfigError::State(e.to_string()))?,
+    ))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(
+    var: &str,
+    _env: impl Fn(&str) -> Option<String>,
+) -> Result<std::sync::Arc<dyn access_state::RunState>, ConfigError> {
+    Err(ConfigError::State(format!(
+        "state.postgres_url_env ({var}) needs access-sync built with the `postgres` feature"
+    )))
 }
 
 impl SyncConfig {
@@ -160,7 +209,55 @@ impl SyncConfig {
     /// # Errors
     /// [`ConfigError::Parse`], e.g. for an unknown (or secret) field.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        Ok(serde_json::from_str(text)?)
+        let raw: serde_json::Value = serde_json::from_str(text)?;
+        let prefix_given = raw
+            .pointer("/policy/ownership_prefix")
+            .is_some_and(|v| !v.is_null());
+        let mut config: SyncConfig = serde_json::from_value(raw)?;
+        config.prefix_given = prefix_given;
+        Ok(config)
+    }
+
+    /// Opens the run state (a SQLite file beside `config_path` unless the
+    /// `state` section says otherwise) and, when the file names no
+    /// `policy.ownership_prefix`, sets this installation's prefix from it
+    /// (generated once, e.g. `sync-3f9a2c41`). Returns the store and the
+    /// namespace to hand to [`SyncerBuilder::state_arc`].
+    ///
+    /// # Errors
+    /// [`ConfigError::State`] if the store cannot be opened.
+    pub async fn open_state(
+        &mut self,
+        config_path: &std::path::Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(std::sync::Arc<dyn access_state::RunState>, String), ConfigError> {
+        let namespace = self
+            .state
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
+        let state: std::sync::Arc<dyn access_state::RunState> = match &self.state.postgres_url_env {
+            Some(var) => open_postgres(var, env).await?,
+            None => {
+                let path = self.state.sqlite.clone().unwrap_or_else(|| {
+                    let mut p = config_path.as_os_str().to_owned();
+                    p.push(".state.sqlite");
+                    PathBuf::from(p)
+                });
+                std::sync::Arc::new(
+                    access_state::SqliteState::open(&path)
+                        .await
+                        .map_err(|e| ConfigError::State(e.to_string()))?,
+                )
+            }
+        };
+        if !self.prefix_given {
+            self.policy.ownership_prefix = state
+                .installation_prefix(&namespace)
+                .await
+                .map_err(|e| ConfigError::State(e.to_string()))?;
+        }
+        Ok((state, namespace))
     }
 
     /// Builds the clients (secrets from `env`, e.g. `|k| std::env::var(k).ok()`)

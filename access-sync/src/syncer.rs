@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use access_engine::{
-    Action, Baseline, BrivoUserId, Facts, GroupId, Mappings, Observed, Plan, PlanRefused, Policy,
-    Scope, StalePlan, UserRef,
+    Action, Baseline, BrivoUserId, Facts, GroupId, HoldRule, Mappings, Observed, Plan, PlanRefused,
+    Policy, Scope, StalePlan, UserRef, Warning,
 };
 use access_state::{Backoff, LockOutcome, MemoryState, RunState};
 use chrono::{DateTime, Utc};
@@ -986,8 +986,20 @@ impl Syncer {
                 return;
             }
         };
-        for s in &report.plan.scopes {
-            if s.incomplete.is_none() {
+        let plan = &report.plan;
+        for s in &plan.scopes {
+            // A scope held as unexpected keeps the old count until approved
+            // (or until it recovers); one flagged with nothing to hold (the
+            // people who vanished had no access left) takes the new count,
+            // or the warning would repeat forever. A failed fetch keeps it.
+            let unexpected = plan
+                .warnings
+                .iter()
+                .any(|w| matches!(w, Warning::UnexpectedScope { scope, .. } if *scope == s.scope));
+            let held = plan.held.iter().any(
+                |h| matches!(&h.rule, HoldRule::Unexpected { scope, .. } if *scope == s.scope),
+            );
+            if s.incomplete.is_none() || (unexpected && !held) {
                 counts.insert(s.scope.key(), s.people as u64);
             }
         }

@@ -56,7 +56,7 @@ async fn a_property_whose_leases_vanish_revokes_nobody_until_approved_for_one_ru
         report
             .plan
             .to_string()
-            .contains("has no one with access; the last run saw"),
+            .contains("names no one any more; the last run's facts named"),
         "{}",
         report.plan
     );

@@ -372,6 +372,16 @@ pub fn held_and_warnings(plan: &Plan, names: &Names) -> String {
     out
 }
 
+/// One line per scope: zone and where it came from, people with access,
+/// and why it is incomplete (revocations held), if it is.
+pub fn scopes_table(plan: &Plan) -> String {
+    let mut out = String::new();
+    for s in &plan.scopes {
+        let _ = writeln!(out, "  scope    {s}");
+    }
+    out
+}
+
 /// `2026-11-30 18:00 UTC | New York 13:00 EST | ...`.
 pub fn instant_line(t: DateTime<Utc>, zones: &[(&str, Tz)]) -> String {
     let mut s = t.format("%Y-%m-%d %H:%M UTC").to_string();

@@ -1,11 +1,12 @@
 //! Stage 1b: scope expectations. Absence is not a move-out: every mapped
 //! property, location and directory is expected in the batch. One that is
-//! absent, that emptied where the last run saw people, or that lost more
-//! than the policy's share of its people in one run is held (its
-//! revocations wait) until the source recovers or an operator approves it
+//! absent, whose facts name no one where the last run's named people, or
+//! that lost more than the policy's share of the people its facts name in
+//! one run is held (its revocations wait) until the source recovers or an
+//! operator approves it
 //! for one run. Scopes already incomplete (a failed fetch) are held anyway.
 
-use super::scopes::ScopeIndex;
+use super::scopes::{Counts, ScopeIndex};
 use crate::desired::Desired;
 use crate::facts::{Facts, Scope};
 use crate::mapping::Mappings;
@@ -18,7 +19,7 @@ pub(super) fn check_scopes(
     policy: &Policy,
     d: &mut Desired<'_>,
     index: &ScopeIndex<'_>,
-    people: &[u32],
+    counts: &Counts,
 ) {
     let limits = policy.revocation_threshold;
     let mut marks: Vec<(Scope, String)> = Vec::new();
@@ -33,7 +34,7 @@ pub(super) fn check_scopes(
         {
             continue;
         }
-        let now = people[at] as usize;
+        let now = counts.named[at] as usize;
         let detail = match scope {
             Scope::Property(id)
                 if mappings.properties.contains_key(id)
@@ -49,9 +50,9 @@ pub(super) fn check_scopes(
                 Some("is mapped but absent from the batch".to_owned())
             }
             _ => match facts.baseline.people.get(scope) {
-                Some(&before) if before > 0 && now == 0 => {
-                    Some(format!("has no one with access; the last run saw {before}"))
-                }
+                Some(&before) if before > 0 && now == 0 => Some(format!(
+                    "names no one any more; the last run's facts named {before}"
+                )),
                 Some(&before) if before > now => {
                     let drop = before - now;
                     let share = drop as f64 / before as f64;
@@ -59,7 +60,7 @@ pub(super) fn check_scopes(
                         && limits.max_scope_drop.is_some_and(|max| share > max))
                     .then(|| {
                         format!(
-                            "dropped from {before} to {now} people with access ({:.0} %)",
+                            "dropped from {before} to {now} people named in one run ({:.0} %)",
                             share * 100.0
                         )
                     })

@@ -705,8 +705,8 @@ fn plan_inner<'o>(
     parallel: bool,
 ) -> Plan {
     let scope_index = scopes::ScopeIndex::new(facts, mappings);
-    let people = scope_index.count_all(facts, &desired, now);
-    expect::check_scopes(facts, mappings, policy, &mut desired, &scope_index, &people);
+    let counts = scope_index.count_all(facts, &desired, now);
+    expect::check_scopes(facts, mappings, policy, &mut desired, &scope_index, &counts);
     let d = &desired;
     let matches = matching::match_users(d, policy, observed, now, summary);
     let cx = diff::Ctx {
@@ -724,7 +724,7 @@ fn plan_inner<'o>(
     safety::hold_mass_revocation(&mut out, policy, &facts.baseline.approved);
     let next_change = out.next_change;
     let (actions, held) = order::order(out, d);
-    let scopes = scope_index.report(facts, d, &people);
+    let scopes = scope_index.report(facts, d, &counts);
 
     let mut warnings = desired.warnings;
     warnings.extend(matches.warnings);

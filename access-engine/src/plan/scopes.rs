@@ -2,14 +2,16 @@
 //! batch or the mappings name, with its zone and where the zone came from,
 //! how many people have current or upcoming access through it, and why it
 //! is incomplete, if it is. Operators read it to see inferred zones; a
-//! runner keeps the counts to notice a scope that empties between runs.
+//! runner keeps the counts of people the facts name, to notice a scope
+//! whose records vanish between runs (people who move out stay named by
+//! their ended leases, so an ordinary move-out is not a vanishing).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::desired::{Desired, Src};
+use crate::desired::{Desired, Grant, Src};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Scope, ZoneSource};
 use crate::hash::FxMap;
@@ -28,9 +30,12 @@ pub struct ScopeReport {
     /// Where the zone came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone_source: Option<ZoneSource>,
-    /// People with current or upcoming access granted by this scope's facts.
+    /// People this scope's facts name (whatever their window; records that
+    /// could not be read included): what the next run expects to see again.
     pub people: usize,
-    /// People with access at the last run, from the baseline, if known.
+    /// Of those, people with current or upcoming access.
+    pub with_access: usize,
+    /// People the scope's facts named at the last run, from the baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<usize>,
     /// Why the scope is incomplete (its revocations are held), if it is.
@@ -39,7 +44,7 @@ pub struct ScopeReport {
 }
 
 impl std::fmt::Display for ScopeReport {
-    /// `property 100 America/New_York (configured): 12 with access`.
+    /// `property 100 America/New_York (configured): 14 named, 12 with access`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.scope)?;
         if let Some(zone) = &self.zone {
@@ -48,7 +53,11 @@ impl std::fmt::Display for ScopeReport {
                 write!(f, " ({source})")?;
             }
         }
-        write!(f, ": {} with access", self.people)?;
+        write!(
+            f,
+            ": {} named, {} with access",
+            self.people, self.with_access
+        )?;
         if let Some(previous) = self.previous {
             write!(f, " (last run {previous})")?;
         }
@@ -57,6 +66,14 @@ impl std::fmt::Display for ScopeReport {
         }
         Ok(())
     }
+}
+
+/// People per scope, in [`ScopeIndex`] order.
+pub(super) struct Counts {
+    /// Named by the scope's facts (any window, bad records included).
+    pub(super) named: Vec<u32>,
+    /// Of those, with current or upcoming access.
+    pub(super) with_access: Vec<u32>,
 }
 
 /// Scope kinds, as indexes into [`ScopeIndex`]'s tables.
@@ -114,40 +131,47 @@ impl<'f> ScopeIndex<'f> {
         &self.scopes
     }
 
-    /// People with current or upcoming access, per scope: one pass over
-    /// the identities' grants, made before the diff so that a scope that
-    /// emptied is held before anything is revoked.
-    pub(super) fn count_all(&self, facts: &Facts, d: &Desired<'_>, now: DateTime<Utc>) -> Vec<u32> {
-        let mut counts = vec![0u32; self.scopes.len()];
+    /// People per scope: named by its facts (`named`), and of those, with
+    /// current or upcoming access (`with_access`). One pass over the
+    /// identities' grants, made before the diff so that a scope whose facts
+    /// vanished is held before anything is revoked.
+    pub(super) fn count_all(&self, facts: &Facts, d: &Desired<'_>, now: DateTime<Utc>) -> Counts {
+        let mut c = Counts {
+            named: vec![0; self.scopes.len()],
+            with_access: vec![0; self.scopes.len()],
+        };
         let mut last = None;
         for (i, ident) in d.identities.iter().enumerate() {
-            if matches!(
+            self.count(facts, d, i, |_| true, &mut c.named, &mut last);
+            let gone = matches!(
                 ident.directory,
                 Some((DirectoryState::Disabled | DirectoryState::Deleted, _))
-            ) {
-                continue;
+            );
+            if !gone {
+                let live = |g: &Grant| g.end.is_none_or(|e| e > now);
+                if d.grants_of(i).iter().any(live) {
+                    self.count(facts, d, i, live, &mut c.with_access, &mut last);
+                }
             }
-            if !d.grants_of(i).iter().any(|g| g.end.is_none_or(|e| e > now)) {
-                continue;
-            }
-            self.count(facts, d, i, now, &mut counts, &mut last);
         }
-        counts
+        c
     }
 
     fn index(&self, kind: usize, id: &str) -> Option<u32> {
         self.ids[kind].get(id).copied()
     }
 
-    /// Counts identity `i` once in each scope whose facts give it current
-    /// or upcoming access. `last` caches the previous property lookup:
-    /// consecutive lease identities mostly share one.
+    /// Counts identity `i` once in each scope it belongs to: a lease's
+    /// property, a directory, or the location of each of its grants that
+    /// `keep` keeps (a member's access may come from several locations).
+    /// `last` caches the previous property lookup: consecutive lease
+    /// identities mostly share one.
     fn count<'d>(
         &self,
         facts: &Facts,
         d: &Desired<'d>,
         i: usize,
-        now: DateTime<Utc>,
+        keep: impl Fn(&Grant) -> bool,
         counts: &mut [u32],
         last: &mut Option<(&'d str, u32)>,
     ) {
@@ -168,11 +192,10 @@ impl<'f> ScopeIndex<'f> {
                 }
             }
             IdKey::Member(_) | IdKey::Visitor(_) => {
-                // A member's access may come from several locations.
                 let mut seen: [u32; 4] = [u32::MAX; 4];
                 let mut n = 0;
                 for g in d.grants_of(i) {
-                    if g.end.is_some_and(|e| e <= now) {
+                    if !keep(g) {
                         continue;
                     }
                     let loc = match g.src {
@@ -203,7 +226,12 @@ impl<'f> ScopeIndex<'f> {
     }
 
     /// The report, sorted by scope.
-    pub(super) fn report(self, facts: &Facts, d: &Desired<'_>, counts: &[u32]) -> Vec<ScopeReport> {
+    pub(super) fn report(
+        self,
+        facts: &Facts,
+        d: &Desired<'_>,
+        counts: &Counts,
+    ) -> Vec<ScopeReport> {
         // The first record of a scope names its zone (a zone given twice
         // differently is a warning of its own).
         let mut zones: BTreeMap<Scope, (&str, &ZoneSource)> = BTreeMap::new();
@@ -254,7 +282,8 @@ impl<'f> ScopeIndex<'f> {
                     scope: scope.clone(),
                     zone: zone.map(|z| z.0.to_owned()),
                     zone_source: zone.map(|z| z.1.clone()),
-                    people: counts[at] as usize,
+                    people: counts.named[at] as usize,
+                    with_access: counts.with_access[at] as usize,
                     previous: facts.baseline.people.get(scope).copied(),
                     incomplete,
                 }

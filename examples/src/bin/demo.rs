@@ -16,7 +16,7 @@ use access_sync::{BrivoBackend, EntrataSource, JsonLinesAudit, OfficeRndSource, 
 use examples::sandbox_wiring::{
     brivo_client, entrata_client, officernd_client, story_mappings, story_zones,
 };
-use examples::{Names, held_and_warnings, instant_line, plan_table, table};
+use examples::{Names, held_and_warnings, instant_line, plan_table, scopes_table, table};
 use sandbox::{Sandbox, story};
 
 #[tokio::main]
@@ -94,6 +94,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let held = held_and_warnings(&report.plan, &names);
         if !held.is_empty() {
             print!("{}", indent(&held));
+        }
+        if n == 0 {
+            // Where each zone came from: getMitsPropertyUnits is not granted
+            // to the sandbox's API user (as with Brivo's own Entrata set-up),
+            // so the properties' zones come from their addresses.
+            print!("{}", indent(&scopes_table(&report.plan)));
+            let cara = format!("sync:entrata:300:{}", story::CUSTOMER_CANCELLED_ON_CURRENT);
+            let has_user = sb.brivo().snapshot().user_by_external_id(&cara).is_some();
+            println!(
+                "   Cara Voss is an Occupant on Leo Park's Current lease 3003, but her own status \
+                 is Cancelled: {}.",
+                if has_user {
+                    "she has a Brivo user (unexpected!)"
+                } else {
+                    "no Brivo user, no access"
+                }
+            );
         }
         println!(
             "\n   applied {} action(s): {} ok, {} failed, {} skipped; Brivo calls: {} reads, {} writes",

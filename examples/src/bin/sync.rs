@@ -6,7 +6,14 @@
 //! sync --config sync.json --apply-plan p.json  # apply exactly that plan (refused if stale)
 //! sync --config sync.json --apply --once   # plan and apply once
 //! sync --config sync.json --apply          # keep running: wake at each change or poll
+//! sync --config sync.json approvals        # list approvals waiting for the next run
+//! sync --config sync.json approve scope:property:100 [--by NAME]   # release a hold, for one run
 //! ```
+//!
+//! Run state (scope counts, backoffs, approvals, the lock, this
+//! installation's ownership prefix) lives in a SQLite file beside the config
+//! (`sync.json.state.sqlite`) unless the config's `state` section says
+//! otherwise.
 //!
 //! The config file (JSON, see `access_sync::config::SyncConfig`) holds
 //! endpoints, limits, mappings and policy. Secrets come only from the
@@ -20,20 +27,29 @@ use access_engine::Plan;
 use access_sync::config::SyncConfig;
 use access_sync::{RunEvent, SyncReport};
 use chrono::{DateTime, Utc};
-use examples::{Names, held_and_warnings, plan_table};
+use examples::{Names, held_and_warnings, plan_table, scopes_table};
 
 const USAGE: &str = "usage: sync --config FILE [--apply [--once]] [--at RFC3339] \
 [--save-plan FILE | --apply-plan FILE]
+       sync --config FILE approvals
+       sync --config FILE approve ID... [--by NAME]
 
   (default)          dry run: fetch, observe Brivo, print the plan; nothing is written
   --apply            apply; with --once a single run, else run until Ctrl-C, waking
                      at the plan's next change or the poll interval
   --at T             plan for instant T instead of now (dry run or --once only)
   --save-plan FILE   dry run, and save the plan as JSON for review
-  --apply-plan FILE  apply exactly the saved plan; refused if Brivo changed since";
+  --apply-plan FILE  apply exactly the saved plan; refused if Brivo changed since,
+                     if made under another config, too old, or reaching beyond it
+  approve ID...      approve held items for the next run only (ids are shown after
+                     each held item: scope:property:100, revocations:523, record:lease:1)
+  approvals          list the approvals waiting for the next run";
 
 struct Args {
     config: String,
+    approve: Vec<String>,
+    list_approvals: bool,
+    by: Option<String>,
     apply: bool,
     once: bool,
     at: Option<DateTime<Utc>>,
@@ -45,6 +61,9 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut a = Args {
         config: String::new(),
+        approve: Vec::new(),
+        list_approvals: false,
+        by: None,
         apply: false,
         once: false,
         at: None,
@@ -67,6 +86,18 @@ fn parse_args() -> Result<Args, String> {
             }
             "--save-plan" => a.save_plan = Some(value("--save-plan")?),
             "--apply-plan" => a.apply_plan = Some(value("--apply-plan")?),
+            "--by" => a.by = Some(value("--by")?),
+            "approvals" => a.list_approvals = true,
+            "approve" => {
+                a.approve.extend(it.by_ref().take_while(|x| x != "--by"));
+                if a.approve.is_empty() {
+                    return Err("approve needs at least one id".into());
+                }
+                // `--by NAME` may follow the ids.
+                if let Some(by) = it.next() {
+                    a.by = Some(by);
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -110,10 +141,37 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(&args.config)
         .map_err(|e| format!("reading {}: {e}", args.config))?;
-    let config = SyncConfig::from_json(&text)?;
+    let mut config = SyncConfig::from_json(&text)?;
+    let env = |k: &str| std::env::var(k).ok();
+    let (state, namespace) = config
+        .open_state(std::path::Path::new(&args.config), env)
+        .await?;
+    if args.list_approvals || !args.approve.is_empty() {
+        // Needs only the state store, no service credentials.
+        let now = Utc::now();
+        let by = args
+            .by
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "operator".into());
+        for id in &args.approve {
+            state.approve(&namespace, id, &by, now).await?;
+            println!("approved {id} for the next run (by {by})");
+        }
+        for a in state.pending_approvals(&namespace).await? {
+            println!(
+                "pending: {} (by {}, {})",
+                a.id,
+                a.by,
+                a.at.format("%Y-%m-%d %H:%M:%SZ")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     // A progress line on long applies.
     let syncer = config
-        .builder(|k| std::env::var(k).ok())?
+        .builder(env)?
+        .state_arc(state, namespace)
         .on_progress(|done, total| {
             if total >= 50 && (done % 25 == 0 || done == total) {
                 eprintln!("  applied {done}/{total} actions");
@@ -150,6 +208,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         println!();
         print!("{}", plan_table(&dry.plan, &names, None));
         print!("{}", held_and_warnings(&dry.plan, &names));
+        print!("{}", scopes_table(&dry.plan));
         if let Some(path) = &args.save_plan {
             std::fs::write(path, serde_json::to_vec_pretty(&dry.plan)?)?;
             println!("\nPlan saved to {path}; apply it with --apply-plan {path}.");
@@ -201,6 +260,7 @@ fn print_report(report: &SyncReport) -> ExitCode {
         plan_table(&report.plan, &names, Some(&report.results))
     );
     print!("{}", held_and_warnings(&report.plan, &names));
+    print!("{}", scopes_table(&report.plan));
     println!(
         "\n{} actions: {} ok, {} failed, {} skipped; Brivo calls: {} reads, {} writes ({} HTTP requests, {} retries)",
         report.results.len(),
