@@ -32,12 +32,13 @@
 //!
 //! # The rules in brief
 //!
-//! * Leases: Future, Current, Notice (and Past, for what its window still
-//!   covers) grant admitted customers (default Primary, Co-Applicant,
-//!   Occupant) from move-in at 10:00 local less the early buffer to move-out
-//!   at 16:00 local plus grace; no move-out is perpetual; a customer's own
-//!   earlier move-out ends that customer alone. Applicant and Cancelled grant
-//!   nothing. A transfer or renewal is two leases; windows may overlap.
+//! * Leases: a lease that is Applicant, Cancelled or Denied grants nothing;
+//!   each admitted resident (default Primary, Co-Applicant, Occupant) is
+//!   admitted by their own status (Future, Current, Notice; Past only for
+//!   what its dates still cover), from the later of the lease's and their
+//!   own move-in at 10:00 local less the early buffer to the earlier of the
+//!   lease's and their own move-out at 16:00 local plus grace; no move-out
+//!   is perpetual. A transfer or renewal is two leases; windows may overlap.
 //! * Memberships grant the plan's groups over their inclusive local dates,
 //!   to the member or, with none, the whole company; assignments add the
 //!   resource's, floor's and location's groups; bookings grant the resource's
@@ -49,9 +50,13 @@
 //!   ever updated, suspended or deleted; others are only removed from managed
 //!   groups (or left alone with [`Exclusivity::OwnedOnly`]). Unmanaged groups
 //!   are never named.
-//! * Safety: revocations that depend on an incomplete scope are held; beyond
-//!   the revocation threshold all revocations are held unless forced; a user
-//!   who would exceed Brivo's 16 groups has its additions held.
+//! * Safety: revocations that depend on an incomplete scope are held; so
+//!   are those of a mapped scope that is absent, names no one where the
+//!   last run's facts named people, or shrank beyond the policy's share
+//!   (see [`Baseline`]); a bad record holds only the groups it could have
+//!   fed; beyond the revocation threshold all revocations are held; each
+//!   held item names its rule and, if approvable, its one-run approval id;
+//!   a user who would exceed Brivo's 16 groups has its additions held.
 //! * Time: see [`time`] for the daylight-saving rule.
 //!
 //! # Example
