@@ -1,5 +1,6 @@
 //! The audit log: one JSON line per run with the inputs' counts, the plan,
-//! each action's result and the calls made.
+//! each action's result, what was held back while applying and the calls
+//! made.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::CallCounts;
 use crate::sources::{InputCounts, SourceReport};
 use crate::syncer::ActionResult;
-use access_engine::Plan;
+use access_engine::{Held, Plan};
 
 /// What kind of run a record describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,12 @@ pub struct AuditRecord {
     /// Each action's result, by index into the plan's actions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<ActionResult>,
+    /// Items held back while applying, beside the plan's own held items:
+    /// additions Brivo refused for its 16-group cap, each with the rule
+    /// (`too_many_groups`) and its reasons; their action's result says
+    /// what was applied instead (`held`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
     /// Backend calls made by this run.
     pub calls: CallCounts,
     /// Why the run failed, if it did.

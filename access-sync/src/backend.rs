@@ -83,6 +83,114 @@ impl BackendError {
     }
 }
 
+/// The most groups one Brivo user may belong to, counting groups the
+/// integration does not manage or cannot see (`brivo.md` §3.2).
+pub const MAX_GROUPS_PER_USER: usize = brivo_client::MAX_GROUPS_PER_USER;
+
+/// What [`AccessBackend::change_groups`] did.
+///
+/// In the common case everything was applied ([`GroupsApplied::all`]).
+/// When the backend refused the additions because they would take the user
+/// past its group cap, the removals were applied on their own and
+/// [`refused_additions`](Self::refused_additions) says why the additions
+/// were not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupsApplied {
+    /// `Some` when no addition was applied because of the group cap (the
+    /// removals were). `None`: every addition and removal was applied.
+    pub refused_additions: Option<CapRefusal>,
+}
+
+impl GroupsApplied {
+    /// Every addition and removal was applied.
+    pub fn all() -> Self {
+        GroupsApplied::default()
+    }
+
+    /// The removals were applied; the additions were refused for the cap.
+    pub fn additions_refused(refusal: CapRefusal) -> Self {
+        GroupsApplied {
+            refused_additions: Some(refusal),
+        }
+    }
+}
+
+/// Why a group change's additions were refused: with them, the user would
+/// have been in more groups than the backend allows. Built from a re-read
+/// of the user's groups after the refusal ([`CapRefusal::detect`]), never
+/// from an error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CapRefusal {
+    /// The groups the user was in when re-read after the refusal, managed
+    /// or not (before the removals were sent on their own).
+    pub groups: BTreeSet<GroupId>,
+    /// How many groups the user was in: `groups` plus any the backend
+    /// counted but whose ids could not be read.
+    pub count: usize,
+    /// How many groups the whole change would have left the user in.
+    pub would_be: usize,
+    /// The backend's limit ([`MAX_GROUPS_PER_USER`] for Brivo).
+    pub limit: usize,
+}
+
+impl CapRefusal {
+    /// Decides whether a refused change was refused for the cap: `Some`
+    /// when the user's current groups (`groups`, plus `unidentified` ones
+    /// counted but not identified), less `remove`, plus `add`, exceed
+    /// `limit`; `None` when the change fits, so the refusal had another
+    /// cause.
+    ///
+    /// ```
+    /// use std::collections::BTreeSet;
+    /// use access_engine::GroupId;
+    /// use access_sync::backend::CapRefusal;
+    ///
+    /// let now: BTreeSet<GroupId> = (1..=16).map(GroupId).collect();
+    /// let cap = CapRefusal::detect(now.clone(), 0, &[GroupId(20), GroupId(21)], &[GroupId(1)], 16)
+    ///     .expect("16 - 1 + 2 = 17 > 16");
+    /// assert_eq!((cap.count, cap.would_be), (16, 17));
+    /// assert!(CapRefusal::detect(now, 0, &[GroupId(20)], &[GroupId(1)], 16).is_none());
+    /// ```
+    pub fn detect(
+        groups: BTreeSet<GroupId>,
+        unidentified: usize,
+        add: &[GroupId],
+        remove: &[GroupId],
+        limit: usize,
+    ) -> Option<CapRefusal> {
+        let mut after = groups.clone();
+        for g in remove {
+            after.remove(g);
+        }
+        after.extend(add.iter().copied());
+        let would_be = after.len() + unidentified;
+        (would_be > limit).then(|| CapRefusal {
+            count: groups.len() + unidentified,
+            groups,
+            would_be,
+            limit,
+        })
+    }
+
+    /// How many of the user's groups are not in `managed` (groups the
+    /// integration does not manage, or whose ids could not be read).
+    pub fn unmanaged(&self, managed: &BTreeSet<GroupId>) -> usize {
+        self.count - self.groups.intersection(managed).count()
+    }
+}
+
+impl std::fmt::Display for CapRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the user is in {} groups; the change would make {}, over the limit of {}",
+            self.count, self.would_be, self.limit
+        )
+    }
+}
+
 /// Requests a backend has made so far (monotonic counters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -156,13 +264,30 @@ pub trait AccessBackend: Send + Sync {
     /// Suspends or unsuspends a user.
     async fn set_suspended(&self, user: BrivoUserId, suspended: bool) -> Result<(), BackendError>;
 
-    /// Adds the user to `add` and removes it from `remove`, atomically.
+    /// Adds the user to `add` and removes it from `remove`: in the common
+    /// case one atomic call (Brivo's `POST /users/{id}/groups`), everything
+    /// or nothing.
+    ///
+    /// Removals never wait on additions. A user can be in at most
+    /// [`MAX_GROUPS_PER_USER`] groups, counting groups the integration does
+    /// not manage or cannot see, so the engine cannot foresee every refusal.
+    /// When the backend refuses the whole change and the additions are
+    /// the cause (the user's groups, re-read, less `remove`, plus `add`,
+    /// exceed the cap: decide with [`CapRefusal::detect`], never from an
+    /// error message), the implementation sends the removals on their own
+    /// (if any) and returns `Ok` with
+    /// [`GroupsApplied::refused_additions`] set: no addition was applied.
+    ///
+    /// # Errors
+    /// Any other failure, with nothing applied: a refusal that is not the
+    /// cap (the re-read shows room) returns the original error; a failure
+    /// of the removals sent on their own is returned as an error too.
     async fn change_groups(
         &self,
         user: BrivoUserId,
         add: &[GroupId],
         remove: &[GroupId],
-    ) -> Result<(), BackendError>;
+    ) -> Result<GroupsApplied, BackendError>;
 
     /// Deletes a user; [`BackendError::NotFound`] if it is already gone.
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError>;

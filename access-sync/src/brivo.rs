@@ -13,7 +13,10 @@ use brivo_client::{
 use futures::{Stream, StreamExt as _};
 use tracing::{debug, warn};
 
-use crate::backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+use crate::backend::{
+    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, MAX_GROUPS_PER_USER,
+    ObserveScope, UserUpdate,
+};
 
 /// Brivo's `type` for the email the integration writes.
 const EMAIL_KIND: &str = "work";
@@ -29,6 +32,13 @@ const PHONE_KIND: &str = "mobile";
 /// match substrings), all paged by 100. Each page is one read in
 /// [`CallCounts::reads`]. A managed group Brivo does not have is left out
 /// (the engine then plans nothing against it and warns).
+///
+/// Group changes cost one atomic `POST /users/{id}/groups` per user. When
+/// Brivo refuses one with a 400 and it adds groups, one
+/// `GET /users/{id}/groups` tells whether the 16-group cap is the cause
+/// (Brivo's message does not say); if so, the removals are sent alone and
+/// the additions are reported refused (see
+/// [`AccessBackend::change_groups`]).
 ///
 /// ```no_run
 /// use access_sync::{BrivoBackend, Syncer};
@@ -55,6 +65,24 @@ fn to_backend(e: brivo_client::Error) -> BackendError {
             retryable: e.is_retryable(),
             message: e.to_string(),
         }
+    }
+}
+
+/// A refusal of a group change that may be the 16-group cap: Brivo's
+/// documented answer is a plain 400 (the client's message-based
+/// [`GroupLimitExceeded`](brivo_client::Error::GroupLimitExceeded) is taken
+/// as a 400 too). Only a re-read of the user's groups tells.
+fn may_be_group_cap(e: &brivo_client::Error) -> bool {
+    matches!(e, brivo_client::Error::GroupLimitExceeded { .. }) || e.status() == Some(400)
+}
+
+/// The removals sent alone after a cap refusal failed: nothing was applied.
+fn removals_failed(cap: &CapRefusal, e: brivo_client::Error) -> BackendError {
+    BackendError::Failed {
+        retryable: e.is_retryable(),
+        message: format!(
+            "Brivo refused the additions for its group cap ({cap}), and the removals sent alone failed: {e}"
+        ),
     }
 }
 
@@ -88,6 +116,37 @@ impl BrivoBackend {
 
     fn write(&self) {
         self.counters.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// After a refused group change: re-reads the user's groups (all of
+    /// them, managed or not) and says whether the change would exceed the
+    /// cap (`None`: it would not).
+    async fn cap_refusal(
+        &self,
+        user: brivo_client::UserId,
+        add: &[GroupId],
+        remove: &[GroupId],
+    ) -> Result<Option<CapRefusal>, brivo_client::Error> {
+        self.read();
+        let listing = self.client.user_groups(user).await?;
+        let mut groups: BTreeSet<GroupId> = listing.items.iter().map(|g| GroupId(g.id.0)).collect();
+        groups.extend(listing.skipped.iter().filter_map(|s| s.id).map(GroupId));
+        // Groups Brivo counts but did not let us identify (unreadable
+        // records, or a `count` above what it listed) still count.
+        let listed = groups.len();
+        let counted = listing
+            .total
+            .and_then(|t| usize::try_from(t).ok())
+            .unwrap_or(0)
+            .max(listing.items.len() + listing.skipped.len());
+        let unidentified = counted.saturating_sub(listed);
+        Ok(CapRefusal::detect(
+            groups,
+            unidentified,
+            add,
+            remove,
+            MAX_GROUPS_PER_USER,
+        ))
     }
 
     /// Collects a paged listing, counting one read per page and failing on
@@ -238,21 +297,86 @@ impl AccessBackend for BrivoBackend {
             .map_err(to_backend)
     }
 
+    /// One atomic `POST /users/{id}/groups`. If Brivo refuses it with a 400
+    /// and there were additions, one `GET /users/{id}/groups` tells whether
+    /// the 16-group cap was the cause (Brivo's message does not say: its
+    /// documented refusal is a plain 400); if so, the removals go alone in a
+    /// second `POST` and the additions come back refused.
     async fn change_groups(
         &self,
         user: BrivoUserId,
         add: &[GroupId],
         remove: &[GroupId],
-    ) -> Result<(), BackendError> {
+    ) -> Result<GroupsApplied, BackendError> {
         let conv = |l: &[GroupId]| -> Vec<brivo_client::GroupId> {
             l.iter().map(|g| brivo_client::GroupId(g.0)).collect()
         };
+        let id = brivo_client::UserId(user.0);
         self.write();
-        self.client
-            .change_groups(brivo_client::UserId(user.0), &conv(add), &conv(remove))
+        let refused = match self
+            .client
+            .change_groups(id, &conv(add), &conv(remove))
             .await
-            .map(drop)
-            .map_err(to_backend)
+        {
+            Ok(_) => return Ok(GroupsApplied::all()),
+            Err(e) if !add.is_empty() && may_be_group_cap(&e) => e,
+            Err(e) => return Err(to_backend(e)),
+        };
+        // Removals never wait on additions: whatever refused the call (the
+        // cap, a group Brivo links elsewhere, groups it counts but does not
+        // show us), the removals go out alone before anything is reported.
+        let removals = || async {
+            if remove.is_empty() {
+                return Ok(());
+            }
+            self.write();
+            self.client
+                .change_groups(id, &[], &conv(remove))
+                .await
+                .map(drop)
+        };
+        let cap = match self.cap_refusal(id, add, remove).await {
+            Ok(Some(cap)) => cap,
+            // Room for the change: the 400 had another cause.
+            Ok(None) => {
+                return Err(match removals().await {
+                    Ok(()) if !remove.is_empty() => BackendError::Failed {
+                        retryable: false,
+                        message: format!(
+                            "{refused} (the additions; the removals were sent alone and applied)"
+                        ),
+                    },
+                    Ok(()) => to_backend(refused),
+                    Err(e) => BackendError::Failed {
+                        retryable: e.is_retryable(),
+                        message: format!("{refused}; the removals sent alone failed too: {e}"),
+                    },
+                });
+            }
+            Err(e) => {
+                let sent = match removals().await {
+                    Ok(()) if !remove.is_empty() => "; the removals were sent alone and applied",
+                    Ok(()) => "",
+                    Err(_) => "; the removals sent alone failed too",
+                };
+                return Err(BackendError::Failed {
+                    retryable: e.is_retryable(),
+                    message: format!(
+                        "{refused}; re-reading the user's groups to tell whether Brivo's group cap was the cause failed: {e}{sent}"
+                    ),
+                });
+            }
+        };
+        debug!(%user, groups = cap.count, would_be = cap.would_be,
+            "Brivo refused the additions for its group cap; sending the removals alone");
+        if !remove.is_empty() {
+            self.write();
+            self.client
+                .change_groups(id, &[], &conv(remove))
+                .await
+                .map_err(|e| removals_failed(&cap, e))?;
+        }
+        Ok(GroupsApplied::additions_refused(cap))
     }
 
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError> {

@@ -18,7 +18,8 @@
 //! * Safety: a failed or partial fetch marks its scope incomplete, so the
 //!   engine holds every revocation it feeds; a failed observation of Brivo
 //!   means no plan at all; apply is idempotent per action; actions on one
-//!   user run one at a time, in order.
+//!   user run one at a time, in order; a group change's removals never wait
+//!   on additions Brivo refuses for its 16-group cap ([`Outcome::Held`]).
 //! * Observability: `tracing` spans per run, fetch, observation and action;
 //!   a JSON-lines audit record per run ([`JsonLinesAudit`]).
 //!
@@ -39,7 +40,9 @@ pub mod sources;
 pub mod syncer;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
-pub use backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+pub use backend::{
+    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, ObserveScope, UserUpdate,
+};
 pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};

@@ -12,7 +12,10 @@ use access_engine::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::backend::{AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate};
+use crate::backend::{
+    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, MAX_GROUPS_PER_USER,
+    ObserveScope, UserUpdate,
+};
 use crate::sources::{FactSource, SourceBatch, SourceError};
 
 /// A user held by a [`MemoryBackend`].
@@ -41,12 +44,18 @@ struct State {
     fail_observe: bool,
     failing_users: BTreeSet<BrivoUserId>,
     failing_creates: BTreeSet<String>,
+    refusing_additions: BTreeSet<BrivoUserId>,
 }
 
 /// An in-memory access backend with Brivo's semantics: atomic group changes,
-/// idempotent adds and removes, the 16-group cap, lookup by external id.
-/// Counts one read per `observe` and `find_user`, one write per write.
-/// Cheap to clone (shared state).
+/// idempotent adds and removes, lookup by external id, and the 16-group
+/// cap counted over every group of the user, managed or not (seed a user
+/// with unmanaged groups through [`add_user`](Self::add_user) or
+/// [`put_in_group`](Self::put_in_group)). A change over the cap is refused
+/// whole, then its removals are applied alone and its additions reported
+/// refused, as [`BrivoBackend`](crate::BrivoBackend) does against Brivo.
+/// Counts one read per `observe`, `find_user` and re-read after a refused
+/// group change, one write per write. Cheap to clone (shared state).
 ///
 /// ```
 /// use access_engine::{GroupId, Profile};
@@ -141,12 +150,37 @@ impl MemoryBackend {
         self.lock().failing_creates.insert(external_id.to_owned());
     }
 
+    /// Makes every group change that adds this user to a group refused as
+    /// Brivo refuses one for a reason other than the 16-group cap (a plain
+    /// 400, e.g. the user's credentials already exist in a linked group),
+    /// until [`clear_failures`](Self::clear_failures). Changes that only
+    /// remove still succeed.
+    pub fn refuse_group_additions(&self, user: BrivoUserId) {
+        self.lock().refusing_additions.insert(user);
+    }
+
+    /// Puts a user in a group directly, managed or not (seeding; not
+    /// counted, no cap check), e.g. to give a user groups the integration
+    /// does not manage.
+    ///
+    /// # Panics
+    /// If the user does not exist: a test bug.
+    pub fn put_in_group(&self, user: BrivoUserId, group: GroupId) {
+        self.lock()
+            .users
+            .get_mut(&user)
+            .expect("put_in_group: no such user")
+            .groups
+            .insert(group);
+    }
+
     /// Removes every injected failure.
     pub fn clear_failures(&self) {
         let mut st = self.lock();
         st.fail_observe = false;
         st.failing_users.clear();
         st.failing_creates.clear();
+        st.refusing_additions.clear();
     }
 }
 
@@ -269,32 +303,67 @@ impl AccessBackend for MemoryBackend {
         Ok(())
     }
 
+    /// Brivo's sequence, call for call: one atomic change (a write); if it
+    /// is refused (a plain 400: over the cap, or
+    /// [`refuse_group_additions`](MemoryBackend::refuse_group_additions))
+    /// and it had additions, a re-read of the user's groups (a read); then
+    /// the removals alone (a write), reported as held additions when the
+    /// re-read shows the cap, as a failure of the additions otherwise.
     async fn change_groups(
         &self,
         user: BrivoUserId,
         add: &[GroupId],
         remove: &[GroupId],
-    ) -> Result<(), BackendError> {
+    ) -> Result<GroupsApplied, BackendError> {
         let mut st = self.lock();
         let known: BTreeSet<GroupId> = st.groups.keys().copied().collect();
         if let Some(g) = add.iter().chain(remove).find(|g| !known.contains(g)) {
             st.writes += 1;
             return Err(BackendError::NotFound(g.to_string()));
         }
+        let refuse_adds = !add.is_empty() && st.refusing_additions.contains(&user);
         let u = write_user(&mut st, user)?;
-        let mut after = u.groups.clone();
+        let before = u.groups.clone();
+        let mut after = before.clone();
         after.extend(add.iter().copied());
         for g in remove {
             after.remove(g);
         }
-        if after.len() > 16 {
-            return Err(BackendError::failed(format!(
-                "{user} would be in {} groups; Brivo allows 16",
-                after.len()
-            )));
+        if after.len() <= MAX_GROUPS_PER_USER && !refuse_adds {
+            u.groups = after;
+            return Ok(GroupsApplied::all());
         }
-        u.groups = after;
-        Ok(())
+        // Refused as Brivo does: a 400 whose text names no cause, nothing
+        // changed.
+        let refused = BackendError::failed(format!(
+            "change_groups: Brivo answered 400 for {user}: Invalid criteria provided"
+        ));
+        if add.is_empty() {
+            return Err(refused);
+        }
+        st.reads += 1; // GET /users/{id}/groups
+        let Some(cap) = CapRefusal::detect(before, 0, add, remove, MAX_GROUPS_PER_USER) else {
+            // Not the cap; the removals still go out alone (never waiting
+            // on additions), and the additions' refusal is reported.
+            if remove.is_empty() {
+                return Err(refused);
+            }
+            let u = write_user(&mut st, user)?;
+            for g in remove {
+                u.groups.remove(g);
+            }
+            return Err(BackendError::failed(format!(
+                "change_groups: Brivo answered 400 for {user}: Invalid criteria provided \
+                 (the additions; the removals were sent alone and applied)"
+            )));
+        };
+        if !remove.is_empty() {
+            let u = write_user(&mut st, user)?;
+            for g in remove {
+                u.groups.remove(g);
+            }
+        }
+        Ok(GroupsApplied::additions_refused(cap))
     }
 
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError> {

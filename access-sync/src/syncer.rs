@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use access_engine::{
-    Action, Baseline, BrivoUserId, Facts, GroupId, HoldRule, Mappings, Observed, Plan, PlanRefused,
-    Policy, Scope, StalePlan, UserRef, Warning,
+    Action, Baseline, BrivoUserId, Facts, GroupId, Held, HeldItem, HoldRule, Mappings, Observed,
+    Plan, PlanRefused, Policy, Scope, StalePlan, UserRef, Warning,
 };
 use access_state::{Backoff, LockOutcome, MemoryState, RunState};
 use chrono::{DateTime, Utc};
@@ -18,7 +18,8 @@ use tracing::{Instrument as _, debug, info, info_span, warn};
 
 use crate::audit::{AuditRecord, AuditSink, RunKind};
 use crate::backend::{
-    ALL_PROFILE_FIELDS, AccessBackend, BackendError, CallCounts, ObserveScope, UserUpdate,
+    ALL_PROFILE_FIELDS, AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied,
+    ObserveScope, UserUpdate,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::sources::{FactSource, InputCounts, SourceReport, merge_facts};
@@ -73,6 +74,21 @@ pub enum Outcome {
     Skipped {
         /// Why (e.g. its user's create failed).
         reason: String,
+    },
+    /// A group change whose additions the backend refused because they
+    /// would take the user past Brivo's 16-group cap (which counts groups
+    /// the integration does not manage or cannot see). Its removals, if
+    /// any, were applied; its additions were not, and are in `held` (and in
+    /// [`SyncReport::held`]). Not a failure: no backoff, and nothing is
+    /// remembered, so the next run plans the additions and tries again.
+    Held {
+        /// What was applied and why the rest was held, e.g. "removed
+        /// -[7301]; held +[7101,7102]: Brivo refused the additions for its
+        /// group cap: the user is in 16 groups (15 not managed by this
+        /// integration); the change would make 17, over the limit of 16".
+        note: String,
+        /// The held items, with the rule and the reasons they carried.
+        held: Vec<Held>,
     },
 }
 
@@ -132,6 +148,9 @@ pub struct SyncReport {
     pub calls: CallCounts,
     /// The backend state the plan was checked against, before the apply.
     pub observed: Observed,
+    /// Items held back while applying, beside the plan's own `held`: the
+    /// additions Brivo refused for its 16-group cap (see [`Outcome::Held`]).
+    pub held: Vec<Held>,
 }
 
 impl SyncReport {
@@ -150,7 +169,12 @@ impl SyncReport {
         self.count(|o| matches!(o, Outcome::Skipped { .. }))
     }
 
-    /// True when every action succeeded.
+    /// Actions applied in part, the rest held ([`Outcome::Held`]).
+    pub fn held_back(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Held { .. }))
+    }
+
+    /// True when every action succeeded in full.
     pub fn is_success(&self) -> bool {
         self.succeeded() == self.results.len()
     }
@@ -670,6 +694,7 @@ impl Syncer {
                 inputs: Some(p.inputs.clone()),
                 plan: Some(p.plan.clone()),
                 results: Vec::new(),
+                held: Vec::new(),
                 calls: p.calls,
                 error: None,
             }),
@@ -739,6 +764,13 @@ impl Syncer {
     /// run concurrently (see [`SyncerBuilder::concurrency`]). A failed action
     /// never stops the others; a failed create skips the rest of its user's
     /// actions. Each action's result is in the report and the audit log.
+    ///
+    /// A group change's removals never wait on its additions: if Brivo
+    /// refuses the additions because the user would exceed its 16-group cap
+    /// (counting groups the integration does not manage), the removals are
+    /// applied alone and the action ends [`Outcome::Held`], its additions
+    /// in [`SyncReport::held`] with the reason (see
+    /// [`AccessBackend::change_groups`]). The next run plans them again.
     ///
     /// # Errors
     /// [`SyncError::Stale`] for a stale plan, [`SyncError::Observe`] if Brivo
@@ -1072,6 +1104,13 @@ impl Syncer {
             results[i] = Some(r);
         }
         let results: Vec<ActionResult> = results.into_iter().flatten().collect();
+        let held = results
+            .iter()
+            .flat_map(|r| match &r.outcome {
+                Outcome::Held { held, .. } => held.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
         let calls = self.inner.backend.calls().since(&before);
         let report = SyncReport {
             plan,
@@ -1081,12 +1120,14 @@ impl Syncer {
             results,
             calls,
             observed,
+            held,
         };
         info!(
             actions = report.results.len(),
             ok = report.succeeded(),
             failed = report.failed(),
             skipped = report.skipped(),
+            held_back = report.held_back(),
             reads = calls.reads,
             writes = calls.writes,
             "applied"
@@ -1100,6 +1141,7 @@ impl Syncer {
             inputs: report.inputs.clone(),
             plan: Some(report.plan.clone()),
             results: report.results.clone(),
+            held: report.held.clone(),
             calls,
             error: None,
         });
@@ -1257,9 +1299,18 @@ impl Syncer {
                         }
                     },
                 };
-                let add: Vec<GroupId> = add.iter().map(|c| c.group).collect();
-                let remove: Vec<GroupId> = remove.iter().map(|c| c.group).collect();
-                done(b.change_groups(id, &add, &remove).await)
+                let add_ids: Vec<GroupId> = add.iter().map(|c| c.group).collect();
+                let remove_ids: Vec<GroupId> = remove.iter().map(|c| c.group).collect();
+                match b.change_groups(id, &add_ids, &remove_ids).await {
+                    Ok(GroupsApplied {
+                        refused_additions: Some(cap),
+                        ..
+                    }) => self.cap_held(user, add, &remove_ids, &cap),
+                    Ok(_) => Outcome::ok(),
+                    Err(e) => Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                }
             }
             Action::Delete { user, .. } => match b.delete_user(*user).await {
                 Ok(()) => Outcome::ok(),
@@ -1273,6 +1324,55 @@ impl Syncer {
             other => Outcome::Skipped {
                 reason: format!("unknown action kind {other:?}"),
             },
+        }
+    }
+
+    /// The outcome of a group change whose additions Brivo refused for its
+    /// cap: the removals went through; each addition is held with its
+    /// reasons. No backoff: the removals must not wait, and the next run
+    /// simply plans the additions again.
+    fn cap_held(
+        &self,
+        user: &UserRef,
+        adds: &[access_engine::GroupChange],
+        removed: &[GroupId],
+        cap: &CapRefusal,
+    ) -> Outcome {
+        fn list(groups: impl Iterator<Item = GroupId>) -> String {
+            groups
+                .map(|g| g.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        let applied = if removed.is_empty() {
+            "nothing to remove".to_owned()
+        } else {
+            format!("removed -[{}]", list(removed.iter().copied()))
+        };
+        let unmanaged = cap.unmanaged(&self.inner.scope.managed_groups);
+        let note = format!(
+            "{applied}; held +[{}]: Brivo refused the additions for its group cap: the user is in {} groups ({unmanaged} not managed by this integration); the change would make {}, over the limit of {}",
+            list(adds.iter().map(|c| c.group)),
+            cap.count,
+            cap.would_be,
+            cap.limit,
+        );
+        warn!(%user, "{note}");
+        let rule = HoldRule::TooManyGroups {
+            desired: cap.would_be,
+            max: cap.limit,
+        };
+        Outcome::Held {
+            note,
+            held: adds
+                .iter()
+                .map(|c| Held {
+                    user: user.clone(),
+                    item: HeldItem::AddGroup(c.group),
+                    rule: rule.clone(),
+                    reasons: c.reasons.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -1412,6 +1512,7 @@ impl Syncer {
             inputs: None,
             plan: None,
             results: Vec::new(),
+            held: Vec::new(),
             calls: f.calls,
             error: Some(f.error.to_string()),
         });

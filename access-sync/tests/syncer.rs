@@ -340,7 +340,7 @@ impl AccessBackend for HidesUser {
         u: BrivoUserId,
         a: &[GroupId],
         r: &[GroupId],
-    ) -> Result<(), BackendError> {
+    ) -> Result<GroupsApplied, BackendError> {
         self.inner.change_groups(u, a, r).await
     }
     async fn delete_user(&self, u: BrivoUserId) -> Result<(), BackendError> {
@@ -659,4 +659,162 @@ async fn a_slow_run_still_wakes_at_next_change_not_later() {
     // Runs start at 09:00 and at 14:00 (10:00 EDT), each taking ten minutes.
     assert_eq!(started, vec![start, at(2026, 3, 10, 14)]);
     assert_eq!(b.members_of(RESIDENTS).len(), 1);
+}
+
+const POOL: GroupId = GroupId(9); // managed: property 200
+
+/// Ada (owned, lease 1 at property 100) is in the Pool group of property
+/// 200, which she should leave, and in `unmanaged` groups the integration
+/// does not manage. Returns the backend, her id and a syncer.
+fn ada_with_unmanaged_groups(
+    unmanaged: i64,
+) -> (MemoryBackend, BrivoUserId, Syncer, Arc<MemoryAudit>) {
+    let b = brivo();
+    b.add_group(POOL, "Pool");
+    let ada = b.add_user(
+        Some("sync:entrata:100:11"),
+        Profile::new("Ada", "Resident"),
+        &[POOL],
+    );
+    for g in 100..100 + unmanaged {
+        b.add_group(GroupId(g), format!("Other {g}"));
+        b.put_in_group(ada, GroupId(g));
+    }
+    let mut m = mappings();
+    m.properties.insert("200".into(), vec![POOL]);
+    let mut f = facts(vec![lease(
+        "1",
+        LeaseStatus::Current,
+        date(2026, 1, 1),
+        "11",
+        "Ada",
+    )]);
+    f.properties.push(Property::new("200", "America/New_York"));
+    let audit = Arc::new(MemoryAudit::new());
+    let s = Syncer::builder(b.clone())
+        .source(entrata(f))
+        .mappings(m)
+        .audit_arc(audit.clone())
+        .build();
+    (b, ada, s, audit)
+}
+
+fn groups_of(b: &MemoryBackend, user: BrivoUserId) -> Vec<GroupId> {
+    b.users()
+        .into_iter()
+        .find(|u| u.id == user)
+        .map(|u| u.groups.into_iter().collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn removals_go_through_when_additions_hit_the_group_cap() {
+    // 1 managed (Pool) + 15 unmanaged = 16; -Pool +Residents +Gym = 17.
+    let (b, ada, s, audit) = ada_with_unmanaged_groups(15);
+    let unmanaged: Vec<GroupId> = (100..115).map(GroupId).collect();
+    let now = at(2026, 3, 1, 12);
+
+    let report = s.sync_once(now).await.unwrap();
+    assert_eq!(report.plan.actions.len(), 1, "{:?}", report.plan.actions);
+    assert!(
+        report.plan.held.is_empty(),
+        "the engine counts managed groups only"
+    );
+    let Outcome::Held { note, held } = &report.results[0].outcome else {
+        panic!("{:?}", report.results);
+    };
+    assert!(note.starts_with("removed -[9]; held +[7,8]:"), "{note}");
+    assert!(
+        note.contains("in 16 groups (15 not managed by this integration)"),
+        "{note}"
+    );
+    assert!(
+        note.contains("would make 17, over the limit of 16"),
+        "{note}"
+    );
+    assert_eq!(held, &report.held);
+    let items: Vec<HeldItem> = report.held.iter().map(|h| h.item.clone()).collect();
+    assert_eq!(
+        items,
+        [HeldItem::AddGroup(RESIDENTS), HeldItem::AddGroup(GYM)]
+    );
+    for h in &report.held {
+        assert_eq!(h.user, UserRef::Existing(ada));
+        assert_eq!(
+            h.rule,
+            HoldRule::TooManyGroups {
+                desired: 17,
+                max: 16
+            }
+        );
+        assert!(!h.reasons.is_empty(), "the plan's reasons are kept");
+    }
+    assert_eq!(groups_of(&b, ada), unmanaged, "Pool removed, nothing added");
+    assert_eq!(
+        (report.failed(), report.held_back(), report.is_success()),
+        (0, 1, false)
+    );
+    // observe, the refused call, the re-read, the removal alone
+    assert_eq!((report.calls.reads, report.calls.writes), (2, 2));
+    let record = audit.records().pop().unwrap();
+    assert_eq!(record.held, report.held);
+    let line = serde_json::to_value(&record).unwrap();
+    assert_eq!(line["results"][0]["outcome"]["status"], "held");
+    assert_eq!(line["held"][0]["rule"]["TooManyGroups"]["max"], 16);
+
+    // The next run tries the additions again (no backoff, nothing
+    // remembered), and does not send the removal again.
+    let again = s
+        .sync_once(now + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    let Action::ChangeGroups { add, remove, .. } = &again.plan.actions[0] else {
+        panic!("{:?}", again.plan.actions);
+    };
+    assert_eq!((add.len(), remove.len()), (2, 0));
+    let Outcome::Held { note, .. } = &again.results[0].outcome else {
+        panic!("{:?}", again.results);
+    };
+    assert!(
+        note.starts_with("nothing to remove; held +[7,8]:"),
+        "{note}"
+    );
+    assert!(note.contains("in 15 groups (15 not managed"), "{note}");
+    assert_eq!(again.held.len(), 2);
+    assert_eq!((again.calls.reads, again.calls.writes), (2, 1));
+    assert_eq!(groups_of(&b, ada), unmanaged);
+
+    // Once an administrator frees room, the additions go through.
+    b.change_groups(ada, &[], &[GroupId(100)]).await.unwrap();
+    let room = s
+        .sync_once(now + chrono::Duration::minutes(2))
+        .await
+        .unwrap();
+    assert!(room.is_success(), "{:?}", room.results);
+    assert!(room.held.is_empty());
+    assert_eq!(groups_of(&b, ada).len(), 16);
+}
+
+#[tokio::test]
+async fn a_refusal_that_is_not_the_cap_is_a_failure_not_a_hold_and_removals_still_go() {
+    let (b, ada, s, _) = ada_with_unmanaged_groups(2);
+    b.refuse_group_additions(ada);
+    let report = s.sync_once(at(2026, 3, 1, 12)).await.unwrap();
+    assert_eq!(report.failed(), 1, "{:?}", report.results);
+    let Outcome::Failed { error } = &report.results[0].outcome else {
+        unreachable!()
+    };
+    assert!(error.contains("400"), "the original error: {error}");
+    assert!(report.held.is_empty());
+    assert!(
+        error.contains("removals were sent alone and applied"),
+        "{error}"
+    );
+    assert_eq!(
+        groups_of(&b, ada),
+        [GroupId(100), GroupId(101)],
+        "the removal applied alone; the additions not (3 - 1 + 2 = 4: room, not the cap)"
+    );
+    // observe, the refused call, the re-read, then the removal alone
+    assert_eq!((report.calls.reads, report.calls.writes), (2, 2));
 }

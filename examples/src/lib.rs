@@ -241,6 +241,7 @@ fn outcome_cell(result: Option<&ActionResult>) -> String {
         Some(Outcome::Ok { .. }) => "ok".into(),
         Some(Outcome::Failed { error }) => format!("FAILED: {error}"),
         Some(Outcome::Skipped { reason }) => format!("skipped: {reason}"),
+        Some(Outcome::Held { note, .. }) => format!("HELD: {note}"),
         Some(_) => "?".into(),
     }
 }

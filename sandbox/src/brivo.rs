@@ -97,6 +97,8 @@ pub(crate) struct BrivoState {
     credentials: BTreeMap<i64, Value>,
     /// (user id, credential id) -> (effectiveFrom, effectiveTo)
     assignments: BTreeMap<(i64, i64), (Option<String>, Option<String>)>,
+    /// Users whose additions to a group are refused with a 400 that is not the cap.
+    refusing_additions: BTreeSet<i64>,
     access_tokens: HashMap<String, Instant>,
     refresh_tokens: HashMap<String, ()>,
     next_id: i64,
@@ -419,6 +421,30 @@ impl BrivoHandle {
     /// Puts a user in a group directly (not counted, no 16-group check).
     pub fn add_member(&self, group_id: i64, user_id: i64) {
         lock(&self.inner.state).members.insert((user_id, group_id));
+    }
+    /// From now on, refuses to add this user to any group they are not in, with a 400 that
+    /// is not the 16-group cap: `User cannot be assigned to the group as its credentials
+    /// already exist in a linked group` (`brivo.md` §3.2). The whole bulk call is refused
+    /// (nothing changes); calls that only remove groups still succeed. Undo with
+    /// [`accept_group_additions`](Self::accept_group_additions).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), sandbox::Error> {
+    /// use sandbox::{Sandbox, story};
+    ///
+    /// let sb = Sandbox::start_default().await?;
+    /// sb.brivo().refuse_group_additions(story::USER_SAM_STAFF);
+    /// sb.brivo().accept_group_additions(story::USER_SAM_STAFF);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn refuse_group_additions(&self, user_id: i64) {
+        lock(&self.inner.state).refusing_additions.insert(user_id);
+    }
+    /// Undoes [`refuse_group_additions`](Self::refuse_group_additions) for this user.
+    pub fn accept_group_additions(&self, user_id: i64) {
+        lock(&self.inner.state).refusing_additions.remove(&user_id);
     }
 }
 
@@ -1157,10 +1183,19 @@ async fn user_groups(State(b): State<Arc<Brivo>>, Path(id): Path<String>) -> Res
 fn too_many_groups() -> Response {
     // The documented rule (brivo.md §3.2, AD25 "Update user's group memberships"): "If the
     // user's total number of groups would exceed 16 … it is considered an error and no
-    // action will be taken". The exact body is not recorded; Brivo's {code,message} form.
+    // action will be taken". The body is not recorded, and no public source shows a message
+    // naming 16 or groups: the only documented refusal is the plain "Invalid criteria
+    // provided" 400 (brivo.md §2.5, §3.2 correction). So the sandbox answers exactly that,
+    // and a client can tell the cap only by re-reading the user's groups.
+    err(StatusCode::BAD_REQUEST, "Invalid criteria provided")
+}
+
+/// A 400 that is not the cap (brivo.md §3.2, group sharing across accounts); answered to
+/// users marked with [`BrivoHandle::refuse_group_additions`].
+fn linked_group_refusal() -> Response {
     err(
         StatusCode::BAD_REQUEST,
-        "The user's total number of groups would exceed 16. No action was taken.",
+        "User cannot be assigned to the group as its credentials already exist in a linked group",
     )
 }
 
@@ -1198,6 +1233,9 @@ async fn update_user_groups(
         return group_not_found();
     }
     let mut groups = st.groups_of(uid);
+    if st.refusing_additions.contains(&uid) && add.iter().any(|g| !groups.contains(g)) {
+        return linked_group_refusal();
+    }
     for g in &remove {
         groups.remove(g);
     }
@@ -1312,6 +1350,9 @@ async fn add_group_user(
         return user_not_found();
     };
     if !st.members.contains(&(uid, gid)) {
+        if st.refusing_additions.contains(&uid) {
+            return linked_group_refusal();
+        }
         if st.groups_of(uid).len() >= MAX_GROUPS_PER_USER {
             return too_many_groups();
         }

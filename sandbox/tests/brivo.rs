@@ -346,7 +346,11 @@ async fn sixteen_group_limit_is_atomic() {
         )
         .await;
     assert_eq!(s, 400);
-    assert_eq!(body["code"], 400);
+    assert_eq!(
+        body,
+        json!({"code": 400, "message": "Invalid criteria provided"}),
+        "Brivo's plain refusal: the text names no cause, so clients must re-read to tell the cap"
+    );
     assert!(
         h.snapshot().user(user).unwrap().groups.is_empty(),
         "no partial apply"
@@ -379,6 +383,90 @@ async fn sixteen_group_limit_is_atomic() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(body["count"], 16);
+
+    // A removal bundled with two additions that would make 17 is refused as a whole, and
+    // the removal alone then goes through.
+    let extra = h.add_group("Extra");
+    let (s, _) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [groups[0], extra], "removeGroups": [groups[1]]}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(h.snapshot().user(user).unwrap().groups.contains(&groups[1]));
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"removeGroups": [groups[1]]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(body["count"], 15);
+}
+
+#[tokio::test]
+async fn refused_group_additions_are_a_400_that_is_not_the_cap() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.brivo();
+    let user = h.add_user(
+        NewBrivoUser::new("Linked", "Credentials")
+            .external_id("sync:test:2")
+            .group(story::GROUP_SUNSET_RESIDENTS),
+    );
+    h.refuse_group_additions(user);
+    let api = Api::new(&sb).await;
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [story::GROUP_HARBOR_VIEW_RESIDENTS],
+                   "removeGroups": [story::GROUP_SUNSET_RESIDENTS]}),
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("linked group"),
+        "{body}"
+    );
+    assert_eq!(
+        h.snapshot().user(user).unwrap().groups,
+        [story::GROUP_SUNSET_RESIDENTS].into(),
+        "nothing changed"
+    );
+    let r = api
+        .req(
+            reqwest::Method::PUT,
+            &format!(
+                "/groups/{}/users/{user}",
+                story::GROUP_HARBOR_VIEW_RESIDENTS
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Removals alone still go through; and additions again once accepted.
+    let (s, _) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"removeGroups": [story::GROUP_SUNSET_RESIDENTS]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    h.accept_group_additions(user);
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [story::GROUP_HARBOR_VIEW_RESIDENTS]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(body["count"], 1);
 }
 
 #[tokio::test]

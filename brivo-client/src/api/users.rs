@@ -265,8 +265,13 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// - [`Error::GroupLimitExceeded`] when the user would end up in more
-    ///   than 16 groups (Brivo changes nothing);
+    /// - [`Error::GroupLimitExceeded`] when asked to add more than 16
+    ///   groups (refused before sending), or when Brivo's 400 mentions 16
+    ///   and groups (Brivo changes nothing). Brivo's documented refusal of
+    ///   a change over the cap is a plain 400 that names no cause
+    ///   (`brivo.md` §3.2), which comes back as [`Error::Api`]: to tell the
+    ///   cap from another 400, re-read [`user_groups`](Self::user_groups)
+    ///   and count (the cap counts groups you do not manage, too);
     /// - [`Error::InvalidArgument`] when a group is in both lists;
     /// - any other failure (404 for an unknown user or group).
     pub async fn change_groups(
