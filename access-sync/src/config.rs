@@ -278,6 +278,32 @@ impl SyncConfig {
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<SyncerBuilder, ConfigError> {
+        self.builder_inner(env, None)
+    }
+
+    /// As [`builder`](SyncConfig::builder), with the run state from
+    /// [`open_state`](SyncConfig::open_state): the Syncer keeps its
+    /// baseline, backoffs, approvals and lock there, and the Entrata source
+    /// its zones.
+    ///
+    /// # Errors
+    /// As [`build`](SyncConfig::build).
+    pub fn builder_with_state(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        state: std::sync::Arc<dyn access_state::RunState>,
+        namespace: &str,
+    ) -> Result<SyncerBuilder, ConfigError> {
+        Ok(self
+            .builder_inner(env, Some((state.clone(), namespace)))?
+            .state_arc(state, namespace))
+    }
+
+    fn builder_inner(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+        state: Option<(std::sync::Arc<dyn access_state::RunState>, &str)>,
+    ) -> Result<SyncerBuilder, ConfigError> {
         let secret = |name: &'static str| -> Result<SecretString, ConfigError> {
             env(name)
                 .filter(|v| !v.is_empty())
@@ -364,6 +390,9 @@ impl SyncConfig {
                     ConfigError::Invalid(format!("entrata.zones: unknown IANA zone {zone:?}"))
                 })?;
                 source = source.zone(id, tz);
+            }
+            if let Some((store, namespace)) = &state {
+                source = source.zone_store(store.clone(), *namespace);
             }
             syncer = syncer.source(source);
         }

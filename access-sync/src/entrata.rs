@@ -67,6 +67,17 @@ pub struct EntrataSource {
     past_window_days: u32,
     zone_cache_ttl: TimeDelta,
     cache: Arc<Mutex<ZoneCache>>,
+    store: Option<ZoneStore>,
+}
+
+/// The run-state store zones are kept in, and the namespace.
+#[derive(Clone)]
+struct ZoneStore(Arc<dyn access_state::RunState>, String);
+
+impl std::fmt::Debug for ZoneStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ZoneStore({:?}, {:?})", self.0.kind(), self.1)
+    }
 }
 
 /// Zones named by `getMitsPropertyUnits`, and whether it refused us.
@@ -86,6 +97,41 @@ impl EntrataSource {
             past_window_days: 30,
             zone_cache_ttl: TimeDelta::hours(24),
             cache: Arc::default(),
+            store: None,
+        }
+    }
+
+    /// Keeps the zones `getMitsPropertyUnits` names (and its refusal) in a
+    /// run-state store as well as in memory, so a restarted runner (a cron
+    /// job) does not ask again within [`zone_cache_ttl`](Self::zone_cache_ttl).
+    #[must_use]
+    pub fn zone_store(
+        mut self,
+        store: Arc<dyn access_state::RunState>,
+        namespace: impl Into<String>,
+    ) -> Self {
+        self.store = Some(ZoneStore(store, namespace.into()));
+        self
+    }
+
+    /// A cached value from the store, if it is fresh enough.
+    async fn stored(&self, key: &str, now: DateTime<Utc>) -> Option<serde_json::Value> {
+        let ZoneStore(store, ns) = self.store.as_ref()?;
+        match store.cache_get(ns, "entrata-zone", key).await {
+            Ok(Some((v, at))) if at <= now && now - at < self.zone_cache_ttl => Some(v),
+            Ok(_) => None,
+            Err(e) => {
+                warn!(error = %e, "could not read the zone cache");
+                None
+            }
+        }
+    }
+
+    async fn store(&self, key: &str, value: serde_json::Value, now: DateTime<Utc>) {
+        if let Some(ZoneStore(store, ns)) = &self.store
+            && let Err(e) = store.cache_put(ns, "entrata-zone", key, &value, now).await
+        {
+            warn!(error = %e, "could not write the zone cache");
         }
     }
 
@@ -157,12 +203,29 @@ impl EntrataSource {
         if let Some(z) = cached {
             return Ok((z, mits));
         }
+        // The durable cache, for a runner that restarted since.
+        if let Some(z) = self
+            .stored(&id.to_string(), now)
+            .await
+            .and_then(|v| v.as_str().and_then(|s| s.parse::<Tz>().ok()))
+        {
+            self.cache().zones.insert(id, (z, now));
+            return Ok((z, mits));
+        }
+        let refused = match refused {
+            Some(why) => Some(why),
+            None => self
+                .stored("getMitsPropertyUnits-refused", now)
+                .await
+                .and_then(|v| v.as_str().map(str::to_owned)),
+        };
         match refused {
             Some(why) => tried.push(format!("getMitsPropertyUnits refused earlier ({why})")),
             None => match self.client.property_time_zone(id).await {
                 Ok(Some(z)) => {
                     let z = zone_in_state(z, state);
                     self.cache().zones.insert(id, (z, now));
+                    self.store(&id.to_string(), z.name().into(), now).await;
                     return Ok((z, mits));
                 }
                 Ok(None) => tried.push("getMitsPropertyUnits names no zone we know".to_owned()),
@@ -171,6 +234,8 @@ impl EntrataSource {
                         // Not granted to this API user, most likely: do not
                         // ask again every run.
                         self.cache().refused = Some((e.to_string(), now));
+                        self.store("getMitsPropertyUnits-refused", e.to_string().into(), now)
+                            .await;
                     }
                     tried.push(format!("getMitsPropertyUnits: {e}"));
                 }

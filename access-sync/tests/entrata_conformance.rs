@@ -422,3 +422,38 @@ async fn a_property_no_zone_step_can_place_is_a_held_warning_in_the_plan() {
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn zones_and_a_refused_zone_service_are_kept_across_restarts() {
+    let sb = common::start().await;
+    sb.entrata().grant_method("getMitsPropertyUnits");
+    let store: std::sync::Arc<dyn access_state::RunState> =
+        std::sync::Arc::new(access_state::MemoryState::new());
+    let mits_calls = |sb: &sandbox::Sandbox| {
+        sb.entrata_stats()
+            .by_route
+            .iter()
+            .filter(|(route, _)| route.contains("propertyunits"))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+    let source = || {
+        access_sync::EntrataSource::new(common::entrata_client(&sb))
+            .zone_store(store.clone(), "acme")
+    };
+    let first = source().fetch(today()).await.expect("fetch");
+    assert!(
+        first
+            .facts
+            .properties
+            .iter()
+            .all(|p| matches!(&p.zone_source, ZoneSource::Service(_)))
+    );
+    let asked = mits_calls(&sb);
+    assert_eq!(asked, 3, "one getMitsPropertyUnits per property");
+    // A new process (a new source) on the same store asks nothing again.
+    let again = source().fetch(today()).await.expect("fetch");
+    assert_eq!(mits_calls(&sb), asked);
+    assert_eq!(again.facts.properties, first.facts.properties);
+    sb.shutdown().await;
+}

@@ -271,7 +271,7 @@ async fn one_failure_never_stops_the_others_and_backs_off_per_user() {
 }
 
 #[tokio::test]
-async fn a_restarted_runner_keeps_its_backoffs_in_the_run_state() {
+async fn a_restarted_runner_keeps_its_backoffs_and_budget_window_in_the_run_state() {
     let path =
         std::env::temp_dir().join(format!("access-sync-backoff-{}.sqlite", fastrand::u64(..)));
     let b = brivo();
@@ -305,7 +305,86 @@ async fn a_restarted_runner_keeps_its_backoffs_in_the_run_state() {
         .await
         .unwrap();
     assert!(later.is_success(), "{:?}", later.results);
+    drop(again);
+    // The Brivo calls of every run are in the 30-day window of the store.
+    let store = access_state::SqliteState::open(&path).await.unwrap();
+    let month = access_state::RunState::calls_since(
+        &store,
+        "acme",
+        "brivo",
+        Utc::now() - chrono::Duration::days(30),
+    )
+    .await
+    .unwrap();
+    assert!(month >= 4, "{month} calls counted");
     std::fs::remove_file(&path).ok();
+}
+
+#[tokio::test]
+async fn a_directory_that_empties_and_a_location_that_vanishes_revoke_nobody() {
+    let b = brivo();
+    let (members, desk) = (GroupId(40), GroupId(41));
+    b.add_group(members, "Directory members");
+    b.add_group(desk, "Coworking");
+    let mut m = mappings();
+    m.directories.insert("D".into(), vec![members]);
+    m.locations.insert("L".into(), vec![desk]);
+    m.plans.insert("plan".into(), vec![desk]);
+    let mut f = two_residents();
+    for u in ["u1", "u2", "u3"] {
+        f.directory_users.push(DirectoryUser::new(
+            "D",
+            u,
+            Profile::new(u, "Dir"),
+            DirectoryState::Active,
+        ));
+    }
+    f.locations.push(Location::new("L", "America/Denver"));
+    f.members
+        .push(Member::new("m1", Profile::new("Mia", "Member")));
+    f.memberships.push(
+        Membership::new("ms1", "plan", "L", MembershipStatus::Active)
+            .with_member("m1")
+            .with_start(date(2026, 1, 1)),
+    );
+    let source = StaticSource::new("all", Scope::Source(Source::Entrata), f.clone());
+    let s = Syncer::builder(b.clone())
+        .source(source.clone())
+        .mappings(m)
+        .build();
+    let now = at(2026, 3, 1, 12);
+    assert!(s.sync_once(now).await.unwrap().is_success());
+    assert_eq!(b.members_of(members).len(), 3);
+    assert_eq!(b.members_of(desk).len(), 1);
+
+    // The directory answers with nobody, and the location is gone from the batch.
+    let mut vanished = f;
+    vanished.directory_users.clear();
+    vanished.locations.clear();
+    source.set_facts(vanished);
+    let report = s.sync_once(now).await.unwrap();
+    assert_eq!(report.plan.group_changes(), 0, "{}", report.plan);
+    let text = report.plan.to_string();
+    assert!(
+        text.contains("directory D names no one any more; the last run's facts named 3"),
+        "{text}"
+    );
+    // Its membership names the missing location: held as incomplete.
+    assert!(text.contains("location L is not in the batch"), "{text}");
+    assert!(
+        report
+            .plan
+            .held
+            .iter()
+            .any(|h| h.item == HeldItem::RemoveGroup(desk)
+                && h.rule
+                    == HoldRule::Incomplete {
+                        scope: Scope::Location("L".into())
+                    }),
+        "{text}"
+    );
+    assert_eq!(b.members_of(members).len(), 3, "nobody revoked");
+    assert_eq!(b.members_of(desk).len(), 1, "nobody revoked");
 }
 
 /// A backend that hides one external id from observation, as if a create

@@ -170,8 +170,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     // A progress line on long applies.
     let syncer = config
-        .builder(env)?
-        .state_arc(state, namespace)
+        .builder_with_state(env, state, &namespace)?
         .on_progress(|done, total| {
             if total >= 50 && (done % 25 == 0 || done == total) {
                 eprintln!("  applied {done}/{total} actions");
