@@ -347,3 +347,24 @@ async fn a_restarted_runner_keeps_the_last_runs_counts() {
     std::fs::remove_file(&path).ok();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_coworking_location_that_vanishes_revokes_nobody() {
+    let sb = common::start().await;
+    let syncer = common::syncer(&sb).build();
+    syncer.sync_once(today()).await.expect("run 1");
+    let olivia = format!("sync:officernd:{}", story::MEMBER_OLIVIA);
+    let before = groups_of(&sb, &olivia);
+    assert!(before.contains(&story::GROUP_MHW_MEMBERS), "{before:?}");
+    // OfficeRnD stops returning the location (deleted, or a permission change).
+    assert!(sb.officernd().remove("locations", story::LOCATION_DENVER));
+    let report = syncer.sync_once(today()).await.expect("run 2");
+    let text = report.plan.to_string();
+    assert!(
+        text.contains("location 64b00000000000000000a001"),
+        "the plan names the location: {text}"
+    );
+    assert!(!report.plan.held.is_empty(), "{text}");
+    assert_eq!(groups_of(&sb, &olivia), before, "Olivia keeps access");
+    sb.shutdown().await;
+}
