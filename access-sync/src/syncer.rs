@@ -83,7 +83,7 @@ pub enum Outcome {
     /// remembered, so the next run plans the additions and tries again.
     Held {
         /// What was applied and why the rest was held, e.g. "removed
-        /// -[7301]; held +[7101,7102]: Brivo refused the additions for its
+        /// `-[7301]; held +[7101,7102]`: Brivo refused the additions for its
         /// group cap: the user is in 16 groups (15 not managed by this
         /// integration); the change would make 17, over the limit of 16".
         note: String,
