@@ -9,8 +9,15 @@
 //!
 //! [`WebhookVerifier`] checks the signature in constant time over the **raw
 //! body bytes** (verify before parsing; never re-serialize) and rejects
-//! timestamps further than a tolerance (default 300 s) from now, which stops
-//! replays.
+//! timestamps further than a tolerance (default 300 s) from now. Within that
+//! window a captured delivery would still verify: [`ReplayGuard`] refuses an
+//! event id seen before, and [`WebhookReceiver`] puts the three together
+//! (body size cap, verification, decoding, replay check) for an endpoint.
+//!
+//! Hostile input costs little: the header is capped at [`MAX_HEADER_BYTES`]
+//! and [`MAX_SIGNATURES`] `signature=` entries, the receiver's body at
+//! [`DEFAULT_MAX_BODY_BYTES`], all checked before any MAC work, and the MAC
+//! is computed **once** per request whatever the number of candidates.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -29,7 +36,9 @@
 //! assert!(matches!(event.object, WebhookObject::Membership(_)));
 //! ```
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -49,24 +58,57 @@ pub const SIGNATURE_HEADER: &str = "officernd-signature";
 /// The default clock-skew tolerance.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
+/// The most `signature=` entries a header may carry. OfficeRnD sends one;
+/// a few leave room for secret rotation. More is refused before any MAC
+/// work, so a header cannot make verification cost more.
+pub const MAX_SIGNATURES: usize = 8;
+
+/// The longest `officernd-signature` header accepted, in bytes (room for
+/// [`MAX_SIGNATURES`] entries with spaces).
+pub const MAX_HEADER_BYTES: usize = 1024;
+
+/// The default cap on a webhook body for [`WebhookReceiver`] (1 MiB; an
+/// OfficeRnD event is a few KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The default number of event ids a [`ReplayGuard`] remembers at once.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 10_000;
+
 type HmacSha256 = Hmac<Sha256>;
 
-fn mac(secret: &[u8], body: &[u8], t: &str) -> HmacSha256 {
-    // HMAC takes keys of any length: this cannot fail
+#[cfg(test)]
+thread_local! {
+    // counts MAC computations so tests can prove one per request
+    static MACS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn tag(secret: &[u8], body: &[u8], t: &str) -> [u8; 32] {
+    #[cfg(test)]
+    MACS.with(|m| m.set(m.get() + 1));
+    // HMAC takes keys of any length, so this never fails
     let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
         .expect("HMAC-SHA256 accepts keys of any length");
     mac.update(body);
     mac.update(b".");
     mac.update(t.as_bytes());
-    mac
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares in time independent of where the bytes differ (lengths are
+/// public: every valid tag is 32 bytes).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// The `officernd-signature` value OfficeRnD would send for `body` at
 /// Unix time `t` (for tests, sandboxes and replays).
 pub fn sign(secret: &[u8], body: &[u8], t: i64) -> String {
     let t = t.to_string();
-    let tag = mac(secret, body, &t).finalize().into_bytes();
-    format!("t={t},signature={}", hex::encode(tag))
+    format!("t={t},signature={}", hex::encode(tag(secret, body, &t)))
 }
 
 /// Verifies `officernd-signature` headers with one webhook secret.
@@ -101,12 +143,31 @@ impl WebhookVerifier {
         self
     }
 
+    /// How far the signed timestamp may be from now, either way.
+    pub fn tolerance(&self) -> Duration {
+        self.tolerance
+    }
+
     /// Verifies `header` (the `officernd-signature` value) against the raw
     /// `body` at instant `now`.
     ///
     /// The header is parsed by key, not position (`t=…,signature=…`, spaces
-    /// allowed); several `signature=` entries are accepted if any matches.
+    /// allowed); up to [`MAX_SIGNATURES`] `signature=` entries are accepted
+    /// if any matches. The MAC is computed once and compared with each entry
+    /// in constant time. This does not cap the body (it is hashed once, so
+    /// the cost is linear in what the server already read): cap it in the
+    /// HTTP server or use [`WebhookReceiver`].
+    ///
+    /// # Errors
+    /// [`Error::WebhookHeader`] (malformed, longer than [`MAX_HEADER_BYTES`]
+    /// or more than [`MAX_SIGNATURES`] entries), then
+    /// [`Error::WebhookSignatureMismatch`], then [`Error::WebhookTimestamp`].
     pub fn verify_at(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<()> {
+        if header.len() > MAX_HEADER_BYTES {
+            return Err(Error::WebhookHeader {
+                reason: "longer than 1024 bytes (MAX_HEADER_BYTES); OfficeRnD sends about 80",
+            });
+        }
         let mut t = None;
         let mut signatures = Vec::new();
         for part in header.split(',') {
@@ -117,7 +178,14 @@ impl WebhookVerifier {
             };
             match k.trim() {
                 "t" => t = Some(v.trim()),
-                "signature" => signatures.push(v.trim()),
+                "signature" => {
+                    if signatures.len() == MAX_SIGNATURES {
+                        return Err(Error::WebhookHeader {
+                            reason: "more than 8 signature= entries (MAX_SIGNATURES); OfficeRnD sends one",
+                        });
+                    }
+                    signatures.push(v.trim());
+                }
                 _ => {}
             }
         }
@@ -144,11 +212,11 @@ impl WebhookVerifier {
                 reason: "signature= is not hex",
             })?);
         }
-        let matched = decoded.iter().any(|sig| {
-            mac(self.secret.expose_secret().as_bytes(), body, t)
-                .verify_slice(sig)
-                .is_ok()
-        });
+        // one MAC per request, however many candidates
+        let expected = tag(self.secret.expose_secret().as_bytes(), body, t);
+        let matched = decoded
+            .iter()
+            .fold(false, |any, sig| any | constant_time_eq(&expected, sig));
         if !matched {
             return Err(Error::WebhookSignatureMismatch);
         }
@@ -349,5 +417,440 @@ impl WebhookEvent {
             object,
             data: raw.data,
         })
+    }
+}
+
+/// Why [`WebhookReceiver`] or [`ReplayGuard`] refused a delivery.
+///
+/// Suggested HTTP answers: `413` for [`BodyTooLarge`](Self::BodyTooLarge),
+/// `200` (already handled) for [`Replayed`](Self::Replayed), `503` for
+/// [`GuardFull`](Self::GuardFull) (OfficeRnD may deliver again later),
+/// `400`/`401` otherwise. None of them contains the secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The body is larger than the receiver accepts; refused before any
+    /// MAC work. Raise the cap with
+    /// [`WebhookReceiver::with_max_body_bytes`] if real events are this big.
+    #[error(
+        "webhook body is {len} bytes, over the limit of {limit} bytes (raise it with WebhookReceiver::with_max_body_bytes)"
+    )]
+    BodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// This event id was accepted before, within the replay window: a
+    /// replay (or a duplicate delivery, already handled).
+    #[error(
+        "webhook event {event_id} was already accepted within the last {window_seconds} s: refused as a replay"
+    )]
+    Replayed {
+        /// The event id (`event`), not a secret.
+        event_id: String,
+        /// How long ids are remembered.
+        window_seconds: u64,
+    },
+    /// A verified event has no `event` id, so a replay of it could not be
+    /// recognised.
+    #[error("webhook event has no `event` id: cannot be checked for replay, refused")]
+    MissingEventId,
+    /// The guard already remembers `capacity` unexpired ids; the event is
+    /// refused rather than forgetting one (which would let it be replayed).
+    /// Raise the capacity if this many events really arrive in the window.
+    #[error(
+        "webhook replay guard is full ({capacity} events within the window): refused; raise ReplayGuard capacity if this traffic is genuine"
+    )]
+    GuardFull {
+        /// The guard's capacity.
+        capacity: usize,
+    },
+    /// The signature, header, timestamp or body did not verify or decode.
+    #[error(transparent)]
+    Verify(#[from] Error),
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    expiry: HashMap<String, DateTime<Utc>>,
+    // ordered by expiry, so expired ids are dropped from the front
+    by_expiry: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl Seen {
+    fn purge(&mut self, now: DateTime<Utc>) {
+        while let Some((at, _)) = self.by_expiry.first() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, id)) = self.by_expiry.pop_first() {
+                self.expiry.remove(&id);
+            }
+        }
+    }
+}
+
+/// Remembers the ids of accepted webhook events for the replay window, so
+/// a delivery captured and re-sent within the verifier's tolerance is
+/// refused.
+///
+/// A signed request verifies while `|now − t| ≤ tolerance`, so its id is
+/// kept for twice the tolerance after it was first seen (it cannot verify
+/// after that). Memory is bounded: at most `capacity` ids; when full of
+/// unexpired ids a new event is refused ([`WebhookError::GuardFull`])
+/// rather than an id forgotten. Use it **after** verification, so only
+/// OfficeRnD can fill it. In memory only: one guard per process, shared
+/// (it is `Sync`); a restart forgets the ids, as does a second replica.
+#[derive(Debug)]
+pub struct ReplayGuard {
+    window: Duration,
+    capacity: usize,
+    seen: Mutex<Seen>,
+}
+
+impl ReplayGuard {
+    /// A guard for a verifier with `tolerance`, remembering at most
+    /// `capacity` ids (at least one).
+    pub fn new(tolerance: Duration, capacity: usize) -> Self {
+        Self {
+            window: tolerance.saturating_mul(2),
+            capacity: capacity.max(1),
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// How many unexpired ids are remembered (expired ones are dropped on
+    /// the next [`admit_at`](Self::admit_at)).
+    pub fn len(&self) -> usize {
+        self.lock().expiry.len()
+    }
+
+    /// Whether no id is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records `event_id` as accepted at `now`, or refuses it if it was
+    /// accepted within the window.
+    ///
+    /// # Errors
+    /// [`WebhookError::Replayed`], [`WebhookError::MissingEventId`] (empty
+    /// id), [`WebhookError::GuardFull`].
+    pub fn admit_at(
+        &self,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<(), WebhookError> {
+        if event_id.is_empty() {
+            return Err(WebhookError::MissingEventId);
+        }
+        let mut seen = self.lock();
+        seen.purge(now);
+        if seen.expiry.contains_key(event_id) {
+            return Err(WebhookError::Replayed {
+                event_id: event_id.to_owned(),
+                window_seconds: self.window.as_secs(),
+            });
+        }
+        if seen.expiry.len() >= self.capacity {
+            return Err(WebhookError::GuardFull {
+                capacity: self.capacity,
+            });
+        }
+        let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX);
+        let expiry = now
+            .checked_add_signed(window)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        seen.expiry.insert(event_id.to_owned(), expiry);
+        seen.by_expiry.insert((expiry, event_id.to_owned()));
+        Ok(())
+    }
+
+    /// [`admit_at`](Self::admit_at) with the system clock.
+    ///
+    /// # Errors
+    /// As [`admit_at`](Self::admit_at).
+    pub fn admit(&self, event_id: &str) -> std::result::Result<(), WebhookError> {
+        self.admit_at(event_id, Utc::now())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
+        // the set stays consistent even if a holder panicked
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Everything a webhook endpoint needs, in the safe order: cap the body,
+/// verify the signature (one MAC), decode, refuse a replayed event id.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use officernd_client::webhook::{WebhookError, WebhookReceiver, WebhookVerifier, sign};
+/// use secrecy::SecretString;
+///
+/// let receiver = WebhookReceiver::new(WebhookVerifier::new(SecretString::from("whsec")));
+/// let body = br#"{"event":"e1","eventType":"company.updated","data":{"object":{}}}"#;
+/// let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+/// let header = sign(b"whsec", body, now.timestamp());
+/// let event = receiver.receive_at(&header, body, now).unwrap();
+/// assert_eq!(event.id, "e1");
+/// // the same delivery again is a replay
+/// assert!(matches!(receiver.receive_at(&header, body, now), Err(WebhookError::Replayed { .. })));
+/// ```
+#[derive(Debug)]
+pub struct WebhookReceiver {
+    verifier: WebhookVerifier,
+    guard: ReplayGuard,
+    max_body_bytes: usize,
+}
+
+impl WebhookReceiver {
+    /// A receiver with a body cap of [`DEFAULT_MAX_BODY_BYTES`] and a
+    /// [`ReplayGuard`] of [`DEFAULT_REPLAY_CAPACITY`] ids over the
+    /// verifier's tolerance.
+    pub fn new(verifier: WebhookVerifier) -> Self {
+        let guard = ReplayGuard::new(verifier.tolerance(), DEFAULT_REPLAY_CAPACITY);
+        Self {
+            verifier,
+            guard,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// Sets the body cap, in bytes.
+    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Replaces the replay guard (e.g. another capacity).
+    pub fn with_replay_guard(mut self, guard: ReplayGuard) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// Checks and decodes one delivery at `now`.
+    ///
+    /// # Errors
+    /// [`WebhookError::BodyTooLarge`] (before any MAC work),
+    /// [`WebhookError::Verify`], then the replay guard's errors.
+    pub fn receive_at(
+        &self,
+        header: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> std::result::Result<WebhookEvent, WebhookError> {
+        if body.len() > self.max_body_bytes {
+            return Err(WebhookError::BodyTooLarge {
+                len: body.len(),
+                limit: self.max_body_bytes,
+            });
+        }
+        let event = self.verifier.verify_event_at(header, body, now)?;
+        self.guard.admit_at(&event.id, now)?;
+        Ok(event)
+    }
+
+    /// [`receive_at`](Self::receive_at) with the system clock.
+    ///
+    /// # Errors
+    /// As [`receive_at`](Self::receive_at).
+    pub fn receive(
+        &self,
+        header: &str,
+        body: &[u8],
+    ) -> std::result::Result<WebhookEvent, WebhookError> {
+        self.receive_at(header, body, Utc::now())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code: a panic is a failure
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec";
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+    }
+
+    fn verifier() -> WebhookVerifier {
+        WebhookVerifier::new(SecretString::from(SECRET))
+    }
+
+    fn macs_during(f: impl FnOnce()) -> usize {
+        let before = MACS.with(std::cell::Cell::get);
+        f();
+        MACS.with(std::cell::Cell::get) - before
+    }
+
+    fn body(id: &str) -> Vec<u8> {
+        format!(r#"{{"event":"{id}","eventType":"company.updated","data":{{"object":{{}}}}}}"#)
+            .into_bytes()
+    }
+
+    #[test]
+    fn a_thousand_signature_entries_cost_at_most_one_mac() {
+        let body = body("e1");
+        let t = now().timestamp();
+        let wrong = format!(",signature={}", "0".repeat(64)).repeat(1000);
+        let header = format!("t={t}{wrong}");
+        let mut result = None;
+        let macs = macs_during(|| result = Some(verifier().verify_at(&header, &body, now())));
+        assert!(macs <= 1, "{macs} MACs for 1,000 entries");
+        assert!(matches!(result, Some(Err(Error::WebhookHeader { .. }))));
+    }
+
+    #[test]
+    fn the_most_entries_allowed_cost_exactly_one_mac_and_any_may_match() {
+        let body = body("e1");
+        let t = now().timestamp();
+        let good = sign(SECRET.as_bytes(), &body, t);
+        let good_sig = good.split_once("signature=").unwrap().1;
+        let mut parts = vec![format!("t={t}")];
+        parts.extend((1..MAX_SIGNATURES).map(|_| format!("signature={}", "0".repeat(64))));
+        parts.push(format!("signature={good_sig}"));
+        let header = parts.join(",");
+        let macs = macs_during(|| verifier().verify_at(&header, &body, now()).unwrap());
+        assert_eq!(macs, 1);
+        // all wrong: still one MAC, and a mismatch
+        let wrong = header.replace(good_sig, &"1".repeat(64));
+        let mut result = None;
+        let macs = macs_during(|| result = Some(verifier().verify_at(&wrong, &body, now())));
+        assert_eq!(macs, 1);
+        assert!(matches!(result, Some(Err(Error::WebhookSignatureMismatch))));
+    }
+
+    #[test]
+    fn one_entry_over_the_cap_is_refused_before_any_mac() {
+        let body = body("e1");
+        let short = format!("signature={}", "ab");
+        let header = format!("t=1,{}", vec![short; MAX_SIGNATURES + 1].join(","));
+        let mut result = None;
+        let macs = macs_during(|| result = Some(verifier().verify_at(&header, &body, now())));
+        assert_eq!(macs, 0);
+        match result {
+            Some(Err(e @ Error::WebhookHeader { .. })) => {
+                assert!(
+                    e.to_string().contains("more than 8 signature= entries"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            format!("{MAX_SIGNATURES}") == "8",
+            "update the error text with the limit"
+        );
+    }
+
+    #[test]
+    fn an_overlong_header_is_refused_naming_the_limit() {
+        let header = format!("t=1,x={}", "a".repeat(MAX_HEADER_BYTES));
+        let e = verifier().verify_at(&header, b"{}", now()).unwrap_err();
+        assert!(e.to_string().contains("1024 bytes"), "{e}");
+        assert_eq!(
+            MAX_HEADER_BYTES, 1024,
+            "update the error text with the limit"
+        );
+    }
+
+    #[test]
+    fn an_oversize_body_is_refused_before_any_mac() {
+        let receiver = WebhookReceiver::new(verifier()).with_max_body_bytes(16);
+        let body = body("e1");
+        let header = sign(SECRET.as_bytes(), &body, now().timestamp());
+        let mut result = None;
+        let macs = macs_during(|| result = Some(receiver.receive_at(&header, &body, now())));
+        assert_eq!(macs, 0);
+        let e = result.unwrap().unwrap_err();
+        assert!(
+            matches!(e, WebhookError::BodyTooLarge { limit: 16, .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("limit of 16 bytes"), "{e}");
+    }
+
+    #[test]
+    fn a_fresh_event_is_accepted_and_its_replay_refused() {
+        let receiver = WebhookReceiver::new(verifier());
+        let body = body("e1");
+        let header = sign(SECRET.as_bytes(), &body, now().timestamp());
+        assert_eq!(receiver.receive_at(&header, &body, now()).unwrap().id, "e1");
+        let later = now() + chrono::Duration::seconds(100);
+        let e = receiver.receive_at(&header, &body, later).unwrap_err();
+        assert!(matches!(&e, WebhookError::Replayed { event_id, .. } if event_id == "e1"));
+        assert!(e.to_string().contains("replay"), "{e}");
+        assert!(!e.to_string().contains(SECRET));
+        // another event is fine
+        let other = self::body("e2");
+        let header = sign(SECRET.as_bytes(), &other, now().timestamp());
+        receiver.receive_at(&header, &other, later).unwrap();
+    }
+
+    #[test]
+    fn a_bad_signature_is_not_remembered() {
+        let receiver = WebhookReceiver::new(verifier());
+        let body = body("e1");
+        let forged = sign(b"not the secret", &body, now().timestamp());
+        assert!(matches!(
+            receiver.receive_at(&forged, &body, now()),
+            Err(WebhookError::Verify(Error::WebhookSignatureMismatch))
+        ));
+        let header = sign(SECRET.as_bytes(), &body, now().timestamp());
+        receiver.receive_at(&header, &body, now()).unwrap();
+    }
+
+    #[test]
+    fn ids_expire_after_twice_the_tolerance() {
+        let guard = ReplayGuard::new(Duration::from_secs(300), 10);
+        guard.admit_at("e1", now()).unwrap();
+        assert!(
+            guard
+                .admit_at("e1", now() + chrono::Duration::seconds(599))
+                .is_err()
+        );
+        guard
+            .admit_at("e1", now() + chrono::Duration::seconds(600))
+            .unwrap();
+        // e1 re-admitted; nothing else kept
+        assert_eq!(guard.len(), 1);
+    }
+
+    #[test]
+    fn a_full_guard_refuses_rather_than_forgets_and_frees_on_expiry() {
+        let guard = ReplayGuard::new(Duration::from_secs(300), 2);
+        guard.admit_at("a", now()).unwrap();
+        guard.admit_at("b", now()).unwrap();
+        let e = guard.admit_at("c", now()).unwrap_err();
+        assert!(matches!(e, WebhookError::GuardFull { capacity: 2 }));
+        assert!(e.to_string().contains("raise ReplayGuard capacity"), "{e}");
+        assert!(matches!(
+            guard.admit_at("a", now()),
+            Err(WebhookError::Replayed { .. })
+        ));
+        guard
+            .admit_at("c", now() + chrono::Duration::seconds(601))
+            .unwrap();
+        assert_eq!(guard.len(), 1);
+    }
+
+    #[test]
+    fn an_event_without_id_is_refused() {
+        let guard = ReplayGuard::new(DEFAULT_TOLERANCE, 10);
+        assert!(matches!(
+            guard.admit_at("", now()),
+            Err(WebhookError::MissingEventId)
+        ));
+        assert!(guard.is_empty());
+    }
+
+    #[test]
+    fn extreme_tolerances_and_instants_do_not_panic() {
+        let guard = ReplayGuard::new(Duration::MAX, 0);
+        guard.admit_at("a", DateTime::<Utc>::MAX_UTC).unwrap();
+        assert!(guard.admit_at("a", DateTime::<Utc>::MIN_UTC).is_err());
     }
 }

@@ -242,3 +242,100 @@ fn a_malformed_object_names_its_path() {
         Err(Error::Decode { .. })
     ));
 }
+
+mod hostile {
+    use super::*;
+    use officernd_client::webhook::{MAX_SIGNATURES, ReplayGuard, WebhookError, WebhookReceiver};
+    use proptest::prelude::*;
+
+    #[test]
+    fn too_many_signature_entries_are_refused_naming_the_limit() {
+        let body = fixture("webhook_membership_updated.json");
+        let t = now().timestamp();
+        let good = reference_header(body.as_bytes(), t);
+        let sig = good.split_once("signature=").unwrap().1;
+        let header = format!(
+            "t={t}{}",
+            format!(",signature={sig}").repeat(MAX_SIGNATURES + 1)
+        );
+        let e = verifier()
+            .verify_at(&header, body.as_bytes(), now())
+            .unwrap_err();
+        assert!(matches!(e, Error::WebhookHeader { .. }), "{e:?}");
+        assert!(e.to_string().contains("MAX_SIGNATURES"), "{e}");
+        // at the limit it verifies
+        let header = format!(
+            "t={t}{}",
+            format!(",signature={sig}").repeat(MAX_SIGNATURES)
+        );
+        verifier()
+            .verify_at(&header, body.as_bytes(), now())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_receiver_accepts_a_delivery_once() {
+        let body = fixture("webhook_membership_updated.json");
+        let receiver = WebhookReceiver::new(verifier())
+            .with_replay_guard(ReplayGuard::new(Duration::from_secs(300), 4));
+        let header = reference_header(body.as_bytes(), now().timestamp());
+        let event = receiver
+            .receive_at(&header, body.as_bytes(), now())
+            .unwrap();
+        assert_eq!(event.id, "5f8d6c9747120500116899e4");
+        let e = receiver
+            .receive_at(&header, body.as_bytes(), now())
+            .unwrap_err();
+        assert!(matches!(e, WebhookError::Replayed { .. }), "{e:?}");
+        assert!(!format!("{e} {e:?} {receiver:?}").contains(SECRET));
+    }
+
+    fn header() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            "[ -~]{0,20}",
+            any::<i64>().prop_map(|t| format!("t={t}")),
+            "[0-9a-f]{0,70}".prop_map(|s| format!("signature={s}")),
+            Just(" , ".to_owned()),
+            Just("=".to_owned()),
+        ];
+        prop::collection::vec(part, 0..40).prop_map(|p| p.join(","))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_headers_and_bodies_never_panic(
+            header in header(),
+            body in prop::collection::vec(any::<u8>(), 0..300),
+            now_secs in prop_oneof![any::<i64>(), 1_700_000_000i64..1_800_000_000],
+        ) {
+            let now = DateTime::<Utc>::from_timestamp(now_secs, 0).unwrap_or_default();
+            let _ = verifier().verify_at(&header, &body, now);
+            let receiver = WebhookReceiver::new(verifier()).with_max_body_bytes(200);
+            let _ = receiver.receive_at(&header, &body, now);
+        }
+
+        #[test]
+        fn signed_arbitrary_bodies_verify_and_are_admitted_once(
+            id in "[a-z0-9]{0,12}",
+            junk in "[ -~]{0,40}",
+            offset in -300i64..=300,
+        ) {
+            let body = serde_json::json!({"event": id, "eventType": "company.updated",
+                "data": {"object": {"note": junk}}}).to_string();
+            let header = reference_header(body.as_bytes(), now().timestamp() + offset);
+            let receiver = WebhookReceiver::new(verifier());
+            match receiver.receive_at(&header, body.as_bytes(), now()) {
+                Ok(event) => {
+                    prop_assert_eq!(&event.id, &id);
+                    let again = receiver.receive_at(&header, body.as_bytes(), now());
+                    let replayed = matches!(again, Err(WebhookError::Replayed { .. }));
+                    prop_assert!(replayed, "{:?}", again);
+                }
+                Err(WebhookError::MissingEventId) => prop_assert!(id.is_empty()),
+                Err(e) => prop_assert!(false, "{}", e),
+            }
+        }
+    }
+}
