@@ -148,7 +148,10 @@ pub use plan::{
     Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, PlanRefused, ProfileField,
     ScopeReport, StalePlan, UserRef, config_digest, plan,
 };
-pub use policy::{Exclusivity, NoAccessPolicy, Policy, RevocationThreshold};
+pub use policy::{
+    Exclusivity, InvalidPolicy, MAX_POLICY_MINUTES, MAX_PREFIX_LEN, NoAccessPolicy, Policy,
+    RevocationThreshold,
+};
 pub use reason::{FactKind, FactRef, Reason, Rule, Window};
 pub use time::{Edge, resolve};
 pub use warning::Warning;

@@ -1,6 +1,6 @@
 //! Policy: the knobs of the access rules and of the safety rules.
 
-use chrono::NaiveTime;
+use chrono::{NaiveTime, Timelike as _};
 use serde::{Deserialize, Serialize};
 
 use crate::leases::CustomerType;
@@ -149,5 +149,176 @@ impl Default for Policy {
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }
+    }
+}
+
+/// The longest lead, lag, early-access or grace period a policy may set,
+/// in minutes (7 days): more is surely a unit mistake (seconds for minutes).
+pub const MAX_POLICY_MINUTES: u32 = 7 * 24 * 60;
+
+/// The longest ownership prefix, in bytes.
+pub const MAX_PREFIX_LEN: usize = 64;
+
+/// A policy value out of range: `field` is its path inside the policy
+/// (e.g. `revocation_threshold.max_share`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy.{field}: {problem}")]
+#[non_exhaustive]
+pub struct InvalidPolicy {
+    /// The field's path inside the policy.
+    pub field: &'static str,
+    /// What is wrong and what is allowed.
+    pub problem: String,
+}
+
+impl InvalidPolicy {
+    fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        InvalidPolicy {
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+fn share(field: &'static str, value: Option<f64>) -> Result<(), InvalidPolicy> {
+    match value {
+        Some(v) if !(0.0..=1.0).contains(&v) => Err(InvalidPolicy::new(
+            field,
+            format!("{v} is not a share: use a number from 0.0 to 1.0 (e.g. 0.25 for 25 %)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Policy {
+    /// Checks every value is in range, so a typo cannot silently widen or
+    /// disable access (unknown fields are already refused when parsing).
+    ///
+    /// ```
+    /// use access_engine::Policy;
+    /// let mut p = Policy::default();
+    /// p.max_groups_per_user = 40;
+    /// assert_eq!(p.validate().unwrap_err().field, "max_groups_per_user");
+    /// ```
+    ///
+    /// # Errors
+    /// The first field out of range, naming it and the allowed range.
+    pub fn validate(&self) -> Result<(), InvalidPolicy> {
+        for (field, t) in [("start_time", self.start_time), ("end_time", self.end_time)] {
+            // chrono represents a leap second as nanoseconds >= 1e9
+            if t.nanosecond() >= 1_000_000_000 {
+                return Err(InvalidPolicy::new(
+                    field,
+                    format!("{t} is a leap second: use a time of day from 00:00:00 to 23:59:59"),
+                ));
+            }
+        }
+        for (field, minutes) in [
+            ("early_access_minutes", self.early_access_minutes),
+            ("grace_minutes", self.grace_minutes),
+            ("booking_lead_minutes", self.booking_lead_minutes),
+            ("booking_lag_minutes", self.booking_lag_minutes),
+        ] {
+            if minutes > MAX_POLICY_MINUTES {
+                return Err(InvalidPolicy::new(
+                    field,
+                    format!(
+                        "{minutes} minutes is more than 7 days ({MAX_POLICY_MINUTES}); the value is in minutes"
+                    ),
+                ));
+            }
+        }
+        if !(1..=16).contains(&self.max_groups_per_user) {
+            return Err(InvalidPolicy::new(
+                "max_groups_per_user",
+                format!(
+                    "{} is out of range: use 1 to 16 (Brivo's limit is 16)",
+                    self.max_groups_per_user
+                ),
+            ));
+        }
+        let p = &self.ownership_prefix;
+        if p.is_empty()
+            || p.len() > MAX_PREFIX_LEN
+            || p.chars()
+                .any(|c| c == ':' || c.is_whitespace() || c.is_control())
+        {
+            return Err(InvalidPolicy::new(
+                "ownership_prefix",
+                format!(
+                    "must be 1 to {MAX_PREFIX_LEN} bytes without `:`, spaces or control characters (e.g. `sync`)"
+                ),
+            ));
+        }
+        let r = &self.revocation_threshold;
+        share("revocation_threshold.max_share", r.max_share)?;
+        share("revocation_threshold.max_scope_drop", r.max_scope_drop)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_is_valid() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_range_names_its_field() {
+        type Spoil = fn(&mut Policy);
+        let bad: Vec<(&str, Spoil)> = vec![
+            ("start_time", |p| {
+                p.start_time = NaiveTime::from_hms_milli_opt(23, 59, 59, 1_500).unwrap_or_default();
+            }),
+            ("early_access_minutes", |p| {
+                p.early_access_minutes = MAX_POLICY_MINUTES + 1
+            }),
+            ("grace_minutes", |p| p.grace_minutes = u32::MAX),
+            ("booking_lead_minutes", |p| p.booking_lead_minutes = 20_000),
+            ("booking_lag_minutes", |p| p.booking_lag_minutes = 20_000),
+            ("max_groups_per_user", |p| p.max_groups_per_user = 0),
+            ("max_groups_per_user", |p| p.max_groups_per_user = 17),
+            ("ownership_prefix", |p| p.ownership_prefix = String::new()),
+            ("ownership_prefix", |p| p.ownership_prefix = "a:b".into()),
+            ("ownership_prefix", |p| p.ownership_prefix = "x".repeat(65)),
+            ("revocation_threshold.max_share", |p| {
+                p.revocation_threshold.max_share = Some(1.5);
+            }),
+            ("revocation_threshold.max_share", |p| {
+                p.revocation_threshold.max_share = Some(f64::NAN);
+            }),
+            ("revocation_threshold.max_scope_drop", |p| {
+                p.revocation_threshold.max_scope_drop = Some(-0.1);
+            }),
+        ];
+        for (field, spoil) in bad {
+            let mut p = Policy::default();
+            spoil(&mut p);
+            let e = p.validate().expect_err(field);
+            assert_eq!(e.field, field);
+            assert!(
+                e.to_string().starts_with(&format!("policy.{field}: ")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_bounds_themselves_are_valid() {
+        let p = Policy {
+            early_access_minutes: MAX_POLICY_MINUTES,
+            max_groups_per_user: 1,
+            revocation_threshold: RevocationThreshold {
+                max_share: Some(0.0),
+                max_scope_drop: Some(1.0),
+                ..RevocationThreshold::default()
+            },
+            start_time: NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(),
+            ..Policy::default()
+        };
+        assert_eq!(p.validate(), Ok(()));
     }
 }

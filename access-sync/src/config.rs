@@ -38,6 +38,22 @@ use crate::entrata::EntrataSource;
 use crate::officernd::OfficeRndSource;
 use crate::syncer::{Syncer, SyncerBuilder};
 
+/// The smallest client-side rate accepted, in calls per second: slower
+/// would make one run take hours.
+pub const MIN_RATE: f64 = 0.1;
+/// The largest client-side rate accepted, in calls per second.
+pub const MAX_RATE: f64 = 1000.0;
+/// The largest Brivo burst accepted.
+pub const MAX_BURST: u32 = 1000;
+/// The longest OfficeRnD booking horizon accepted, in days.
+pub const MAX_BOOKING_HORIZON_DAYS: i64 = 400;
+/// The shortest poll interval accepted, in seconds.
+pub const MIN_POLL_SECS: u64 = 10;
+/// The longest poll interval accepted, in seconds (1 day).
+pub const MAX_POLL_SECS: u64 = 86_400;
+/// The most users worked on at once.
+pub const MAX_CONCURRENCY: usize = 64;
+
 /// Brivo: endpoints and limits. Secrets from `BRIVO_API_KEY`,
 /// `BRIVO_CLIENT_ID`, `BRIVO_CLIENT_SECRET`, `BRIVO_USERNAME` (the
 /// Administrator ID) and `BRIVO_PASSWORD`.
@@ -164,6 +180,15 @@ pub enum ConfigError {
     /// A value is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// A value is out of range: `field` is its path in the file (e.g.
+    /// `officernd.booking_horizon_days`), `problem` says what is allowed.
+    #[error("config file: {field}: {problem}")]
+    Field {
+        /// The field's path in the file.
+        field: String,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
     /// A client could not be built.
     #[error("{service} client: {message}")]
     Client {
@@ -204,10 +229,12 @@ async fn open_postgres(
 }
 
 impl SyncConfig {
-    /// Parses the JSON form.
+    /// Parses the JSON form and [validates](SyncConfig::validate) it.
     ///
     /// # Errors
-    /// [`ConfigError::Parse`], e.g. for an unknown (or secret) field.
+    /// [`ConfigError::Parse`], e.g. for an unknown (or secret) field, in
+    /// any section: a typo is an error, never a silent default.
+    /// [`ConfigError::Field`] for a value out of range.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
         let raw: serde_json::Value = serde_json::from_str(text)?;
         let prefix_given = raw
@@ -215,7 +242,98 @@ impl SyncConfig {
             .is_some_and(|v| !v.is_null());
         let mut config: SyncConfig = serde_json::from_value(raw)?;
         config.prefix_given = prefix_given;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Checks every value is in range (the one place config ranges are
+    /// checked; [`from_json`](SyncConfig::from_json) and the builders call
+    /// it): the policy ([`Policy::validate`]), rates (finite, 0.1 to 1000
+    /// calls/s), the booking horizon (1 to 400 days), the poll interval
+    /// (10 s to 1 day), concurrency (1 to 64).
+    ///
+    /// # Errors
+    /// [`ConfigError::Field`] naming the first field out of range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn field(field: &str, problem: String) -> ConfigError {
+            ConfigError::Field {
+                field: field.to_owned(),
+                problem,
+            }
+        }
+        fn rate(name: &str, value: Option<f64>) -> Result<(), ConfigError> {
+            match value {
+                Some(r) if !(MIN_RATE..=MAX_RATE).contains(&r) => Err(field(
+                    name,
+                    format!("{r} calls per second is out of range: use {MIN_RATE} to {MAX_RATE}"),
+                )),
+                _ => Ok(()),
+            }
+        }
+        self.policy
+            .validate()
+            .map_err(|e| field(&format!("policy.{}", e.field), e.problem))?;
+        rate(
+            "brivo.rate_limit_per_second",
+            self.brivo.rate_limit_per_second,
+        )?;
+        if let Some(b) = self.brivo.burst
+            && !(1..=MAX_BURST).contains(&b)
+        {
+            return Err(field(
+                "brivo.burst",
+                format!("{b} is out of range: use 1 to {MAX_BURST}"),
+            ));
+        }
+        if self.brivo.calls_per_30_days == Some(0) {
+            return Err(field(
+                "brivo.calls_per_30_days",
+                "0 would forbid every call: leave it out for no budget".to_owned(),
+            ));
+        }
+        if let Some(e) = &self.entrata {
+            rate("entrata.rate_limit_per_second", e.rate_limit_per_second)?;
+        }
+        if let Some(o) = &self.officernd {
+            for (name, value) in [
+                ("officernd.org", &o.org),
+                ("officernd.client_id", &o.client_id),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(field(
+                        name,
+                        "is empty: set it from OfficeRnD's developer settings".to_owned(),
+                    ));
+                }
+            }
+            if let Some(days) = o.booking_horizon_days
+                && !(1..=MAX_BOOKING_HORIZON_DAYS).contains(&days)
+            {
+                return Err(field(
+                    "officernd.booking_horizon_days",
+                    format!("{days} is out of range: use 1 to {MAX_BOOKING_HORIZON_DAYS} days"),
+                ));
+            }
+        }
+        if let Some(secs) = self.run.poll_interval_secs
+            && !(MIN_POLL_SECS..=MAX_POLL_SECS).contains(&secs)
+        {
+            return Err(field(
+                "run.poll_interval_secs",
+                format!(
+                    "{secs} is out of range: use {MIN_POLL_SECS} to {MAX_POLL_SECS} seconds (1 day)"
+                ),
+            ));
+        }
+        if let Some(n) = self.run.concurrency
+            && !(1..=MAX_CONCURRENCY).contains(&n)
+        {
+            return Err(field(
+                "run.concurrency",
+                format!("{n} is out of range: use 1 to {MAX_CONCURRENCY}"),
+            ));
+        }
+        Ok(())
     }
 
     /// Opens the run state (a SQLite file beside `config_path` unless the
@@ -304,6 +422,8 @@ impl SyncConfig {
         env: impl Fn(&str) -> Option<String>,
         state: Option<(std::sync::Arc<dyn access_state::RunState>, &str)>,
     ) -> Result<SyncerBuilder, ConfigError> {
+        // the fields are public: a config built in code is checked too
+        self.validate()?;
         let secret = |name: &'static str| -> Result<SecretString, ConfigError> {
             env(name)
                 .filter(|v| !v.is_empty())
