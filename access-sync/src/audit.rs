@@ -70,6 +70,22 @@ pub trait AuditSink: Send + Sync + fmt::Debug {
 }
 
 /// Appends one JSON line per run to a file.
+///
+/// **The file holds personal data**: the plans' profiles and reasons name
+/// people (first and last names, emails, phone numbers) with the leases,
+/// memberships and bookings that granted or revoked their access. Treat it
+/// like the source systems' data:
+///
+/// - On Unix the file is created `0600` and missing directories `0700`
+///   (owner only). An existing file readable or writable by others is
+///   tightened to `0600` (it is ours and holds personal data); if that
+///   fails, a warning is logged. An existing directory is never changed
+///   (it may be shared, e.g. `/var/log`): one open to others gets a
+///   warning.
+/// - The SDK never prunes it: it grows by one line per run. Rotate it
+///   (e.g. logrotate with `copytruncate`, or `create 0600`) and keep only
+///   what your audit needs; 90 days is a reasonable default unless your
+///   privacy policy says otherwise.
 #[derive(Debug)]
 pub struct JsonLinesAudit {
     path: PathBuf,
@@ -77,16 +93,23 @@ pub struct JsonLinesAudit {
 }
 
 impl JsonLinesAudit {
-    /// Opens `path` for appending (creating it and its directory).
+    /// Opens `path` for appending (creating it `0600` and its missing
+    /// directories `0700` on Unix; see the type's docs).
     ///
     /// # Errors
     /// The directory or file cannot be created or opened.
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            create_private_dir(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path)?;
+        #[cfg(unix)]
+        tighten(&file, &path);
         Ok(JsonLinesAudit {
             path,
             file: Mutex::new(file),
@@ -96,6 +119,52 @@ impl JsonLinesAudit {
     /// The file written to.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Creates `dir` and its missing parents, owner-only on Unix; an existing
+/// directory open to others is left alone with a warning.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format_args!("{:o}", mode & 0o777),
+                "the audit log's directory is open to other users; the log holds personal data: consider chmod 700"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Makes an existing audit file owner-only (it holds personal data).
+#[cfg(unix)]
+fn tighten(file: &File, path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = match file.metadata() {
+        Ok(m) => m.permissions().mode(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "could not read the audit log's mode");
+            return;
+        }
+    };
+    if mode & 0o077 != 0
+        && let Err(e) = file.set_permissions(std::fs::Permissions::from_mode(0o600))
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format_args!("{:o}", mode & 0o777),
+            error = %e,
+            "the audit log is open to other users and could not be made 0600; it holds personal data"
+        );
     }
 }
 
@@ -137,5 +206,77 @@ impl AuditSink for MemoryAudit {
             .unwrap_or_else(|e| e.into_inner())
             .push(record.clone());
         Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)] // test code: a panic is a failure
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "access-sync-audit-{name}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_new_log_is_0600_in_new_0700_directories() {
+        let root = scratch("new");
+        let path = root.join("a/b/audit.jsonl");
+        let audit = JsonLinesAudit::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&root.join("a/b")), 0o700);
+        assert_eq!(mode(&root.join("a")), 0o700);
+        assert_eq!(audit.path(), path);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn an_existing_open_log_is_tightened_and_its_directory_left_alone() {
+        let root = scratch("existing");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = root.join("audit.jsonl");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        JsonLinesAudit::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&root), 0o755, "an existing directory is not changed");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_stricter_existing_log_is_not_loosened() {
+        let root = scratch("strict");
+        std::fs::create_dir_all(&root).unwrap();
+        let path = root.join("audit.jsonl");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        // opening fails for a normal user (read-only) and succeeds for
+        // root; either way the mode is not loosened
+        let _ = JsonLinesAudit::open(&path);
+        assert_eq!(mode(&path), 0o400);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_created_is_an_error() {
+        let root = scratch("blocked");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("file"), b"").unwrap();
+        let e = JsonLinesAudit::open(root.join("file/audit.jsonl")).unwrap_err();
+        assert_ne!(e.kind(), io::ErrorKind::NotFound, "{e}");
+        std::fs::remove_dir_all(root).unwrap();
     }
 }
