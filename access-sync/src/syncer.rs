@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,10 +12,10 @@ use access_engine::{
 };
 use access_state::{Backoff, LockOutcome, MemoryState, RunState};
 use chrono::{DateTime, Utc};
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
-use tracing::{Instrument as _, debug, info, info_span, warn};
+use tracing::{Instrument as _, debug, error, info, info_span, warn};
 
 use crate::audit::{AuditRecord, AuditSink, RunKind};
 use crate::backend::{
@@ -52,6 +53,21 @@ pub enum SyncError {
         /// When its lease expires unless renewed.
         until: DateTime<Utc>,
     },
+    /// The run panicked (a bug in the SDK or in a source or backend): it
+    /// stopped part-way. The run loop logs and audits it and goes on after
+    /// the retry delay; every action is idempotent and the next run
+    /// re-plans from Brivo's state. Please report it with the audit line.
+    #[error("the run panicked and stopped part-way (a bug; the loop goes on): {0}")]
+    Panicked(String),
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 /// The outcome of one action.
@@ -1454,7 +1470,9 @@ impl Syncer {
                     self.unlock().await;
                     return;
                 }
-                result = self.sync_locked(now) => match result {
+                // A panic in one run must not kill the runner: it becomes a
+                // failed run, and the loop backs off and goes on.
+                result = self.sync_caught(now) => match result {
                     Ok(report) => {
                         failures = 0;
                         on_event(RunEvent::Synced(&report));
@@ -1481,6 +1499,28 @@ impl Syncer {
                 }
                 () = tokio::time::sleep(wait) => {}
                 () = self.inner.wake.notified() => debug!("woken"),
+            }
+        }
+    }
+
+    /// [`sync_locked`](Self::sync_locked), with a panic caught, logged,
+    /// audited as a failed run and returned as [`SyncError::Panicked`].
+    async fn sync_caught(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
+        match AssertUnwindSafe(self.sync_locked(now)).catch_unwind().await {
+            Ok(result) => result,
+            Err(payload) => {
+                let error = SyncError::Panicked(panic_message(payload.as_ref()));
+                error!(%error, "run panicked; it is audited as failed and the loop goes on");
+                let f = Failure {
+                    error,
+                    sources: Vec::new(),
+                    calls: CallCounts::default(),
+                };
+                self.audit_failure(now, &f);
+                // The run stopped at an unknown point: hand the lock back so
+                // a healthy replica may go on; the next run takes it again.
+                self.unlock().await;
+                Err(f.error)
             }
         }
     }

@@ -897,3 +897,69 @@ async fn a_refusal_that_is_not_the_cap_is_a_failure_not_a_hold_and_removals_stil
     // observe, the refused call, the re-read, then the removal alone
     assert_eq!((report.calls.reads, report.calls.writes), (2, 2));
 }
+
+/// A source that panics on its first fetch only.
+struct PanicsOnce(StaticSource, std::sync::atomic::AtomicBool);
+
+#[async_trait]
+impl FactSource for PanicsOnce {
+    fn name(&self) -> &str {
+        "panics-once"
+    }
+    fn scope(&self) -> Scope {
+        Scope::Source(Source::Entrata)
+    }
+    async fn fetch(&self, now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("source bug: index out of range");
+        }
+        self.0.fetch(now).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_one_run_is_audited_and_the_loop_goes_on() {
+    let b = brivo();
+    let start = at(2026, 3, 1, 12);
+    let audit = Arc::new(MemoryAudit::new());
+    let s = Syncer::builder(b.clone())
+        .source(PanicsOnce(
+            entrata(two_residents()),
+            std::sync::atomic::AtomicBool::new(false),
+        ))
+        .mappings(mappings())
+        .clock(TokioClock::starting_at(start))
+        .audit_arc(audit.clone())
+        .retry_base(Duration::from_secs(10))
+        .poll_interval(Duration::from_secs(3600))
+        .build();
+    let clock = TokioClock::starting_at(start);
+    let mut events = Vec::new();
+    s.run_with(tokio::time::sleep(Duration::from_secs(60)), |e| match e {
+        RunEvent::Failed(e) => events.push(((clock.now() - start).num_seconds(), e.to_string())),
+        RunEvent::Synced(_) => events.push(((clock.now() - start).num_seconds(), "synced".into())),
+        _ => {}
+    })
+    .await;
+    // failed at 0 with the panic's message, retried after the delay, synced
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, 0);
+    assert!(
+        events[0].1.contains("panicked") && events[0].1.contains("index out of range"),
+        "{}",
+        events[0].1
+    );
+    assert_eq!(events[1], (10, "synced".to_owned()));
+    assert_eq!(b.members_of(RESIDENTS).len(), 2);
+    let records = audit.records();
+    assert_eq!(records[0].kind, RunKind::Failed);
+    assert!(
+        records[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("index out of range")),
+        "{:?}",
+        records[0].error
+    );
+    assert_eq!(records[1].kind, RunKind::Apply);
+}
