@@ -240,7 +240,16 @@ impl SyncConfig {
         let prefix_given = raw
             .pointer("/policy/ownership_prefix")
             .is_some_and(|v| !v.is_null());
-        let mut config: SyncConfig = serde_json::from_value(raw)?;
+        // the path makes a typo easy to find: `policy: unknown field ...`
+        let mut config: SyncConfig = serde_path_to_error::deserialize(raw).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                inner
+            } else {
+                <serde_json::Error as serde::de::Error>::custom(format!("{path}: {inner}"))
+            }
+        })?;
         config.prefix_given = prefix_given;
         config.validate()?;
         Ok(config)

@@ -63,6 +63,7 @@ fn a_typo_in_policy_is_an_error_naming_the_field() {
 fn an_unknown_key_in_mappings_is_an_error_naming_it() {
     let e = parse(&with("/mappings/propertys", json!({"100": [1]}))).unwrap_err();
     assert!(e.to_string().contains("unknown field `propertys`"), "{e}");
+    assert!(e.to_string().contains("mappings"), "{e}");
 }
 
 #[test]
@@ -87,6 +88,7 @@ fn unknown_keys_are_refused_in_every_section() {
     v["policy"]["revocation_threshold"] = json!({ "max_cuont": 5 });
     let e = parse(&v).unwrap_err();
     assert!(e.to_string().contains("unknown field `max_cuont`"), "{e}");
+    assert!(e.to_string().contains("policy.revocation_threshold"), "{e}");
 }
 
 #[test]
