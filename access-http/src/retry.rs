@@ -171,7 +171,7 @@ pub fn retry_after_at(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duratio
     let wait = if let Ok(secs) = value.parse::<u64>() {
         Duration::from_secs(secs)
     } else if let Ok(secs) = value.parse::<f64>() {
-        if !(secs >= 0.0) {
+        if secs.is_nan() || secs < 0.0 {
             return None; // negative or NaN
         }
         // +inf and 1e30 do not fit a Duration: clamp instead of panicking
