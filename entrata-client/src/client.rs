@@ -626,9 +626,9 @@ impl Client {
     /// `error` with the credentials, and secret-shaped text, redacted.
     fn redact(&self, error: Error) -> Error {
         match &self.inner.config.credentials {
-            Credentials::Basic { username, password } => {
-                error.redact(&[password.expose_secret(), username])
-            }
+            // the user name is not secret, and Entrata's messages about
+            // permissions are more useful with it
+            Credentials::Basic { password, .. } => error.redact(&[password.expose_secret()]),
             Credentials::ApiKey(key) => error.redact(&[key.expose_secret()]),
         }
     }

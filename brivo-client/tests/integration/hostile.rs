@@ -223,3 +223,21 @@ fn antipassback_reset_time_may_be_a_number_or_a_string() {
         assert_eq!(g.antipassback_reset_time.as_deref(), Some(want));
     }
 }
+
+#[tokio::test]
+async fn absurd_builder_values_do_not_panic() {
+    let (server, _) = server().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/api/users/1");
+            json(then, 200, fixture("user_created.json"));
+        })
+        .await;
+    let client = builder(&server)
+        .rate_limit(1e-300, u32::MAX)
+        .calls_per_30_days(u64::MAX)
+        .build()
+        .unwrap();
+    // the first call of a burst goes at once, whatever the rate
+    client.get_user(UserId(1)).await.unwrap();
+}
