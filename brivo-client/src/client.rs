@@ -219,6 +219,17 @@ impl ClientBuilder {
     /// an invalid header value; [`Error::InsecureBaseUrl`] for plain `http`
     /// to a non-loopback host.
     pub fn build(self) -> Result<Client, Error> {
+        for (setting, value) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(Error::Config {
+                    message: format!("{setting} must be more than zero"),
+                });
+            }
+        }
         let api_base = match &self.base_url {
             Some(u) => normalize_api_base(parse_url("base URL", u)?),
             None => parse_url("base URL", self.region.api_base_url())?,

@@ -270,6 +270,15 @@ impl ClientBuilder {
             return Err(Error::Config(e));
         }
         let config = self.config;
+        for (setting, value) in [
+            ("connect_timeout", config.connect_timeout),
+            ("request_timeout", config.request_timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(Error::Config(format!("{setting} must be more than zero")));
+            }
+        }
         check_base_url(&config.base_url)?;
         let auth = match &config.credentials {
             Credentials::Basic { username, password } => {

@@ -111,3 +111,19 @@ fn tiny_rates_do_not_panic() {
     .build();
     assert!(server_less.is_ok());
 }
+
+#[test]
+fn a_zero_timeout_is_refused_naming_the_setting() {
+    let err = Client::builder(
+        "https://example.test/api/v1",
+        Credentials::api_key(API_KEY.to_owned()),
+    )
+    .request_timeout(std::time::Duration::ZERO)
+    .build()
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("request_timeout must be more than zero"),
+        "{err}"
+    );
+}

@@ -139,6 +139,15 @@ impl Client {
                 "organization slug `{slug}` must be a non-empty path segment"
             )));
         }
+        for (setting, value) in [
+            ("connect_timeout", b.connect_timeout),
+            ("timeout", b.timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(config_error(format!("{setting} must be more than zero")));
+            }
+        }
         if b.client_id.trim().is_empty() {
             return Err(config_error("client id is empty"));
         }

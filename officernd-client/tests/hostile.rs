@@ -194,3 +194,18 @@ async fn default_scopes_are_what_the_sync_reads() {
         );
     }
 }
+
+#[test]
+fn builder_values_are_checked_or_clamped() {
+    let server_less =
+        || officernd_client::Client::builder("acme", "id", secrecy::SecretString::from("secret-1"));
+    let err = server_less()
+        .timeout(std::time::Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("timeout must be more than zero"),
+        "{err}"
+    );
+    assert!(server_less().rate_limit(1e-300, u32::MAX).build().is_ok());
+}
