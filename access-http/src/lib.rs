@@ -16,7 +16,12 @@
 //!   expired token cause exactly one token request.
 //! - [`check_base_url`]: HTTPS only, unless the host is loopback (sandbox,
 //!   tests).
-//! - [`retry_after`]: parses `Retry-After` in both of its forms.
+//! - [`retry_after`]: parses `Retry-After` as seconds or an HTTP date (all
+//!   three forms), clamped.
+//! - [`read_body`] / [`read_body_truncated`]: response bodies read with a
+//!   cap; [`redirect_policy`] / [`describe_redirect`]: redirects are never
+//!   followed; [`redact`]: one redaction of secrets for every client's error
+//!   text.
 //!
 //! Everything waits on `tokio::time`, so tests can run retries and rate limits
 //! instantly under `#[tokio::test(start_paused = true)]`.
@@ -50,13 +55,22 @@
 #![warn(missing_docs)]
 
 mod base_url;
+mod body;
 mod limiter;
+mod redact;
 mod retry;
 mod stats;
 mod token;
 
 pub use base_url::{InsecureBaseUrl, check_base_url};
+pub use body::{
+    BodyError, ERROR_BODY_LIMIT, TOKEN_BODY_LIMIT, describe_redirect, read_body,
+    read_body_truncated, redirect_policy,
+};
 pub use limiter::RateLimiter;
-pub use retry::{Pacer, RetryDecision, RetryPolicy, Retryable, retry_after, retry_after_at};
+pub use redact::{REDACTED, redact};
+pub use retry::{
+    MAX_RETRY_AFTER, Pacer, RetryDecision, RetryPolicy, Retryable, retry_after, retry_after_at,
+};
 pub use stats::{CallSnapshot, CallStats};
-pub use token::{CachedToken, TokenCache};
+pub use token::{AuthBlocked, CachedToken, MAX_TOKEN_LIFETIME, TokenCache, token_lifetime};

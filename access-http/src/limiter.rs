@@ -3,6 +3,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The slowest rate honoured: one call per hour.
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Adds without panicking: a far-future instant is as good as any.
+fn add(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 /// A client-side rate limiter: at most `per_second` calls per second on
 /// average, with bursts of up to `burst` calls.
 ///
@@ -39,12 +48,16 @@ impl RateLimiter {
     /// A limiter for `per_second` calls per second (fractions allowed, e.g.
     /// `0.5` for one call every two seconds) with bursts of `burst` calls.
     ///
-    /// A rate that is not finite and positive means no limit.
+    /// A rate that is not finite and positive means no limit. A rate below
+    /// one call per hour is raised to one per hour (no client is configured
+    /// that slow on purpose, and the arithmetic stays in range).
     pub fn new(per_second: f64, burst: u32) -> Self {
         if !(per_second.is_finite() && per_second > 0.0) {
             return Self::unlimited();
         }
-        let interval = Duration::from_secs_f64(1.0 / per_second);
+        let interval = Duration::try_from_secs_f64(1.0 / per_second)
+            .unwrap_or(MAX_INTERVAL)
+            .min(MAX_INTERVAL);
         Self {
             interval: Some(interval),
             tolerance: interval.saturating_mul(burst.max(1) - 1),
@@ -77,9 +90,9 @@ impl RateLimiter {
     /// Makes every call that has not yet been given a slot wait at least
     /// `wait` from now: the server asked us to slow down.
     pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+        let until = add(Instant::now(), wait);
         let mut tat = self.tat.lock().unwrap_or_else(|p| p.into_inner());
-        let floor = until + self.tolerance;
+        let floor = add(until, self.tolerance);
         if tat.is_none_or(|t| t < floor) {
             *tat = Some(floor);
         }
@@ -93,7 +106,7 @@ impl RateLimiter {
             .checked_sub(self.tolerance)
             .map_or(now, |s| s.max(now));
         match self.interval {
-            Some(interval) => *tat = Some(current + interval),
+            Some(interval) => *tat = Some(add(current, interval)),
             // unlimited: only a pause (tat in the future) makes callers wait
             None if current > now => {}
             None => *tat = None,
@@ -157,6 +170,19 @@ mod tests {
             limiter.acquire().await;
             assert_eq!(start.elapsed(), Duration::from_secs(3));
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tiny_rates_and_huge_bursts_and_pauses_do_not_panic() {
+        for rate in [1e-300, f64::MIN_POSITIVE, 1e-9] {
+            let limiter = RateLimiter::new(rate, u32::MAX);
+            assert_eq!(limiter.per_second(), Some(1.0 / 3600.0));
+            limiter.acquire().await;
+            limiter.pause_for(Duration::MAX);
+        }
+        let limiter = RateLimiter::new(1e300, 1);
+        limiter.acquire().await;
+        limiter.acquire().await;
     }
 
     #[tokio::test(start_paused = true)]

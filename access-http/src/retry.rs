@@ -100,9 +100,10 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets [`max_retry_after`](Self::max_retry_after).
+    /// Sets [`max_retry_after`](Self::max_retry_after), at most
+    /// [`MAX_RETRY_AFTER`] (a day).
     pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
-        self.max_retry_after = cap;
+        self.max_retry_after = cap.min(MAX_RETRY_AFTER);
         self
     }
 
@@ -119,7 +120,8 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(doubling)
             .min(self.max_backoff);
-        ceiling.mul_f64(fastrand::f64())
+        // try_: a policy with a huge max_backoff must not panic here
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64()).unwrap_or(ceiling)
     }
 
     /// The wait before retry number `retry` after a failure with `decision`,
@@ -135,9 +137,16 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` header: delay-seconds or an HTTP date.
+/// The longest wait any `Retry-After` is read as, before the policy's own
+/// cap ([`RetryPolicy::max_retry_after`]) applies: a day.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses a `Retry-After` header: delay-seconds or an HTTP date in any of
+/// the three forms HTTP allows (IMF-fixdate, RFC 850, asctime).
 ///
-/// Returns `None` when the header is absent or unreadable.
+/// Returns `None` when the header is absent or unreadable (negative, not a
+/// number, not a date). Any value is clamped to [`MAX_RETRY_AFTER`], so a
+/// hostile `Retry-After: 1e30` cannot overflow anything.
 ///
 /// ```
 /// use std::time::Duration;
@@ -159,16 +168,19 @@ pub fn retry_after_at(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duratio
         .to_str()
         .ok()?
         .trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_nan() || secs < 0.0 {
+            return None; // negative or NaN
+        }
+        // +inf and 1e30 do not fit a Duration: clamp instead of panicking
+        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
+    } else {
+        let at: DateTime<Utc> = httpdate::parse_http_date(value).ok()?.into();
+        (at - now).to_std().unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Paces a client's calls: waits for the [`RateLimiter`], counts each
@@ -237,7 +249,7 @@ impl Pacer {
                 return Err(error);
             };
             if number >= self.policy.max_attempts
-                || started.elapsed() + wait > self.policy.max_elapsed
+                || started.elapsed().saturating_add(wait) > self.policy.max_elapsed
             {
                 tracing::warn!(operation, attempts = number, ?error, "giving up");
                 return Err(error);
@@ -408,8 +420,52 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(read("Wed, 21 Oct 2015 07:00:00 GMT"), Some(Duration::ZERO));
+        // RFC 850 and asctime, the obsolete forms a recipient must accept
+        assert_eq!(
+            read("Wednesday, 21-Oct-15 07:28:30 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            read("Wed Oct 21 07:28:30 2015"),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(read("soon"), None);
         assert_eq!(read("-4"), None);
         assert_eq!(retry_after_at(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn hostile_retry_after_values_are_clamped_not_panicking() {
+        let now = Utc::now();
+        let read = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("Retry-After", HeaderValue::from_static(v));
+            retry_after_at(&h, now)
+        };
+        for huge in ["1e30", "inf", "18446744073709551615", "1e308"] {
+            assert_eq!(read(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        for nonsense in ["-1e30", "NaN", "-inf", "-0.5"] {
+            assert_eq!(read(nonsense), None, "{nonsense}");
+        }
+        assert_eq!(read("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        // the policy's own cap applies on top
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::MAX);
+        assert_eq!(policy.max_retry_after, MAX_RETRY_AFTER);
+        let wait = policy
+            .wait(RetryDecision::RetryAfter(Duration::MAX), 1)
+            .unwrap();
+        assert_eq!(wait, MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn huge_policies_compute_waits_without_overflow() {
+        let policy = RetryPolicy::default()
+            .with_max_elapsed(Duration::MAX)
+            .with_backoff(Duration::MAX, Duration::MAX);
+        for retry in [1, 2, 64, u32::MAX] {
+            let _ = policy.backoff(retry);
+            let _ = policy.wait(RetryDecision::RetryAfter(Duration::MAX), retry);
+        }
     }
 }

@@ -1,4 +1,6 @@
+use std::fmt;
 use std::future::Future;
+use std::sync::Mutex as SyncMutex;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -52,16 +54,134 @@ struct Slot<T> {
 pub struct TokenCache<T> {
     slot: Mutex<Option<Slot<T>>>,
     max_margin: Duration,
+    breaker: SyncMutex<Breaker>,
+    threshold: u32,
+    cooldown: Duration,
 }
+
+/// The longest token lifetime believed: a day. A server saying
+/// `expires_in: 18446744073709551615` gets a token refreshed daily, and no
+/// instant arithmetic overflows.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Clamps a server's `expires_in` (seconds) to [`MAX_TOKEN_LIFETIME`], with
+/// `default` when the server gave none.
+pub fn token_lifetime(expires_in: Option<u64>, default: Duration) -> Duration {
+    expires_in
+        .map_or(default, Duration::from_secs)
+        .min(MAX_TOKEN_LIFETIME)
+}
+
+#[derive(Debug, Default)]
+struct Breaker {
+    /// Authentication failures since the last success.
+    failures: u32,
+    /// The newest token generation whose refusal was counted: fifty calls
+    /// refused the same token are one failure, not fifty.
+    counted_generation: u64,
+    open_until: Option<Instant>,
+}
+
+/// Why [`TokenCache::check_breaker`] refuses to request a token: the
+/// credentials were refused too many times in a row. Its `Display` says what
+/// to do; clients put it in their own error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthBlocked {
+    /// Consecutive authentication failures seen.
+    pub failures: u32,
+    /// How long until a token is requested again.
+    pub retry_in: Duration,
+}
+
+impl fmt::Display for AuthBlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "authentication keeps failing ({} refusals in a row); check the credentials; \
+             not retrying for another {} s (to avoid locking the account out)",
+            self.failures,
+            self.retry_in.as_secs().max(1)
+        )
+    }
+}
+
+impl std::error::Error for AuthBlocked {}
 
 impl<T: Clone> TokenCache<T> {
     /// An empty cache that refreshes tokens a fifth of their lifetime, and
     /// at most `max_margin`, before they expire.
+    ///
+    /// Its authentication breaker opens after 3 consecutive failures for 5
+    /// minutes; see [`with_auth_breaker`](Self::with_auth_breaker).
     pub fn new(max_margin: Duration) -> Self {
         Self {
             slot: Mutex::new(None),
             max_margin,
+            breaker: SyncMutex::default(),
+            threshold: 3,
+            cooldown: Duration::from_secs(300),
         }
+    }
+
+    /// After `threshold` (at least 1) consecutive authentication failures
+    /// (see [`record_auth_failure`](Self::record_auth_failure)), no token
+    /// is requested for `cooldown` (at most a day): a persistent 401 must
+    /// not cost one password grant per call, which could lock the account.
+    /// After the cool-down one attempt is let through; if it fails too, the
+    /// breaker opens again at once.
+    pub fn with_auth_breaker(mut self, threshold: u32, cooldown: Duration) -> Self {
+        self.threshold = threshold.max(1);
+        self.cooldown = cooldown.min(MAX_TOKEN_LIFETIME);
+        self
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `Err` while the breaker is open. Call it before requesting a token
+    /// (inside the `fetch` of [`get`](Self::get), so callers queued behind
+    /// a failing fetch see it too).
+    pub fn check_breaker(&self) -> Result<(), AuthBlocked> {
+        let b = self.breaker();
+        match b.open_until {
+            Some(until) if Instant::now() < until => Err(AuthBlocked {
+                failures: b.failures,
+                retry_in: until - Instant::now(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts an authentication failure: the token endpoint refused the
+    /// credentials (`generation` `None`), or the API refused a token of
+    /// `generation` (only the first refusal of each generation counts).
+    pub fn record_auth_failure(&self, generation: Option<u64>) {
+        let mut b = self.breaker();
+        if let Some(g) = generation {
+            if g <= b.counted_generation {
+                return;
+            }
+            b.counted_generation = g;
+        }
+        b.failures = b.failures.saturating_add(1);
+        if b.failures >= self.threshold {
+            b.open_until = Instant::now().checked_add(self.cooldown);
+            tracing::warn!(
+                failures = b.failures,
+                cooldown = ?self.cooldown,
+                "authentication keeps failing; not requesting tokens for a while"
+            );
+        }
+    }
+
+    /// A call was accepted with a token: the credentials work.
+    pub fn record_auth_success(&self) {
+        let mut b = self.breaker();
+        b.failures = 0;
+        b.open_until = None;
     }
 
     /// The cached token, or a new one from `fetch` if there is none or it is
@@ -84,6 +204,7 @@ impl<T: Clone> TokenCache<T> {
         // The lock is held across the fetch: that is the single flight. A
         // cancelled fetch leaves the previous token in place.
         let (token, lifetime) = fetch(previous).await?;
+        let lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
         let margin = (lifetime / 5).min(self.max_margin);
         *slot = Some(Slot {
             token: token.clone(),
@@ -218,6 +339,53 @@ mod tests {
             2
         );
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_lifetime_is_clamped_to_a_day() {
+        let cache = TokenCache::new(Duration::from_secs(10));
+        let fetches = Fetches::default();
+        get(&cache, &fetches, Duration::MAX).await;
+        get(&cache, &fetches, Duration::MAX).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(MAX_TOKEN_LIFETIME).await;
+        assert_eq!(get(&cache, &fetches, Duration::MAX).await.generation, 2);
+        assert_eq!(
+            token_lifetime(Some(u64::MAX), Duration::from_secs(60)),
+            MAX_TOKEN_LIFETIME
+        );
+        assert_eq!(
+            token_lifetime(None, Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_breaker_opens_after_three_failures_and_closes_after_the_cooldown() {
+        let cache: TokenCache<String> =
+            TokenCache::new(Duration::from_secs(10)).with_auth_breaker(3, Duration::from_secs(60));
+        cache.record_auth_failure(Some(1));
+        cache.record_auth_failure(Some(1)); // same token refused twice: one failure
+        cache.record_auth_failure(None);
+        assert!(cache.check_breaker().is_ok());
+        cache.record_auth_failure(Some(2));
+        let blocked = cache.check_breaker().unwrap_err();
+        assert_eq!(blocked.failures, 3);
+        let text = blocked.to_string();
+        assert!(text.contains("check the credentials"), "{text}");
+        assert!(text.contains("60 s"), "{text}");
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(
+            cache.check_breaker().is_ok(),
+            "one attempt after the cool-down"
+        );
+        cache.record_auth_failure(None);
+        assert!(
+            cache.check_breaker().is_err(),
+            "which failing reopens it at once"
+        );
+        cache.record_auth_success();
+        assert!(cache.check_breaker().is_ok());
     }
 
     #[tokio::test(start_paused = true)]

@@ -20,6 +20,10 @@ use url::Url;
 
 use crate::error::{Error, classify, classify_token, redact};
 
+/// The most read of a successful API answer (a page of 100 users with
+/// custom fields is well under 1 MiB).
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// The user agent sent by default.
 pub const USER_AGENT: &str = concat!("brivo-client/", env!("CARGO_PKG_VERSION"));
 
@@ -215,6 +219,17 @@ impl ClientBuilder {
     /// an invalid header value; [`Error::InsecureBaseUrl`] for plain `http`
     /// to a non-loopback host.
     pub fn build(self) -> Result<Client, Error> {
+        for (setting, value) in [
+            ("connect_timeout", self.connect_timeout),
+            ("timeout", self.timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(Error::Config {
+                    message: format!("{setting} must be more than zero"),
+                });
+            }
+        }
         let api_base = match &self.base_url {
             Some(u) => normalize_api_base(parse_url("base URL", u)?),
             None => parse_url("base URL", self.region.api_base_url())?,
@@ -243,6 +258,9 @@ impl ClientBuilder {
             })?;
         api_key.set_sensitive(true);
         let http = reqwest::Client::builder()
+            // never follow: a redirect would resend the api-key, the bearer
+            // token or the password grant to another (maybe plain-http) host
+            .redirect(access_http::redirect_policy())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(self.user_agent.clone())
@@ -604,6 +622,11 @@ impl Client {
             let mut renewed = None;
             if answer.0 == StatusCode::UNAUTHORIZED {
                 tracing::debug!("access token refused; renewing it once");
+                // each refused token counts once towards the breaker; a
+                // success on the renewed token resets it
+                self.inner
+                    .tokens
+                    .record_auth_failure(Some(token.generation));
                 self.inner.tokens.invalidate(token.generation).await;
                 let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
                 self.inner.pacer.limiter().acquire().await;
@@ -612,9 +635,17 @@ impl Client {
                     .send(req, &fresh.token)
                     .await
                     .map_err(|e| fail(e, false))?;
+                if answer.0 == StatusCode::UNAUTHORIZED {
+                    self.inner
+                        .tokens
+                        .record_auth_failure(Some(fresh.generation));
+                }
                 renewed = Some(fresh.token);
             }
             let (status, headers, body) = answer;
+            if status != StatusCode::UNAUTHORIZED {
+                self.inner.tokens.record_auth_success();
+            }
             tracing::Span::current().record("status", status.as_u16());
             if status.is_success() {
                 tracing::debug!(status = status.as_u16(), "answered");
@@ -660,6 +691,10 @@ impl Client {
             builder = builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
+        } else if matches!(req.verb, Method::PUT | Method::POST | Method::PATCH) {
+            // Brivo answers 415 to a write without a Content-Type (the
+            // membership PUT has no payload); recorded clients send `{}`
+            builder = builder.header(CONTENT_TYPE, "application/json").body("{}");
         }
         let transport = |source: reqwest::Error| Error::Transport {
             method: req.name,
@@ -669,7 +704,30 @@ impl Client {
         let response = builder.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?.to_vec();
+        if status.is_redirection() {
+            return Err(Error::Redirected {
+                method: req.name,
+                status: status.as_u16(),
+                redirect: access_http::describe_redirect(status.as_u16(), &headers),
+            });
+        }
+        let body = if status.is_success() {
+            access_http::read_body(response, BODY_LIMIT)
+                .await
+                .map_err(|e| match e {
+                    access_http::BodyError::Transport(source) => transport(source),
+                    other => Error::BodyTooLarge {
+                        method: req.name,
+                        source: other,
+                    },
+                })?
+        } else {
+            // capped before any processing: error bodies are lower-cased
+            // and searched, which a 512 MiB body must not get to
+            access_http::read_body_truncated(response, access_http::ERROR_BODY_LIMIT)
+                .await
+                .map_err(transport)?
+        };
         Ok((status, headers, body))
     }
 
@@ -680,6 +738,15 @@ impl Client {
         self.inner
             .tokens
             .get(|previous| async move {
+                // credentials refused again and again: do not ask again
+                // (each password grant may count towards a lock-out)
+                self.inner
+                    .tokens
+                    .check_breaker()
+                    .map_err(|blocked| Error::AuthBlocked {
+                        method: name,
+                        blocked,
+                    })?;
                 // refused while this caller waited for the cache: same answer
                 if refusals.count.load(Ordering::SeqCst) != seen
                     && let Some(refusal) = lock(&refusals.last).clone()
@@ -690,6 +757,9 @@ impl Client {
                 if let Err(error) = &result
                     && let Some(refusal) = Refusal::of(error)
                 {
+                    if matches!(refusal, Refusal::Credentials { .. }) {
+                        self.inner.tokens.record_auth_failure(None);
+                    }
                     *lock(&refusals.last) = Some(refusal);
                     refusals.count.fetch_add(1, Ordering::SeqCst);
                 }
@@ -783,7 +853,28 @@ impl Client {
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport)?;
+        if status.is_redirection() {
+            return Err(Error::Redirected {
+                method: name,
+                status: status.as_u16(),
+                redirect: access_http::describe_redirect(status.as_u16(), &headers),
+            });
+        }
+        let body = if status.is_success() {
+            access_http::read_body(response, access_http::TOKEN_BODY_LIMIT)
+                .await
+                .map_err(|e| match e {
+                    access_http::BodyError::Transport(source) => transport(source),
+                    other => Error::BodyTooLarge {
+                        method: name,
+                        source: other,
+                    },
+                })?
+        } else {
+            access_http::read_body_truncated(response, access_http::ERROR_BODY_LIMIT)
+                .await
+                .map_err(transport)?
+        };
         if !status.is_success() {
             let mut secrets = vec![
                 c.api_key.expose_secret(),
@@ -800,7 +891,8 @@ impl Client {
         }
         let parsed: TokenResponse = decode(name, &body)?;
         // Brivo's tokens live 59-300 s; without a lifetime assume a short one.
-        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(60));
+        // clamped to a day: `expires_in: u64::MAX` must not overflow
+        let lifetime = access_http::token_lifetime(parsed.expires_in, Duration::from_secs(60));
         Ok((
             Token {
                 access: SecretString::from(parsed.access_token),

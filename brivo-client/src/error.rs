@@ -163,6 +163,43 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
+    /// Brivo (or something posing as it) answered with a redirect. It is
+    /// not followed: the redirect would carry the api-key, the bearer token
+    /// or the password grant to wherever `Location` points.
+    #[error(
+        "{method}: Brivo answered with a {redirect}, which is not followed (it would resend the credentials); check the base URL and auth URL"
+    )]
+    Redirected {
+        /// The client method.
+        method: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// Status and target host, e.g. `HTTP 307 redirect to host evil.test`.
+        redirect: String,
+    },
+
+    /// A successful answer larger than this client reads for the call.
+    #[error("{method}: {source}")]
+    BodyTooLarge {
+        /// The client method.
+        method: &'static str,
+        /// The cap that was exceeded.
+        #[source]
+        source: access_http::BodyError,
+    },
+
+    /// Authentication failed several times in a row (refused credentials,
+    /// or 401s right after a new token); no token is requested until the
+    /// cool-down ends, so a broken password cannot lock the administrator
+    /// out.
+    #[error("{method}: {blocked}")]
+    AuthBlocked {
+        /// The client method.
+        method: &'static str,
+        /// Failures seen and the time left.
+        blocked: access_http::AuthBlocked,
+    },
+
     /// The request did not complete (connect failure, timeout, broken
     /// connection).
     #[error("{method}: {}{}", transport_kind(.source), if *.maybe_applied { "; the request may have reached Brivo and taken effect, so look the record up before trying again" } else { "" })]
@@ -237,6 +274,7 @@ impl Error {
             Self::Unauthorized { .. } => Some(401),
             Self::ApiKeyInactive { .. } | Self::QuotaExceeded { .. } => Some(403),
             Self::ServiceNotFound { .. } => Some(596),
+            Self::Redirected { status, .. } => Some(*status),
             Self::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -247,6 +285,9 @@ impl Error {
         match self {
             Self::InvalidArgument { method, .. }
             | Self::Auth { method, .. }
+            | Self::Redirected { method, .. }
+            | Self::BodyTooLarge { method, .. }
+            | Self::AuthBlocked { method, .. }
             | Self::Unauthorized { method, .. }
             | Self::ApiKeyInactive { method }
             | Self::Throttled { method, .. }
@@ -364,11 +405,7 @@ fn jwt_like(word: &str) -> bool {
 pub(crate) fn redact(mut error: Error, secrets: &[&str]) -> Error {
     let fix = |field: &mut Option<String>| {
         if let Some(text) = field {
-            for secret in secrets.iter().filter(|s| s.len() >= 4) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
-                }
-            }
+            *text = access_http::redact(text, secrets);
         }
     };
     match &mut error {
@@ -668,7 +705,7 @@ mod tests {
             api(400, r#"{"message":"password hunter22 is wrong"}"#),
             &["hunter22"],
         );
-        assert_eq!(e.brivo_message(), Some("password [redacted] is wrong"));
+        assert_eq!(e.brivo_message(), Some("password [REDACTED] is wrong"));
         // ordinary messages are untouched
         let e = api(404, r#"{"message":"Requested user not found","code":404}"#);
         assert_eq!(e.brivo_message(), Some("Requested user not found"));

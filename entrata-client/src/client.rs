@@ -100,7 +100,14 @@ pub struct ClientConfig {
     pub per_page: u32,
     /// The most pages a listing will fetch before it stops with an error.
     pub max_pages: u32,
+    /// The largest successful answer read, in bytes.
+    pub max_body_bytes: usize,
 }
+
+/// Default of [`ClientConfig::max_body_bytes`]: generous for a page of
+/// leases with details, small enough that a hostile server cannot exhaust
+/// memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,6 +123,7 @@ impl fmt::Debug for ClientConfig {
             .field("user_agent", &self.user_agent)
             .field("per_page", &self.per_page)
             .field("max_pages", &self.max_pages)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
 }
@@ -166,6 +174,7 @@ impl ClientBuilder {
                 user_agent: concat!("entrata-client/", env!("CARGO_PKG_VERSION")).to_owned(),
                 per_page: 500,
                 max_pages: 10_000,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             },
             base_url_error: err,
         }
@@ -234,6 +243,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest successful answer read, in bytes (default 64 MiB, at
+    /// least 64 KiB, at most 1 GiB): a bigger one fails with
+    /// [`Error::BodyTooLarge`] rather than exhaust memory. A page of 500
+    /// leases with details is a few MiB.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_body_bytes = bytes.clamp(64 * 1024, 1024 * 1024 * 1024);
+        self
+    }
+
     /// The most pages one listing may fetch (default 10 000).
     pub fn max_pages(mut self, n: u32) -> Self {
         self.config.max_pages = n.max(1);
@@ -252,6 +270,15 @@ impl ClientBuilder {
             return Err(Error::Config(e));
         }
         let config = self.config;
+        for (setting, value) in [
+            ("connect_timeout", config.connect_timeout),
+            ("request_timeout", config.request_timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(Error::Config(format!("{setting} must be more than zero")));
+            }
+        }
         check_base_url(&config.base_url)?;
         let auth = match &config.credentials {
             Credentials::Basic { username, password } => {
@@ -277,6 +304,9 @@ impl ClientBuilder {
             }
         };
         let http = reqwest::Client::builder()
+            // never follow: a redirect would resend the x-api-key or the
+            // Basic credentials to another (maybe plain-http) host
+            .redirect(access_http::redirect_policy())
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
             .build()
@@ -562,19 +592,53 @@ impl Client {
                 retry_after: retry_after(resp.headers()),
             });
         }
+        if (300..400).contains(&status) {
+            return Err(Error::Redirected {
+                method: call.name,
+                status,
+                redirect: access_http::describe_redirect(status, resp.headers()),
+            });
+        }
         let total = total_count(resp.headers());
-        let bytes = resp.bytes().await.map_err(transport)?;
+        let bytes = if (200..300).contains(&status) {
+            access_http::read_body(resp, self.inner.config.max_body_bytes)
+                .await
+                .map_err(|e| match e {
+                    access_http::BodyError::Transport(e) => transport(e),
+                    other => Error::BodyTooLarge {
+                        method: call.name,
+                        source: other,
+                    },
+                })?
+        } else {
+            // only the start of an error body is ever shown
+            access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
+                .await
+                .map_err(transport)?
+        };
         tracing::debug!(status, bytes = bytes.len(), total, "response received");
         if bytes.len() < BLOCKING_DECODE_BYTES {
-            return decode_body::<R>(call.name, status, &bytes).map(|r| (r, total));
+            return decode_body::<R>(call.name, status, &bytes)
+                .map(|r| (r, total))
+                .map_err(|e| self.redact(e));
         }
         // a multi-megabyte lease list takes tens of milliseconds to decode:
         // off the async workers, so other tasks keep running meanwhile
         let name = call.name;
         match tokio::task::spawn_blocking(move || decode_body::<R>(name, status, &bytes)).await {
-            Ok(result) => result.map(|r| (r, total)),
+            Ok(result) => result.map(|r| (r, total)).map_err(|e| self.redact(e)),
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
             Err(_) => Err(Error::Config("the runtime is shutting down".to_owned())),
+        }
+    }
+
+    /// `error` with the credentials, and secret-shaped text, redacted.
+    fn redact(&self, error: Error) -> Error {
+        match &self.inner.config.credentials {
+            // the user name is not secret, and Entrata's messages about
+            // permissions are more useful with it
+            Credentials::Basic { password, .. } => error.redact(&[password.expose_secret()]),
+            Credentials::ApiKey(key) => error.redact(&[key.expose_secret()]),
         }
     }
 

@@ -110,6 +110,31 @@ pub enum Error {
         message: String,
     },
 
+    /// Entrata (or something posing as it) answered with a redirect. It is
+    /// not followed: the redirect would carry the API key or the Basic
+    /// credentials to wherever `Location` points.
+    #[error(
+        "{method}: Entrata answered with a {redirect}, which is not followed (it would resend the credentials); check the base URL"
+    )]
+    Redirected {
+        /// The remote method.
+        method: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Status and target host, e.g. `HTTP 302 redirect to host evil.test`.
+        redirect: String,
+    },
+
+    /// A successful answer larger than this client reads for one page.
+    #[error("{method}: {source}")]
+    BodyTooLarge {
+        /// The remote method.
+        method: &'static str,
+        /// The cap that was exceeded.
+        #[source]
+        source: access_http::BodyError,
+    },
+
     /// The request did not complete: connection refused or reset, TLS,
     /// timeout. Retryable (every method here is a read).
     #[error("{method}: request failed: {kind}")]
@@ -214,6 +239,8 @@ impl Error {
             | Self::Transport { method, .. }
             | Self::Decode { method, .. }
             | Self::UnexpectedResult { method, .. }
+            | Self::Redirected { method, .. }
+            | Self::BodyTooLarge { method, .. }
             | Self::Pagination { method, .. } => Some(method),
         }
     }
@@ -239,6 +266,26 @@ impl Error {
             | Self::Api { code, .. } => *code,
             _ => None,
         }
+    }
+}
+
+impl Error {
+    /// Replaces `secrets` and secret-shaped text in what the server said
+    /// (the shared [`access_http::redact`]): a server may echo the API key.
+    pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {
+        match &mut self {
+            Self::Authentication { message, .. }
+            | Self::PermissionDenied { message, .. }
+            | Self::Server { message, .. }
+            | Self::Api { message, .. }
+            | Self::Decode { message, .. }
+            | Self::InvalidRequest { message, .. }
+            | Self::UnexpectedResult { found: message, .. } => {
+                *message = access_http::redact(message, secrets);
+            }
+            _ => {}
+        }
+        self
     }
 }
 

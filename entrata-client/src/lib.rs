@@ -115,7 +115,7 @@ mod zones;
 
 pub use access_http::{CallSnapshot, RetryPolicy};
 pub use chrono_tz::Tz;
-pub use client::{Client, ClientBuilder, ClientConfig, Credentials};
+pub use client::{Client, ClientBuilder, ClientConfig, Credentials, DEFAULT_MAX_BODY_BYTES};
 pub use customers::{
     CustomerAttributes, CustomerLease, Customers, CustomersRequest, GetCustomers,
     LeaseIdentification, LeaseIdentificationAttributes, PropertyCustomer,

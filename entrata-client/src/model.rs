@@ -172,7 +172,8 @@ impl Money {
     /// The amount in cents, rounded half away from zero.
     pub fn cents(self) -> i64 {
         let v = self.ten_thousandths;
-        (v + if v >= 0 { 50 } else { -50 }) / 100
+        // saturating: an amount near i64::MAX must not overflow
+        v.saturating_add(if v >= 0 { 50 } else { -50 }) / 100
     }
 
     /// The amount as a float (for display or statistics, not arithmetic).
@@ -247,13 +248,15 @@ impl FromStr for Money {
         let mut unit = 1000;
         for (i, b) in frac.bytes().enumerate() {
             let digit = i64::from(b - b'0');
+            // checked: "922337203685477.9999" overflows i64 in the
+            // fraction, which makes the amount unreadable, not a panic
             if i < 4 {
-                scaled += digit * unit;
+                scaled = scaled.checked_add(digit * unit).ok_or_else(bad)?;
                 unit /= 10;
             } else if i == 4 {
                 // round half up on the fifth decimal
                 if digit >= 5 {
-                    scaled += 1;
+                    scaled = scaled.checked_add(1).ok_or_else(bad)?;
                 }
             }
         }
@@ -487,6 +490,34 @@ impl LeaseIntervalType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_at_the_edge_of_i64_is_an_error_not_a_panic() {
+        for text in [
+            "922337203685477.9999",
+            "922337203685477.58079",
+            "-922337203685477.9999",
+            "99999999999999999999",
+            "(922337203685477.99999)",
+        ] {
+            assert!(text.parse::<Money>().is_err(), "{text}");
+        }
+        let max = "922337203685477.5807".parse::<Money>().unwrap();
+        assert_eq!(max.cents(), i64::MAX / 100);
+        assert_eq!(Money::from_cents(i64::MIN).cents(), i64::MIN / 100);
+        // in a record, the field is left unread rather than failing the page
+        let v: Option<Money> =
+            serde_json::from_str::<MoneyField>(r#"{"a":"922337203685477.9999"}"#)
+                .unwrap()
+                .a;
+        assert_eq!(v, None);
+    }
+
+    #[derive(serde::Deserialize)]
+    struct MoneyField {
+        #[serde(default, deserialize_with = "opt_money")]
+        a: Option<Money>,
+    }
 
     #[test]
     fn money_in_all_its_spellings() {

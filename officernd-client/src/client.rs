@@ -45,6 +45,9 @@ const fn op(name: &'static str, scope: &'static str) -> Op {
     Op { name, scope }
 }
 
+/// The most read of a successful answer: 50 records a page is far below.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// The largest page OfficeRnD v2 serves (`$limit` above 50 is a 400).
 pub const MAX_PAGE_SIZE: u8 = 50;
 
@@ -136,6 +139,15 @@ impl Client {
                 "organization slug `{slug}` must be a non-empty path segment"
             )));
         }
+        for (setting, value) in [
+            ("connect_timeout", b.connect_timeout),
+            ("timeout", b.timeout),
+        ] {
+            // a zero timeout would fail every call, far from its cause
+            if value.is_zero() {
+                return Err(config_error(format!("{setting} must be more than zero")));
+            }
+        }
         if b.client_id.trim().is_empty() {
             return Err(config_error("client id is empty"));
         }
@@ -152,6 +164,9 @@ impl Client {
             .map_err(|e| config_error(format!("API URL cannot take a path: {e}")))?;
         let token_url = parse_url("token URL", &b.token_url)?;
         let http = reqwest::Client::builder()
+            // never follow: a redirect would resend the client secret or
+            // the bearer token to another (maybe plain-http) host
+            .redirect(access_http::redirect_policy())
             .connect_timeout(b.connect_timeout)
             .timeout(b.timeout)
             .user_agent(b.user_agent.clone())
@@ -204,8 +219,32 @@ impl Client {
         let this = self.clone();
         self.inner
             .tokens
-            .get(|_previous| async move { this.fetch_token().await })
+            .get(|_previous| async move {
+                // refused again and again: stop asking for a while
+                this.inner
+                    .tokens
+                    .check_breaker()
+                    .map_err(Error::AuthBlocked)?;
+                let result = this.fetch_token().await;
+                if let Err(Error::Auth {
+                    retryable: false,
+                    status: Some(400 | 401 | 403),
+                    ..
+                }) = &result
+                {
+                    this.inner.tokens.record_auth_failure(None);
+                }
+                result
+            })
             .await
+    }
+
+    /// `message` with the client secret, and secret-shaped text, redacted:
+    /// a token endpoint may echo the form it was sent.
+    fn redact(&self, message: &str, token: Option<&AccessToken>) -> String {
+        let secret = self.inner.client_secret.expose_secret();
+        let token = token.map_or("", |t| t.0.expose_secret());
+        access_http::redact(message, &[secret, token])
     }
 
     async fn fetch_token(&self) -> Result<(AccessToken, Duration)> {
@@ -245,20 +284,43 @@ impl Client {
                 })?;
             let status = resp.status();
             tracing::Span::current().record("status", status.as_u16());
+            if status.is_redirection() {
+                return Err(Error::Redirected {
+                    method: "oauth_token",
+                    status: status.as_u16(),
+                    redirect: access_http::describe_redirect(status.as_u16(), resp.headers()),
+                });
+            }
             let retryable = matches!(status.as_u16(), 429 | 502..=504);
-            let body = resp.bytes().await.map_err(|e| Error::Auth {
+            let cut_off = |e| Error::Auth {
                 status: Some(status.as_u16()),
                 error: None,
                 message: "the token response was cut off".into(),
                 retryable: true,
                 source: Some(e),
-            })?;
+            };
+            let body = if status.is_success() {
+                access_http::read_body(resp, access_http::TOKEN_BODY_LIMIT)
+                    .await
+                    .map_err(|e| match e {
+                        access_http::BodyError::Transport(e) => cut_off(e),
+                        other => Error::BodyTooLarge {
+                            method: "oauth_token",
+                            source: other,
+                        },
+                    })?
+            } else {
+                access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
+                    .await
+                    .map_err(cut_off)?
+            };
             if !status.is_success() {
                 let (error, messages) = ErrorBody::parse(&body);
+                let error = error.map(|e| self.redact(&e, None));
                 let mut message = if messages.is_empty() {
                     status.canonical_reason().unwrap_or("error").to_string()
                 } else {
-                    messages.join("; ")
+                    self.redact(&messages.join("; "), None)
                 };
                 if matches!(status.as_u16(), 400 | 401 | 403) {
                     message.push_str(
@@ -288,12 +350,14 @@ impl Client {
                     retryable: false,
                     source: None,
                 })?;
+            // clamped to a day (TokenCache would too): 1e30 must not panic
             let lifetime = parsed
                 .expires_in
                 .filter(|s| s.is_finite() && *s > 0.0)
                 .map_or(Duration::from_secs(3600), |s| {
-                    Duration::from_secs_f64(s.min(86_400.0 * 365.0))
-                });
+                    Duration::try_from_secs_f64(s).unwrap_or(access_http::MAX_TOKEN_LIFETIME)
+                })
+                .min(access_http::MAX_TOKEN_LIFETIME);
             Ok((AccessToken(SecretString::from(parsed.access_token)), lifetime))
         }
         .instrument(span)
@@ -342,17 +406,28 @@ impl Client {
         );
         async {
             let token = self.token().await?;
+            let mut used = token.token.clone();
             let mut resp = self.send(op, url, query, &token.token).await?;
             if resp.status() == StatusCode::UNAUTHORIZED {
                 tracing::debug!("401 Unauthorized: fetching a new token and trying once more");
+                // each refused token counts once towards the breaker
+                self.inner
+                    .tokens
+                    .record_auth_failure(Some(token.generation));
                 self.inner.tokens.invalidate(token.generation).await;
                 let fresh = self.token().await?;
                 self.inner.pacer.limiter().acquire().await;
                 self.inner.pacer.stats().record_call();
                 resp = self.send(op, url, query, &fresh.token).await?;
                 if resp.status() == StatusCode::UNAUTHORIZED {
+                    self.inner
+                        .tokens
+                        .record_auth_failure(Some(fresh.generation));
                     tracing::Span::current().record("status", 401u16);
-                    let body = resp.bytes().await.unwrap_or_default();
+                    let body =
+                        access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
+                            .await
+                            .unwrap_or_default();
                     let (_, messages) = ErrorBody::parse(&body);
                     return Err(Error::Unauthorized {
                         method: op.name,
@@ -360,12 +435,14 @@ impl Client {
                         message: if messages.is_empty() {
                             "Unauthorized".into()
                         } else {
-                            messages.join("; ")
+                            self.redact(&messages.join("; "), Some(&fresh.token))
                         },
                     });
                 }
+                used = fresh.token;
             }
-            self.finish(op, resp).await
+            self.inner.tokens.record_auth_success();
+            self.finish(op, resp, &used).await
         }
         .instrument(span)
         .await
@@ -398,8 +475,20 @@ impl Client {
             .map_err(|e| transport(op, e))
     }
 
-    async fn finish(&self, op: Op, resp: reqwest::Response) -> Result<Vec<u8>> {
+    async fn finish(
+        &self,
+        op: Op,
+        resp: reqwest::Response,
+        token: &AccessToken,
+    ) -> Result<Vec<u8>> {
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(Error::Redirected {
+                method: op.name,
+                status: status.as_u16(),
+                redirect: access_http::describe_redirect(status.as_u16(), resp.headers()),
+            });
+        }
         tracing::Span::current().record("status", status.as_u16());
         let limits = RateLimitStatus::from_headers(resp.headers());
         if status.is_success()
@@ -419,19 +508,30 @@ impl Client {
                 .unwrap_or_else(|p| p.into_inner()) = limits;
         }
         if status.is_success() {
-            return resp
-                .bytes()
+            return access_http::read_body(resp, BODY_LIMIT)
                 .await
-                .map(|b| b.to_vec())
-                .map_err(|e| transport(op, e));
+                .map_err(|e| match e {
+                    access_http::BodyError::Transport(e) => transport(op, e),
+                    other => Error::BodyTooLarge {
+                        method: op.name,
+                        source: other,
+                    },
+                });
         }
         let retry_after = if status == StatusCode::TOO_MANY_REQUESTS {
             throttle_wait(resp.headers())
         } else {
             None
         };
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
+            .await
+            .unwrap_or_default();
         let (error, messages) = ErrorBody::parse(&body);
+        let error = error.map(|e| self.redact(&e, Some(token)));
+        let messages: Vec<String> = messages
+            .iter()
+            .map(|m| self.redact(m, Some(token)))
+            .collect();
         tracing::debug!(
             status = status.as_u16(),
             ?error,

@@ -18,9 +18,31 @@ pub const STAGING_API_URL: &str = "https://staging.officernd.com/api/v2/";
 /// Staging token endpoint.
 pub const STAGING_TOKEN_URL: &str = "https://identity-staging.officernd.com/oauth/token";
 
-/// The read scopes every method of this client needs, the default of
-/// [`ClientBuilder::scopes`]. The application in OfficeRnD must be granted
-/// all of them: one ungranted scope fails the whole token request.
+/// The read scopes access-sync uses, the default of
+/// [`ClientBuilder::scopes`]: locations, members, memberships, resource
+/// types, resources, assignments, bookings, visitors (the guests of a
+/// booking) and day passes. Least privilege: the application in OfficeRnD
+/// needs exactly these, and one ungranted scope would fail the whole token
+/// request, so nothing else is asked for.
+///
+/// Calls outside this set (companies, plans, floors, check-ins) need
+/// [`READ_SCOPES`] or their own scope added with [`ClientBuilder::scopes`];
+/// without it OfficeRnD answers 401 and the error names the scope.
+pub const SYNC_SCOPES: &[&str] = &[
+    "flex.community.members.read",
+    "flex.community.memberships.read",
+    "flex.community.visitors.read",
+    "flex.space.locations.read",
+    "flex.space.resources.read",
+    "flex.space.resourceTypes.read",
+    "flex.space.assignments.read",
+    "flex.space.bookings.read",
+    "flex.space.passes.read",
+];
+
+/// The read scopes every method of this client needs. The application in
+/// OfficeRnD must be granted all of them: one ungranted scope fails the
+/// whole token request.
 pub const READ_SCOPES: &[&str] = &[
     "flex.community.members.read",
     "flex.community.companies.read",
@@ -42,7 +64,7 @@ pub const USER_AGENT: &str = concat!("officernd-client/", env!("CARGO_PKG_VERSIO
 
 /// Builds a [`Client`].
 ///
-/// Defaults: production URLs, [`READ_SCOPES`], 10 s connect timeout, 30 s
+/// Defaults: production URLs, [`SYNC_SCOPES`], 10 s connect timeout, 30 s
 /// per request, [`RetryPolicy::default`], and a client-side limit of 5 calls
 /// per second with bursts of 10 (OfficeRnD allows roughly 400 reads a
 /// minute; its exact numbers are not published).
@@ -86,7 +108,7 @@ impl ClientBuilder {
             org_slug: org_slug.into(),
             client_id: client_id.into(),
             client_secret,
-            scopes: READ_SCOPES.iter().map(|s| s.to_string()).collect(),
+            scopes: SYNC_SCOPES.iter().map(|s| s.to_string()).collect(),
             api_url: PRODUCTION_API_URL.to_string(),
             token_url: PRODUCTION_TOKEN_URL.to_string(),
             connect_timeout: Duration::from_secs(10),
@@ -118,8 +140,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The scopes to request (space-separated on the wire). Ask only for
-    /// what the application was granted.
+    /// The scopes to request (space-separated on the wire), replacing the
+    /// default [`SYNC_SCOPES`]. Ask only for what the application was
+    /// granted; [`READ_SCOPES`] covers every method of this client.
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -93,6 +93,37 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
+    /// OfficeRnD (or something posing as it) answered with a redirect. It
+    /// is not followed: the redirect would carry the client secret or the
+    /// bearer token to wherever `Location` points.
+    #[error(
+        "{method}: OfficeRnD answered with a {redirect}, which is not followed (it would resend the credentials); check the API URL and token URL"
+    )]
+    Redirected {
+        /// The client method (`"oauth_token"` for the token endpoint).
+        method: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// Status and target host, e.g. `HTTP 307 redirect to host evil.test`.
+        redirect: String,
+    },
+
+    /// A successful answer larger than this client reads for the call.
+    #[error("{method}: {source}")]
+    BodyTooLarge {
+        /// The client method.
+        method: &'static str,
+        /// The cap that was exceeded.
+        #[source]
+        source: access_http::BodyError,
+    },
+
+    /// Authentication failed several times in a row (the token endpoint
+    /// refused the credentials, or the API refused fresh tokens); no token
+    /// is requested until the cool-down ends.
+    #[error("OfficeRnD: {0}")]
+    AuthBlocked(access_http::AuthBlocked),
+
     /// The request never got an answer: connection refused or reset, DNS,
     /// TLS, or a timeout.
     #[error("{method}: could not reach OfficeRnD{}", if *timeout { " (timed out)" } else { "" })]
@@ -199,6 +230,7 @@ impl Error {
             Error::Api { status, .. } => Some(*status),
             Error::Auth { status, .. } => *status,
             Error::Unauthorized { .. } => Some(401),
+            Error::Redirected { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -6,7 +6,7 @@
 //! What it takes care of:
 //!
 //! - **Auth**: OAuth2 client credentials at the identity host with scopes
-//!   ([`config::READ_SCOPES`] by default); the token is cached until a minute
+//!   ([`config::SYNC_SCOPES`], what the sync reads, by default); the token is cached until a minute
 //!   before it expires, refreshed in a single flight, and fetched again once
 //!   after a 401. A second 401 is [`Error::Unauthorized`], which names the
 //!   scope the call needs (OfficeRnD answers 401 for a missing scope).

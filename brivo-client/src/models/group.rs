@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{GroupId, string_or_number_or_null};
+use super::common::{GroupId, opt_string_or_number, string_or_number_or_null};
 
 /// A Brivo group. Group names are **not unique**: key by id.
 ///
@@ -17,8 +17,13 @@ pub struct Group {
     /// The name (at most 35 characters).
     #[serde(default, deserialize_with = "string_or_number_or_null")]
     pub name: String,
-    /// Antipassback reset time as Brivo returns it (`"HH:MM"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Antipassback reset time as Brivo returns it (`"HH:MM"`; a number,
+    /// as some producers send minutes of the day, is kept as its text).
+    #[serde(
+        default,
+        deserialize_with = "opt_string_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub antipassback_reset_time: Option<String>,
     /// Keypad unlock allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ mod auth;
 mod common;
 mod credentials;
 mod groups;
+mod hostile;
 mod paging;
 mod resilience;
 mod secrets;
