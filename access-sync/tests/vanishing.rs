@@ -368,3 +368,62 @@ async fn a_coworking_location_that_vanishes_revokes_nobody() {
     assert_eq!(groups_of(&sb, &olivia), before, "Olivia keeps access");
     sb.shutdown().await;
 }
+
+/// A Connect-style directory whose users a test can change between runs.
+#[derive(Clone, Default)]
+struct Feed(std::sync::Arc<std::sync::Mutex<Vec<access_sync::DirectoryRecord>>>);
+
+#[async_trait::async_trait]
+impl access_sync::DirectoryFeed for Feed {
+    fn directory_id(&self) -> &str {
+        "connect-hq"
+    }
+    async fn list_users(&self) -> Result<access_sync::DirectoryListing, access_sync::SourceError> {
+        let mut listing = access_sync::DirectoryListing::default();
+        listing.users = self.0.lock().expect("feed").clone();
+        Ok(listing)
+    }
+}
+
+#[tokio::test]
+async fn a_directory_that_answers_with_nobody_revokes_nobody() {
+    let sb = common::start().await;
+    let feed = Feed::default();
+    for u in ["u1", "u2", "u3"] {
+        feed.0
+            .lock()
+            .expect("feed")
+            .push(access_sync::DirectoryRecord::new(
+                u,
+                access_engine::Profile::new(u, "Tenant"),
+                access_engine::DirectoryState::Active,
+            ));
+    }
+    let mut mappings = common::mappings();
+    mappings.directories.insert(
+        "connect-hq".into(),
+        vec![access_engine::GroupId(story::GROUP_MHW_SUMMIT_ROOM)],
+    );
+    let syncer = common::syncer(&sb)
+        .source(access_sync::DirectorySource::new(feed.clone()))
+        .mappings(mappings)
+        .build();
+    syncer.sync_once(today()).await.expect("run 1");
+    let members = |sb: &Sandbox| {
+        sb.brivo()
+            .snapshot()
+            .members_of(story::GROUP_MHW_SUMMIT_ROOM)
+            .len()
+    };
+    assert_eq!(members(&sb), 3);
+    // The platform's listing comes back empty (an outage that answers 200).
+    feed.0.lock().expect("feed").clear();
+    let report = syncer.sync_once(today()).await.expect("run 2");
+    assert!(
+        unexpected(&report.plan, &Scope::Directory("connect-hq".into())),
+        "{}",
+        report.plan
+    );
+    assert_eq!(members(&sb), 3, "nobody revoked");
+    sb.shutdown().await;
+}
