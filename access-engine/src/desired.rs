@@ -1084,6 +1084,19 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             }
             continue;
         }
+        let window = |b: &mut Builder<'f>, move_in: NaiveDate, move_out: Option<NaiveDate>| {
+            let start = b
+                .at(tz, move_in, At::StartTime)
+                .map(|s| minus(s, policy.early_access_minutes));
+            let end = match move_out {
+                Some(d) => b
+                    .at(tz, d, At::EndTime)
+                    .map(|e| plus(e, policy.grace_minutes)),
+                None => None,
+            };
+            (start, end)
+        };
+        let lease_window = lease.move_in.map(|i| window(b, i, lease.move_out));
         for (ci, c) in lease.customers.iter().enumerate() {
             if !admitted(&c.customer_type) {
                 continue;
@@ -1128,14 +1141,11 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 continue;
             }
             let Some(move_in) = move_in else { continue };
-            let start = b
-                .at(tz, move_in, At::StartTime)
-                .map(|s| minus(s, policy.early_access_minutes));
-            let end = match move_out {
-                Some(d) => b
-                    .at(tz, d, At::EndTime)
-                    .map(|e| plus(e, policy.grace_minutes)),
-                None => None,
+            // Most residents follow the lease's dates: resolve those once per
+            // lease, not once per resident.
+            let (start, end) = match (lease_window, c.move_in, c.move_out) {
+                (Some(w), None, None) => w,
+                _ => window(b, move_in, move_out),
             };
             if empty(start, end) {
                 continue;

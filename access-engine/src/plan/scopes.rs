@@ -142,19 +142,47 @@ impl<'f> ScopeIndex<'f> {
         };
         let mut last = None;
         for (i, ident) in d.identities.iter().enumerate() {
-            self.count(facts, d, i, |_| true, &mut c.named, &mut last);
             let gone = matches!(
                 ident.directory,
                 Some((DirectoryState::Disabled | DirectoryState::Deleted, _))
             );
-            if !gone {
-                let live = |g: &Grant| g.end.is_none_or(|e| e > now);
-                if d.grants_of(i).iter().any(live) {
-                    self.count(facts, d, i, live, &mut c.with_access, &mut last);
+            let live = |g: &Grant| g.end.is_none_or(|e| e > now);
+            match ident.key {
+                // One scope per identity: look it up once, count it twice.
+                IdKey::Entrata(..) | IdKey::Directory(..) => {
+                    if let Some(at) = self.scope_of_key(&ident.key, &mut last) {
+                        c.named[at as usize] += 1;
+                        if !gone && d.grants_of(i).iter().any(live) {
+                            c.with_access[at as usize] += 1;
+                        }
+                    }
+                }
+                IdKey::Member(_) | IdKey::Visitor(_) => {
+                    self.count(facts, d, i, |_| true, &mut c.named, &mut last);
+                    if d.grants_of(i).iter().any(live) {
+                        self.count(facts, d, i, live, &mut c.with_access, &mut last);
+                    }
                 }
             }
         }
         c
+    }
+
+    /// The scope of a lease or directory identity (`last` caches the
+    /// previous property: consecutive lease identities mostly share one).
+    fn scope_of_key<'d>(&self, key: &IdKey<'d>, last: &mut Option<(&'d str, u32)>) -> Option<u32> {
+        match *key {
+            IdKey::Entrata(p, _) => {
+                let at = match *last {
+                    Some((q, at)) if q == p => Some(at),
+                    _ => self.index(PROPERTY, p),
+                }?;
+                *last = Some((p, at));
+                Some(at)
+            }
+            IdKey::Directory(dir, _) => self.index(DIRECTORY, dir),
+            IdKey::Member(_) | IdKey::Visitor(_) => None,
+        }
     }
 
     fn index(&self, kind: usize, id: &str) -> Option<u32> {
