@@ -158,9 +158,9 @@ impl<'f> ScopeIndex<'f> {
                     }
                 }
                 IdKey::Member(_) | IdKey::Visitor(_) => {
-                    self.count(facts, d, i, |_| true, &mut c.named, &mut last);
+                    self.count_member(facts, d, i, |_| true, &mut c.named);
                     if d.grants_of(i).iter().any(live) {
-                        self.count(facts, d, i, live, &mut c.with_access, &mut last);
+                        self.count_member(facts, d, i, live, &mut c.with_access);
                     }
                 }
             }
@@ -189,67 +189,45 @@ impl<'f> ScopeIndex<'f> {
         self.ids[kind].get(id).copied()
     }
 
-    /// Counts identity `i` once in each scope it belongs to: a lease's
-    /// property, a directory, or the location of each of its grants that
-    /// `keep` keeps (a member's access may come from several locations).
-    /// `last` caches the previous property lookup: consecutive lease
-    /// identities mostly share one.
-    fn count<'d>(
+    /// Counts member (or visitor) `i` once in the location of each of its
+    /// grants that `keep` keeps: a member's access may come from several
+    /// locations.
+    fn count_member(
         &self,
         facts: &Facts,
-        d: &Desired<'d>,
+        d: &Desired<'_>,
         i: usize,
         keep: impl Fn(&Grant) -> bool,
         counts: &mut [u32],
-        last: &mut Option<(&'d str, u32)>,
     ) {
-        match d.identities[i].key {
-            IdKey::Entrata(p, _) => {
-                let at = match *last {
-                    Some((q, at)) if q == p => Some(at),
-                    _ => self.index(PROPERTY, p),
-                };
-                if let Some(at) = at {
-                    *last = Some((p, at));
-                    counts[at as usize] += 1;
-                }
+        let mut seen: [u32; 4] = [u32::MAX; 4];
+        let mut n = 0;
+        for g in d.grants_of(i) {
+            if !keep(g) {
+                continue;
             }
-            IdKey::Directory(dir, _) => {
-                if let Some(at) = self.index(DIRECTORY, dir) {
-                    counts[at as usize] += 1;
+            let loc = match g.src {
+                Src::Membership { membership } => {
+                    &facts.memberships[membership as usize].location_id
                 }
-            }
-            IdKey::Member(_) | IdKey::Visitor(_) => {
-                let mut seen: [u32; 4] = [u32::MAX; 4];
-                let mut n = 0;
-                for g in d.grants_of(i) {
-                    if !keep(g) {
-                        continue;
-                    }
-                    let loc = match g.src {
-                        Src::Membership { membership } => {
-                            &facts.memberships[membership as usize].location_id
-                        }
-                        Src::Assignment { assignment, .. } => {
-                            &facts.assignments[assignment as usize].location_id
-                        }
-                        Src::Booking { booking } => &facts.bookings[booking as usize].location_id,
-                        Src::DayPass { set } => &facts.day_passes[set as usize].location_id,
-                        Src::Lease { .. } | Src::Directory { .. } => continue,
-                    };
-                    let Some(at) = self.index(LOCATION, loc) else {
-                        continue;
-                    };
-                    if seen[..n.min(4)].contains(&at) {
-                        continue;
-                    }
-                    if n < 4 {
-                        seen[n] = at;
-                    }
-                    n += 1;
-                    counts[at as usize] += 1;
+                Src::Assignment { assignment, .. } => {
+                    &facts.assignments[assignment as usize].location_id
                 }
+                Src::Booking { booking } => &facts.bookings[booking as usize].location_id,
+                Src::DayPass { set } => &facts.day_passes[set as usize].location_id,
+                Src::Lease { .. } | Src::Directory { .. } => continue,
+            };
+            let Some(at) = self.index(LOCATION, loc) else {
+                continue;
+            };
+            if seen[..n.min(4)].contains(&at) {
+                continue;
             }
+            if n < 4 {
+                seen[n] = at;
+            }
+            n += 1;
+            counts[at as usize] += 1;
         }
     }
 
