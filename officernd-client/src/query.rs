@@ -267,13 +267,12 @@ query_type! {
 }
 
 query_type! {
-    /// Filters for `GET /visitors`.
-    VisitorsQuery {
-        eq_filter!(/// Inviting member.
-            member, "member", MemberId);
-        eq_filter!(/// Company.
-            company, "company", CompanyId);
-    }
+    /// Filters for `GET /visitors`: none. OfficeRnD documents no filter for this
+    /// list (`visitorscontroller_getitems` lists only its scope), and its list
+    /// endpoints answer `400 "property … should not exist"` to any parameter they
+    /// do not know, so offering `member` or `company` here would only produce
+    /// failed calls. Page through all visitors and filter locally.
+    VisitorsQuery {}
 }
 
 query_type! {

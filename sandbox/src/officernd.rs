@@ -120,11 +120,8 @@ const COLLECTIONS: &[(&str, &str, &[&str])] = &[
             "createdAt",
         ],
     ),
-    (
-        "visitors",
-        "flex.community.visitors.read",
-        &["member", "company"],
-    ),
+    // No documented filter (visitorscontroller_getitems): strict, like every list.
+    ("visitors", "flex.community.visitors.read", &[]),
 ];
 
 /// Every read scope, one per collection.

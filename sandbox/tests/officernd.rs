@@ -156,6 +156,10 @@ async fn cursor_paging_to_the_end_and_limits() {
     let (s, _, body) = get(&sb, &tok, "/members?foo=1").await;
     assert_eq!(s, 400);
     assert_eq!(body["message"][0], "property foo should not exist");
+    // No filter is documented for visitors: the strict whitelist refuses them all.
+    let (s, _, body) = get(&sb, &tok, "/visitors?member=x").await;
+    assert_eq!(s, 400);
+    assert_eq!(body["message"][0], "property member should not exist");
     let (s, _, _) = get(&sb, &tok, "/members?$limit=2&$cursorNext=garbage").await;
     assert_eq!(s, 500);
 }
