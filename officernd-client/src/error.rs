@@ -197,6 +197,19 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// The webhook body is over the verifier's cap; refused before any MAC
+    /// work. Raise it with `WebhookVerifier::with_max_body_bytes` if real
+    /// events are this big.
+    #[error(
+        "webhook body is {len} bytes, over the verifier's limit of {limit} bytes (raise it with WebhookVerifier::with_max_body_bytes)"
+    )]
+    WebhookBodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The cap.
+        limit: usize,
+    },
+
     /// The webhook signature does not match the body: wrong secret, or the
     /// body was altered (or re-serialized: sign the raw bytes).
     #[error("webhook signature does not match the body")]

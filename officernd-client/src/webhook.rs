@@ -116,6 +116,7 @@ pub fn sign(secret: &[u8], body: &[u8], t: i64) -> String {
 pub struct WebhookVerifier {
     secret: SecretString,
     tolerance: Duration,
+    max_body_bytes: usize,
 }
 
 impl fmt::Debug for WebhookVerifier {
@@ -123,18 +124,28 @@ impl fmt::Debug for WebhookVerifier {
         f.debug_struct("WebhookVerifier")
             .field("secret", &"[redacted]")
             .field("tolerance", &self.tolerance)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
 }
 
 impl WebhookVerifier {
     /// A verifier for the webhook's `secret` (returned when the webhook was
-    /// created), with the default tolerance of 300 s.
+    /// created), with the default tolerance of 300 s and a body cap of
+    /// [`DEFAULT_MAX_BODY_BYTES`].
     pub fn new(secret: SecretString) -> Self {
         Self {
             secret,
             tolerance: DEFAULT_TOLERANCE,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
+    }
+
+    /// Sets the largest body, in bytes, that is hashed at all; a larger one
+    /// is refused before any MAC work ([`Error::WebhookBodyTooLarge`]).
+    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
     }
 
     /// Sets how far the signed timestamp may be from now, either way.
@@ -154,15 +165,23 @@ impl WebhookVerifier {
     /// The header is parsed by key, not position (`t=…,signature=…`, spaces
     /// allowed); up to [`MAX_SIGNATURES`] `signature=` entries are accepted
     /// if any matches. The MAC is computed once and compared with each entry
-    /// in constant time. This does not cap the body (it is hashed once, so
-    /// the cost is linear in what the server already read): cap it in the
-    /// HTTP server or use [`WebhookReceiver`].
+    /// in constant time. A body over the cap
+    /// ([`with_max_body_bytes`](Self::with_max_body_bytes)) is refused
+    /// before anything else; still cap what your HTTP server reads, since
+    /// this sees the body only once it is in memory.
     ///
     /// # Errors
-    /// [`Error::WebhookHeader`] (malformed, longer than [`MAX_HEADER_BYTES`]
-    /// or more than [`MAX_SIGNATURES`] entries), then
-    /// [`Error::WebhookSignatureMismatch`], then [`Error::WebhookTimestamp`].
+    /// [`Error::WebhookBodyTooLarge`], then [`Error::WebhookHeader`]
+    /// (malformed, longer than [`MAX_HEADER_BYTES`] or more than
+    /// [`MAX_SIGNATURES`] entries), then [`Error::WebhookSignatureMismatch`],
+    /// then [`Error::WebhookTimestamp`].
     pub fn verify_at(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<()> {
+        if body.len() > self.max_body_bytes {
+            return Err(Error::WebhookBodyTooLarge {
+                len: body.len(),
+                limit: self.max_body_bytes,
+            });
+        }
         if header.len() > MAX_HEADER_BYTES {
             return Err(Error::WebhookHeader {
                 reason: "longer than 1024 bytes (MAX_HEADER_BYTES); OfficeRnD sends about 80",
@@ -618,9 +637,10 @@ impl WebhookReceiver {
         }
     }
 
-    /// Sets the body cap, in bytes.
+    /// Sets the body cap, in bytes (the verifier's too).
     pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
+        self.verifier = self.verifier.with_max_body_bytes(limit);
         self
     }
 
@@ -721,6 +741,33 @@ mod tests {
         let macs = macs_during(|| result = Some(verifier().verify_at(&wrong, &body, now())));
         assert_eq!(macs, 1);
         assert!(matches!(result, Some(Err(Error::WebhookSignatureMismatch))));
+    }
+
+    #[test]
+    fn a_body_over_the_verifiers_cap_is_refused_before_any_mac() {
+        let body = body("e1");
+        let t = now().timestamp();
+        let header = sign(SECRET.as_bytes(), &body, t);
+        let small = verifier().with_max_body_bytes(body.len() - 1);
+        let mut result = None;
+        let macs = macs_during(|| result = Some(small.verify_at(&header, &body, now())));
+        assert_eq!(macs, 0);
+        match result {
+            Some(Err(e @ Error::WebhookBodyTooLarge { .. })) => {
+                assert!(e.to_string().contains("with_max_body_bytes"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // at the cap exactly it verifies
+        let exact = verifier().with_max_body_bytes(body.len());
+        assert!(exact.verify_at(&header, &body, now()).is_ok());
+        // the default cap is DEFAULT_MAX_BODY_BYTES
+        let big = vec![b' '; DEFAULT_MAX_BODY_BYTES + 1];
+        let header = sign(SECRET.as_bytes(), &big, t);
+        assert!(matches!(
+            verifier().verify_at(&header, &big, now()),
+            Err(Error::WebhookBodyTooLarge { .. })
+        ));
     }
 
     #[test]
