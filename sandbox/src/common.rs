@@ -79,6 +79,61 @@ pub enum Fault {
         /// The Entrata property id, e.g. [`story::PROPERTY_NY`](crate::story::PROPERTY_NY).
         property_id: String,
     },
+    /// A hostile or misconfigured upstream: answer `status` (a 3xx such as 302 or 307;
+    /// anything else is clamped to 302) with `Location: location`, for instance
+    /// [`Sandbox::elsewhere_url`](crate::Sandbox::elsewhere_url), a second origin that
+    /// records whatever reaches it. A client that follows the redirect hands its
+    /// credentials (a password grant, an api key) to that origin.
+    Redirect {
+        /// How many requests to redirect.
+        times: u32,
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header, verbatim.
+        location: String,
+    },
+    /// Answer `status` with a body of `bytes` bytes (`x` repeated), streamed in 64 KiB
+    /// chunks so the sandbox never holds it: a client that reads it whole needs that much
+    /// memory.
+    HugeBody {
+        /// How many requests to answer so.
+        times: u32,
+        /// The HTTP status (an unusable one is clamped to 500).
+        status: u16,
+        /// The body's length.
+        bytes: u64,
+    },
+    /// Answer `status` with a chunked body that never ends: only a client-side cap or
+    /// timeout stops the read.
+    EndlessBody {
+        /// How many requests to answer so.
+        times: u32,
+        /// The HTTP status (an unusable one is clamped to 500).
+        status: u16,
+    },
+    /// Answer exactly this: `status`, these headers (absurd values welcome: `Retry-After:
+    /// 1e30`, a `Content-Type` that lies) and this body (a token with `expires_in` of
+    /// 2^64−1, an amount that overflows). Headers that are not valid HTTP are skipped.
+    Respond {
+        /// How many requests to answer so.
+        times: u32,
+        /// The HTTP status (an unusable one is clamped to 500).
+        status: u16,
+        /// Header names and values.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: String,
+    },
+    /// Answer `status` with an error body that echoes the request, as a careless
+    /// upstream's debug page does: every header (`Authorization`, `api-key`, `X-Api-Key`)
+    /// and the request body (a password grant, a client secret). A client must not carry
+    /// any of it into its errors, logs or audit.
+    EchoRequest {
+        /// How many requests to answer so.
+        times: u32,
+        /// The HTTP status (an unusable one is clamped to 500).
+        status: u16,
+    },
 }
 
 /// A configured request-rate limit (token bucket).
@@ -177,7 +232,12 @@ impl Common {
             | Fault::OverQps { times }
             | Fault::ServerError { times, .. }
             | Fault::Slow { times, .. }
-            | Fault::DropConnection { times } => *times,
+            | Fault::DropConnection { times }
+            | Fault::Redirect { times, .. }
+            | Fault::HugeBody { times, .. }
+            | Fault::EndlessBody { times, .. }
+            | Fault::Respond { times, .. }
+            | Fault::EchoRequest { times, .. } => *times,
             Fault::ExpireTokens | Fault::FailProperty { .. } => return false,
         };
         if times > 0 {
@@ -308,6 +368,20 @@ async fn apply_faults(common: &Common, req: Request, next: Next) -> Response {
                 // The connection task drops this future together with the socket.
                 std::future::pending::<()>().await;
             }
+            Fault::Redirect {
+                status, location, ..
+            } => return redirect(status, &location),
+            Fault::HugeBody { status, bytes, .. } => {
+                return streamed(status, Some(bytes));
+            }
+            Fault::EndlessBody { status, .. } => return streamed(status, None),
+            Fault::Respond {
+                status,
+                headers,
+                body,
+                ..
+            } => return respond(status, &headers, body),
+            Fault::EchoRequest { status, .. } => return echo(common.style, status, req).await,
             Fault::ExpireTokens | Fault::FailProperty { .. } => {}
         }
     }
@@ -374,6 +448,96 @@ fn over_qps(style: Style) -> Response {
             .into_response(),
         other => too_many(other, 1),
     }
+}
+
+fn any_status(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn redirect(status: u16, location: &str) -> Response {
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(StatusCode::is_redirection)
+        .unwrap_or(StatusCode::FOUND);
+    let mut resp = status.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// `bytes` bytes of `x` (or endless with `None`), 64 KiB at a time, generated as read.
+fn streamed(status: u16, bytes: Option<u64>) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunk = axum::body::Bytes::from(vec![b'x'; CHUNK]);
+    let left = bytes.unwrap_or(u64::MAX);
+    let stream = futures::stream::unfold(left, move |left| {
+        let chunk = chunk.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let n = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+            let next = if bytes.is_some() {
+                left - n as u64
+            } else {
+                left
+            };
+            Some((Ok::<_, std::io::Error>(chunk.slice(..n)), next))
+        }
+    });
+    let mut resp = Body::from_stream(stream).into_response();
+    *resp.status_mut() = any_status(status);
+    resp
+}
+
+fn respond(status: u16, headers: &[(String, String)], body: String) -> Response {
+    let mut resp = Body::from(body).into_response();
+    *resp.status_mut() = any_status(status);
+    for (name, value) in headers {
+        let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            tracing::warn!(%name, "Respond fault: skipping a header that is not valid HTTP");
+            continue;
+        };
+        resp.headers_mut().append(name, value);
+    }
+    resp
+}
+
+/// The request dumped into the message field of the service's own error shape, so a
+/// client that shows the server's message shows the dump.
+async fn echo(style: Style, status: u16, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let headers: Vec<String> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+        .collect();
+    let dump = format!(
+        "debug: {} {} failed; headers: {}; body: {body}",
+        parts.method,
+        parts.uri,
+        headers.join("; ")
+    );
+    let status = any_status(status);
+    let code = status.as_u16();
+    let value = match style {
+        Style::Brivo => serde_json::json!({"code": code, "message": dump}),
+        Style::Entrata => {
+            serde_json::json!({"response": {"error": {"code": code, "message": dump}}})
+        }
+        Style::OfficeRnd => {
+            serde_json::json!({"statusCode": code, "message": dump, "error": "Bad Request"})
+        }
+    };
+    json(status, &value)
 }
 
 fn server_error(style: Style, status: u16) -> Response {

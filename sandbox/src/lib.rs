@@ -60,6 +60,7 @@
 
 mod brivo;
 mod common;
+mod elsewhere;
 mod entrata;
 mod officernd;
 mod seed;
@@ -76,6 +77,7 @@ pub use brivo::{
     BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
+pub use elsewhere::RecordedRequest;
 pub use entrata::{DEFAULT_PAGE_CAP, EntrataHandle};
 pub use officernd::OfficeRndHandle;
 pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture, fixture_names};
@@ -227,6 +229,8 @@ pub struct Sandbox {
     brivo_base: String,
     entrata_base: String,
     officernd_base: String,
+    elsewhere_base: String,
+    elsewhere: elsewhere::Log,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -261,7 +265,9 @@ impl Sandbox {
         let (tx, rx) = watch::channel(false);
         let b = server::spawn("brivo", brivo.router(), rx.clone()).await?;
         let e = server::spawn("entrata", entrata.router(), rx.clone()).await?;
-        let o = server::spawn("officernd", officernd.router(), rx).await?;
+        let o = server::spawn("officernd", officernd.router(), rx.clone()).await?;
+        let elsewhere = elsewhere::Log::default();
+        let x = server::spawn("elsewhere", elsewhere::router(elsewhere.clone()), rx).await?;
         tracing::info!(brivo = %b.addr, entrata = %e.addr, officernd = %o.addr, "sandbox started");
         Ok(Self {
             creds,
@@ -271,8 +277,10 @@ impl Sandbox {
             brivo_base: format!("http://{}", b.addr),
             entrata_base: format!("http://{}", e.addr),
             officernd_base: format!("http://{}", o.addr),
+            elsewhere_base: format!("http://{}", x.addr),
+            elsewhere,
             shutdown: tx,
-            tasks: vec![b.task, e.task, o.task],
+            tasks: vec![b.task, e.task, o.task, x.task],
         })
     }
 
@@ -339,6 +347,18 @@ impl Sandbox {
             "{}/api/v2/organizations/{}",
             self.officernd_base, self.creds.officernd_org
         )
+    }
+
+    /// A second origin (another port on 127.0.0.1) that records every request reaching
+    /// it and answers `200 {}`: point a [`Fault::Redirect`] at it, then check
+    /// [`elsewhere_requests`](Self::elsewhere_requests) is empty.
+    pub fn elsewhere_url(&self) -> String {
+        self.elsewhere_base.clone()
+    }
+
+    /// Every request that reached [`elsewhere_url`](Self::elsewhere_url) so far.
+    pub fn elsewhere_requests(&self) -> Vec<RecordedRequest> {
+        common::lock(&self.elsewhere).clone()
     }
 
     /// Fault injection for all three services.
