@@ -84,7 +84,7 @@ impl BackendError {
 }
 
 /// The most groups one Brivo user may belong to, counting groups the
-/// integration does not manage or cannot see (`brivo.md` §3.2).
+/// integration does not manage or cannot see (Brivo documents 16).
 pub const MAX_GROUPS_PER_USER: usize = brivo_client::MAX_GROUPS_PER_USER;
 
 /// What [`AccessBackend::change_groups`] did.

@@ -269,7 +269,7 @@ impl Client {
     ///   groups (refused before sending), or when Brivo's 400 mentions 16
     ///   and groups (Brivo changes nothing). Brivo's documented refusal of
     ///   a change over the cap is a plain 400 that names no cause
-    ///   (`brivo.md` §3.2), which comes back as [`Error::Api`]: to tell the
+    ///   (Brivo's user-groups documentation), which comes back as [`Error::Api`]: to tell the
     ///   cap from another 400, re-read [`user_groups`](Self::user_groups)
     ///   and count (the cap counts groups you do not manage, too);
     /// - [`Error::InvalidArgument`] when a group is in both lists;
