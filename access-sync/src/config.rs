@@ -174,9 +174,14 @@ pub enum ConfigError {
     /// file is reported here too: secrets belong in the environment).
     #[error("config file: {0}")]
     Parse(#[from] serde_json::Error),
-    /// An environment variable holding a secret is missing.
-    #[error("environment variable {0} is not set")]
-    MissingEnv(&'static str),
+    /// Environment variables holding secrets are missing: all of them, so
+    /// one attempt tells the operator everything to set.
+    #[error(
+        "environment variable{} not set: {} (secrets come only from the environment)",
+        if .0.len() == 1 { " is" } else { "s are" },
+        .0.join(", ")
+    )]
+    MissingEnv(Vec<&'static str>),
     /// A value is invalid.
     #[error("{0}")]
     Invalid(String),
@@ -426,6 +431,49 @@ impl SyncConfig {
             .state_arc(state, namespace))
     }
 
+    /// The environment variables this config reads its secrets from: the
+    /// Brivo set always, then Entrata's (Basic or gateway) and OfficeRnD's
+    /// when those sources are configured.
+    ///
+    /// ```
+    /// use access_sync::config::SyncConfig;
+    ///
+    /// let config = SyncConfig::from_json(r#"{"brivo": {}, "officernd": {"org": "acme", "client_id": "app"}}"#)?;
+    /// assert_eq!(config.required_env().last(), Some(&"OFFICERND_CLIENT_SECRET"));
+    /// let missing = config.missing_env(|k| (k == "BRIVO_API_KEY").then(|| "k".to_owned()));
+    /// assert!(!missing.contains(&"BRIVO_API_KEY") && missing.contains(&"BRIVO_PASSWORD"));
+    /// # Ok::<(), access_sync::config::ConfigError>(())
+    /// ```
+    pub fn required_env(&self) -> Vec<&'static str> {
+        let mut names = vec![
+            "BRIVO_API_KEY",
+            "BRIVO_CLIENT_ID",
+            "BRIVO_CLIENT_SECRET",
+            "BRIVO_USERNAME",
+            "BRIVO_PASSWORD",
+        ];
+        if let Some(e) = &self.entrata {
+            if e.base_url.is_some() {
+                names.extend(["ENTRATA_USERNAME", "ENTRATA_PASSWORD"]);
+            } else if e.gateway_org.is_some() {
+                names.push("ENTRATA_API_KEY");
+            }
+        }
+        if self.officernd.is_some() {
+            names.push("OFFICERND_CLIENT_SECRET");
+        }
+        names
+    }
+
+    /// Those of [`required_env`](Self::required_env) that `env` does not
+    /// have (or has empty).
+    pub fn missing_env(&self, env: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+        self.required_env()
+            .into_iter()
+            .filter(|name| env(name).is_none_or(|v| v.is_empty()))
+            .collect()
+    }
+
     fn builder_inner(
         &self,
         env: impl Fn(&str) -> Option<String>,
@@ -433,11 +481,15 @@ impl SyncConfig {
     ) -> Result<SyncerBuilder, ConfigError> {
         // the fields are public: a config built in code is checked too
         self.validate()?;
+        let missing = self.missing_env(&env);
+        if !missing.is_empty() {
+            return Err(ConfigError::MissingEnv(missing));
+        }
         let secret = |name: &'static str| -> Result<SecretString, ConfigError> {
             env(name)
                 .filter(|v| !v.is_empty())
                 .map(SecretString::from)
-                .ok_or(ConfigError::MissingEnv(name))
+                .ok_or(ConfigError::MissingEnv(vec![name]))
         };
         let client_err = |service: &'static str| {
             move |e: &dyn std::fmt::Display| ConfigError::Client {
@@ -488,7 +540,7 @@ impl SyncConfig {
                     url,
                     entrata_client::Credentials::basic(
                         env("ENTRATA_USERNAME")
-                            .ok_or(ConfigError::MissingEnv("ENTRATA_USERNAME"))?,
+                            .ok_or(ConfigError::MissingEnv(vec!["ENTRATA_USERNAME"]))?,
                         secret("ENTRATA_PASSWORD")?,
                     ),
                 ),

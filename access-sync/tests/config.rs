@@ -45,6 +45,43 @@ fn the_base_config_is_valid() {
 }
 
 #[test]
+fn every_missing_secret_is_reported_at_once() {
+    let config = parse(&base()).unwrap();
+    let only_brivo_key = |k: &str| (k == "BRIVO_API_KEY").then(|| "key".to_owned());
+    let Err(e) = config.build(only_brivo_key) else {
+        panic!("built without secrets")
+    };
+    let ConfigError::MissingEnv(names) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        names,
+        &[
+            "BRIVO_CLIENT_ID",
+            "BRIVO_CLIENT_SECRET",
+            "BRIVO_USERNAME",
+            "BRIVO_PASSWORD",
+            "ENTRATA_USERNAME",
+            "ENTRATA_PASSWORD",
+            "OFFICERND_CLIENT_SECRET",
+        ]
+    );
+    assert!(
+        e.to_string().starts_with(
+            "environment variables are not set: BRIVO_CLIENT_ID, BRIVO_CLIENT_SECRET,"
+        ),
+        "{e}"
+    );
+    // an empty value counts as missing; the gateway needs its key, not a password
+    let gateway = parse(&with("/entrata", json!({"gateway_org": "acme"}))).unwrap();
+    let all_but_key = |k: &str| match k {
+        "ENTRATA_API_KEY" => Some(String::new()),
+        _ => Some("x".to_owned()),
+    };
+    assert_eq!(gateway.missing_env(all_but_key), vec!["ENTRATA_API_KEY"]);
+}
+
+#[test]
 fn a_typo_in_policy_is_an_error_naming_the_field() {
     let e = parse(&with(
         "/policy/revocation_treshold",
