@@ -112,6 +112,47 @@ pub mod sandbox_wiring {
         m
     }
 
+    /// A `sync` config (JSON, `access_sync::config::SyncConfig`) for this
+    /// sandbox: its URLs, the storyline's mappings, generous rate limits.
+    /// Pair it with [`env`] for the secrets.
+    pub fn config_json(sb: &Sandbox) -> serde_json::Value {
+        let c = sb.credentials();
+        serde_json::json!({
+            "brivo": {
+                "base_url": sb.brivo_api_url(),
+                "auth_url": sb.brivo_auth_url(),
+                "rate_limit_per_second": 20.0,
+            },
+            "entrata": {
+                "base_url": format!("{}/", sb.entrata_api_url()),
+                "rate_limit_per_second": 100.0,
+            },
+            "officernd": {
+                "org": c.officernd_org,
+                "client_id": c.officernd_client_id,
+                "api_url": format!("{}/api/v2", sb.officernd_base_url()),
+                "token_url": format!("{}/oauth/token", sb.officernd_identity_url()),
+            },
+            "mappings": story_mappings(),
+        })
+    }
+
+    /// The environment variables `sync` reads its secrets from, with the
+    /// sandbox's dummy values.
+    pub fn env(sb: &Sandbox) -> Vec<(&'static str, String)> {
+        let c = sb.credentials();
+        vec![
+            ("BRIVO_API_KEY", c.brivo_api_key.clone()),
+            ("BRIVO_CLIENT_ID", c.brivo_client_id.clone()),
+            ("BRIVO_CLIENT_SECRET", c.brivo_client_secret.clone()),
+            ("BRIVO_USERNAME", c.brivo_username.clone()),
+            ("BRIVO_PASSWORD", c.brivo_password.clone()),
+            ("ENTRATA_USERNAME", c.entrata_username.clone()),
+            ("ENTRATA_PASSWORD", c.entrata_password.clone()),
+            ("OFFICERND_CLIENT_SECRET", c.officernd_client_secret.clone()),
+        ]
+    }
+
     /// The storyline's places and zones, for showing an instant locally.
     pub fn story_zones() -> Vec<(&'static str, Tz)> {
         vec![

@@ -1,234 +1,325 @@
 //! Sync real accounts: Entrata and/or OfficeRnD into Brivo.
 //!
 //! ```text
-//! sync --config sync.json                  # dry run: fetch, observe, print the plan
+//! sync --config sync.json                      # dry run: fetch, observe, print the plan
+//! sync --config sync.json --json               # the same, as JSON on stdout
 //! sync --config sync.json --save-plan p.json   # dry run, plan saved for review
 //! sync --config sync.json --apply-plan p.json  # apply exactly that plan (refused if stale)
-//! sync --config sync.json --apply --once   # plan and apply once
-//! sync --config sync.json --apply          # keep running: wake at each change or poll
-//! sync --config sync.json approvals        # list approvals waiting for the next run
-//! sync --config sync.json approve scope:property:100 [--by NAME]   # release a hold, for one run
+//! sync --config sync.json --apply --once       # plan and apply once
+//! sync --config sync.json --apply              # keep running: wake at each change or poll
+//! sync --config sync.json approvals            # list approvals waiting for the next run
+//! sync --config sync.json approve scope:property:100 --by NAME   # release a hold, for one run
 //! ```
 //!
-//! Run state (scope counts, backoffs, approvals, the lock, this
-//! installation's ownership prefix) lives in a SQLite file beside the config
+//! `sync --help` lists the environment variables and exit codes. Run state
+//! (scope counts, backoffs, approvals, the lock, this installation's
+//! ownership prefix) lives in a SQLite file beside the config
 //! (`sync.json.state.sqlite`) unless the config's `state` section says
-//! otherwise.
-//!
-//! The config file (JSON, see `access_sync::config::SyncConfig`) holds
-//! endpoints, limits, mappings and policy. Secrets come only from the
-//! environment: BRIVO_API_KEY, BRIVO_CLIENT_ID, BRIVO_CLIENT_SECRET,
-//! BRIVO_USERNAME, BRIVO_PASSWORD; ENTRATA_USERNAME + ENTRATA_PASSWORD (or
-//! ENTRATA_API_KEY); OFFICERND_CLIENT_SECRET. Logs: RUST_LOG=info.
+//! otherwise. The config file (JSON, see `access_sync::config::SyncConfig`)
+//! holds endpoints, limits, mappings and policy; secrets come only from the
+//! environment.
 
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use access_engine::Plan;
 use access_sync::config::SyncConfig;
 use access_sync::{RunEvent, SyncReport};
 use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
 use examples::{Names, held_and_warnings, plan_table, scopes_table};
+use serde_json::json;
 
-const USAGE: &str = "usage: sync --config FILE [--apply [--once]] [--at RFC3339] \
-[--save-plan FILE | --apply-plan FILE]
-       sync --config FILE approvals
-       sync --config FILE approve ID... [--by NAME]
+const AFTER_HELP: &str = "\
+ENVIRONMENT (secrets come only from here; all missing ones are reported at once):
+  BRIVO_API_KEY, BRIVO_CLIENT_ID, BRIVO_CLIENT_SECRET, BRIVO_USERNAME, BRIVO_PASSWORD
+  ENTRATA_USERNAME + ENTRATA_PASSWORD   with entrata.base_url (Basic auth)
+  ENTRATA_API_KEY                       with entrata.gateway_org
+  OFFICERND_CLIENT_SECRET               with an officernd section
+  the variable named by state.postgres_url_env   with PostgreSQL run state
+  RUST_LOG                              log filter (default: warn), logs go to stderr
+  `approvals` and `approve` need none of the service secrets: only the state store.
 
-  (default)          dry run: fetch, observe Brivo, print the plan; nothing is written
-  --apply            apply; with --once a single run, else run until Ctrl-C, waking
-                     at the plan's next change or the poll interval
-  --at T             plan for instant T instead of now (dry run or --once only)
-  --save-plan FILE   dry run, and save the plan as JSON for review
-  --apply-plan FILE  apply exactly the saved plan; refused if Brivo changed since,
-                     if made under another config, too old, or reaching beyond it
-  approve ID...      approve held items for the next run only (ids are shown after
-                     each held item: scope:property:100, revocations:523, record:lease:1)
-  approvals          list the approvals waiting for the next run";
+EXIT CODES:
+  0  done, nothing pending: the plan is empty (dry run) or every action succeeded
+  1  the run failed (a fetch, Brivo, the state store) or an action failed
+  2  usage or configuration error (flags, unreadable or invalid config, missing variables)
+  3  dry run: changes are pending; run again with --apply
+  4  items are held for approval (`sync approvals`, then `sync approve ID`)";
 
-struct Args {
-    config: String,
-    approve: Vec<String>,
-    list_approvals: bool,
-    by: Option<String>,
+/// Sync Entrata leases and OfficeRnD memberships and bookings into Brivo.
+///
+/// Without --apply it is a dry run: it fetches, observes Brivo and prints
+/// the plan; nothing is written.
+#[derive(Debug, Parser)]
+#[command(name = "sync", version, after_help = AFTER_HELP)]
+struct Cli {
+    /// The config file (JSON): endpoints, limits, mappings, policy.
+    #[arg(short, long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// Apply the plan; with --once a single run, else run until Ctrl-C,
+    /// waking at the plan's next change or the poll interval.
+    #[arg(long, conflicts_with_all = ["save_plan", "apply_plan"])]
     apply: bool,
+    /// With --apply: one run, then exit.
+    #[arg(long, requires = "apply")]
     once: bool,
+    /// Plan for this instant (RFC 3339) instead of now: dry run or --once only.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant, conflicts_with = "apply_plan")]
     at: Option<DateTime<Utc>>,
-    save_plan: Option<String>,
-    apply_plan: Option<String>,
+    /// Dry run, and save the plan as JSON for review.
+    #[arg(long, value_name = "FILE")]
+    save_plan: Option<PathBuf>,
+    /// Apply exactly this saved plan; refused if Brivo changed since, if made
+    /// under another config, too old, or reaching beyond it.
+    #[arg(long, value_name = "FILE", conflicts_with = "save_plan")]
+    apply_plan: Option<PathBuf>,
+    /// Print the plan (dry run) or the report (apply) as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let mut a = Args {
-        config: String::new(),
-        approve: Vec::new(),
-        list_approvals: false,
-        by: None,
-        apply: false,
-        once: false,
-        at: None,
-        save_plan: None,
-        apply_plan: None,
-    };
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--config" => a.config = value("--config")?,
-            "--apply" => a.apply = true,
-            "--once" => a.once = true,
-            "--at" => {
-                let v = value("--at")?;
-                a.at = Some(
-                    DateTime::parse_from_rfc3339(&v)
-                        .map_err(|e| format!("--at {v}: {e}"))?
-                        .with_timezone(&Utc),
-                );
-            }
-            "--save-plan" => a.save_plan = Some(value("--save-plan")?),
-            "--apply-plan" => a.apply_plan = Some(value("--apply-plan")?),
-            "--by" => a.by = Some(value("--by")?),
-            "approvals" => a.list_approvals = true,
-            "approve" => {
-                a.approve.extend(it.by_ref().take_while(|x| x != "--by"));
-                if a.approve.is_empty() {
-                    return Err("approve needs at least one id".into());
-                }
-                // `--by NAME` may follow the ids.
-                if let Some(by) = it.next() {
-                    a.by = Some(by);
-                }
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if a.config.is_empty() {
-        return Err("--config is required".into());
-    }
-    if a.at.is_some() && a.apply && !a.once {
-        return Err("--at only makes sense for a dry run or with --once".into());
-    }
-    Ok(a)
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the approvals waiting for the next run.
+    Approvals,
+    /// Approve held items for the next run only (ids are shown after each
+    /// held item: scope:property:100, revocations:523, record:lease:1).
+    Approve {
+        /// The held items' ids.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Who approves (default: $USER).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
 }
+
+fn parse_instant(v: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-12-07T15:00:00Z)"))
+}
+
+/// How a command ends; each maps to one documented exit code.
+enum Failure {
+    /// Exit 2: the operator must fix flags, the config or the environment.
+    Usage(String),
+    /// Exit 1: the run itself failed.
+    Run(Box<dyn std::error::Error>),
+}
+
+impl<E: std::error::Error + 'static> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Run(Box::new(e))
+    }
+}
+
+const EXIT_PENDING: u8 = 3;
+const EXIT_HELD: u8 = 4;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("error: {e}\n");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = Cli::parse();
+    if cli.at.is_some() && cli.apply && !cli.once {
+        <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--at applies to a dry run or --apply --once, not to a run that keeps going",
+            )
+            .exit();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
-    match run(args).await {
+    match run(cli).await {
         Ok(code) => code,
-        Err(e) => {
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let text = std::fs::read_to_string(&args.config)
-        .map_err(|e| format!("reading {}: {e}", args.config))?;
-    let mut config = SyncConfig::from_json(&text)?;
+fn read(path: &Path, what: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let Some(config_path) = cli.config.clone() else {
+        return Err(Failure::Usage(
+            "--config FILE is required (see sync --help)".into(),
+        ));
+    };
+    let text = read(&config_path, "the config file")?;
+    let mut config = SyncConfig::from_json(&text)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?;
     let env = |k: &str| std::env::var(k).ok();
     let (state, namespace) = config
-        .open_state(std::path::Path::new(&args.config), env)
-        .await?;
-    if args.list_approvals || !args.approve.is_empty() {
+        .open_state(&config_path, env)
+        .await
+        .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?;
+
+    if let Some(command) = &cli.command {
         // Needs only the state store, no service credentials.
         let now = Utc::now();
-        let by = args
-            .by
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "operator".into());
-        for id in &args.approve {
-            state.approve(&namespace, id, &by, now).await?;
-            println!("approved {id} for the next run (by {by})");
+        if let Command::Approve { ids, by } = command {
+            let by = by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "operator".into());
+            for id in ids {
+                state.approve(&namespace, id, &by, now).await?;
+                if !cli.json {
+                    println!("approved {id} for the next run (by {by})");
+                }
+            }
         }
-        for a in state.pending_approvals(&namespace).await? {
-            println!(
-                "pending: {} (by {}, {})",
-                a.id,
-                a.by,
-                a.at.format("%Y-%m-%d %H:%M:%SZ")
-            );
+        let pending = state.pending_approvals(&namespace).await?;
+        if cli.json {
+            let list: Vec<_> = pending
+                .iter()
+                .map(|a| json!({"id": a.id, "by": a.by, "at": a.at}))
+                .collect();
+            println!("{}", json!({ "pending": list }));
+        } else {
+            for a in &pending {
+                println!(
+                    "pending: {} (by {}, {})",
+                    a.id,
+                    a.by,
+                    a.at.format("%Y-%m-%d %H:%M:%SZ")
+                );
+            }
+            if pending.is_empty() {
+                println!("no approvals pending");
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
-    // A progress line on long applies.
+
+    let missing = config.missing_env(env);
+    if !missing.is_empty() {
+        return Err(Failure::Usage(format!(
+            "environment variables not set: {} (see sync --help)",
+            missing.join(", ")
+        )));
+    }
+    let json_out = cli.json;
     let syncer = config
-        .builder_with_state(env, state, &namespace)?
-        .on_progress(|done, total| {
-            if total >= 50 && (done % 25 == 0 || done == total) {
+        .builder_with_state(env, state, &namespace)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?
+        .on_progress(move |done, total| {
+            if !json_out && total >= 50 && (done % 25 == 0 || done == total) {
                 eprintln!("  applied {done}/{total} actions");
             }
         })
         .build();
-    let now = args.at.unwrap_or_else(|| syncer.now());
+    let now = cli.at.unwrap_or_else(|| syncer.now());
 
-    if let Some(path) = &args.apply_plan {
-        let plan: Plan = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-        println!(
-            "Applying the saved plan from {path} (computed for {}).",
-            plan.now
-        );
+    if let Some(path) = &cli.apply_plan {
+        let plan: Plan = serde_json::from_str(&read(path, "the saved plan")?)
+            .map_err(|e| Failure::Usage(format!("{}: not a saved plan: {e}", path.display())))?;
+        if !cli.json {
+            println!(
+                "Applying the saved plan from {} (computed for {}).",
+                path.display(),
+                plan.now
+            );
+        }
         let report = syncer.apply(&plan).await?;
-        return Ok(print_report(&report));
+        return Ok(print_report(&report, cli.json));
     }
 
-    if !args.apply {
+    if !cli.apply {
         let dry = syncer.plan(now).await?;
-        let names = Names::new(&dry.observed, &dry.plan);
-        println!("Dry run at {now}: nothing was written.\n");
-        for s in &dry.sources {
-            match &s.error {
-                Some(e) => println!("source {}: FAILED ({e}); its revocations are held", s.name),
-                None => println!(
-                    "source {}: ok, {} calls, {} notes",
-                    s.name,
-                    s.calls,
-                    s.notes.len()
+        if let Some(path) = &cli.save_plan {
+            std::fs::write(path, serde_json::to_vec_pretty(&dry.plan)?).map_err(|e| {
+                Failure::Usage(format!("cannot write the plan to {}: {e}", path.display()))
+            })?;
+        }
+        if cli.json {
+            println!(
+                "{}",
+                json!({
+                    "dry_run": true,
+                    "now": now,
+                    "sources": dry.sources,
+                    "inputs": dry.inputs,
+                    "plan": dry.plan,
+                })
+            );
+        } else {
+            let names = Names::new(&dry.observed, &dry.plan);
+            println!("Dry run at {now}: nothing was written.\n");
+            for s in &dry.sources {
+                match &s.error {
+                    Some(e) => {
+                        println!("source {}: FAILED ({e}); its revocations are held", s.name)
+                    }
+                    None => println!(
+                        "source {}: ok, {} calls, {} notes",
+                        s.name,
+                        s.calls,
+                        s.notes.len()
+                    ),
+                }
+            }
+            println!();
+            print!("{}", plan_table(&dry.plan, &names, None));
+            print!("{}", held_and_warnings(&dry.plan, &names));
+            print!("{}", scopes_table(&dry.plan));
+            match &cli.save_plan {
+                Some(path) => println!(
+                    "\nPlan saved to {}; apply it with --apply-plan {}.",
+                    path.display(),
+                    path.display()
                 ),
+                None if !dry.plan.actions.is_empty() => {
+                    println!("\nRun again with --apply to make these changes.")
+                }
+                None => println!("\nBrivo is in step: nothing to do."),
             }
         }
-        println!();
-        print!("{}", plan_table(&dry.plan, &names, None));
-        print!("{}", held_and_warnings(&dry.plan, &names));
-        print!("{}", scopes_table(&dry.plan));
-        if let Some(path) = &args.save_plan {
-            std::fs::write(path, serde_json::to_vec_pretty(&dry.plan)?)?;
-            println!("\nPlan saved to {path}; apply it with --apply-plan {path}.");
+        let failed = dry.sources.iter().any(|s| s.error.is_some());
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else if !dry.plan.held.is_empty() {
+            ExitCode::from(EXIT_HELD)
+        } else if !dry.plan.actions.is_empty() {
+            ExitCode::from(EXIT_PENDING)
         } else {
-            println!("\nRun again with --apply to make these changes.");
-        }
-        return Ok(ExitCode::SUCCESS);
+            ExitCode::SUCCESS
+        });
     }
 
-    if args.once {
+    if cli.once {
         let report = syncer.sync_once(now).await?;
-        return Ok(print_report(&report));
+        return Ok(print_report(&report, cli.json));
     }
 
-    println!("Running until Ctrl-C (RUST_LOG=info for details).");
+    if !cli.json {
+        println!("Running until Ctrl-C (RUST_LOG=info for details).");
+    }
     syncer
         .run_with(
             async {
                 let _ = tokio::signal::ctrl_c().await;
             },
             |event| match event {
+                RunEvent::Synced(r) if json_out => println!("{}", report_json(r)),
                 RunEvent::Synced(r) => {
                     println!(
                         "{} {} actions ({} ok, {} failed, {} skipped), {} held; next change {}",
@@ -243,36 +334,61 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                             .to_string())
                     );
                 }
+                RunEvent::Failed(e) if json_out => {
+                    println!("{}", json!({"failed": e.to_string()}))
+                }
                 RunEvent::Failed(e) => println!("run failed: {e}; backing off"),
                 _ => {}
             },
         )
         .await;
-    println!("Stopped.");
+    if !cli.json {
+        println!("Stopped.");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_report(report: &SyncReport) -> ExitCode {
-    let names = Names::new(&report.observed, &report.plan);
-    print!(
-        "{}",
-        plan_table(&report.plan, &names, Some(&report.results))
-    );
-    print!("{}", held_and_warnings(&report.plan, &names));
-    print!("{}", scopes_table(&report.plan));
-    println!(
-        "\n{} actions: {} ok, {} failed, {} skipped; Brivo calls: {} reads, {} writes ({} HTTP requests, {} retries)",
-        report.results.len(),
-        report.succeeded(),
-        report.failed(),
-        report.skipped(),
-        report.calls.reads,
-        report.calls.writes,
-        report.calls.http,
-        report.calls.retries
-    );
-    if report.failed() > 0 {
+fn report_json(report: &SyncReport) -> serde_json::Value {
+    json!({
+        "dry_run": false,
+        "now": report.plan.now,
+        "replanned": report.replanned,
+        "sources": report.sources,
+        "inputs": report.inputs,
+        "results": report.results,
+        "calls": report.calls,
+        "held": report.held,
+        "plan": report.plan,
+    })
+}
+
+fn print_report(report: &SyncReport, json_out: bool) -> ExitCode {
+    if json_out {
+        println!("{}", report_json(report));
+    } else {
+        let names = Names::new(&report.observed, &report.plan);
+        print!(
+            "{}",
+            plan_table(&report.plan, &names, Some(&report.results))
+        );
+        print!("{}", held_and_warnings(&report.plan, &names));
+        print!("{}", scopes_table(&report.plan));
+        println!(
+            "\n{} actions: {} ok, {} failed, {} skipped; Brivo calls: {} reads, {} writes ({} HTTP requests, {} retries)",
+            report.results.len(),
+            report.succeeded(),
+            report.failed(),
+            report.skipped(),
+            report.calls.reads,
+            report.calls.writes,
+            report.calls.http,
+            report.calls.retries
+        );
+    }
+    if report.failed() > 0 || report.sources.iter().any(|s| s.error.is_some()) {
         ExitCode::FAILURE
+    } else if !report.plan.held.is_empty() || !report.held.is_empty() {
+        ExitCode::from(EXIT_HELD)
     } else {
         ExitCode::SUCCESS
     }
