@@ -22,6 +22,10 @@
 //!   cap; [`redirect_policy`] / [`describe_redirect`]: redirects are never
 //!   followed; [`redact`]: one redaction of secrets for every client's error
 //!   text.
+//! - [`build_http_client`] / [`check_http_client`]: the `reqwest::Client` a
+//!   client builds for itself (TLS backend from the `rustls` / `native-tls`
+//!   features), and the check that a caller's own client never follows
+//!   redirects; [`followed_redirect`] catches one that did anyway.
 //!
 //! Everything waits on `tokio::time`, so tests can run retries and rate limits
 //! instantly under `#[tokio::test(start_paused = true)]`.
@@ -56,6 +60,7 @@
 
 mod base_url;
 mod body;
+mod http_client;
 mod limiter;
 mod redact;
 mod retry;
@@ -66,6 +71,9 @@ pub use base_url::{InsecureBaseUrl, check_base_url};
 pub use body::{
     BodyError, ERROR_BODY_LIMIT, TOKEN_BODY_LIMIT, describe_redirect, read_body,
     read_body_truncated, redirect_policy,
+};
+pub use http_client::{
+    HttpClientError, TLS_BACKEND, build_http_client, check_http_client, followed_redirect,
 };
 pub use limiter::RateLimiter;
 pub use redact::{REDACTED, redact};

@@ -257,17 +257,16 @@ impl ClientBuilder {
                 }
             })?;
         api_key.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the api-key, the bearer
-            // token or the password grant to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent.clone())
-            .build()
-            .map_err(|e| Error::Config {
-                message: format!("HTTP client: {e}"),
-            })?;
+        // never follows redirects: one would resend the api-key, the bearer
+        // token or the password grant to another (maybe plain-http) host
+        let http = access_http::build_http_client(
+            self.connect_timeout,
+            &self.user_agent,
+            &[&api_base, &token_url],
+        )
+        .map_err(|e| Error::Config {
+            message: e.to_string(),
+        })?;
         let (per_second, burst) = self.rate;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -275,6 +274,7 @@ impl ClientBuilder {
                 api_base,
                 token_url,
                 api_key,
+                timeout: self.timeout,
                 credentials: self.credentials,
                 pacer: Pacer::new(self.retry_policy, RateLimiter::new(per_second, burst)),
                 tokens: TokenCache::new(Duration::from_secs(10)),
@@ -354,6 +354,8 @@ pub(crate) struct Inner {
     api_base: Url,
     token_url: Url,
     api_key: HeaderValue,
+    /// Per request, so that it applies to a caller's HTTP client too.
+    timeout: Duration,
     credentials: Credentials,
     pacer: Pacer,
     tokens: TokenCache<Token>,
@@ -684,6 +686,7 @@ impl Client {
             .inner
             .http
             .request(req.verb.clone(), req.url.clone())
+            .timeout(self.inner.timeout)
             .header("api-key", self.inner.api_key.clone())
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json");
@@ -840,6 +843,7 @@ impl Client {
             .inner
             .http
             .post(self.inner.token_url.clone())
+            .timeout(self.inner.timeout)
             .basic_auth(
                 c.client_id.expose_secret(),
                 Some(c.client_secret.expose_secret()),

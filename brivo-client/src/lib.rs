@@ -71,6 +71,18 @@
 //! assert_eq!(user.external_id.as_deref(), Some("1"));
 //! assert!(!user.is_suspended());
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

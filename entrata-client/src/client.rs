@@ -303,14 +303,14 @@ impl ClientBuilder {
                 (http::header::HeaderName::from_static("x-api-key"), v)
             }
         };
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the x-api-key or the
-            // Basic credentials to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        // never follows redirects: one would resend the x-api-key or the
+        // Basic credentials to another (maybe plain-http) host
+        let http = access_http::build_http_client(
+            config.connect_timeout,
+            &config.user_agent,
+            &[&config.base_url],
+        )
+        .map_err(|e| Error::Config(e.to_string()))?;
         let limiter = match config.rate_limit_per_second {
             Some(rate) => RateLimiter::new(rate, config.rate_limit_burst),
             None => RateLimiter::unlimited(),

@@ -97,6 +97,18 @@
 //! assert_eq!(page.leases[0].move_out_date.unwrap().to_string(), "2025-07-30");
 //! # Ok::<(), entrata_client::Error>(())
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features.
 #![warn(missing_docs)]
 
 mod client;

@@ -84,6 +84,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Per request, so that it applies to a caller's HTTP client too.
+    timeout: Duration,
     base: Url,
     token_url: Url,
     org_slug: String,
@@ -163,15 +165,11 @@ impl Client {
             .join(&format!("organizations/{slug}/"))
             .map_err(|e| config_error(format!("API URL cannot take a path: {e}")))?;
         let token_url = parse_url("token URL", &b.token_url)?;
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the client secret or
-            // the bearer token to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(b.connect_timeout)
-            .timeout(b.timeout)
-            .user_agent(b.user_agent.clone())
-            .build()
-            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        // never follows redirects: one would resend the client secret or
+        // the bearer token to another (maybe plain-http) host
+        let http =
+            access_http::build_http_client(b.connect_timeout, &b.user_agent, &[&base, &token_url])
+                .map_err(|e| config_error(e.to_string()))?;
         let limiter = match b.rate_limit {
             Some((per_second, burst)) => RateLimiter::new(per_second, burst),
             None => RateLimiter::unlimited(),
@@ -179,6 +177,7 @@ impl Client {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                timeout: b.timeout,
                 base,
                 token_url,
                 org_slug: slug,
@@ -267,6 +266,7 @@ impl Client {
             let resp = i
                 .http
                 .post(i.token_url.clone())
+                .timeout(i.timeout)
                 .header(ACCEPT, "application/json")
                 .form(&form)
                 .send()
@@ -467,6 +467,7 @@ impl Client {
         self.inner
             .http
             .get(url.clone())
+            .timeout(self.inner.timeout)
             .query(query)
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")

@@ -73,6 +73,18 @@
 //! assert_eq!(pass.valid_from.unwrap().to_string(), "2024-03-06");
 //! assert!(pass.valid_to.is_none()); // no expiry
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features.
 #![warn(missing_docs)]
 
 mod client;
