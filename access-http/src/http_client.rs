@@ -112,8 +112,9 @@ pub fn check_http_client(client: &reqwest::Client) -> Result<(), HttpClientError
 }
 
 /// A second line of defence behind [`check_http_client`]: `Some`
-/// description when `response` came from another origin or path than
-/// `requested`, i.e. the client followed a redirect after all. The answer
+/// description (`"redirect to host … (followed by …)"`) when `response`
+/// came from another origin or path than `requested`, i.e. the client
+/// followed a redirect after all. The answer
 /// must then be refused (it is not from the API), and the credentials of
 /// the request may have reached the redirect's target.
 ///
@@ -125,10 +126,11 @@ pub fn followed_redirect(requested: &Url, response: &reqwest::Response) -> Optio
         && got.host_str() == requested.host_str()
         && got.port_or_known_default() == requested.port_or_known_default()
         && got.path() == requested.path();
+    // worded to follow "answered with a", like describe_redirect's text
     (!same).then(|| {
         format!(
-            "the HTTP client followed a redirect to host {} (it must be built with \
-             `redirect::Policy::none()`)",
+            "redirect to host {} (followed by the HTTP client passed in, which must be built \
+             with `redirect::Policy::none()`; its answer is refused)",
             got.host_str().unwrap_or("?")
         )
     })

@@ -124,6 +124,7 @@ pub struct ClientBuilder {
     rate: (f64, u32),
     budget: Option<u64>,
     user_agent: String,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -139,6 +140,15 @@ impl fmt::Debug for ClientBuilder {
             .field("rate", &self.rate)
             .field("budget", &self.budget)
             .field("user_agent", &self.user_agent)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
             .finish()
     }
 }
@@ -212,6 +222,55 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, tracing
+    /// middleware at the connector level, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. A followed redirect
+    /// would re-send the `api-key` header (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes)
+    /// and, on a 307 or
+    /// 308, the password grant's body, to wherever `Location` points.
+    /// [`build`](Self::build) refuses a client that may follow redirects
+    /// with [`Error::Config`]: reqwest cannot report a client's policy, so
+    /// the check reads the client's `Debug` text, and fails closed (a
+    /// `Policy::custom` cannot be inspected and is refused too). Should a
+    /// response come from elsewhere anyway, it is refused with
+    /// [`Error::Redirected`] (but the request had been re-sent by then).
+    ///
+    /// What still applies: the per-request [`timeout`](Self::timeout), the
+    /// response size caps, retries, the rate limit and the call budget, and
+    /// the `api-key`, `Authorization`, `Accept` and `Content-Type` headers
+    /// of each request. What is yours: the connect timeout, the user agent
+    /// ([`connect_timeout`](Self::connect_timeout) and
+    /// [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`brivo_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use brivo_client::{Client, Credentials, reqwest};
+    ///
+    /// # fn run(credentials: Credentials) -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder(credentials)
+    ///     .http_client(http)
+    ///     .timeout(Duration::from_secs(20)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Checks the configuration and builds the client. Makes no request.
     ///
     /// # Errors
@@ -259,11 +318,14 @@ impl ClientBuilder {
         api_key.set_sensitive(true);
         // never follows redirects: one would resend the api-key, the bearer
         // token or the password grant to another (maybe plain-http) host
-        let http = access_http::build_http_client(
-            self.connect_timeout,
-            &self.user_agent,
-            &[&api_base, &token_url],
-        )
+        let http = match self.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                self.connect_timeout,
+                &self.user_agent,
+                &[&api_base, &token_url],
+            ),
+        }
         .map_err(|e| Error::Config {
             message: e.to_string(),
         })?;
@@ -514,6 +576,7 @@ impl Client {
             rate: (5.0, 5),
             budget: None,
             user_agent: USER_AGENT.to_owned(),
+            http_client: None,
         }
     }
 
@@ -706,6 +769,13 @@ impl Client {
         };
         let response = builder.send().await.map_err(transport)?;
         let status = response.status();
+        if let Some(redirect) = access_http::followed_redirect(&req.url, &response) {
+            return Err(Error::Redirected {
+                method: req.name,
+                status: status.as_u16(),
+                redirect,
+            });
+        }
         let headers = response.headers().clone();
         if status.is_redirection() {
             return Err(Error::Redirected {
@@ -856,6 +926,13 @@ impl Client {
             .map_err(transport)?;
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
+        if let Some(redirect) = access_http::followed_redirect(&self.inner.token_url, &response) {
+            return Err(Error::Redirected {
+                method: name,
+                status: status.as_u16(),
+                redirect,
+            });
+        }
         let headers = response.headers().clone();
         if status.is_redirection() {
             return Err(Error::Redirected {

@@ -82,7 +82,10 @@
 //!
 //! With neither (`default-features = false`) the client reaches only
 //! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
-//! with `Error::Config` for an `https` URL, naming the features.
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -119,3 +122,7 @@ pub use models::user::{
     CustomFieldValue, Email, NewUser, PhoneNumber, User, UserPatch, UserQuery, UserStatus,
 };
 pub use pagination::{Listing, MAX_PAGE_SIZE, Page, Paginator, SkippedRecord};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;

@@ -143,11 +143,30 @@ impl fmt::Debug for ClientConfig {
 /// assert!(!format!("{client:?}").contains("my-api-key"));
 /// # Ok::<(), entrata_client::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     config: ClientConfig,
     base_url_error: Option<String>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("base_url_error", &self.base_url_error)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -177,6 +196,7 @@ impl ClientBuilder {
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             },
             base_url_error: err,
+            http_client: None,
         }
     }
 
@@ -234,6 +254,54 @@ impl ClientBuilder {
     /// The `User-Agent` (default `entrata-client/<version>`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.config.user_agent = agent.into();
+        self
+    }
+
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. A followed redirect
+    /// would re-send the `X-Api-Key` header (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes)
+    /// to wherever `Location` points. [`build`](Self::build)
+    /// refuses a client that may follow redirects with [`Error::Config`]:
+    /// reqwest cannot report a client's policy, so the check reads the
+    /// client's `Debug` text, and fails closed (a `Policy::custom` cannot be
+    /// inspected and is refused too). Should a response come from elsewhere
+    /// anyway, it is refused with [`Error::Redirected`] (but the request had
+    /// been re-sent by then).
+    ///
+    /// What still applies: the per-request
+    /// [`request_timeout`](Self::request_timeout), the response size cap
+    /// ([`max_body_bytes`](Self::max_body_bytes)), retries, rate limits, and
+    /// each request's auth, `Content-Type` and `Accept` headers. What is
+    /// yours: the connect timeout, the user agent
+    /// ([`connect_timeout`](Self::connect_timeout) and
+    /// [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`entrata_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use entrata_client::{Client, reqwest};
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder_gateway("acme", "my-api-key")
+    ///     .http_client(http)
+    ///     .request_timeout(Duration::from_secs(60)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -305,11 +373,14 @@ impl ClientBuilder {
         };
         // never follows redirects: one would resend the x-api-key or the
         // Basic credentials to another (maybe plain-http) host
-        let http = access_http::build_http_client(
-            config.connect_timeout,
-            &config.user_agent,
-            &[&config.base_url],
-        )
+        let http = match self.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                config.connect_timeout,
+                &config.user_agent,
+                &[&config.base_url],
+            ),
+        }
         .map_err(|e| Error::Config(e.to_string()))?;
         let limiter = match config.rate_limit_per_second {
             Some(rate) => RateLimiter::new(rate, config.rate_limit_burst),
@@ -558,7 +629,7 @@ impl Client {
         let mut req = self
             .inner
             .http
-            .post(url)
+            .post(url.clone())
             .timeout(self.inner.config.request_timeout)
             .header(
                 http::header::CONTENT_TYPE,
@@ -584,6 +655,13 @@ impl Client {
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
         span.record("status", status);
+        if let Some(redirect) = access_http::followed_redirect(&url, &resp) {
+            return Err(Error::Redirected {
+                method: call.name,
+                status,
+                redirect,
+            });
+        }
         self.observe_rate_limit(call.service, resp.headers());
         if status == 429 {
             return Err(Error::RateLimited {

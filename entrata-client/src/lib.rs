@@ -108,7 +108,10 @@
 //!
 //! With neither (`default-features = false`) the client reaches only
 //! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
-//! with `Error::Config` for an `https` URL, naming the features.
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 
 mod client;
@@ -153,6 +156,10 @@ pub use properties::{
     PropertyAddress, iana_time_zone, zone_in_state,
 };
 pub use rate_limit::{RateLimitBucket, RateLimitSnapshot, RatePeriod};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;
 pub use status::{GetStatus, Status};
 pub use units::{
     FloorplanKey, FloorplanKeyAttributes, GetPropertyUnits, GetUnitTypes, PropertyUnitSpace,

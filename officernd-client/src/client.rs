@@ -167,9 +167,15 @@ impl Client {
         let token_url = parse_url("token URL", &b.token_url)?;
         // never follows redirects: one would resend the client secret or
         // the bearer token to another (maybe plain-http) host
-        let http =
-            access_http::build_http_client(b.connect_timeout, &b.user_agent, &[&base, &token_url])
-                .map_err(|e| config_error(e.to_string()))?;
+        let http = match b.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                b.connect_timeout,
+                &b.user_agent,
+                &[&base, &token_url],
+            ),
+        }
+        .map_err(|e| config_error(e.to_string()))?;
         let limiter = match b.rate_limit {
             Some((per_second, burst)) => RateLimiter::new(per_second, burst),
             None => RateLimiter::unlimited(),
@@ -284,6 +290,13 @@ impl Client {
                 })?;
             let status = resp.status();
             tracing::Span::current().record("status", status.as_u16());
+            if let Some(redirect) = access_http::followed_redirect(&i.token_url, &resp) {
+                return Err(Error::Redirected {
+                    method: "oauth_token",
+                    status: status.as_u16(),
+                    redirect,
+                });
+            }
             if status.is_redirection() {
                 return Err(Error::Redirected {
                     method: "oauth_token",
@@ -464,7 +477,8 @@ impl Client {
                 source: None,
             })?;
         auth.set_sensitive(true);
-        self.inner
+        let resp = self
+            .inner
             .http
             .get(url.clone())
             .timeout(self.inner.timeout)
@@ -473,7 +487,15 @@ impl Client {
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| transport(op, e))
+            .map_err(|e| transport(op, e))?;
+        if let Some(redirect) = access_http::followed_redirect(url, &resp) {
+            return Err(Error::Redirected {
+                method: op.name,
+                status: resp.status().as_u16(),
+                redirect,
+            });
+        }
+        Ok(resp)
     }
 
     async fn finish(

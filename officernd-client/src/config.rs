@@ -93,6 +93,7 @@ pub struct ClientBuilder {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) rate_limit: Option<(f64, u32)>,
     pub(crate) user_agent: String,
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
@@ -116,6 +117,7 @@ impl ClientBuilder {
             retry_policy: RetryPolicy::default(),
             rate_limit: Some((5.0, 10)),
             user_agent: USER_AGENT.to_string(),
+            http_client: None,
         }
     }
 
@@ -189,6 +191,54 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. On a 307 or 308 a
+    /// followed redirect would re-send the token request's body, client
+    /// secret included, to wherever `Location` points (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes).
+    /// [`build`](Self::build) refuses a client that may follow redirects
+    /// with [`Error::Config`](crate::Error::Config): reqwest cannot report a
+    /// client's policy, so the check reads the client's `Debug` text, and
+    /// fails closed (a `Policy::custom` cannot be inspected and is refused
+    /// too). Should a response come from elsewhere anyway, it is refused
+    /// with [`Error::Redirected`](crate::Error::Redirected) (but the request
+    /// had been re-sent by then).
+    ///
+    /// What still applies: the per-request [`timeout`](Self::timeout), the
+    /// response size caps, retries, the rate limit, and each request's
+    /// `Authorization` and `Accept` headers. What is yours: the connect
+    /// timeout, the user agent ([`connect_timeout`](Self::connect_timeout)
+    /// and [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`officernd_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use officernd_client::{Client, reqwest};
+    /// use secrecy::SecretString;
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder("acme-coworking", "client-id", SecretString::from("secret"))
+    ///     .http_client(http)
+    ///     .timeout(Duration::from_secs(20)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Checks the configuration and builds the client (no network call).
     pub fn build(self) -> Result<Client> {
         Client::from_builder(self)
@@ -209,6 +259,15 @@ impl fmt::Debug for ClientBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("rate_limit", &self.rate_limit)
             .field("user_agent", &self.user_agent)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
             .finish()
     }
 }

@@ -84,7 +84,10 @@
 //!
 //! With neither (`default-features = false`) the client reaches only
 //! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
-//! with `Error::Config` for an `https` URL, naming the features.
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 
 mod client;
@@ -103,3 +106,7 @@ pub use client::{Client, ListRequest, Listing, MAX_PAGE_SIZE, Occurrences, Page,
 pub use config::ClientBuilder;
 pub use error::{Error, Result};
 pub use rate_limit::{RateLimitBucket, RateLimitStatus};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;
