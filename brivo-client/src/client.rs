@@ -7,15 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use access_http::{
-    CachedToken, CallSnapshot, Pacer, RateLimiter, RetryDecision, RetryPolicy, Retryable,
-    TokenCache, check_base_url,
+    Attempt, CachedToken, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryDecision, RetryPolicy,
+    Retryable, TokenCache, check_base_url,
 };
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use url::Url;
 
 use crate::error::{Error, classify, classify_token, redact};
@@ -338,7 +337,8 @@ impl ClientBuilder {
                 api_key,
                 timeout: self.timeout,
                 credentials: self.credentials,
-                pacer: Pacer::new(self.retry_policy, RateLimiter::new(per_second, burst)),
+                pacer: Pacer::new(self.retry_policy, RateLimiter::new(per_second, burst))
+                    .with_service("brivo"),
                 tokens: TokenCache::new(Duration::from_secs(10)),
                 budget: self.budget,
                 user_agent: self.user_agent,
@@ -546,6 +546,18 @@ struct Failure {
     idempotent: bool,
 }
 
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 impl Retryable for Failure {
     fn retry_decision(&self) -> RetryDecision {
         if self.fatal {
@@ -653,7 +665,10 @@ impl Client {
         self.token(req.name).await?;
         self.inner
             .pacer
-            .run(req.name, |attempt| self.attempt(req, attempt))
+            .run(
+                CallInfo::new(req.name, req.verb.as_str()).url(&req.url),
+                |attempt| self.attempt(req, attempt),
+            )
             .await
             .map_err(|f| f.error)
     }
@@ -664,73 +679,62 @@ impl Client {
         decode(req.name, &answer.body)
     }
 
-    async fn attempt(&self, req: &Req, attempt: u32) -> Result<Answer, Failure> {
-        let span = tracing::debug_span!(
-            "brivo.call",
-            method = req.name,
-            verb = %req.verb,
-            path = req.url.path(),
-            attempt,
-            status = tracing::field::Empty,
-        );
+    async fn attempt(&self, req: &Req, attempt: Attempt) -> Result<Answer, Failure> {
         let fail = |error: Error, fatal: bool| Failure {
             error,
             fatal,
             idempotent: req.idempotent,
         };
-        async {
-            let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
-            let mut answer = self
-                .send(req, &token.token)
+        let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
+        let mut answer = self
+            .send(req, &token.token)
+            .await
+            .map_err(|e| fail(e, false))?;
+        let mut renewed = None;
+        if answer.0 == StatusCode::UNAUTHORIZED {
+            attempt.record_status(401);
+            tracing::debug!("access token refused; renewing it once");
+            // each refused token counts once towards the breaker; a
+            // success on the renewed token resets it
+            self.inner
+                .tokens
+                .record_auth_failure(Some(token.generation));
+            self.inner.tokens.invalidate(token.generation).await;
+            let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
+            self.inner.pacer.limiter().acquire().await;
+            self.inner.pacer.stats().record_call();
+            answer = self
+                .send(req, &fresh.token)
                 .await
                 .map_err(|e| fail(e, false))?;
-            let mut renewed = None;
             if answer.0 == StatusCode::UNAUTHORIZED {
-                tracing::debug!("access token refused; renewing it once");
-                // each refused token counts once towards the breaker; a
-                // success on the renewed token resets it
                 self.inner
                     .tokens
-                    .record_auth_failure(Some(token.generation));
-                self.inner.tokens.invalidate(token.generation).await;
-                let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
-                self.inner.pacer.limiter().acquire().await;
-                self.inner.pacer.stats().record_call();
-                answer = self
-                    .send(req, &fresh.token)
-                    .await
-                    .map_err(|e| fail(e, false))?;
-                if answer.0 == StatusCode::UNAUTHORIZED {
-                    self.inner
-                        .tokens
-                        .record_auth_failure(Some(fresh.generation));
-                }
-                renewed = Some(fresh.token);
+                    .record_auth_failure(Some(fresh.generation));
             }
-            let (status, headers, body) = answer;
-            if status != StatusCode::UNAUTHORIZED {
-                self.inner.tokens.record_auth_success();
-            }
-            tracing::Span::current().record("status", status.as_u16());
-            if status.is_success() {
-                tracing::debug!(status = status.as_u16(), "answered");
-                return Ok(Answer { body });
-            }
-            let error = redact(
-                classify(req.name, req.url.path(), status, &headers, &body),
-                &[
-                    token.token.access.expose_secret(),
-                    renewed.as_ref().map_or("", |t| t.access.expose_secret()),
-                    self.inner.credentials.api_key.expose_secret(),
-                ],
-            );
-            tracing::debug!(status = status.as_u16(), %error, "failed");
-            // a 401 after a fresh token will not get better by retrying
-            let fatal = status == StatusCode::UNAUTHORIZED;
-            Err(fail(error, fatal))
+            renewed = Some(fresh.token);
         }
-        .instrument(span)
-        .await
+        let (status, headers, body) = answer;
+        attempt.record_status(status.as_u16());
+        if status != StatusCode::UNAUTHORIZED {
+            self.inner.tokens.record_auth_success();
+        }
+        if status.is_success() {
+            tracing::debug!(status = status.as_u16(), bytes = body.len(), "answered");
+            return Ok(Answer { body });
+        }
+        let error = redact(
+            classify(req.name, req.url.path(), status, &headers, &body),
+            &[
+                token.token.access.expose_secret(),
+                renewed.as_ref().map_or("", |t| t.access.expose_secret()),
+                self.inner.credentials.api_key.expose_secret(),
+            ],
+        );
+        tracing::debug!(status = status.as_u16(), %error, "failed");
+        // a 401 after a fresh token will not get better by retrying
+        let fatal = status == StatusCode::UNAUTHORIZED;
+        Err(fail(error, fatal))
     }
 
     async fn send(
@@ -874,16 +878,13 @@ impl Client {
         };
         self.inner
             .pacer
-            .run("oauth_token", |attempt| {
-                let span = tracing::debug_span!(
-                    "brivo.token",
-                    method = name,
-                    grant,
-                    attempt,
-                    status = tracing::field::Empty,
-                );
-                self.token_call(name, refresh).instrument(span)
-            })
+            .run(
+                CallInfo::new("oauth_token", "POST").url(&self.inner.token_url),
+                |attempt| {
+                    tracing::debug!(grant, for_method = name, "requesting a token");
+                    self.token_call(name, refresh, attempt)
+                },
+            )
             .await
     }
 
@@ -891,6 +892,7 @@ impl Client {
         &self,
         name: &'static str,
         refresh: Option<&SecretString>,
+        attempt: Attempt,
     ) -> Result<(Token, Duration), Error> {
         let c = &self.inner.credentials;
         let form: Vec<(&str, &str)> = match refresh {
@@ -925,7 +927,7 @@ impl Client {
             .await
             .map_err(transport)?;
         let status = response.status();
-        tracing::Span::current().record("status", status.as_u16());
+        attempt.record_status(status.as_u16());
         if let Some(redirect) = access_http::followed_redirect(&self.inner.token_url, &response) {
             return Err(Error::Redirected {
                 method: name,

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use access_http::{CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url, retry_after};
+use access_http::{
+    Attempt, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url, retry_after,
+};
 use futures::Stream;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use tracing::Instrument;
 use url::Url;
 
 use crate::envelope::{Output, Params, decode_body, request_body};
@@ -390,7 +391,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 auth,
-                pacer: Pacer::new(config.retry_policy.clone(), limiter),
+                pacer: Pacer::new(config.retry_policy.clone(), limiter).with_service("entrata"),
                 request_ids: AtomicU64::new(1),
                 rate_limits: Mutex::default(),
                 page_caps: Mutex::default(),
@@ -602,18 +603,8 @@ impl Client {
         );
         self.inner
             .pacer
-            .run(call.name, |attempt| {
-                let span = tracing::info_span!(
-                    "entrata.call",
-                    method = call.name,
-                    version = call.version,
-                    service = call.service,
-                    page = call.page.map(|p| p.0),
-                    attempt,
-                    status = tracing::field::Empty,
-                );
-                self.attempt::<R>(call, url.clone(), body.clone(), span.clone())
-                    .instrument(span)
+            .run(CallInfo::new(call.name, "POST").url(&url), |attempt| {
+                self.attempt::<R>(call, url.clone(), body.clone(), attempt)
             })
             .await
     }
@@ -623,8 +614,14 @@ impl Client {
         call: &Call,
         url: Url,
         body: Vec<u8>,
-        span: tracing::Span,
+        attempt: Attempt,
     ) -> Result<(R, Option<u64>), Error> {
+        tracing::debug!(
+            version = call.version,
+            page = call.page.map(|p| p.0),
+            per_page = call.page.map(|p| p.1),
+            "sending"
+        );
         let (name, value) = &self.inner.auth;
         let mut req = self
             .inner
@@ -654,7 +651,7 @@ impl Client {
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
-        span.record("status", status);
+        attempt.record_status(status);
         if let Some(redirect) = access_http::followed_redirect(&url, &resp) {
             return Err(Error::Redirected {
                 method: call.name,

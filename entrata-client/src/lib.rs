@@ -98,6 +98,20 @@
 //! # Ok::<(), entrata_client::Error>(())
 //! ```
 //!
+//! # Tracing
+//!
+//! Each call of a method is one `INFO` span, `http_request`, whatever its
+//! retries: `otel.name = "entrata.<method>"` (e.g. `entrata.getLeases`),
+//! `service = "entrata"`, `operation`, `http.request.method`,
+//! `server.address`, `url.path`, and at the end
+//! `http.response.status_code`, `attempt` (attempts made) and `elapsed_ms`.
+//! Inside it: `retrying` (`INFO`), `giving up` (`WARN`) and a closing
+//! `INFO` event, `request done` or `request failed`, with the status,
+//! attempts, elapsed time and error. No field carries a credential, a
+//! token, a body or a query string. The fields are described in
+//! [`access_http`'s crate docs](access_http#tracing); `DEBUG` adds the
+//! method version and page of each request.
+//!
 //! # Cargo features
 //!
 //! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the

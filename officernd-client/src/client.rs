@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use access_http::{CachedToken, CallSnapshot, Pacer, RateLimiter, TokenCache, check_base_url};
+use access_http::{
+    Attempt, CachedToken, CallInfo, CallSnapshot, Pacer, RateLimiter, TokenCache, check_base_url,
+};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
@@ -14,7 +16,6 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use url::Url;
 
 use crate::config::ClientBuilder;
@@ -190,7 +191,7 @@ impl Client {
                 client_id: b.client_id,
                 client_secret: b.client_secret,
                 scopes: b.scopes,
-                pacer: Pacer::new(b.retry_policy, limiter),
+                pacer: Pacer::new(b.retry_policy, limiter).with_service("officernd"),
                 tokens: TokenCache::new(Duration::from_secs(60)),
                 rate_limit: Mutex::new(RateLimitStatus::default()),
             }),
@@ -253,15 +254,17 @@ impl Client {
     }
 
     async fn fetch_token(&self) -> Result<(AccessToken, Duration)> {
-        let span = tracing::info_span!(
-            "officernd.token",
-            method = "oauth_token",
-            status = tracing::field::Empty
-        );
-        async {
+        // one attempt: the call that needs the token retries around it
+        let call = CallInfo::new("oauth_token", "POST").url(&self.inner.token_url);
+        self.inner
+            .pacer
+            .once(call, |attempt| self.token_attempt(attempt))
+            .await
+    }
+
+    async fn token_attempt(&self, attempt: Attempt) -> Result<(AccessToken, Duration)> {
+        {
             let i = &self.inner;
-            i.pacer.limiter().acquire().await;
-            i.pacer.stats().record_call();
             let scope = i.scopes.join(" ");
             let form = [
                 ("grant_type", "client_credentials"),
@@ -289,7 +292,7 @@ impl Client {
                     source: Some(e),
                 })?;
             let status = resp.status();
-            tracing::Span::current().record("status", status.as_u16());
+            attempt.record_status(status.as_u16());
             if let Some(redirect) = access_http::followed_redirect(&i.token_url, &resp) {
                 return Err(Error::Redirected {
                     method: "oauth_token",
@@ -355,14 +358,13 @@ impl Client {
                 expires_in: Option<f64>,
             }
             // never echo this body: it holds the token
-            let parsed: TokenResponse =
-                serde_json::from_slice(&body).map_err(|_| Error::Auth {
-                    status: Some(status.as_u16()),
-                    error: None,
-                    message: "the token response has no `access_token`".into(),
-                    retryable: false,
-                    source: None,
-                })?;
+            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| Error::Auth {
+                status: Some(status.as_u16()),
+                error: None,
+                message: "the token response has no `access_token`".into(),
+                retryable: false,
+                source: None,
+            })?;
             // clamped to a day (TokenCache would too): 1e30 must not panic
             let lifetime = parsed
                 .expires_in
@@ -371,10 +373,11 @@ impl Client {
                     Duration::try_from_secs_f64(s).unwrap_or(access_http::MAX_TOKEN_LIFETIME)
                 })
                 .min(access_http::MAX_TOKEN_LIFETIME);
-            Ok((AccessToken(SecretString::from(parsed.access_token)), lifetime))
+            Ok((
+                AccessToken(SecretString::from(parsed.access_token)),
+                lifetime,
+            ))
         }
-        .instrument(span)
-        .await
     }
 
     // ------------------------------------------------------------ requests
@@ -398,8 +401,8 @@ impl Client {
         let url = &url;
         self.inner
             .pacer
-            .run(op.name, |attempt| async move {
-                self.attempt(op, url, query, attempt).await
+            .run(CallInfo::new(op.name, "GET").url(url), |attempt| {
+                self.attempt(op, url, query, attempt)
             })
             .await
     }
@@ -409,18 +412,13 @@ impl Client {
         op: Op,
         url: &Url,
         query: &[(String, String)],
-        attempt: u32,
+        attempt: Attempt,
     ) -> Result<Vec<u8>> {
-        let span = tracing::info_span!(
-            "officernd.call",
-            method = op.name,
-            attempt,
-            status = tracing::field::Empty
-        );
-        async {
+        {
             let token = self.token().await?;
             let mut used = token.token.clone();
             let mut resp = self.send(op, url, query, &token.token).await?;
+            attempt.record_status(resp.status().as_u16());
             if resp.status() == StatusCode::UNAUTHORIZED {
                 tracing::debug!("401 Unauthorized: fetching a new token and trying once more");
                 // each refused token counts once towards the breaker
@@ -432,11 +430,11 @@ impl Client {
                 self.inner.pacer.limiter().acquire().await;
                 self.inner.pacer.stats().record_call();
                 resp = self.send(op, url, query, &fresh.token).await?;
+                attempt.record_status(resp.status().as_u16());
                 if resp.status() == StatusCode::UNAUTHORIZED {
                     self.inner
                         .tokens
                         .record_auth_failure(Some(fresh.generation));
-                    tracing::Span::current().record("status", 401u16);
                     let body =
                         access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
                             .await
@@ -457,8 +455,6 @@ impl Client {
             self.inner.tokens.record_auth_success();
             self.finish(op, resp, &used).await
         }
-        .instrument(span)
-        .await
     }
 
     async fn send(
@@ -512,7 +508,6 @@ impl Client {
                 redirect: access_http::describe_redirect(status.as_u16(), resp.headers()),
             });
         }
-        tracing::Span::current().record("status", status.as_u16());
         let limits = RateLimitStatus::from_headers(resp.headers());
         if status.is_success()
             && let Some(wait) = limits.exhausted_for()

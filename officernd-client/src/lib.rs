@@ -74,6 +74,22 @@
 //! assert!(pass.valid_to.is_none()); // no expiry
 //! ```
 //!
+//! # Tracing
+//!
+//! Each call of a method is one `INFO` span, `http_request`, whatever its
+//! retries: `otel.name = "officernd.<method>"` (e.g.
+//! `officernd.list_members`), `service = "officernd"`, `operation`,
+//! `http.request.method`, `server.address`, `url.path`, and at the end
+//! `http.response.status_code`, `attempt` (attempts made) and `elapsed_ms`.
+//! Inside it: `retrying` (`INFO`), `giving up` (`WARN`) and a closing
+//! `INFO` event, `request done` or `request failed`, with the status,
+//! attempts, elapsed time and error. OAuth token requests are spans of
+//! their own (`operation = "oauth_token"`), inside the call that needed the
+//! token. No field carries a credential, a token, a body or a query string.
+//! The fields are described in [`access_http`'s crate
+//! docs](access_http#tracing); `DEBUG` adds the client's own events (the
+//! token renewal on a 401, rate-limit pauses, error bodies).
+//!
 //! # Cargo features
 //!
 //! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
