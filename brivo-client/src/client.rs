@@ -75,20 +75,28 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Password-grant credentials.
+    /// Password-grant credentials: each a [`SecretString`], a `String` or a
+    /// `&str`.
+    ///
+    /// ```
+    /// use brivo_client::Credentials;
+    ///
+    /// let credentials = Credentials::password("k-1", "id-2", "s-3", "admin-4", "pw-5");
+    /// assert!(!format!("{credentials:?}").contains("s-3"));
+    /// ```
     pub fn password(
-        api_key: SecretString,
-        client_id: SecretString,
-        client_secret: SecretString,
-        username: SecretString,
-        password: SecretString,
+        api_key: impl Into<SecretString>,
+        client_id: impl Into<SecretString>,
+        client_secret: impl Into<SecretString>,
+        username: impl Into<SecretString>,
+        password: impl Into<SecretString>,
     ) -> Self {
         Self {
-            api_key,
-            client_id,
-            client_secret,
-            username,
-            password,
+            api_key: api_key.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            username: username.into(),
+            password: password.into(),
         }
     }
 }
@@ -120,7 +128,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     retry_policy: RetryPolicy,
-    rate: (f64, u32),
+    rate: Option<(f64, u32)>,
     budget: Option<u64>,
     user_agent: String,
     http_client: Option<reqwest::Client>,
@@ -196,10 +204,18 @@ impl ClientBuilder {
     }
 
     /// Client-side rate limit: `per_second` calls per second on average,
-    /// bursts of `burst`. A non-positive rate means unlimited. Shared by
+    /// bursts of `burst` (default 5 and 5). A non-positive rate means
+    /// unlimited, like [`no_rate_limit`](Self::no_rate_limit). Shared by
     /// every clone of the client.
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
-        self.rate = (per_second, burst);
+        self.rate = Some((per_second, burst));
+        self
+    }
+
+    /// No client-side rate limit (a throttled answer still pauses every
+    /// caller for its `Retry-After`).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate = None;
         self
     }
 
@@ -328,7 +344,10 @@ impl ClientBuilder {
         .map_err(|e| Error::Config {
             message: e.to_string(),
         })?;
-        let (per_second, burst) = self.rate;
+        let limiter = match self.rate {
+            Some((per_second, burst)) => RateLimiter::new(per_second, burst),
+            None => RateLimiter::unlimited(),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -337,8 +356,7 @@ impl ClientBuilder {
                 api_key,
                 timeout: self.timeout,
                 credentials: self.credentials,
-                pacer: Pacer::new(self.retry_policy, RateLimiter::new(per_second, burst))
-                    .with_service("brivo"),
+                pacer: Pacer::new(self.retry_policy, limiter).with_service("brivo"),
                 tokens: TokenCache::new(Duration::from_secs(10)),
                 budget: self.budget,
                 user_agent: self.user_agent,
@@ -386,7 +404,7 @@ fn normalize_api_base(mut url: Url) -> Url {
 ///
 /// ```no_run
 /// use brivo_client::{Client, Credentials};
-/// use secrecy::SecretString;
+/// use brivo_client::SecretString;
 ///
 /// # async fn run() -> Result<(), brivo_client::Error> {
 /// let env = |k: &str| SecretString::from(std::env::var(k).unwrap_or_default());
@@ -585,7 +603,7 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             retry_policy: RetryPolicy::default(),
-            rate: (5.0, 5),
+            rate: Some((5.0, 5)),
             budget: None,
             user_agent: USER_AGENT.to_owned(),
             http_client: None,

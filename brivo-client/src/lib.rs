@@ -25,7 +25,7 @@
 //! ```no_run
 //! use brivo_client::{Client, Credentials, GroupQuery, UserQuery};
 //! use futures::TryStreamExt;
-//! use secrecy::SecretString;
+//! use brivo_client::SecretString;
 //!
 //! # async fn run() -> Result<(), brivo_client::Error> {
 //! let secret = |name: &str| SecretString::from(std::env::var(name).unwrap_or_default());
@@ -141,3 +141,6 @@ pub use pagination::{Listing, MAX_PAGE_SIZE, Page, Paginator, SkippedRecord};
 /// [`ClientBuilder::http_client`]: a client built with it is of the type
 /// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
 pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};

@@ -234,9 +234,19 @@ impl ClientBuilder {
 
     /// Client-side limit of `per_second` calls per second, in bursts of up
     /// to `burst` (default: unlimited; the server's headers still apply).
+    /// A non-positive rate means unlimited, like
+    /// [`no_rate_limit`](Self::no_rate_limit).
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
         self.config.rate_limit_per_second = Some(per_second);
         self.config.rate_limit_burst = burst;
+        self
+    }
+
+    /// No client-side rate limit (the default; a throttled answer, or a
+    /// nearly spent bucket with [`adaptive_throttle`](Self::adaptive_throttle),
+    /// still pauses every caller).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.config.rate_limit_per_second = None;
         self
     }
 

@@ -19,7 +19,7 @@
 //! let zone = client.property_time_zone(property).await?; // e.g. Some(America/Chicago)
 //! let request = LeasesRequest::new(property)
 //!     .statuses([LeaseStatus::Future, LeaseStatus::Current, LeaseStatus::Notice]);
-//! let mut leases = std::pin::pin!(client.leases(&request)); // lazy, page by page
+//! let mut leases = client.leases(&request); // lazy, page by page
 //! while let Some(lease) = leases.try_next().await? {
 //!     for customer in &lease.customers {
 //!         println!(
@@ -174,6 +174,9 @@ pub use rate_limit::{RateLimitBucket, RateLimitSnapshot, RatePeriod};
 /// [`ClientBuilder::http_client`]: a client built with it is of the type
 /// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
 pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};
 pub use status::{GetStatus, Status};
 pub use units::{
     FloorplanKey, FloorplanKeyAttributes, GetPropertyUnits, GetUnitTypes, PropertyUnitSpace,

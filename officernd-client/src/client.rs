@@ -61,7 +61,7 @@ pub const MAX_PAGE_SIZE: u8 = 50;
 /// ```no_run
 /// use futures::TryStreamExt;
 /// use officernd_client::{Client, query::MembershipsQuery};
-/// use secrecy::SecretString;
+/// use officernd_client::SecretString;
 ///
 /// # async fn run() -> Result<(), officernd_client::Error> {
 /// let client = Client::builder(
@@ -126,11 +126,12 @@ fn parse_url(what: &str, s: &str) -> Result<Url> {
 }
 
 impl Client {
-    /// Starts a [`ClientBuilder`].
+    /// Starts a [`ClientBuilder`]; `client_secret` is a [`SecretString`], a
+    /// `String` or a `&str`.
     pub fn builder(
         org_slug: impl Into<String>,
         client_id: impl Into<String>,
-        client_secret: SecretString,
+        client_secret: impl Into<SecretString>,
     ) -> ClientBuilder {
         ClientBuilder::new(org_slug, client_id, client_secret)
     }
@@ -1104,6 +1105,10 @@ mod tests {
             .build()
             .unwrap();
         is_send(&client.list_members(MembersQuery::new()).items());
+        // the listing streams of all three clients are the same kind
+        fn boxed<T>(_: &BoxStream<'static, Result<T>>) {}
+        boxed(&client.list_members(MembersQuery::new()).items());
+        boxed(&client.list_members(MembersQuery::new()).pages());
         is_send(&client.get_member(&MemberId::new("x")));
         is_send(&client.booking_occurrences(Utc::now(), Utc::now(), BookingsQuery::new()));
     }

@@ -71,7 +71,7 @@ pub const USER_AGENT: &str = concat!("officernd-client/", env!("CARGO_PKG_VERSIO
 ///
 /// ```
 /// use officernd_client::Client;
-/// use secrecy::SecretString;
+/// use officernd_client::SecretString;
 ///
 /// let client = Client::builder("acme-coworking", "my-client-id", SecretString::from("my-secret"))
 ///     .staging()
@@ -103,12 +103,12 @@ impl ClientBuilder {
     pub fn new(
         org_slug: impl Into<String>,
         client_id: impl Into<String>,
-        client_secret: SecretString,
+        client_secret: impl Into<SecretString>,
     ) -> Self {
         Self {
             org_slug: org_slug.into(),
             client_id: client_id.into(),
-            client_secret,
+            client_secret: client_secret.into(),
             scopes: SYNC_SCOPES.iter().map(|s| s.to_string()).collect(),
             api_url: PRODUCTION_API_URL.to_string(),
             token_url: PRODUCTION_TOKEN_URL.to_string(),
@@ -179,7 +179,8 @@ impl ClientBuilder {
         self
     }
 
-    /// No client-side rate limit (the server's 429s still pause the client).
+    /// No client-side rate limit (a throttled answer still pauses every
+    /// caller for its `Retry-After`).
     pub fn no_rate_limit(mut self) -> Self {
         self.rate_limit = None;
         self
@@ -219,7 +220,6 @@ impl ClientBuilder {
     /// ```no_run
     /// use std::time::Duration;
     /// use officernd_client::{Client, reqwest};
-    /// use secrecy::SecretString;
     ///
     /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let http = reqwest::Client::builder()
@@ -228,7 +228,7 @@ impl ClientBuilder {
     ///     .user_agent("acme-door-sync/2.1")
     ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
     ///     .build()?;
-    /// let client = Client::builder("acme-coworking", "client-id", SecretString::from("secret"))
+    /// let client = Client::builder("acme-coworking", "client-id", "client-secret")
     ///     .http_client(http)
     ///     .timeout(Duration::from_secs(20)) // still applies, per request
     ///     .build()?;

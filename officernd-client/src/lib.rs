@@ -35,7 +35,7 @@
 //! ```no_run
 //! use chrono::{Duration, Utc};
 //! use officernd_client::{Client, query::{BookingsQuery, LocationsQuery}};
-//! use secrecy::SecretString;
+//! use officernd_client::SecretString;
 //!
 //! # async fn run() -> Result<(), officernd_client::Error> {
 //! let client = Client::builder(
@@ -126,3 +126,6 @@ pub use rate_limit::{RateLimitBucket, RateLimitStatus};
 /// [`ClientBuilder::http_client`]: a client built with it is of the type
 /// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
 pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};
