@@ -1,10 +1,12 @@
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::{CallStats, RateLimiter};
 
@@ -183,26 +185,122 @@ pub fn retry_after_at(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duratio
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
+/// What a paced call is, for its tracing span (see the crate docs,
+/// "Tracing"): the client method, the HTTP method, and optionally the URL,
+/// of which only the host and the path are recorded (never the query).
+///
+/// ```
+/// use access_http::CallInfo;
+///
+/// let url = url::Url::parse("https://api.example.test/v1/users?filter=x").unwrap();
+/// let call = CallInfo::new("list_users", "GET").url(&url);
+/// assert_eq!(call.operation(), "list_users");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CallInfo<'a> {
+    operation: &'a str,
+    method: &'a str,
+    url: Option<&'a url::Url>,
+}
+
+impl<'a> CallInfo<'a> {
+    /// A call of client method `operation` with HTTP method `method`.
+    pub fn new(operation: &'a str, method: &'a str) -> Self {
+        Self {
+            operation,
+            method,
+            url: None,
+        }
+    }
+
+    /// The URL called: its host becomes `server.address` and its path
+    /// `url.path`. The query, which may carry user data, is left out.
+    pub fn url(mut self, url: &'a url::Url) -> Self {
+        self.url = Some(url);
+        self
+    }
+
+    /// The client method.
+    pub fn operation(&self) -> &'a str {
+        self.operation
+    }
+}
+
+/// One attempt of a paced call, handed to the attempt closure of
+/// [`Pacer::run`]: its number, and where to record the HTTP status the
+/// attempt got.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    number: u32,
+    status: Arc<AtomicU16>,
+}
+
+impl Attempt {
+    /// The attempt's number, from 1.
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// Records the HTTP status of the answer, for the `retrying` event, the
+    /// closing event and the call's span (`http.response.status_code`).
+    /// Call it for every answer, errors included; the last one recorded
+    /// wins.
+    pub fn record_status(&self, status: u16) {
+        self.status.store(status, Ordering::Relaxed);
+    }
+}
+
+/// Formats an error with its `source()` chain: `outer: inner: innermost`.
+struct Chain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
 /// Paces a client's calls: waits for the [`RateLimiter`], counts each
-/// attempt in [`CallStats`], and retries failures as their
-/// [`Retryable`] classification and the [`RetryPolicy`] allow.
+/// attempt in [`CallStats`], retries failures as their [`Retryable`]
+/// classification and the [`RetryPolicy`] allow, and traces each call as
+/// one span (see the crate docs, "Tracing").
 ///
 /// Cheap to clone; clones share the limiter and the counters.
 #[derive(Debug, Clone)]
 pub struct Pacer {
+    service: &'static str,
     policy: RetryPolicy,
     limiter: Arc<RateLimiter>,
     stats: Arc<CallStats>,
 }
 
 impl Pacer {
-    /// A pacer with its own counters.
+    /// A pacer with its own counters. Its spans say `service = "http"`
+    /// until [`with_service`](Self::with_service) names the service.
     pub fn new(policy: RetryPolicy, limiter: RateLimiter) -> Self {
         Self {
+            service: "http",
             policy,
             limiter: Arc::new(limiter),
             stats: Arc::default(),
         }
+    }
+
+    /// Names the remote service in the spans (`service`, `otel.name`),
+    /// e.g. `"brivo"`.
+    pub fn with_service(mut self, service: &'static str) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// The service named in the spans.
+    pub fn service(&self) -> &'static str {
+        self.service
     }
 
     /// The retry policy.
@@ -221,12 +319,112 @@ impl Pacer {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the policy is
-    /// spent; returns the last error then. `attempt` receives the attempt
-    /// number, from 1. `operation` names the call in logs.
-    pub async fn run<T, E, F, Fut>(&self, operation: &str, mut attempt: F) -> Result<T, E>
+    /// spent; returns the last error then. `attempt` receives an
+    /// [`Attempt`]: its number, from 1, and where to record the answer's
+    /// HTTP status. The whole call, retries and their waits included, is one
+    /// `INFO` span described by `call`.
+    pub async fn run<T, E, F, Fut>(&self, call: CallInfo<'_>, attempt: F) -> Result<T, E>
     where
-        E: Retryable + std::fmt::Debug,
-        F: FnMut(u32) -> Fut,
+        E: Retryable + std::error::Error,
+        F: FnMut(Attempt) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.traced(call, &self.policy, true, attempt).await
+    }
+
+    /// One attempt, never retried, paced, counted and traced like a
+    /// [`run`](Self::run): for a request whose retries happen around it
+    /// (an OAuth token fetched inside another call's attempt).
+    pub async fn once<T, E, F, Fut>(&self, call: CallInfo<'_>, attempt: F) -> Result<T, E>
+    where
+        E: Retryable + std::error::Error,
+        F: FnOnce(Attempt) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = Some(attempt);
+        let never = RetryPolicy::never();
+        self.traced(call, &never, false, move |a| {
+            let f = attempt.take().expect("a single attempt");
+            f(a)
+        })
+        .await
+    }
+
+    async fn traced<T, E, F, Fut>(
+        &self,
+        call: CallInfo<'_>,
+        policy: &RetryPolicy,
+        retries: bool,
+        attempt: F,
+    ) -> Result<T, E>
+    where
+        E: Retryable + std::error::Error,
+        F: FnMut(Attempt) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let span = tracing::info_span!(
+            "http_request",
+            otel.name = %format_args!("{}.{}", self.service, call.operation),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            service = self.service,
+            operation = call.operation,
+            http.request.method = call.method,
+            server.address = call.url.and_then(url::Url::host_str),
+            url.path = call.url.map(url::Url::path),
+            http.response.status_code = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let status = Arc::new(AtomicU16::new(0));
+        let started = Instant::now();
+        let (result, attempts) = self
+            .attempts(policy, retries, &status, attempt)
+            .instrument(span.clone())
+            .await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let status = Some(status.load(Ordering::Relaxed)).filter(|s| *s != 0);
+        // recorded once, at the end: a formatting subscriber prints every
+        // recording of a field, so per-attempt recordings would repeat
+        span.record("attempt", attempts);
+        if let Some(status) = status {
+            span.record("http.response.status_code", status);
+        }
+        span.record("elapsed_ms", elapsed_ms);
+        span.record(
+            "otel.status_code",
+            if result.is_ok() { "OK" } else { "ERROR" },
+        );
+        let _entered = span.enter();
+        match &result {
+            Ok(_) => tracing::info!(
+                http.response.status_code = status,
+                attempts,
+                elapsed_ms,
+                "request done"
+            ),
+            Err(error) => tracing::info!(
+                http.response.status_code = status,
+                attempts,
+                elapsed_ms,
+                error = %Chain(error),
+                "request failed"
+            ),
+        }
+        result
+    }
+
+    /// The retry loop; returns the result and the number of attempts made.
+    async fn attempts<T, E, F, Fut>(
+        &self,
+        policy: &RetryPolicy,
+        retries: bool,
+        status: &Arc<AtomicU16>,
+        mut attempt: F,
+    ) -> (Result<T, E>, u32)
+    where
+        E: Retryable + std::error::Error,
+        F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let started = Instant::now();
@@ -234,30 +432,49 @@ impl Pacer {
         loop {
             self.limiter.acquire().await;
             self.stats.record_call();
-            let error = match attempt(number).await {
-                Ok(value) => return Ok(value),
+            let this = Attempt {
+                number,
+                status: Arc::clone(status),
+            };
+            let error = match attempt(this).await {
+                Ok(value) => return (Ok(value), number),
                 Err(error) => error,
             };
             let decision = error.retry_decision();
+            let code = Some(status.load(Ordering::Relaxed)).filter(|s| *s != 0);
             if matches!(
                 decision,
                 RetryDecision::RetryAfter(_) | RetryDecision::Throttled
             ) {
                 self.stats.record_throttled();
             }
-            let Some(wait) = self.policy.wait(decision, number) else {
-                return Err(error);
+            let Some(wait) = policy.wait(decision, number) else {
+                return (Err(error), number);
             };
-            if number >= self.policy.max_attempts
-                || started.elapsed().saturating_add(wait) > self.policy.max_elapsed
+            if number >= policy.max_attempts
+                || started.elapsed().saturating_add(wait) > policy.max_elapsed
             {
-                tracing::warn!(operation, attempts = number, ?error, "giving up");
-                return Err(error);
+                if retries {
+                    tracing::warn!(
+                        attempts = number,
+                        http.response.status_code = code,
+                        error = %Chain(&error),
+                        "giving up"
+                    );
+                }
+                return (Err(error), number);
             }
             if !matches!(decision, RetryDecision::Retry) {
                 self.limiter.pause_for(wait);
             }
-            tracing::debug!(operation, attempt = number, ?wait, ?error, "retrying");
+            let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            tracing::info!(
+                attempt = number,
+                http.response.status_code = code,
+                wait_ms,
+                error = %Chain(&error),
+                "retrying"
+            );
             tokio::time::sleep(wait).await;
             self.stats.record_retry();
             number += 1;
@@ -269,7 +486,7 @@ impl Pacer {
 mod tests {
     use super::*;
     use http::HeaderValue;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     #[derive(Debug, Clone, Copy)]
     struct Fail(RetryDecision);
@@ -278,6 +495,12 @@ mod tests {
             self.0
         }
     }
+    impl std::fmt::Display for Fail {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "failed with {:?}", self.0)
+        }
+    }
+    impl std::error::Error for Fail {}
 
     fn pacer(policy: RetryPolicy) -> Pacer {
         Pacer::new(policy, RateLimiter::unlimited())
@@ -287,8 +510,9 @@ mod tests {
     async fn flaky(p: &Pacer, failures: u32, fail: RetryDecision) -> (Result<u32, Fail>, u32) {
         let count = AtomicU32::new(0);
         let result = p
-            .run("op", |n| {
+            .run(CallInfo::new("op", "GET"), |a| {
                 count.fetch_add(1, Ordering::SeqCst);
+                let n = a.number();
                 async move {
                     if n <= failures {
                         Err(Fail(fail))

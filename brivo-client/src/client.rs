@@ -7,15 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use access_http::{
-    CachedToken, CallSnapshot, Pacer, RateLimiter, RetryDecision, RetryPolicy, Retryable,
-    TokenCache, check_base_url,
+    Attempt, CachedToken, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryDecision, RetryPolicy,
+    Retryable, TokenCache, check_base_url,
 };
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use url::Url;
 
 use crate::error::{Error, classify, classify_token, redact};
@@ -76,20 +75,28 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Password-grant credentials.
+    /// Password-grant credentials: each a [`SecretString`], a `String` or a
+    /// `&str`.
+    ///
+    /// ```
+    /// use brivo_client::Credentials;
+    ///
+    /// let credentials = Credentials::password("k-1", "id-2", "s-3", "admin-4", "pw-5");
+    /// assert!(!format!("{credentials:?}").contains("s-3"));
+    /// ```
     pub fn password(
-        api_key: SecretString,
-        client_id: SecretString,
-        client_secret: SecretString,
-        username: SecretString,
-        password: SecretString,
+        api_key: impl Into<SecretString>,
+        client_id: impl Into<SecretString>,
+        client_secret: impl Into<SecretString>,
+        username: impl Into<SecretString>,
+        password: impl Into<SecretString>,
     ) -> Self {
         Self {
-            api_key,
-            client_id,
-            client_secret,
-            username,
-            password,
+            api_key: api_key.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            username: username.into(),
+            password: password.into(),
         }
     }
 }
@@ -121,9 +128,10 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     retry_policy: RetryPolicy,
-    rate: (f64, u32),
+    rate: Option<(f64, u32)>,
     budget: Option<u64>,
     user_agent: String,
+    http_client: Option<reqwest::Client>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -139,6 +147,15 @@ impl fmt::Debug for ClientBuilder {
             .field("rate", &self.rate)
             .field("budget", &self.budget)
             .field("user_agent", &self.user_agent)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
             .finish()
     }
 }
@@ -187,10 +204,18 @@ impl ClientBuilder {
     }
 
     /// Client-side rate limit: `per_second` calls per second on average,
-    /// bursts of `burst`. A non-positive rate means unlimited. Shared by
+    /// bursts of `burst` (default 5 and 5). A non-positive rate means
+    /// unlimited, like [`no_rate_limit`](Self::no_rate_limit). Shared by
     /// every clone of the client.
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
-        self.rate = (per_second, burst);
+        self.rate = Some((per_second, burst));
+        self
+    }
+
+    /// No client-side rate limit (a throttled answer still pauses every
+    /// caller for its `Retry-After`).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate = None;
         self
     }
 
@@ -209,6 +234,55 @@ impl ClientBuilder {
     /// Replaces the user agent.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, tracing
+    /// middleware at the connector level, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. A followed redirect
+    /// would re-send the `api-key` header (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes)
+    /// and, on a 307 or
+    /// 308, the password grant's body, to wherever `Location` points.
+    /// [`build`](Self::build) refuses a client that may follow redirects
+    /// with [`Error::Config`]: reqwest cannot report a client's policy, so
+    /// the check reads the client's `Debug` text, and fails closed (a
+    /// `Policy::custom` cannot be inspected and is refused too). Should a
+    /// response come from elsewhere anyway, it is refused with
+    /// [`Error::Redirected`] (but the request had been re-sent by then).
+    ///
+    /// What still applies: the per-request [`timeout`](Self::timeout), the
+    /// response size caps, retries, the rate limit and the call budget, and
+    /// the `api-key`, `Authorization`, `Accept` and `Content-Type` headers
+    /// of each request. What is yours: the connect timeout, the user agent
+    /// ([`connect_timeout`](Self::connect_timeout) and
+    /// [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`brivo_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use brivo_client::{Client, Credentials, reqwest};
+    ///
+    /// # fn run(credentials: Credentials) -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder(credentials)
+    ///     .http_client(http)
+    ///     .timeout(Duration::from_secs(20)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -257,26 +331,32 @@ impl ClientBuilder {
                 }
             })?;
         api_key.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the api-key, the bearer
-            // token or the password grant to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent.clone())
-            .build()
-            .map_err(|e| Error::Config {
-                message: format!("HTTP client: {e}"),
-            })?;
-        let (per_second, burst) = self.rate;
+        // never follows redirects: one would resend the api-key, the bearer
+        // token or the password grant to another (maybe plain-http) host
+        let http = match self.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                self.connect_timeout,
+                &self.user_agent,
+                &[&api_base, &token_url],
+            ),
+        }
+        .map_err(|e| Error::Config {
+            message: e.to_string(),
+        })?;
+        let limiter = match self.rate {
+            Some((per_second, burst)) => RateLimiter::new(per_second, burst),
+            None => RateLimiter::unlimited(),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 api_base,
                 token_url,
                 api_key,
+                timeout: self.timeout,
                 credentials: self.credentials,
-                pacer: Pacer::new(self.retry_policy, RateLimiter::new(per_second, burst)),
+                pacer: Pacer::new(self.retry_policy, limiter).with_service("brivo"),
                 tokens: TokenCache::new(Duration::from_secs(10)),
                 budget: self.budget,
                 user_agent: self.user_agent,
@@ -324,7 +404,7 @@ fn normalize_api_base(mut url: Url) -> Url {
 ///
 /// ```no_run
 /// use brivo_client::{Client, Credentials};
-/// use secrecy::SecretString;
+/// use brivo_client::SecretString;
 ///
 /// # async fn run() -> Result<(), brivo_client::Error> {
 /// let env = |k: &str| SecretString::from(std::env::var(k).unwrap_or_default());
@@ -354,6 +434,8 @@ pub(crate) struct Inner {
     api_base: Url,
     token_url: Url,
     api_key: HeaderValue,
+    /// Per request, so that it applies to a caller's HTTP client too.
+    timeout: Duration,
     credentials: Credentials,
     pacer: Pacer,
     tokens: TokenCache<Token>,
@@ -482,6 +564,18 @@ struct Failure {
     idempotent: bool,
 }
 
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
+
 impl Retryable for Failure {
     fn retry_decision(&self) -> RetryDecision {
         if self.fatal {
@@ -509,9 +603,10 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             retry_policy: RetryPolicy::default(),
-            rate: (5.0, 5),
+            rate: Some((5.0, 5)),
             budget: None,
             user_agent: USER_AGENT.to_owned(),
+            http_client: None,
         }
     }
 
@@ -588,7 +683,10 @@ impl Client {
         self.token(req.name).await?;
         self.inner
             .pacer
-            .run(req.name, |attempt| self.attempt(req, attempt))
+            .run(
+                CallInfo::new(req.name, req.verb.as_str()).url(&req.url),
+                |attempt| self.attempt(req, attempt),
+            )
             .await
             .map_err(|f| f.error)
     }
@@ -599,73 +697,62 @@ impl Client {
         decode(req.name, &answer.body)
     }
 
-    async fn attempt(&self, req: &Req, attempt: u32) -> Result<Answer, Failure> {
-        let span = tracing::debug_span!(
-            "brivo.call",
-            method = req.name,
-            verb = %req.verb,
-            path = req.url.path(),
-            attempt,
-            status = tracing::field::Empty,
-        );
+    async fn attempt(&self, req: &Req, attempt: Attempt) -> Result<Answer, Failure> {
         let fail = |error: Error, fatal: bool| Failure {
             error,
             fatal,
             idempotent: req.idempotent,
         };
-        async {
-            let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
-            let mut answer = self
-                .send(req, &token.token)
+        let token = self.token(req.name).await.map_err(|e| fail(e, true))?;
+        let mut answer = self
+            .send(req, &token.token)
+            .await
+            .map_err(|e| fail(e, false))?;
+        let mut renewed = None;
+        if answer.0 == StatusCode::UNAUTHORIZED {
+            attempt.record_status(401);
+            tracing::debug!("access token refused; renewing it once");
+            // each refused token counts once towards the breaker; a
+            // success on the renewed token resets it
+            self.inner
+                .tokens
+                .record_auth_failure(Some(token.generation));
+            self.inner.tokens.invalidate(token.generation).await;
+            let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
+            self.inner.pacer.limiter().acquire().await;
+            self.inner.pacer.stats().record_call();
+            answer = self
+                .send(req, &fresh.token)
                 .await
                 .map_err(|e| fail(e, false))?;
-            let mut renewed = None;
             if answer.0 == StatusCode::UNAUTHORIZED {
-                tracing::debug!("access token refused; renewing it once");
-                // each refused token counts once towards the breaker; a
-                // success on the renewed token resets it
                 self.inner
                     .tokens
-                    .record_auth_failure(Some(token.generation));
-                self.inner.tokens.invalidate(token.generation).await;
-                let fresh = self.token(req.name).await.map_err(|e| fail(e, true))?;
-                self.inner.pacer.limiter().acquire().await;
-                self.inner.pacer.stats().record_call();
-                answer = self
-                    .send(req, &fresh.token)
-                    .await
-                    .map_err(|e| fail(e, false))?;
-                if answer.0 == StatusCode::UNAUTHORIZED {
-                    self.inner
-                        .tokens
-                        .record_auth_failure(Some(fresh.generation));
-                }
-                renewed = Some(fresh.token);
+                    .record_auth_failure(Some(fresh.generation));
             }
-            let (status, headers, body) = answer;
-            if status != StatusCode::UNAUTHORIZED {
-                self.inner.tokens.record_auth_success();
-            }
-            tracing::Span::current().record("status", status.as_u16());
-            if status.is_success() {
-                tracing::debug!(status = status.as_u16(), "answered");
-                return Ok(Answer { body });
-            }
-            let error = redact(
-                classify(req.name, req.url.path(), status, &headers, &body),
-                &[
-                    token.token.access.expose_secret(),
-                    renewed.as_ref().map_or("", |t| t.access.expose_secret()),
-                    self.inner.credentials.api_key.expose_secret(),
-                ],
-            );
-            tracing::debug!(status = status.as_u16(), %error, "failed");
-            // a 401 after a fresh token will not get better by retrying
-            let fatal = status == StatusCode::UNAUTHORIZED;
-            Err(fail(error, fatal))
+            renewed = Some(fresh.token);
         }
-        .instrument(span)
-        .await
+        let (status, headers, body) = answer;
+        attempt.record_status(status.as_u16());
+        if status != StatusCode::UNAUTHORIZED {
+            self.inner.tokens.record_auth_success();
+        }
+        if status.is_success() {
+            tracing::debug!(status = status.as_u16(), bytes = body.len(), "answered");
+            return Ok(Answer { body });
+        }
+        let error = redact(
+            classify(req.name, req.url.path(), status, &headers, &body),
+            &[
+                token.token.access.expose_secret(),
+                renewed.as_ref().map_or("", |t| t.access.expose_secret()),
+                self.inner.credentials.api_key.expose_secret(),
+            ],
+        );
+        tracing::debug!(status = status.as_u16(), %error, "failed");
+        // a 401 after a fresh token will not get better by retrying
+        let fatal = status == StatusCode::UNAUTHORIZED;
+        Err(fail(error, fatal))
     }
 
     async fn send(
@@ -684,6 +771,7 @@ impl Client {
             .inner
             .http
             .request(req.verb.clone(), req.url.clone())
+            .timeout(self.inner.timeout)
             .header("api-key", self.inner.api_key.clone())
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json");
@@ -703,6 +791,13 @@ impl Client {
         };
         let response = builder.send().await.map_err(transport)?;
         let status = response.status();
+        if let Some(redirect) = access_http::followed_redirect(&req.url, &response) {
+            return Err(Error::Redirected {
+                method: req.name,
+                status: status.as_u16(),
+                redirect,
+            });
+        }
         let headers = response.headers().clone();
         if status.is_redirection() {
             return Err(Error::Redirected {
@@ -801,16 +896,13 @@ impl Client {
         };
         self.inner
             .pacer
-            .run("oauth_token", |attempt| {
-                let span = tracing::debug_span!(
-                    "brivo.token",
-                    method = name,
-                    grant,
-                    attempt,
-                    status = tracing::field::Empty,
-                );
-                self.token_call(name, refresh).instrument(span)
-            })
+            .run(
+                CallInfo::new("oauth_token", "POST").url(&self.inner.token_url),
+                |attempt| {
+                    tracing::debug!(grant, for_method = name, "requesting a token");
+                    self.token_call(name, refresh, attempt)
+                },
+            )
             .await
     }
 
@@ -818,6 +910,7 @@ impl Client {
         &self,
         name: &'static str,
         refresh: Option<&SecretString>,
+        attempt: Attempt,
     ) -> Result<(Token, Duration), Error> {
         let c = &self.inner.credentials;
         let form: Vec<(&str, &str)> = match refresh {
@@ -840,6 +933,7 @@ impl Client {
             .inner
             .http
             .post(self.inner.token_url.clone())
+            .timeout(self.inner.timeout)
             .basic_auth(
                 c.client_id.expose_secret(),
                 Some(c.client_secret.expose_secret()),
@@ -851,7 +945,14 @@ impl Client {
             .await
             .map_err(transport)?;
         let status = response.status();
-        tracing::Span::current().record("status", status.as_u16());
+        attempt.record_status(status.as_u16());
+        if let Some(redirect) = access_http::followed_redirect(&self.inner.token_url, &response) {
+            return Err(Error::Redirected {
+                method: name,
+                status: status.as_u16(),
+                redirect,
+            });
+        }
         let headers = response.headers().clone();
         if status.is_redirection() {
             return Err(Error::Redirected {

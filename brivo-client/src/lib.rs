@@ -25,7 +25,7 @@
 //! ```no_run
 //! use brivo_client::{Client, Credentials, GroupQuery, UserQuery};
 //! use futures::TryStreamExt;
-//! use secrecy::SecretString;
+//! use brivo_client::SecretString;
 //!
 //! # async fn run() -> Result<(), brivo_client::Error> {
 //! let secret = |name: &str| SecretString::from(std::env::var(name).unwrap_or_default());
@@ -71,6 +71,36 @@
 //! assert_eq!(user.external_id.as_deref(), Some("1"));
 //! assert!(!user.is_suspended());
 //! ```
+//!
+//! # Tracing
+//!
+//! Each call of a method is one `INFO` span, `http_request`, whatever its
+//! retries: `otel.name = "brivo.<method>"` (e.g. `brivo.get_user`),
+//! `service = "brivo"`, `operation`, `http.request.method`,
+//! `server.address`, `url.path`, and at the end
+//! `http.response.status_code`, `attempt` (attempts made) and `elapsed_ms`.
+//! Inside it: `retrying` (`INFO`), `giving up` (`WARN`) and a closing
+//! `INFO` event, `request done` or `request failed`, with the status,
+//! attempts, elapsed time and error. OAuth token requests are spans of
+//! their own (`operation = "oauth_token"`). No field carries a credential,
+//! a token, a body or a query string. The fields are described in
+//! [`access_http`'s crate docs](access_http#tracing); `DEBUG` adds the
+//! client's own events (the token renewal on a 401, each answer).
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -107,3 +137,10 @@ pub use models::user::{
     CustomFieldValue, Email, NewUser, PhoneNumber, User, UserPatch, UserQuery, UserStatus,
 };
 pub use pagination::{Listing, MAX_PAGE_SIZE, Page, Paginator, SkippedRecord};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};

@@ -5,7 +5,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
-use futures::stream::{self, Stream, StreamExt, TryStreamExt};
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -134,7 +134,7 @@ pub(crate) fn decode_listing<T: DeserializeOwned>(
 /// use brivo_client::UserQuery;
 /// use futures::TryStreamExt;
 ///
-/// let mut users = std::pin::pin!(client.list_users(UserQuery::default()).items());
+/// let mut users = client.list_users(UserQuery::default()).items();
 /// while let Some(user) = users.try_next().await? {
 ///     println!("{} {}", user.id, user.display_name());
 /// }
@@ -220,8 +220,10 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
         self
     }
 
-    /// The pages, fetched one at a time as the stream is polled.
-    pub fn pages(self) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static {
+    /// The pages, fetched one at a time as the stream is polled. The
+    /// stream is boxed (`Send`, `Unpin`, `'static`): it can be polled
+    /// without pinning, stored, or moved into a task.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<T>, Error>> {
         let state = State {
             offset: 0,
             done: false,
@@ -290,15 +292,17 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
                 };
             Ok(Some((page, (this, st))))
         })
+        .boxed()
     }
 
     /// The records, one at a time. Skipped records are logged (`warn`) and
     /// left out; use [`pages`](Self::pages) or
     /// [`collect_all`](Self::collect_all) to see them.
-    pub fn items(self) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
+    pub fn items(self) -> BoxStream<'static, Result<T, Error>> {
         self.pages()
             .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
             .try_flatten()
+            .boxed()
     }
 
     /// Every page, collected.
@@ -306,7 +310,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
     /// # Errors
     /// The first error of any page; records skipped so far are lost then.
     pub async fn collect_all(self) -> Result<Listing<T>, Error> {
-        let mut pages = std::pin::pin!(self.pages());
+        let mut pages = self.pages();
         let mut all = Listing::default();
         while let Some(page) = pages.next().await {
             let page = page?;
@@ -322,7 +326,7 @@ impl<T: DeserializeOwned + Send + 'static> Paginator<T> {
     /// # Errors
     /// As for any call.
     pub async fn total(self) -> Result<Option<u64>, Error> {
-        let mut pages = std::pin::pin!(self.page_size(1).max_pages(1).pages());
+        let mut pages = self.page_size(1).max_pages(1).pages();
         match pages.next().await {
             Some(page) => Ok(page?.total),
             None => Ok(None),

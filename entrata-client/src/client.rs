@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use access_http::{CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url, retry_after};
+use access_http::{
+    Attempt, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url, retry_after,
+};
 use futures::Stream;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use tracing::Instrument;
 use url::Url;
 
 use crate::envelope::{Output, Params, decode_body, request_body};
@@ -143,11 +144,30 @@ impl fmt::Debug for ClientConfig {
 /// assert!(!format!("{client:?}").contains("my-api-key"));
 /// # Ok::<(), entrata_client::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
     config: ClientConfig,
     base_url_error: Option<String>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .field("base_url_error", &self.base_url_error)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -177,6 +197,7 @@ impl ClientBuilder {
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             },
             base_url_error: err,
+            http_client: None,
         }
     }
 
@@ -213,9 +234,19 @@ impl ClientBuilder {
 
     /// Client-side limit of `per_second` calls per second, in bursts of up
     /// to `burst` (default: unlimited; the server's headers still apply).
+    /// A non-positive rate means unlimited, like
+    /// [`no_rate_limit`](Self::no_rate_limit).
     pub fn rate_limit(mut self, per_second: f64, burst: u32) -> Self {
         self.config.rate_limit_per_second = Some(per_second);
         self.config.rate_limit_burst = burst;
+        self
+    }
+
+    /// No client-side rate limit (the default; a throttled answer, or a
+    /// nearly spent bucket with [`adaptive_throttle`](Self::adaptive_throttle),
+    /// still pauses every caller).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.config.rate_limit_per_second = None;
         self
     }
 
@@ -234,6 +265,54 @@ impl ClientBuilder {
     /// The `User-Agent` (default `entrata-client/<version>`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.config.user_agent = agent.into();
+        self
+    }
+
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. A followed redirect
+    /// would re-send the `X-Api-Key` header (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes)
+    /// to wherever `Location` points. [`build`](Self::build)
+    /// refuses a client that may follow redirects with [`Error::Config`]:
+    /// reqwest cannot report a client's policy, so the check reads the
+    /// client's `Debug` text, and fails closed (a `Policy::custom` cannot be
+    /// inspected and is refused too). Should a response come from elsewhere
+    /// anyway, it is refused with [`Error::Redirected`] (but the request had
+    /// been re-sent by then).
+    ///
+    /// What still applies: the per-request
+    /// [`request_timeout`](Self::request_timeout), the response size cap
+    /// ([`max_body_bytes`](Self::max_body_bytes)), retries, rate limits, and
+    /// each request's auth, `Content-Type` and `Accept` headers. What is
+    /// yours: the connect timeout, the user agent
+    /// ([`connect_timeout`](Self::connect_timeout) and
+    /// [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`entrata_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use entrata_client::{Client, reqwest};
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder_gateway("acme", "my-api-key")
+    ///     .http_client(http)
+    ///     .request_timeout(Duration::from_secs(60)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -303,14 +382,17 @@ impl ClientBuilder {
                 (http::header::HeaderName::from_static("x-api-key"), v)
             }
         };
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the x-api-key or the
-            // Basic credentials to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        // never follows redirects: one would resend the x-api-key or the
+        // Basic credentials to another (maybe plain-http) host
+        let http = match self.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                config.connect_timeout,
+                &config.user_agent,
+                &[&config.base_url],
+            ),
+        }
+        .map_err(|e| Error::Config(e.to_string()))?;
         let limiter = match config.rate_limit_per_second {
             Some(rate) => RateLimiter::new(rate, config.rate_limit_burst),
             None => RateLimiter::unlimited(),
@@ -319,7 +401,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http,
                 auth,
-                pacer: Pacer::new(config.retry_policy.clone(), limiter),
+                pacer: Pacer::new(config.retry_policy.clone(), limiter).with_service("entrata"),
                 request_ids: AtomicU64::new(1),
                 rate_limits: Mutex::default(),
                 page_caps: Mutex::default(),
@@ -531,18 +613,8 @@ impl Client {
         );
         self.inner
             .pacer
-            .run(call.name, |attempt| {
-                let span = tracing::info_span!(
-                    "entrata.call",
-                    method = call.name,
-                    version = call.version,
-                    service = call.service,
-                    page = call.page.map(|p| p.0),
-                    attempt,
-                    status = tracing::field::Empty,
-                );
-                self.attempt::<R>(call, url.clone(), body.clone(), span.clone())
-                    .instrument(span)
+            .run(CallInfo::new(call.name, "POST").url(&url), |attempt| {
+                self.attempt::<R>(call, url.clone(), body.clone(), attempt)
             })
             .await
     }
@@ -552,13 +624,19 @@ impl Client {
         call: &Call,
         url: Url,
         body: Vec<u8>,
-        span: tracing::Span,
+        attempt: Attempt,
     ) -> Result<(R, Option<u64>), Error> {
+        tracing::debug!(
+            version = call.version,
+            page = call.page.map(|p| p.0),
+            per_page = call.page.map(|p| p.1),
+            "sending"
+        );
         let (name, value) = &self.inner.auth;
         let mut req = self
             .inner
             .http
-            .post(url)
+            .post(url.clone())
             .timeout(self.inner.config.request_timeout)
             .header(
                 http::header::CONTENT_TYPE,
@@ -583,7 +661,14 @@ impl Client {
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
-        span.record("status", status);
+        attempt.record_status(status);
+        if let Some(redirect) = access_http::followed_redirect(&url, &resp) {
+            return Err(Error::Redirected {
+                method: call.name,
+                status,
+                redirect,
+            });
+        }
         self.observe_rate_limit(call.service, resp.headers());
         if status == 429 {
             return Err(Error::RateLimited {

@@ -1,7 +1,8 @@
 //! `getLeaseDetails` (r1, r2) and `getExpiringLeases` (`leases` service).
 
 use chrono::NaiveDate;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
 use crate::client::{Call, Client, Fingerprint, Paged};
@@ -421,21 +422,17 @@ impl Client {
     pub fn lease_detail_pages(
         &self,
         request: &LeaseDetailsRequest,
-    ) -> impl Stream<Item = Result<LeaseDetailsPage, Error>> + Send + 'static {
+    ) -> BoxStream<'static, Result<LeaseDetailsPage, Error>> {
         match request.to_call() {
             Ok(call) if request.version == LeaseDetailsVersion::R2 => self
                 .pages::<LeaseDetailsPage>(call)
                 .map_ok(|listed| listed.page)
-                .left_stream(),
+                .boxed(),
             Ok(call) => {
                 let client = self.clone();
-                futures::stream::once(async move { client.call(&call).await })
-                    .boxed()
-                    .right_stream()
+                futures::stream::once(async move { client.call(&call).await }).boxed()
             }
-            Err(e) => futures::stream::once(async move { Err(e) })
-                .boxed()
-                .right_stream(),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! `getLeases` (r1 and r2), `leases` service.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
 use crate::client::{Call, Client, Fingerprint, Paged};
@@ -832,12 +833,15 @@ impl Client {
     pub fn lease_pages(
         &self,
         request: &LeasesRequest,
-    ) -> impl Stream<Item = Result<LeasesPage, Error>> + Send + 'static {
-        self.pages(request.to_call()).map_ok(|listed| listed.page)
+    ) -> BoxStream<'static, Result<LeasesPage, Error>> {
+        self.pages(request.to_call())
+            .map_ok(|listed| listed.page)
+            .boxed()
     }
 
     /// `getLeases` as a lazy stream of leases, across pages. It ends after
-    /// the first error. Skipped records are logged (`tracing` warn); use
+    /// the first error. The stream is boxed (`Send`, `Unpin`, `'static`): it
+    /// can be polled without pinning, stored, or moved into a task. Skipped records are logged (`tracing` warn); use
     /// [`lease_pages`](Self::lease_pages) or [`all_leases`](Self::all_leases)
     /// to get them.
     ///
@@ -881,19 +885,17 @@ impl Client {
     /// use entrata_client::{Client, LeasesRequest, PropertyId};
     ///
     /// # async fn run(client: Client) -> Result<(), entrata_client::Error> {
-    /// let mut leases = std::pin::pin!(client.leases(&LeasesRequest::new(PropertyId(739084))));
+    /// let mut leases = client.leases(&LeasesRequest::new(PropertyId(739084)));
     /// while let Some(lease) = leases.try_next().await? {
     ///     println!("{} {:?} {:?}", lease.id, lease.status(), lease.move_in_date);
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn leases(
-        &self,
-        request: &LeasesRequest,
-    ) -> impl Stream<Item = Result<Lease, Error>> + Send + 'static {
+    pub fn leases(&self, request: &LeasesRequest) -> BoxStream<'static, Result<Lease, Error>> {
         self.lease_pages(request)
             .map_ok(|page| futures::stream::iter(page.leases.into_iter().map(Ok)))
             .try_flatten()
+            .boxed()
     }
 
     /// Every lease of the listing, with the skipped records of every page,

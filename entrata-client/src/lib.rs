@@ -19,7 +19,7 @@
 //! let zone = client.property_time_zone(property).await?; // e.g. Some(America/Chicago)
 //! let request = LeasesRequest::new(property)
 //!     .statuses([LeaseStatus::Future, LeaseStatus::Current, LeaseStatus::Notice]);
-//! let mut leases = std::pin::pin!(client.leases(&request)); // lazy, page by page
+//! let mut leases = client.leases(&request); // lazy, page by page
 //! while let Some(lease) = leases.try_next().await? {
 //!     for customer in &lease.customers {
 //!         println!(
@@ -97,6 +97,35 @@
 //! assert_eq!(page.leases[0].move_out_date.unwrap().to_string(), "2025-07-30");
 //! # Ok::<(), entrata_client::Error>(())
 //! ```
+//!
+//! # Tracing
+//!
+//! Each call of a method is one `INFO` span, `http_request`, whatever its
+//! retries: `otel.name = "entrata.<method>"` (e.g. `entrata.getLeases`),
+//! `service = "entrata"`, `operation`, `http.request.method`,
+//! `server.address`, `url.path`, and at the end
+//! `http.response.status_code`, `attempt` (attempts made) and `elapsed_ms`.
+//! Inside it: `retrying` (`INFO`), `giving up` (`WARN`) and a closing
+//! `INFO` event, `request done` or `request failed`, with the status,
+//! attempts, elapsed time and error. No field carries a credential, a
+//! token, a body or a query string. The fields are described in
+//! [`access_http`'s crate docs](access_http#tracing); `DEBUG` adds the
+//! method version and page of each request.
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 
 mod client;
@@ -141,6 +170,13 @@ pub use properties::{
     PropertyAddress, iana_time_zone, zone_in_state,
 };
 pub use rate_limit::{RateLimitBucket, RateLimitSnapshot, RatePeriod};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};
 pub use status::{GetStatus, Status};
 pub use units::{
     FloorplanKey, FloorplanKeyAttributes, GetPropertyUnits, GetUnitTypes, PropertyUnitSpace,

@@ -369,3 +369,73 @@ async fn an_exhausted_bucket_slows_the_next_call() {
     );
     mock.assert_calls_async(2).await;
 }
+
+fn callers_client() -> entrata_client::reqwest::Client {
+    use entrata_client::reqwest;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-caller",
+        reqwest::header::HeaderValue::from_static("door-sync"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("acme-door-sync/2.1")
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_callers_http_client_sends_the_requests() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v1/status")
+                .header("authorization", basic_header())
+                .header("user-agent", "acme-door-sync/2.1")
+                .header("x-caller", "door-sync");
+            then.status(200).body(fixture("get_status.json"));
+        })
+        .await;
+    let client = common::builder(&server)
+        .http_client(callers_client())
+        .build()
+        .unwrap();
+    assert!(client.get_status().await.unwrap().is_up());
+    mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_http_client_that_may_follow_redirects_is_refused() {
+    let server = MockServer::start_async().await;
+    let err = common::builder(&server)
+        .http_client(entrata_client::reqwest::Client::new())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("Policy::none()"), "{err}");
+}
+
+#[tokio::test]
+async fn the_request_timeout_applies_to_the_callers_http_client() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status");
+            then.status(200)
+                .body(fixture("get_status.json"))
+                .delay(Duration::from_secs(5));
+        })
+        .await;
+    let client = common::builder(&server)
+        .http_client(callers_client())
+        .request_timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client.get_status().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

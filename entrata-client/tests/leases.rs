@@ -738,3 +738,16 @@ async fn an_unexpected_result_ends_the_listing() {
         "{err:?}"
     );
 }
+
+/// Every listing stream is the same kind in the three clients: boxed, so
+/// `Unpin` (no `pin!` needed), `Send` and `'static`.
+#[test]
+fn listing_streams_are_boxed_unpin_send_and_static() {
+    fn boxed<T>(_: &futures::stream::BoxStream<'static, Result<T, entrata_client::Error>>) {}
+    let client = entrata_client::Client::builder_basic("acme", "user", "password")
+        .build()
+        .unwrap();
+    boxed(&client.leases(&LeasesRequest::new(PropertyId(1))));
+    boxed(&client.lease_pages(&LeasesRequest::new(PropertyId(1))));
+    boxed(&client.lease_detail_pages(&entrata_client::LeaseDetailsRequest::new(PropertyId(1))));
+}

@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use access_http::{CachedToken, CallSnapshot, Pacer, RateLimiter, TokenCache, check_base_url};
+use access_http::{
+    Attempt, CachedToken, CallInfo, CallSnapshot, Pacer, RateLimiter, TokenCache, check_base_url,
+};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
@@ -14,7 +16,6 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 use url::Url;
 
 use crate::config::ClientBuilder;
@@ -60,7 +61,7 @@ pub const MAX_PAGE_SIZE: u8 = 50;
 /// ```no_run
 /// use futures::TryStreamExt;
 /// use officernd_client::{Client, query::MembershipsQuery};
-/// use secrecy::SecretString;
+/// use officernd_client::SecretString;
 ///
 /// # async fn run() -> Result<(), officernd_client::Error> {
 /// let client = Client::builder(
@@ -84,6 +85,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Per request, so that it applies to a caller's HTTP client too.
+    timeout: Duration,
     base: Url,
     token_url: Url,
     org_slug: String,
@@ -123,11 +126,12 @@ fn parse_url(what: &str, s: &str) -> Result<Url> {
 }
 
 impl Client {
-    /// Starts a [`ClientBuilder`].
+    /// Starts a [`ClientBuilder`]; `client_secret` is a [`SecretString`], a
+    /// `String` or a `&str`.
     pub fn builder(
         org_slug: impl Into<String>,
         client_id: impl Into<String>,
-        client_secret: SecretString,
+        client_secret: impl Into<SecretString>,
     ) -> ClientBuilder {
         ClientBuilder::new(org_slug, client_id, client_secret)
     }
@@ -163,15 +167,17 @@ impl Client {
             .join(&format!("organizations/{slug}/"))
             .map_err(|e| config_error(format!("API URL cannot take a path: {e}")))?;
         let token_url = parse_url("token URL", &b.token_url)?;
-        let http = reqwest::Client::builder()
-            // never follow: a redirect would resend the client secret or
-            // the bearer token to another (maybe plain-http) host
-            .redirect(access_http::redirect_policy())
-            .connect_timeout(b.connect_timeout)
-            .timeout(b.timeout)
-            .user_agent(b.user_agent.clone())
-            .build()
-            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        // never follows redirects: one would resend the client secret or
+        // the bearer token to another (maybe plain-http) host
+        let http = match b.http_client {
+            Some(http) => access_http::check_http_client(&http).map(|()| http),
+            None => access_http::build_http_client(
+                b.connect_timeout,
+                &b.user_agent,
+                &[&base, &token_url],
+            ),
+        }
+        .map_err(|e| config_error(e.to_string()))?;
         let limiter = match b.rate_limit {
             Some((per_second, burst)) => RateLimiter::new(per_second, burst),
             None => RateLimiter::unlimited(),
@@ -179,13 +185,14 @@ impl Client {
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                timeout: b.timeout,
                 base,
                 token_url,
                 org_slug: slug,
                 client_id: b.client_id,
                 client_secret: b.client_secret,
                 scopes: b.scopes,
-                pacer: Pacer::new(b.retry_policy, limiter),
+                pacer: Pacer::new(b.retry_policy, limiter).with_service("officernd"),
                 tokens: TokenCache::new(Duration::from_secs(60)),
                 rate_limit: Mutex::new(RateLimitStatus::default()),
             }),
@@ -248,15 +255,17 @@ impl Client {
     }
 
     async fn fetch_token(&self) -> Result<(AccessToken, Duration)> {
-        let span = tracing::info_span!(
-            "officernd.token",
-            method = "oauth_token",
-            status = tracing::field::Empty
-        );
-        async {
+        // one attempt: the call that needs the token retries around it
+        let call = CallInfo::new("oauth_token", "POST").url(&self.inner.token_url);
+        self.inner
+            .pacer
+            .once(call, |attempt| self.token_attempt(attempt))
+            .await
+    }
+
+    async fn token_attempt(&self, attempt: Attempt) -> Result<(AccessToken, Duration)> {
+        {
             let i = &self.inner;
-            i.pacer.limiter().acquire().await;
-            i.pacer.stats().record_call();
             let scope = i.scopes.join(" ");
             let form = [
                 ("grant_type", "client_credentials"),
@@ -267,6 +276,7 @@ impl Client {
             let resp = i
                 .http
                 .post(i.token_url.clone())
+                .timeout(i.timeout)
                 .header(ACCEPT, "application/json")
                 .form(&form)
                 .send()
@@ -283,7 +293,14 @@ impl Client {
                     source: Some(e),
                 })?;
             let status = resp.status();
-            tracing::Span::current().record("status", status.as_u16());
+            attempt.record_status(status.as_u16());
+            if let Some(redirect) = access_http::followed_redirect(&i.token_url, &resp) {
+                return Err(Error::Redirected {
+                    method: "oauth_token",
+                    status: status.as_u16(),
+                    redirect,
+                });
+            }
             if status.is_redirection() {
                 return Err(Error::Redirected {
                     method: "oauth_token",
@@ -342,14 +359,13 @@ impl Client {
                 expires_in: Option<f64>,
             }
             // never echo this body: it holds the token
-            let parsed: TokenResponse =
-                serde_json::from_slice(&body).map_err(|_| Error::Auth {
-                    status: Some(status.as_u16()),
-                    error: None,
-                    message: "the token response has no `access_token`".into(),
-                    retryable: false,
-                    source: None,
-                })?;
+            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| Error::Auth {
+                status: Some(status.as_u16()),
+                error: None,
+                message: "the token response has no `access_token`".into(),
+                retryable: false,
+                source: None,
+            })?;
             // clamped to a day (TokenCache would too): 1e30 must not panic
             let lifetime = parsed
                 .expires_in
@@ -358,10 +374,11 @@ impl Client {
                     Duration::try_from_secs_f64(s).unwrap_or(access_http::MAX_TOKEN_LIFETIME)
                 })
                 .min(access_http::MAX_TOKEN_LIFETIME);
-            Ok((AccessToken(SecretString::from(parsed.access_token)), lifetime))
+            Ok((
+                AccessToken(SecretString::from(parsed.access_token)),
+                lifetime,
+            ))
         }
-        .instrument(span)
-        .await
     }
 
     // ------------------------------------------------------------ requests
@@ -385,8 +402,8 @@ impl Client {
         let url = &url;
         self.inner
             .pacer
-            .run(op.name, |attempt| async move {
-                self.attempt(op, url, query, attempt).await
+            .run(CallInfo::new(op.name, "GET").url(url), |attempt| {
+                self.attempt(op, url, query, attempt)
             })
             .await
     }
@@ -396,18 +413,13 @@ impl Client {
         op: Op,
         url: &Url,
         query: &[(String, String)],
-        attempt: u32,
+        attempt: Attempt,
     ) -> Result<Vec<u8>> {
-        let span = tracing::info_span!(
-            "officernd.call",
-            method = op.name,
-            attempt,
-            status = tracing::field::Empty
-        );
-        async {
+        {
             let token = self.token().await?;
             let mut used = token.token.clone();
             let mut resp = self.send(op, url, query, &token.token).await?;
+            attempt.record_status(resp.status().as_u16());
             if resp.status() == StatusCode::UNAUTHORIZED {
                 tracing::debug!("401 Unauthorized: fetching a new token and trying once more");
                 // each refused token counts once towards the breaker
@@ -419,11 +431,11 @@ impl Client {
                 self.inner.pacer.limiter().acquire().await;
                 self.inner.pacer.stats().record_call();
                 resp = self.send(op, url, query, &fresh.token).await?;
+                attempt.record_status(resp.status().as_u16());
                 if resp.status() == StatusCode::UNAUTHORIZED {
                     self.inner
                         .tokens
                         .record_auth_failure(Some(fresh.generation));
-                    tracing::Span::current().record("status", 401u16);
                     let body =
                         access_http::read_body_truncated(resp, access_http::ERROR_BODY_LIMIT)
                             .await
@@ -444,8 +456,6 @@ impl Client {
             self.inner.tokens.record_auth_success();
             self.finish(op, resp, &used).await
         }
-        .instrument(span)
-        .await
     }
 
     async fn send(
@@ -464,15 +474,25 @@ impl Client {
                 source: None,
             })?;
         auth.set_sensitive(true);
-        self.inner
+        let resp = self
+            .inner
             .http
             .get(url.clone())
+            .timeout(self.inner.timeout)
             .query(query)
             .header(AUTHORIZATION, auth)
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| transport(op, e))
+            .map_err(|e| transport(op, e))?;
+        if let Some(redirect) = access_http::followed_redirect(url, &resp) {
+            return Err(Error::Redirected {
+                method: op.name,
+                status: resp.status().as_u16(),
+                redirect,
+            });
+        }
+        Ok(resp)
     }
 
     async fn finish(
@@ -489,7 +509,6 @@ impl Client {
                 redirect: access_http::describe_redirect(status.as_u16(), resp.headers()),
             });
         }
-        tracing::Span::current().record("status", status.as_u16());
         let limits = RateLimitStatus::from_headers(resp.headers());
         if status.is_success()
             && let Some(wait) = limits.exhausted_for()
@@ -1086,6 +1105,10 @@ mod tests {
             .build()
             .unwrap();
         is_send(&client.list_members(MembersQuery::new()).items());
+        // the listing streams of all three clients are the same kind
+        fn boxed<T>(_: &BoxStream<'static, Result<T>>) {}
+        boxed(&client.list_members(MembersQuery::new()).items());
+        boxed(&client.list_members(MembersQuery::new()).pages());
         is_send(&client.get_member(&MemberId::new("x")));
         is_send(&client.booking_occurrences(Utc::now(), Utc::now(), BookingsQuery::new()));
     }

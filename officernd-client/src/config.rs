@@ -71,7 +71,7 @@ pub const USER_AGENT: &str = concat!("officernd-client/", env!("CARGO_PKG_VERSIO
 ///
 /// ```
 /// use officernd_client::Client;
-/// use secrecy::SecretString;
+/// use officernd_client::SecretString;
 ///
 /// let client = Client::builder("acme-coworking", "my-client-id", SecretString::from("my-secret"))
 ///     .staging()
@@ -93,6 +93,7 @@ pub struct ClientBuilder {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) rate_limit: Option<(f64, u32)>,
     pub(crate) user_agent: String,
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
@@ -102,12 +103,12 @@ impl ClientBuilder {
     pub fn new(
         org_slug: impl Into<String>,
         client_id: impl Into<String>,
-        client_secret: SecretString,
+        client_secret: impl Into<SecretString>,
     ) -> Self {
         Self {
             org_slug: org_slug.into(),
             client_id: client_id.into(),
-            client_secret,
+            client_secret: client_secret.into(),
             scopes: SYNC_SCOPES.iter().map(|s| s.to_string()).collect(),
             api_url: PRODUCTION_API_URL.to_string(),
             token_url: PRODUCTION_TOKEN_URL.to_string(),
@@ -116,6 +117,7 @@ impl ClientBuilder {
             retry_policy: RetryPolicy::default(),
             rate_limit: Some((5.0, 10)),
             user_agent: USER_AGENT.to_string(),
+            http_client: None,
         }
     }
 
@@ -177,7 +179,8 @@ impl ClientBuilder {
         self
     }
 
-    /// No client-side rate limit (the server's 429s still pause the client).
+    /// No client-side rate limit (a throttled answer still pauses every
+    /// caller for its `Retry-After`).
     pub fn no_rate_limit(mut self) -> Self {
         self.rate_limit = None;
         self
@@ -186,6 +189,53 @@ impl ClientBuilder {
     /// The `User-Agent` header.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sends every request through your own `reqwest::Client` instead of
+    /// one built by [`build`](Self::build): for a shared connection pool, a
+    /// proxy, your own TLS roots or backend, default headers, and so on.
+    ///
+    /// **It must never follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. On a 307 or 308 a
+    /// followed redirect would re-send the token request's body, client
+    /// secret included, to wherever `Location` points (reqwest drops only
+    /// `Authorization` and cookies when the host, port or scheme changes).
+    /// [`build`](Self::build) refuses a client that may follow redirects
+    /// with [`Error::Config`](crate::Error::Config): reqwest cannot report a
+    /// client's policy, so the check reads the client's `Debug` text, and
+    /// fails closed (a `Policy::custom` cannot be inspected and is refused
+    /// too). Should a response come from elsewhere anyway, it is refused
+    /// with [`Error::Redirected`](crate::Error::Redirected) (but the request
+    /// had been re-sent by then).
+    ///
+    /// What still applies: the per-request [`timeout`](Self::timeout), the
+    /// response size caps, retries, the rate limit, and each request's
+    /// `Authorization` and `Accept` headers. What is yours: the connect
+    /// timeout, the user agent ([`connect_timeout`](Self::connect_timeout)
+    /// and [`user_agent`](Self::user_agent) are ignored), proxies, TLS, HTTP
+    /// versions, pooling and default headers. `reqwest` is re-exported as
+    /// [`officernd_client::reqwest`](crate::reqwest), so the versions match.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use officernd_client::{Client, reqwest};
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none()) // required
+    ///     .connect_timeout(Duration::from_secs(5))
+    ///     .user_agent("acme-door-sync/2.1")
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::builder("acme-coworking", "client-id", "client-secret")
+    ///     .http_client(http)
+    ///     .timeout(Duration::from_secs(20)) // still applies, per request
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -209,6 +259,15 @@ impl fmt::Debug for ClientBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("rate_limit", &self.rate_limit)
             .field("user_agent", &self.user_agent)
+            // not the client's own Debug: it lists its default headers
+            .field(
+                "http_client",
+                &if self.http_client.is_some() {
+                    "the caller's"
+                } else {
+                    "built by build()"
+                },
+            )
             .finish()
     }
 }

@@ -35,7 +35,7 @@
 //! ```no_run
 //! use chrono::{Duration, Utc};
 //! use officernd_client::{Client, query::{BookingsQuery, LocationsQuery}};
-//! use secrecy::SecretString;
+//! use officernd_client::SecretString;
 //!
 //! # async fn run() -> Result<(), officernd_client::Error> {
 //! let client = Client::builder(
@@ -73,6 +73,37 @@
 //! assert_eq!(pass.valid_from.unwrap().to_string(), "2024-03-06");
 //! assert!(pass.valid_to.is_none()); // no expiry
 //! ```
+//!
+//! # Tracing
+//!
+//! Each call of a method is one `INFO` span, `http_request`, whatever its
+//! retries: `otel.name = "officernd.<method>"` (e.g.
+//! `officernd.list_members`), `service = "officernd"`, `operation`,
+//! `http.request.method`, `server.address`, `url.path`, and at the end
+//! `http.response.status_code`, `attempt` (attempts made) and `elapsed_ms`.
+//! Inside it: `retrying` (`INFO`), `giving up` (`WARN`) and a closing
+//! `INFO` event, `request done` or `request failed`, with the status,
+//! attempts, elapsed time and error. OAuth token requests are spans of
+//! their own (`operation = "oauth_token"`), inside the call that needed the
+//! token. No field carries a credential, a token, a body or a query string.
+//! The fields are described in [`access_http`'s crate
+//! docs](access_http#tracing); `DEBUG` adds the client's own events (the
+//! token renewal on a 401, rate-limit pauses, error bodies).
+//!
+//! # Cargo features
+//!
+//! - `rustls` (default): HTTPS with rustls (aws-lc-rs crypto) and the
+//!   platform's certificate verifier.
+//! - `native-tls`: HTTPS with the platform's TLS library (OpenSSL on Linux,
+//!   whose development headers, e.g. `libssl-dev`, the build needs). With
+//!   both features on, native-tls is used.
+//!
+//! With neither (`default-features = false`) the client reaches only
+//! plain-http loopback URLs (a sandbox, a mock server): `build()` fails
+//! with `Error::Config` for an `https` URL, naming the features. Unless you
+//! pass your own `reqwest::Client` ([`ClientBuilder::http_client`]), built
+//! with TLS of your choosing (e.g. reqwest's `rustls-no-provider` and a
+//! crypto provider you install).
 #![warn(missing_docs)]
 
 mod client;
@@ -91,3 +122,10 @@ pub use client::{Client, ListRequest, Listing, MAX_PAGE_SIZE, Occurrences, Page,
 pub use config::ClientBuilder;
 pub use error::{Error, Result};
 pub use rate_limit::{RateLimitBucket, RateLimitStatus};
+/// The `reqwest` this crate is built on, for
+/// [`ClientBuilder::http_client`]: a client built with it is of the type
+/// `http_client` takes, whatever `reqwest` your own `Cargo.toml` names.
+pub use reqwest;
+/// The `secrecy` this crate takes secrets with ([`SecretString`]), so that
+/// you need not depend on it yourself.
+pub use secrecy::{self, SecretString};

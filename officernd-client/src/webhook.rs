@@ -22,7 +22,7 @@
 //! ```
 //! use chrono::{TimeZone, Utc};
 //! use officernd_client::webhook::{WebhookEventType, WebhookObject, WebhookVerifier, sign};
-//! use secrecy::SecretString;
+//! use officernd_client::SecretString;
 //!
 //! let body = br#"{"event":"5f8d6c9747120500116899e4","eventType":"membership.updated",
 //!   "data":{"object":{"_id":"603dfbc260f4054084125d30","startDate":"2026-01-01T00:00:00.000Z",
@@ -133,9 +133,9 @@ impl WebhookVerifier {
     /// A verifier for the webhook's `secret` (returned when the webhook was
     /// created), with the default tolerance of 300 s and a body cap of
     /// [`DEFAULT_MAX_BODY_BYTES`].
-    pub fn new(secret: SecretString) -> Self {
+    pub fn new(secret: impl Into<SecretString>) -> Self {
         Self {
-            secret,
+            secret: secret.into(),
             tolerance: DEFAULT_TOLERANCE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
@@ -606,7 +606,7 @@ impl ReplayGuard {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use officernd_client::webhook::{WebhookError, WebhookReceiver, WebhookVerifier, sign};
-/// use secrecy::SecretString;
+/// use officernd_client::SecretString;
 ///
 /// let receiver = WebhookReceiver::new(WebhookVerifier::new(SecretString::from("whsec")));
 /// let body = br#"{"event":"e1","eventType":"company.updated","data":{"object":{}}}"#;

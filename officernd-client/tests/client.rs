@@ -1385,3 +1385,92 @@ fn configuration_is_checked_on_build() {
         "https://staging.officernd.com/api/v2/organizations/acme/"
     );
 }
+
+fn callers_client() -> officernd_client::reqwest::Client {
+    use officernd_client::reqwest;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-caller",
+        reqwest::header::HeaderValue::from_static("door-sync"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("acme-door-sync/2.1")
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_callers_http_client_sends_the_token_and_api_requests() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth/token")
+                .header("user-agent", "acme-door-sync/2.1")
+                .header("x-caller", "door-sync")
+                .form_urlencoded_tuple("client_secret", SECRET);
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("token.json"));
+        })
+        .await;
+    let member = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{API}/members/603dfbc260f4054084125d33"))
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .header("user-agent", "acme-door-sync/2.1")
+                .header("x-caller", "door-sync");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(fixture("member.json"));
+        })
+        .await;
+    let client = builder(&server)
+        .http_client(callers_client())
+        .build()
+        .unwrap();
+    client
+        .get_member(&MemberId::new("603dfbc260f4054084125d33"))
+        .await
+        .unwrap();
+    token.assert_calls_async(1).await;
+    member.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_http_client_that_may_follow_redirects_is_refused() {
+    let server = MockServer::start_async().await;
+    let err = builder(&server)
+        .http_client(officernd_client::reqwest::Client::new())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("Policy::none()"), "{err}");
+}
+
+#[tokio::test]
+async fn the_timeout_applies_to_the_callers_http_client() {
+    let server = MockServer::start_async().await;
+    token_mock(&server).await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("{API}/members/m1"));
+            then.status(200)
+                .body(r#"{"_id":"m1","name":"Ann"}"#)
+                .delay(Duration::from_secs(5));
+        })
+        .await;
+    let client = builder(&server)
+        .http_client(callers_client())
+        .timeout(Duration::from_millis(200))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client.get_member(&MemberId::new("m1")).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

@@ -170,7 +170,8 @@ async fn no_secret_in_debug_display_or_logs() {
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     // the capture works: calls, statuses and the re-auth were logged
-    assert!(logs.contains("officernd.call"), "{logs}");
+    assert!(logs.contains("officernd.list_plans"), "{logs}");
+    assert!(logs.contains("officernd.oauth_token"), "{logs}");
     assert!(logs.contains("list_plans"), "{logs}");
     assert!(logs.contains("401"), "{logs}");
     assert_clean("logs", &logs);

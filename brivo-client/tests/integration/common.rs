@@ -45,7 +45,7 @@ pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder(credentials())
         .base_url(server.base_url())
         .retry_policy(fast_retries())
-        .rate_limit(0.0, 1)
+        .no_rate_limit()
         .timeout(Duration::from_secs(5))
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on broken fixtures by design
 
 mod auth;
+mod caller_client;
 mod common;
 mod credentials;
 mod groups;

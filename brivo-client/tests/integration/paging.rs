@@ -57,7 +57,7 @@ async fn the_stream_is_lazy() {
             json(then, 200, fixture("users_page_2.json"));
         })
         .await;
-    let mut items = std::pin::pin!(client.list_users(UserQuery::default()).page_size(2).items());
+    let mut items = client.list_users(UserQuery::default()).page_size(2).items();
     let one = items.try_next().await.unwrap().unwrap();
     assert_eq!(one.id, UserId(8784984));
     first.assert_calls_async(1).await;
@@ -157,7 +157,7 @@ async fn a_server_repeating_a_page_is_stopped() {
             );
         })
         .await;
-    let mut pages = std::pin::pin!(client.list_users(UserQuery::default()).page_size(2).pages());
+    let mut pages = client.list_users(UserQuery::default()).page_size(2).pages();
     assert_eq!(pages.try_next().await.unwrap().unwrap().items.len(), 2);
     let err = pages.try_next().await.unwrap_err();
     assert!(
@@ -304,4 +304,16 @@ async fn total_costs_one_small_call() {
         Some(42)
     );
     mock.assert_calls_async(1).await;
+}
+
+/// Every listing stream is the same kind in the three clients: boxed, so
+/// `Unpin` (no `pin!` needed), `Send` and `'static`.
+#[test]
+fn listing_streams_are_boxed_unpin_send_and_static() {
+    fn boxed<T>(_: &futures::stream::BoxStream<'static, Result<T, brivo_client::Error>>) {}
+    let client = brivo_client::Client::builder(credentials())
+        .build()
+        .unwrap();
+    boxed(&client.list_users(UserQuery::default()).items());
+    boxed(&client.list_users(UserQuery::default()).pages());
 }

@@ -174,8 +174,8 @@ async fn no_secret_in_logs_debug_or_display() {
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("{logs}");
     }
-    assert!(logs.contains("brivo.call"), "spans are logged:\n{logs}");
-    assert!(logs.contains("brivo.token"), "{logs}");
+    assert!(logs.contains("brivo.get_user"), "spans are logged:\n{logs}");
+    assert!(logs.contains("brivo.oauth_token"), "{logs}");
     assert!(
         logs.contains("renewing it once"),
         "the 401 path ran:\n{logs}"
