@@ -58,14 +58,7 @@ struct Counters {
 }
 
 fn to_backend(e: brivo_client::Error) -> BackendError {
-    if e.is_not_found() {
-        BackendError::NotFound(e.to_string())
-    } else {
-        BackendError::Failed {
-            retryable: e.is_retryable(),
-            message: e.to_string(),
-        }
-    }
+    BackendError::from(e)
 }
 
 /// A refusal of a group change that may be the 16-group cap: Brivo's
@@ -78,12 +71,9 @@ fn may_be_group_cap(e: &brivo_client::Error) -> bool {
 
 /// The removals sent alone after a cap refusal failed: nothing was applied.
 fn removals_failed(cap: &CapRefusal, e: brivo_client::Error) -> BackendError {
-    BackendError::Failed {
-        retryable: e.is_retryable(),
-        message: format!(
-            "Brivo refused the additions for its group cap ({cap}), and the removals sent alone failed: {e}"
-        ),
-    }
+    BackendError::from(e).context(format_args!(
+        "Brivo refused the additions for its group cap ({cap}), and the removals sent alone failed"
+    ))
 }
 
 fn observed_user(u: &User) -> ObservedUser {
@@ -340,17 +330,17 @@ impl AccessBackend for BrivoBackend {
             // Room for the change: the 400 had another cause.
             Ok(None) => {
                 return Err(match removals().await {
-                    Ok(()) if !remove.is_empty() => BackendError::Failed {
-                        retryable: false,
-                        message: format!(
+                    Ok(()) if !remove.is_empty() => {
+                        let text = format!(
                             "{refused} (the additions; the removals were sent alone and applied)"
-                        ),
-                    },
+                        );
+                        BackendError::from(refused).reworded(text)
+                    }
                     Ok(()) => to_backend(refused),
-                    Err(e) => BackendError::Failed {
-                        retryable: e.is_retryable(),
-                        message: format!("{refused}; the removals sent alone failed too: {e}"),
-                    },
+                    // The removals' failure decides what a retry can do.
+                    Err(e) => BackendError::from(e).context(format_args!(
+                        "{refused}; the removals sent alone failed too"
+                    )),
                 });
             }
             Err(e) => {
@@ -359,12 +349,10 @@ impl AccessBackend for BrivoBackend {
                     Ok(()) => "",
                     Err(_) => "; the removals sent alone failed too",
                 };
-                return Err(BackendError::Failed {
-                    retryable: e.is_retryable(),
-                    message: format!(
-                        "{refused}; re-reading the user's groups to tell whether Brivo's group cap was the cause failed: {e}{sent}"
-                    ),
-                });
+                let text = format!(
+                    "{refused}; re-reading the user's groups to tell whether Brivo's group cap was the cause failed: {e}{sent}"
+                );
+                return Err(BackendError::from(e).reworded(text));
             }
         };
         debug!(%user, groups = cap.count, would_be = cap.would_be,
@@ -383,7 +371,7 @@ impl AccessBackend for BrivoBackend {
         self.write();
         match self.client.delete_user(brivo_client::UserId(user.0)).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(BackendError::NotFound(format!("{user}"))),
+            Ok(false) => Err(BackendError::not_found(user)),
             Err(e) => Err(to_backend(e)),
         }
     }

@@ -361,7 +361,7 @@ pub fn lease_fact(property: PropertyId, l: &entrata_client::Lease) -> Lease {
 struct PropertyRead {
     id: PropertyId,
     zone: Result<(Tz, ZoneSource), String>,
-    leases: Result<Vec<entrata_client::Leases>, String>,
+    leases: Result<Vec<entrata_client::Leases>, entrata_client::Error>,
 }
 
 #[async_trait]
@@ -388,10 +388,11 @@ impl FactSource for EntrataSource {
             // zones then come from the configuration or getMitsPropertyUnits).
             Err(e) if self.properties.is_some() => {
                 warn!(error = %e, "getProperties failed; reading the chosen properties anyway");
-                batch.notes.push(format!("getProperties: {e}"));
+                batch.notes.push(e.to_string());
+                batch.errors.push(SourceError::from_error("entrata", e));
                 None
             }
-            Err(e) => return Err(SourceError::new("entrata", e)),
+            Err(e) => return Err(SourceError::from_error("entrata", e)),
         };
         let mut addresses: BTreeMap<PropertyId, PropertyAddress> = BTreeMap::new();
         let ids: Vec<PropertyId> = match (&listed, &self.properties) {
@@ -444,7 +445,7 @@ impl FactSource for EntrataSource {
                         return PropertyRead {
                             id,
                             zone,
-                            leases: Err(e.to_string()),
+                            leases: Err(e),
                         };
                     }
                 }
@@ -469,7 +470,7 @@ impl FactSource for EntrataSource {
                 Ok(l) => l,
                 Err(e) => {
                     warn!(property = %r.id, error = %e, "getLeases failed; its revocations are held");
-                    batch.mark_incomplete(scope, format!("getLeases: {e}"));
+                    batch.part_failed(scope, SourceError::from_error("entrata", e));
                     continue;
                 }
             };

@@ -34,10 +34,17 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod entrata;
+pub mod error;
 pub mod memory;
 pub mod officernd;
 pub mod sources;
 pub mod syncer;
+
+/// The attribute that makes the async port traits ([`FactSource`],
+/// [`AccessBackend`], [`DirectoryFeed`]) implementable, re-exported so an
+/// implementation needs no `async-trait` dependency of its own: write
+/// `#[access_sync::async_trait]` on the `impl`.
+pub use async_trait::async_trait;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{
@@ -47,6 +54,7 @@ pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
 pub use entrata::EntrataSource;
+pub use error::ErrorKind;
 pub use officernd::OfficeRndSource;
 pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
 pub use syncer::{

@@ -60,7 +60,7 @@ impl OfficeRndSource {
 }
 
 fn err(e: officernd_client::Error) -> SourceError {
-    SourceError::new("officernd", e)
+    SourceError::from_error("officernd", e)
 }
 
 /// Splits "First Last" (or "Prince") into a first and last name.

@@ -23,6 +23,7 @@ use crate::backend::{
     ObserveScope, UserUpdate,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::error::ErrorKind;
 use crate::sources::{FactSource, InputCounts, SourceReport, merge_facts};
 
 /// Why a run produced no plan or refused to apply one.
@@ -61,6 +62,64 @@ pub enum SyncError {
     Panicked(String),
 }
 
+impl SyncError {
+    /// What kind of failure this is: the backend's for
+    /// [`Observe`](Self::Observe); [`ErrorKind::Rejected`] for a stale or
+    /// refused saved plan; [`ErrorKind::Transient`] for
+    /// [`Locked`](Self::Locked) (the other runner's lease ends); otherwise
+    /// [`ErrorKind::Other`].
+    ///
+    /// ```
+    /// use access_sync::{BackendError, ErrorKind, SyncError};
+    ///
+    /// let e = SyncError::Observe(BackendError::from(brivo_client::Error::Unauthorized {
+    ///     method: "list_users", error: Some("invalid_token".into()), description: None,
+    /// }));
+    /// assert_eq!(e.kind(), ErrorKind::Auth);
+    /// assert!(e.is_auth() && !e.is_retryable());
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SyncError::Observe(e) => e.kind(),
+            SyncError::Stale(_) | SyncError::Refused(_) => ErrorKind::Rejected,
+            SyncError::Locked { .. } => ErrorKind::Transient,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// Whether a later run may succeed ([`ErrorKind::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+
+    /// Whether Brivo asked to slow down while being observed.
+    ///
+    /// ```
+    /// use access_sync::{BackendError, SyncError};
+    /// let e = SyncError::Observe(BackendError::from(brivo_client::Error::Throttled {
+    ///     method: "list_users", status: 429, retry_after: None,
+    /// }));
+    /// assert!(e.is_throttle() && e.is_retryable());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        self.kind().is_throttle()
+    }
+
+    /// Whether Brivo refused the credentials or the permissions while being
+    /// observed.
+    pub fn is_auth(&self) -> bool {
+        self.kind().is_auth()
+    }
+
+    /// The backend error, for [`Observe`](Self::Observe).
+    pub fn backend_error(&self) -> Option<&BackendError> {
+        match self {
+            SyncError::Observe(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -71,8 +130,32 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// The outcome of one action.
+///
+/// Serialized as before errors were typed, plus the kind of a failure:
+/// `{"status":"failed","error":"get_user: ...","kind":"throttled"}`. Read
+/// back, a failure keeps its text and kind but not the underlying client
+/// error (it is not serialized).
+///
+/// ```
+/// use access_sync::{BackendError, Outcome};
+///
+/// let failed = Outcome::Failed {
+///     error: BackendError::from(brivo_client::Error::Throttled {
+///         method: "add_user_to_groups", status: 429, retry_after: None,
+///     }),
+/// };
+/// match &failed {
+///     Outcome::Failed { error } if error.is_throttle() => { /* retry later */ }
+///     Outcome::Failed { error } if error.is_auth() => { /* page an operator */ }
+///     _ => {}
+/// }
+/// let json = serde_json::to_value(&failed).unwrap();
+/// assert_eq!(json["status"], "failed");
+/// assert_eq!(json["kind"], "throttled");
+/// assert!(json["error"].as_str().unwrap().contains("throttled by Brivo (HTTP 429)"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(into = "OutcomeWire", from = "OutcomeWire")]
 #[non_exhaustive]
 pub enum Outcome {
     /// Done (or already true: an idempotent success).
@@ -83,8 +166,11 @@ pub enum Outcome {
     },
     /// The call failed; the other actions went on.
     Failed {
-        /// The error's text.
-        error: String,
+        /// What failed: its kind ([`BackendError::kind`],
+        /// [`is_throttle`](BackendError::is_throttle),
+        /// [`is_auth`](BackendError::is_auth), ...), its text, and the
+        /// underlying client error.
+        error: BackendError,
     },
     /// Not attempted.
     Skipped {
@@ -111,6 +197,64 @@ pub enum Outcome {
 impl Outcome {
     fn ok() -> Self {
         Outcome::Ok { note: None }
+    }
+
+    /// The error, for [`Outcome::Failed`].
+    pub fn error(&self) -> Option<&BackendError> {
+        match self {
+            Outcome::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// [`Outcome`] as serialized: the format from before errors were typed,
+/// plus `kind` on a failure.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum OutcomeWire {
+    Ok {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Failed {
+        error: String,
+        #[serde(default)]
+        kind: ErrorKind,
+    },
+    Skipped {
+        reason: String,
+    },
+    Held {
+        note: String,
+        held: Vec<Held>,
+    },
+}
+
+impl From<Outcome> for OutcomeWire {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Ok { note } => OutcomeWire::Ok { note },
+            Outcome::Failed { error } => OutcomeWire::Failed {
+                kind: error.kind(),
+                error: error.to_string(),
+            },
+            Outcome::Skipped { reason } => OutcomeWire::Skipped { reason },
+            Outcome::Held { note, held } => OutcomeWire::Held { note, held },
+        }
+    }
+}
+
+impl From<OutcomeWire> for Outcome {
+    fn from(w: OutcomeWire) -> Self {
+        match w {
+            OutcomeWire::Ok { note } => Outcome::Ok { note },
+            OutcomeWire::Failed { error, kind } => Outcome::Failed {
+                error: BackendError::new(kind, error),
+            },
+            OutcomeWire::Skipped { reason } => Outcome::Skipped { reason },
+            OutcomeWire::Held { note, held } => Outcome::Held { note, held },
+        }
     }
 }
 
@@ -652,9 +796,14 @@ impl Syncer {
                     for note in &batch.notes {
                         warn!(source = source.name(), "{note}");
                     }
+                    for e in &batch.errors {
+                        warn!(source = source.name(), error = %e, kind = %e.kind(),
+                            "part of the source could not be read; its revocations are held");
+                    }
                     reports.push(SourceReport {
                         name: source.name().to_owned(),
                         error: None,
+                        errors: batch.errors,
                         notes: batch.notes,
                         calls: batch.calls,
                     });
@@ -662,12 +811,13 @@ impl Syncer {
                 }
                 Err(e) => {
                     let scope = source.scope();
-                    warn!(source = source.name(), error = %e, %scope,
+                    warn!(source = source.name(), error = %e, kind = %e.kind(), %scope,
                         "fetch failed; revocations it feeds are held");
                     facts.completeness.mark_incomplete(scope, e.to_string());
                     reports.push(SourceReport {
                         name: source.name().to_owned(),
-                        error: Some(e.to_string()),
+                        error: Some(e),
+                        errors: Vec::new(),
                         notes: Vec::new(),
                         calls: 0,
                     });
@@ -713,6 +863,7 @@ impl Syncer {
                 held: Vec::new(),
                 calls: p.calls,
                 error: None,
+                error_kind: None,
             }),
             Err(f) => self.audit_failure(now, f),
         }
@@ -1160,6 +1311,7 @@ impl Syncer {
             held: report.held.clone(),
             calls,
             error: None,
+            error_kind: None,
         });
         report
     }
@@ -1215,7 +1367,7 @@ impl Syncer {
             };
             if let Outcome::Failed { error } = &outcome {
                 failed = true;
-                warn!(index = i, action = %describe(action), %error, "action failed");
+                warn!(index = i, action = %describe(action), %error, kind = %error.kind(), "action failed");
                 if matches!(action, Action::CreateUser { .. }) {
                     broken = Some("skipped: its user's create failed".into());
                 }
@@ -1235,9 +1387,7 @@ impl Syncer {
         let b = &self.inner.backend;
         let done = |r: Result<(), BackendError>| match r {
             Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::Failed {
-                error: e.to_string(),
-            },
+            Err(error) => Outcome::Failed { error },
         };
         match action {
             Action::CreateUser {
@@ -1260,12 +1410,10 @@ impl Syncer {
                                 note: Some(format!("created {id}")),
                             }
                         }
-                        Err(e) => Outcome::Failed {
-                            error: e.to_string(),
-                        },
+                        Err(error) => Outcome::Failed { error },
                     },
                     Err(e) => Outcome::Failed {
-                        error: format!("looking up {external_id} before creating: {e}"),
+                        error: e.context(format_args!("looking up {external_id} before creating")),
                     },
                 }
             }
@@ -1323,19 +1471,15 @@ impl Syncer {
                         ..
                     }) => self.cap_held(user, add, &remove_ids, &cap),
                     Ok(_) => Outcome::ok(),
-                    Err(e) => Outcome::Failed {
-                        error: e.to_string(),
-                    },
+                    Err(error) => Outcome::Failed { error },
                 }
             }
             Action::Delete { user, .. } => match b.delete_user(*user).await {
                 Ok(()) => Outcome::ok(),
-                Err(BackendError::NotFound(_)) => Outcome::Ok {
+                Err(e) if e.is_not_found() => Outcome::Ok {
                     note: Some("already gone".into()),
                 },
-                Err(e) => Outcome::Failed {
-                    error: e.to_string(),
-                },
+                Err(error) => Outcome::Failed { error },
             },
             other => Outcome::Skipped {
                 reason: format!("unknown action kind {other:?}"),
@@ -1555,6 +1699,7 @@ impl Syncer {
             held: Vec::new(),
             calls: f.calls,
             error: Some(f.error.to_string()),
+            error_kind: Some(f.error.kind()),
         });
     }
 }
