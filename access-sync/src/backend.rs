@@ -412,6 +412,13 @@ impl CallCounts {
 /// Every write must be idempotent in effect: adding a member who is already
 /// one and removing one who is not succeed; the runner looks a user up by
 /// external id before creating it.
+///
+/// Implement it with `#[access_sync::async_trait]` (the re-exported
+/// attribute) on the `impl`. Return errors with a kind
+/// ([`BackendError::new`], or `BackendError::from` a Brivo client error), so
+/// that [`Outcome::Failed`](crate::Outcome::Failed) tells callers a throttle
+/// from a refused credential; a user or group that is gone must be
+/// [`BackendError::not_found`].
 #[async_trait]
 pub trait AccessBackend: Send + Sync {
     /// Reads the state the engine diffs against. An error means no plan at

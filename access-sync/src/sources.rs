@@ -247,21 +247,37 @@ impl Eq for SourceError {}
 /// If it fails, the runner marks [`FactSource::scope`] incomplete, so the
 /// engine holds every revocation that scope feeds.
 ///
+/// Implement it with the re-exported [`async_trait`](crate::async_trait)
+/// attribute (no `async-trait` dependency of your own needed); classify
+/// your own errors with a kind so callers can branch on them:
+///
 /// ```
 /// use access_engine::{Facts, Scope, Source};
-/// use access_sync::{FactSource, SourceBatch, SourceError};
+/// use access_sync::{ErrorKind, FactSource, SourceBatch, SourceError, async_trait};
 /// use chrono::{DateTime, Utc};
 ///
-/// struct Nobody;
+/// /// A feed of people from a CSV export of another system.
+/// struct CsvExport { path: std::path::PathBuf }
 ///
-/// #[async_trait::async_trait]
-/// impl FactSource for Nobody {
-///     fn name(&self) -> &str { "nobody" }
+/// #[async_trait]
+/// impl FactSource for CsvExport {
+///     fn name(&self) -> &str { "csv" }
 ///     fn scope(&self) -> Scope { Scope::Source(Source::Directory) }
 ///     async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+///         let text = std::fs::read_to_string(&self.path)
+///             .map_err(|e| SourceError::new(self.name(), e).with_kind(ErrorKind::Transient))?;
+///         let _rows = text.lines().count(); // ... turn the rows into facts
 ///         Ok(SourceBatch::new(Facts::default()))
 ///     }
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let missing = CsvExport { path: "/nonexistent/people.csv".into() };
+/// let e = missing.fetch(Utc::now()).await.unwrap_err();
+/// assert!(e.is_retryable());
+/// assert!(e.to_string().starts_with("csv: "));
+/// # }
 /// ```
 #[async_trait]
 pub trait FactSource: Send + Sync {
