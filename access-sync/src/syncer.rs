@@ -54,8 +54,8 @@ pub enum SyncError {
         /// When its lease expires unless renewed.
         until: DateTime<Utc>,
     },
-    /// The run panicked (a bug in the SDK or in a source or backend): it
-    /// stopped part-way. The run loop logs and audits it and goes on after
+    /// The run panicked (a bug in the SDK, the planner, or a source or
+    /// backend): it stopped part-way. The run loop logs and audits it and goes on after
     /// the retry delay; every action is idempotent and the next run
     /// re-plans from Brivo's state. Please report it with the audit line.
     #[error("the run panicked and stopped part-way (a bug; the loop goes on): {0}")]
@@ -116,6 +116,27 @@ impl SyncError {
         match self {
             SyncError::Observe(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+/// Runs CPU-bound `job` on tokio's blocking pool and waits for it without
+/// holding up the async worker; a panic in it is [`SyncError::Panicked`].
+/// If the pool refuses the job (the runtime is shutting down), `fallback`
+/// runs here instead, its panic caught the same way.
+async fn off_runtime<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+    fallback: impl FnOnce() -> T,
+) -> Result<T, SyncError> {
+    let panicked = |payload: Box<dyn std::any::Any + Send>| {
+        SyncError::Panicked(panic_message(payload.as_ref()))
+    };
+    match tokio::task::spawn_blocking(job).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => Err(panicked(e.into_panic())),
+        Err(_) => {
+            warn!("the blocking pool refused a job (shutting down?); running it here");
+            std::panic::catch_unwind(AssertUnwindSafe(fallback)).map_err(panicked)
         }
     }
 }
@@ -843,9 +864,14 @@ impl Syncer {
     /// The dry run: fetch, observe, plan at `now`. Nothing is written to
     /// the backend; an audit record of kind `plan` is.
     ///
+    /// The planner itself runs on tokio's blocking pool (it is CPU-bound:
+    /// about a second at a million occupants), so the runtime's workers stay
+    /// free for other tasks meanwhile.
+    ///
     /// # Errors
     /// [`SyncError::Observe`] if Brivo cannot be read (a failed source is not
-    /// an error: its scope is marked incomplete and its revocations held).
+    /// an error: its scope is marked incomplete and its revocations held);
+    /// [`SyncError::Panicked`] if the planner panicked (a bug).
     pub async fn plan(&self, now: DateTime<Utc>) -> Result<SyncPlan, SyncError> {
         let result = self
             .plan_inner(now)
@@ -896,13 +922,17 @@ impl Syncer {
                 });
             }
         };
-        let mut plan = access_engine::plan(
-            &facts,
-            &self.inner.mappings,
-            &self.inner.policy,
-            &observed,
-            now,
-        );
+        let (mut plan, facts, observed) = match self.plan_off_runtime(facts, observed, now).await {
+            Ok(planned) => planned,
+            Err(error) => {
+                error!(%error, "the planner panicked; no plan");
+                return Err(Failure {
+                    error,
+                    sources,
+                    calls: self.inner.backend.calls().since(&before),
+                });
+            }
+        };
         plan.meta.made_at = Some(self.inner.clock.now());
         let inputs = InputCounts::of(&facts, &observed);
         info!(
@@ -921,6 +951,37 @@ impl Syncer {
             sources,
             calls: self.inner.backend.calls().since(&before),
         })
+    }
+
+    /// Runs [`access_engine::plan`] on tokio's blocking pool, not on an
+    /// async worker: at a million occupants it computes for a second or
+    /// more, which would stall every other task of a worker (the run loop's
+    /// shutdown, webhook handlers, other syncers), or the whole of a
+    /// current-thread runtime. The inputs move to the blocking thread and
+    /// come back with the plan. A panic in the planner is
+    /// [`SyncError::Panicked`]. Should the blocking pool refuse the job (the
+    /// runtime is shutting down), the plan is computed here instead.
+    async fn plan_off_runtime(
+        &self,
+        facts: Facts,
+        observed: Observed,
+        now: DateTime<Utc>,
+    ) -> Result<(Plan, Facts, Observed), SyncError> {
+        let facts = Arc::new(facts);
+        let observed = Arc::new(observed);
+        let job = {
+            let (inner, facts, observed) = (self.inner.clone(), facts.clone(), observed.clone());
+            move || access_engine::plan(&facts, &inner.mappings, &inner.policy, &observed, now)
+        };
+        let inner = &self.inner;
+        let plan = off_runtime(job, || {
+            access_engine::plan(&facts, &inner.mappings, &inner.policy, &observed, now)
+        })
+        .await?;
+        // The job's clones are gone once it has run: no copy in the common case.
+        let facts = Arc::try_unwrap(facts).unwrap_or_else(|shared| (*shared).clone());
+        let observed = Arc::try_unwrap(observed).unwrap_or_else(|shared| (*shared).clone());
+        Ok((plan, facts, observed))
     }
 
     /// Applies exactly `plan`, after re-observing Brivo and refusing the plan
@@ -1708,4 +1769,24 @@ struct Failure {
     error: SyncError,
     sources: Vec<SourceReport>,
     calls: CallCounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_off_the_runtime_is_a_panicked_error() {
+        let err = off_runtime(
+            || -> u32 { panic!("planner bug: index out of range") },
+            || 0,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, SyncError::Panicked(m) if m.contains("index out of range")),
+            "{err}"
+        );
+        assert_eq!(off_runtime(|| 7, || 0).await.unwrap(), 7);
+    }
 }
