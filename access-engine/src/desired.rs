@@ -80,9 +80,6 @@ pub(crate) struct Desired<'f> {
     /// (key fingerprint, identity), sorted: observed users are matched to
     /// identities by a merge join on it, without chasing string pointers.
     by_fp: Vec<(u128, u32)>,
-    /// Each identity's position in `by_fp`: a fixed order that depends only
-    /// on the keys, used to sort new users without comparing strings.
-    rank: Vec<u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
     /// (identity, group, bad record): revocations of `group` from the
@@ -128,12 +125,6 @@ impl<'f> Desired<'f> {
     /// [`crate::hash::fingerprint`].
     pub(crate) fn by_fingerprint(&self) -> &[(u128, u32)] {
         &self.by_fp
-    }
-
-    /// The identity's place in a deterministic order (by key fingerprint,
-    /// then key): the order of new users in a plan.
-    pub(crate) fn rank(&self, identity: usize) -> u32 {
-        self.rank[identity]
     }
 
     /// The bad record that could have granted `group` to the identity, if any.
@@ -910,14 +901,9 @@ pub(crate) fn build<'f>(
         group_hold = group_holds(mappings, &b.incomplete, &live);
     }
 
-    let mut rank = vec![0u32; identities.len()];
-    for (pos, (_, id)) in by_fp.iter().enumerate() {
-        rank[*id as usize] = pos as u32;
-    }
     Desired {
         identities,
         by_fp,
-        rank,
         offsets,
         grants,
         bad_holds,

@@ -147,8 +147,8 @@ pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
-    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, PlanRefused, ProfileField,
-    ScopeReport, StalePlan, UserRef, config_digest, plan,
+    Action, GroupChange, Held, HeldItem, HoldRule, ORDER_HASH_VERSION, Plan, PlanMeta, PlanRefused,
+    ProfileField, ScopeReport, StalePlan, UserRef, config_digest, plan,
 };
 pub use policy::{
     Exclusivity, InvalidPolicy, MAX_POLICY_MINUTES, MAX_PREFIX_LEN, NoAccessPolicy, Policy,

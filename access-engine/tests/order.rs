@@ -314,3 +314,125 @@ fn a_membership_id_given_twice_differently_is_a_bad_record_that_holds() {
     // m0 keeps 6, 8 and 12 and gets the floor's 11.
     assert_eq!(plan.actions.len(), 1, "{plan}");
 }
+
+/// The golden order of new users under [`ORDER_HASH_VERSION`] 1: sorted by
+/// FNV-1a 64 of each identity's canonical encoding (the hashes below were
+/// computed independently of this crate, from the documented encoding).
+/// If this test fails, the order of new users changed: that needs a new
+/// `ORDER_HASH_VERSION`, not a new golden list.
+#[test]
+fn new_users_come_in_the_specified_hash_order() {
+    assert_eq!(ORDER_HASH_VERSION, 1);
+    let at = |h| Utc.with_ymd_and_hms(2026, 3, 10, h, 0, 0).unwrap();
+    let mut f = Facts::default();
+    f.properties.push(Property::new("100", "America/New_York"));
+    for c in ["77", "78", "79", "1000"] {
+        f.leases.push(
+            Lease::new(format!("L{c}"), "100", LeaseStatus::Current)
+                .with_move_in(date(1))
+                .with_customer(Customer::new(
+                    c,
+                    CustomerType::Primary,
+                    Profile::new("Res", c),
+                )),
+        );
+    }
+    f.locations.push(Location::new("l0", "America/New_York"));
+    for m in ["m1", "m2"] {
+        f.members.push(Member::new(m, Profile::new("Mem", m)));
+        f.memberships.push(
+            Membership::new(format!("ms-{m}"), "pl0", "l0", MembershipStatus::Active)
+                .with_member(m)
+                .with_start(date(1)),
+        );
+    }
+    f.bookings.push(
+        Booking::new("b1", "r0", "l0", at(11), at(13))
+            .with_booker("m1")
+            .with_visitor(Visitor::new("v1", "Vic Visitor")),
+    );
+    for u in ["u1", "u2"] {
+        f.directory_users.push(DirectoryUser::new(
+            "hq",
+            u,
+            Profile::new("Dir", u),
+            DirectoryState::Active,
+        ));
+    }
+    let mut m = Mappings::default();
+    m.properties.insert("100".into(), vec![GroupId(1)]);
+    m.plans.insert("pl0".into(), vec![GroupId(6)]);
+    m.resources.insert("r0".into(), vec![GroupId(12)]);
+    m.directories.insert("hq".into(), vec![GroupId(14)]);
+    let o = Observed::new(
+        vec![],
+        [1, 6, 12, 14]
+            .into_iter()
+            .map(|g| ObservedGroup::new(GroupId(g), format!("g{g}")))
+            .collect(),
+    );
+    let mut policy = Policy::default();
+    policy.visitors_admitted = true;
+
+    let golden = [
+        "sync:directory:hq:u2",      // 0x00820472d1286aab
+        "sync:directory:hq:u1",      // 0x00820572d1286c5e
+        "sync:entrata:100:1000",     // 0x5e3c18a38319ffaf
+        "sync:officernd-visitor:v1", // 0x84d522392d701db9
+        "sync:officernd:m2",         // 0xbbd3b98f36778cd4
+        "sync:officernd:m1",         // 0xbbd3bc8f367791ed
+        "sync:entrata:100:79",       // 0xe104615413137e4c
+        "sync:entrata:100:78",       // 0xe104625413137fff
+        "sync:entrata:100:77",       // 0xe10467541313887e
+    ];
+    for seed in [0, 1, 2, 3] {
+        let (f, o) = if seed == 0 {
+            (f.clone(), o.clone())
+        } else {
+            shuffled(&f, &o, seed)
+        };
+        let plan = plan(&f, &m, &policy, &o, now());
+        assert_eq!(plan.meta.order_hash_version, ORDER_HASH_VERSION);
+        let created: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::CreateUser { external_id, .. } => Some(external_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, golden, "{plan}");
+        // Their group changes follow in the same order.
+        let changed: Vec<String> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::ChangeGroups {
+                    user: UserRef::New(ext),
+                    ..
+                } => Some(ext.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(changed, golden);
+    }
+}
+
+#[test]
+fn plans_saved_before_the_order_hash_was_recorded_still_read() {
+    let p = plan(
+        &Facts::default(),
+        &Mappings::default(),
+        &Policy::default(),
+        &Observed::default(),
+        now(),
+    );
+    let mut json = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["meta"]["order_hash_version"], 1);
+    json["meta"]
+        .as_object_mut()
+        .unwrap()
+        .remove("order_hash_version");
+    let old: Plan = serde_json::from_value(json).unwrap();
+    assert_eq!(old.meta.order_hash_version, 0);
+}
