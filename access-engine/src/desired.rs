@@ -80,9 +80,6 @@ pub(crate) struct Desired<'f> {
     /// (key fingerprint, identity), sorted: observed users are matched to
     /// identities by a merge join on it, without chasing string pointers.
     by_fp: Vec<(u128, u32)>,
-    /// Each identity's position in `by_fp`: a fixed order that depends only
-    /// on the keys, used to sort new users without comparing strings.
-    rank: Vec<u32>,
     offsets: Vec<u32>,
     grants: Vec<Grant>,
     /// (identity, group, bad record): revocations of `group` from the
@@ -128,12 +125,6 @@ impl<'f> Desired<'f> {
     /// [`crate::hash::fingerprint`].
     pub(crate) fn by_fingerprint(&self) -> &[(u128, u32)] {
         &self.by_fp
-    }
-
-    /// The identity's place in a deterministic order (by key fingerprint,
-    /// then key): the order of new users in a plan.
-    pub(crate) fn rank(&self, identity: usize) -> u32 {
-        self.rank[identity]
     }
 
     /// The bad record that could have granted `group` to the identity, if any.
@@ -670,8 +661,12 @@ fn empty(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> bool {
     matches!((start, end), (Some(s), Some(e)) if e <= s)
 }
 
-/// Zones of properties or locations, by id; `None` for an unknown zone (or
-/// the same id given twice with different zones).
+/// Zones of properties or locations, by id; `None` for an unknown zone, or
+/// for an id given several times with zones that differ (which zone is
+/// right cannot be told: fail safe, as for an unknown zone: the scope is
+/// incomplete, so its facts grant nothing new and its revocations are
+/// held). Decided from the set of zones given per id, so that the result
+/// and the warnings do not depend on the order of the records.
 fn zones<'f, I>(
     items: I,
     scope: fn(&str) -> Scope,
@@ -681,28 +676,51 @@ where
     I: ExactSizeIterator<Item = (&'f str, &'f str)>,
 {
     let mut out: FxMap<&'f str, Option<Tz>> = map_with_capacity(items.len());
+    // Ids given more than once, with every zone they were given.
+    let mut repeated: FxMap<&'f str, Vec<&'f str>> = FxMap::default();
+    let mut first_zone: FxMap<&'f str, &'f str> = map_with_capacity(items.len());
     for (id, zone) in items {
-        let tz = time::parse_zone(zone);
-        if tz.is_none() {
-            b.warnings.insert(Warning::UnknownZone {
-                scope: scope(id),
-                zone: zone.to_owned(),
-            });
-            b.incomplete.insert(scope(id));
+        match first_zone.get(id) {
+            None => {
+                first_zone.insert(id, zone);
+            }
+            Some(&first) => repeated.entry(id).or_insert_with(|| vec![first]).push(zone),
         }
-        match out.get(id) {
-            Some(prev) if *prev != tz => {
+    }
+    for (id, zone) in first_zone {
+        let given = match repeated.get_mut(id) {
+            Some(all) => {
+                all.sort_unstable();
+                all.as_slice()
+            }
+            None => std::slice::from_ref(&zone),
+        };
+        let mut distinct: Vec<&str> = given.to_vec();
+        distinct.dedup();
+        let parsed: Vec<Option<Tz>> = distinct.iter().map(|z| time::parse_zone(z)).collect();
+        for (z, tz) in distinct.iter().zip(&parsed) {
+            if tz.is_none() {
                 b.warnings.insert(Warning::UnknownZone {
                     scope: scope(id),
-                    zone: format!("{zone} (given twice with different zones)"),
+                    zone: (*z).to_owned(),
                 });
                 b.incomplete.insert(scope(id));
-                out.insert(id, None);
             }
-            Some(_) => {}
-            None => {
-                out.insert(id, tz);
-            }
+        }
+        let tz = parsed[0];
+        if parsed.iter().any(|t| *t != tz) {
+            b.warnings.insert(Warning::UnknownZone {
+                scope: scope(id),
+                zone: format!(
+                    "{} (given {} times with different zones)",
+                    distinct.join(", "),
+                    given.len()
+                ),
+            });
+            b.incomplete.insert(scope(id));
+            out.insert(id, None);
+        } else {
+            out.insert(id, tz);
         }
     }
     out
@@ -883,14 +901,9 @@ pub(crate) fn build<'f>(
         group_hold = group_holds(mappings, &b.incomplete, &live);
     }
 
-    let mut rank = vec![0u32; identities.len()];
-    for (pos, (_, id)) in by_fp.iter().enumerate() {
-        rank[*id as usize] = pos as u32;
-    }
     Desired {
         identities,
         by_fp,
-        rank,
         offsets,
         grants,
         bad_holds,
@@ -1182,13 +1195,25 @@ fn coworking<'f>(
         b,
     );
     let mut members: FxMap<&'f str, u32> = map_with_capacity(facts.members.len());
+    // A member id given more than once: every record of it (in input
+    // order), so that a reference reaches all of them and the identity
+    // merge settles the profile whatever the order (see `merge_occurrences`).
+    let mut member_repeats: FxMap<&'f str, Vec<u32>> = FxMap::default();
     let mut companies: FxMap<&'f str, Vec<u32>> = FxMap::default();
     for (i, m) in facts.members.iter().enumerate() {
         if blank(&m.id) {
             b.bad(FactKind::Member, &m.id, "a member with an empty id");
             continue;
         }
-        members.insert(m.id.as_str(), i as u32);
+        match members.entry(m.id.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(i as u32);
+            }
+            std::collections::hash_map::Entry::Occupied(e) => member_repeats
+                .entry(m.id.as_str())
+                .or_insert_with(|| vec![*e.get()])
+                .push(i as u32),
+        }
         if let Some(c) = &m.company_id {
             companies.entry(c.as_str()).or_default().push(i as u32);
         }
@@ -1202,7 +1227,10 @@ fn coworking<'f>(
         |b: &mut Builder<'f>, kind: FactKind, id: &str, t: Target<'_>| -> Vec<u32> {
             match t {
                 Target::Member(m) => match members.get(m) {
-                    Some(&i) => vec![i],
+                    Some(&i) => match member_repeats.get(m) {
+                        Some(all) => all.clone(),
+                        None => vec![i],
+                    },
                     None => {
                         b.warnings.insert(Warning::UnknownReference {
                             kind,
@@ -1232,13 +1260,51 @@ fn coworking<'f>(
 
     // Memberships: window and targets, kept for their assignments.
     type MsGrant = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Tz, Vec<u32>);
+    // Each id's first membership. An id given more than once is one
+    // membership if its records are equal (the repeats are skipped); if
+    // they differ, which one is right cannot be told, so every record of
+    // it is a bad record: what it could grant is neither granted nor
+    // revoked (held), and so is what its assignments could grant,
+    // whatever the order of the records.
     let mut ms_index: FxMap<&'f str, u32> = map_with_capacity(facts.memberships.len());
+    let mut ms_repeats: FxMap<&'f str, Vec<u32>> = FxMap::default();
+    for (mi, ms) in facts.memberships.iter().enumerate() {
+        match ms_index.entry(ms.id.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(mi as u32);
+            }
+            std::collections::hash_map::Entry::Occupied(e) => ms_repeats
+                .entry(ms.id.as_str())
+                .or_insert_with(|| vec![*e.get()])
+                .push(mi as u32),
+        }
+    }
+    let mut ms_skip: Vec<bool> = Vec::new();
+    if !ms_repeats.is_empty() {
+        ms_skip = vec![false; facts.memberships.len()];
+        ms_repeats.retain(|_, all| {
+            let first = &facts.memberships[all[0] as usize];
+            if all[1..]
+                .iter()
+                .all(|&i| facts.memberships[i as usize] == *first)
+            {
+                for &i in &all[1..] {
+                    ms_skip[i as usize] = true;
+                }
+                false
+            } else {
+                true
+            }
+        });
+    }
     let mut ms_state: Vec<Option<MsGrant>> = Vec::with_capacity(facts.memberships.len());
     // Bad memberships' people, whose assignments' groups are held.
     let mut ms_bad: FxMap<u32, Vec<u32>> = FxMap::default();
     for (mi, ms) in facts.memberships.iter().enumerate() {
-        ms_index.insert(ms.id.as_str(), mi as u32);
         ms_state.push(None);
+        if ms_skip.get(mi).copied().unwrap_or(false) {
+            continue;
+        }
         let kind = FactKind::Membership;
         let Some(tz) = location(b, kind, &ms.id, &ms.location_id) else {
             continue;
@@ -1264,7 +1330,12 @@ fn coworking<'f>(
             }
         };
         let targets = resolve_targets(b, kind, &ms.id, target);
+        let repeated = ms_repeats.get(ms.id.as_str()).map(Vec::len);
         let problem = match (ms.start, ms.end) {
+            _ if repeated.is_some() => Some(Some(format!(
+                "its id is given {} times with different contents",
+                repeated.unwrap_or_default()
+            ))),
             _ if unknown_status => Some(None),
             (None, _) => Some(Some("no start date".to_owned())),
             (Some(s), Some(e)) if e < s => Some(Some(format!("end {e} before start {s}"))),
@@ -1321,6 +1392,7 @@ fn coworking<'f>(
     }
 
     let mut groups: Vec<GroupId> = Vec::with_capacity(8);
+    let mut repeat_targets: Vec<u32> = Vec::new();
     for (ai, a) in facts.assignments.iter().enumerate() {
         let Some(&mi) = ms_index.get(a.membership_id.as_str()) else {
             b.warnings.insert(Warning::UnknownReference {
@@ -1346,7 +1418,20 @@ fn coworking<'f>(
             assignment: ai as u32,
             membership: mi,
         };
-        if let Some(targets) = ms_bad.get(&mi) {
+        // A membership id with differing records: the people of all of them.
+        let targets = match ms_repeats.get(a.membership_id.as_str()) {
+            Some(all) => {
+                repeat_targets.clear();
+                for i in all {
+                    repeat_targets.extend(ms_bad.get(i).into_iter().flatten());
+                }
+                repeat_targets.sort_unstable();
+                repeat_targets.dedup();
+                Some(repeat_targets.as_slice())
+            }
+            None => ms_bad.get(&mi).map(Vec::as_slice),
+        };
+        if let Some(targets) = targets {
             for &t in targets {
                 let m = &facts.members[t as usize];
                 let id = b.intern(IdKey::Member(&m.id), ProfileSrc::Fact(&m.profile));

@@ -1,8 +1,13 @@
-//! A small, fast, deterministic hasher for the engine's internal indexes.
+//! A small, fast, deterministic hasher for the engine's internal indexes,
+//! and the specified hash that orders new users in a plan.
 //!
 //! The engine's maps are keyed by ids taken from its own inputs and are never
 //! iterated to produce output, so neither DoS resistance nor a random seed is
 //! needed; speed on short string keys is what matters at a million occupants.
+//! Their hashes (fed through `std::hash::Hash`, whose byte stream Rust does
+//! not specify) decide only where a key sits in memory, never what a plan
+//! says or in which order: the order of new users rests on [`fnv1a64`] over
+//! a hand-written canonical encoding (see [`crate::ORDER_HASH_VERSION`]).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -132,6 +137,18 @@ impl TwoLanes {
 
 word_hasher!(TwoLanes, |h: &TwoLanes| h.a.finish());
 
+/// FNV-1a, 64 bits (Fowler, Noll, Vo; offset basis `0xcbf29ce484222325`,
+/// prime `0x100000001b3`): for each byte, xor it in, then multiply. A
+/// published, byte-oriented hash anyone can recompute, for the plan's order
+/// of new users.
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
 pub(crate) type FxSet<K> = HashSet<K, FxBuild>;
@@ -144,6 +161,14 @@ pub(crate) fn map_with_capacity<K, V>(n: usize) -> FxMap<K, V> {
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
+
+    /// The published FNV-1a 64 test vectors.
+    #[test]
+    fn fnv1a64_is_the_published_function() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
 
     /// Ids that differ only in their last bytes must spread over the low bits
     /// (hashbrown's bucket index): a collision-prone hash made `plan()` slow.

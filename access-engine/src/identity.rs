@@ -40,6 +40,31 @@ impl<'a> IdKey<'a> {
         s
     }
 
+    /// Appends the identity's canonical encoding, version 1 (see
+    /// [`crate::ORDER_HASH_VERSION`]): one tag byte for the kind (`0x01`
+    /// Entrata resident, `0x02` OfficeRnD member, `0x03` OfficeRnD
+    /// visitor, `0x04` directory user), then each id in order (Entrata:
+    /// property, customer; directory: directory, user) as its UTF-8 length
+    /// in 4 little-endian bytes followed by its UTF-8 bytes. Written by
+    /// hand, not by a derived `Hash`, so that it never changes with the
+    /// compiler or the enum's layout; the ownership prefix is not part of
+    /// it.
+    pub(crate) fn canonical(&self, out: &mut Vec<u8>) {
+        let (tag, ids): (u8, [Option<&str>; 2]) = match *self {
+            IdKey::Entrata(p, c) => (0x01, [Some(p), Some(c)]),
+            IdKey::Member(m) => (0x02, [Some(m), None]),
+            IdKey::Visitor(v) => (0x03, [Some(v), None]),
+            IdKey::Directory(d, u) => (0x04, [Some(d), Some(u)]),
+        };
+        out.push(tag);
+        for id in ids.into_iter().flatten() {
+            // No source sends an id of 4 GiB; saturate rather than wrap.
+            let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(id.as_bytes());
+        }
+    }
+
     pub(crate) fn parse(external_id: Option<&'a str>, prefix: &str) -> Owner<'a> {
         let Some(rest) = external_id
             .and_then(|e| e.strip_prefix(prefix))

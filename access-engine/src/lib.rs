@@ -3,7 +3,9 @@
 //!
 //! `access-engine` has no I/O, no async, no clock and no randomness: every
 //! input is an argument, `now` included, and the same input gives the same
-//! [`Plan`], byte for byte, whatever the order of the input vectors. (The
+//! [`Plan`], byte for byte, whatever the order of the input vectors, repeated
+//! records included (a member or membership id, a property or location given
+//! twice: see [`Warning`]). (The
 //! only concurrency is internal: for large inputs [`plan()`] works on a
 //! second, scoped thread when one can be spawned — Brivo's side while the
 //! desired state is built, then half of the identities; the plan is the same
@@ -145,8 +147,8 @@ pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
-    Action, GroupChange, Held, HeldItem, HoldRule, Plan, PlanMeta, PlanRefused, ProfileField,
-    ScopeReport, StalePlan, UserRef, config_digest, plan,
+    Action, GroupChange, Held, HeldItem, HoldRule, ORDER_HASH_VERSION, Plan, PlanMeta, PlanRefused,
+    ProfileField, ScopeReport, StalePlan, UserRef, config_digest, plan,
 };
 pub use policy::{
     Exclusivity, InvalidPolicy, MAX_POLICY_MINUTES, MAX_PREFIX_LEN, NoAccessPolicy, Policy,

@@ -11,6 +11,31 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct GroupId(pub i64);
 
+impl GroupId {
+    /// The raw Brivo id.
+    ///
+    /// ```
+    /// use access_engine::GroupId;
+    /// assert_eq!(GroupId::from(42).get(), 42);
+    /// assert_eq!(i64::from(GroupId(7)), 7);
+    /// ```
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for GroupId {
+    fn from(id: i64) -> Self {
+        GroupId(id)
+    }
+}
+
+impl From<GroupId> for i64 {
+    fn from(id: GroupId) -> Self {
+        id.0
+    }
+}
+
 impl fmt::Display for GroupId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "group {}", self.0)

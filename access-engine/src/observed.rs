@@ -15,6 +15,31 @@ use crate::mapping::GroupId;
 #[serde(transparent)]
 pub struct BrivoUserId(pub i64);
 
+impl BrivoUserId {
+    /// The raw Brivo id.
+    ///
+    /// ```
+    /// use access_engine::BrivoUserId;
+    /// assert_eq!(BrivoUserId::from(42).get(), 42);
+    /// assert_eq!(i64::from(BrivoUserId(7)), 7);
+    /// ```
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for BrivoUserId {
+    fn from(id: i64) -> Self {
+        BrivoUserId(id)
+    }
+}
+
+impl From<BrivoUserId> for i64 {
+    fn from(id: BrivoUserId) -> Self {
+        id.0
+    }
+}
+
 impl fmt::Display for BrivoUserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "user {}", self.0)

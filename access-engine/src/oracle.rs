@@ -203,8 +203,22 @@ pub fn grants(
             .map(|m| m.id.clone())
             .collect()
     };
+    // An id given twice with different contents: no record of it is
+    // trusted (the engine holds what they could grant).
+    let mut by_id: BTreeMap<&str, Vec<&crate::coworking::Membership>> = BTreeMap::new();
+    for ms in &facts.memberships {
+        by_id.entry(ms.id.as_str()).or_default().push(ms);
+    }
+    let conflicting = |id: &str| {
+        by_id
+            .get(id)
+            .is_some_and(|all| all.iter().any(|m| *m != all[0]))
+    };
     let mut ms_windows: BTreeMap<String, MsWindow> = BTreeMap::new();
     for ms in &facts.memberships {
+        if conflicting(&ms.id) {
+            continue;
+        }
         let Some(Some(tz)) = loc_zones.get(&ms.location_id) else {
             continue;
         };

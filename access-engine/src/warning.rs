@@ -39,8 +39,11 @@ pub enum Warning {
         /// Directory id.
         directory_id: String,
     },
-    /// A zone name chrono-tz does not know: the scope's facts are skipped and
-    /// revocations fed by it are held.
+    /// A zone name chrono-tz does not know, or a property or location given
+    /// several times with different zones (`zone` then lists them, sorted:
+    /// `"America/New_York, Europe/London (given 2 times with different
+    /// zones)"`): the scope's facts are skipped and revocations fed by it
+    /// are held, whatever the order of the records.
     UnknownZone {
         /// The property or location.
         scope: Scope,
@@ -86,7 +89,9 @@ pub enum Warning {
         group: GroupId,
     },
     /// A record that cannot be interpreted was skipped; revocations of the
-    /// groups it could have granted are held for the people it names.
+    /// groups it could have granted are held for the people it names. A
+    /// membership id given several times with different contents makes
+    /// each of those records bad (equal repeats are one membership).
     BadRecord {
         /// The fact.
         kind: FactKind,

@@ -311,8 +311,10 @@ fn case() -> impl Strategy<Value = Case> {
                     .into_iter()
                     .enumerate()
                     .map(|(i, (plan, member, company, loc, status, start, end))| {
+                        // The fifth membership repeats the first's id
+                        // (usually with other contents).
                         let mut ms = Membership::new(
-                            format!("ms{i}"),
+                            format!("ms{}", i % 4),
                             format!("pl{plan}"),
                             format!("l{loc}"),
                             status,

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::CallCounts;
+use crate::error::ErrorKind;
 use crate::sources::{InputCounts, SourceReport};
 use crate::syncer::ActionResult;
 use access_engine::{Held, Plan};
@@ -61,6 +62,10 @@ pub struct AuditRecord {
     /// Why the run failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure it was ([`SyncError::kind`](crate::SyncError::kind)),
+    /// if the run failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
 }
 
 /// Where audit records go.

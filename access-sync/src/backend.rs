@@ -1,10 +1,14 @@
 //! The access-control side: the [`AccessBackend`] port.
 
 use std::collections::BTreeSet;
+use std::error::Error as StdError;
+use std::fmt;
 
 use access_engine::{BrivoUserId, GroupId, Observed, Profile, ProfileField};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Cause, ErrorKind};
 
 /// What the backend must observe: every member of the managed groups, every
 /// user owned by the integration, and which managed groups exist.
@@ -56,30 +60,200 @@ pub const ALL_PROFILE_FIELDS: &[ProfileField] = &[
     ProfileField::Phone,
 ];
 
-/// A backend call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BackendError {
-    /// The user or group does not exist (404).
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// Anything else, with the service's own words.
-    #[error("{message}")]
-    Failed {
-        /// What went wrong (method, status, the service's message).
-        message: String,
-        /// Whether a later retry may succeed (throttling, 5xx, transport).
-        retryable: bool,
-    },
+/// A backend call failed: what kind of failure it is ([`ErrorKind`]), what
+/// went wrong in words, and the underlying error (e.g. the
+/// [`brivo_client::Error`]), if there is one.
+///
+/// Branch on [`kind`](Self::kind) or the predicates
+/// ([`is_retryable`](Self::is_retryable), [`is_throttle`](Self::is_throttle),
+/// [`is_auth`](Self::is_auth), [`is_not_found`](Self::is_not_found)); reach
+/// the client's own error with [`brivo`](Self::brivo) or
+/// [`downcast_ref`](Self::downcast_ref) for anything finer (a status, a
+/// `Retry-After`).
+///
+/// The text ([`Display`](std::fmt::Display)) is the underlying error's,
+/// which names the method, the status and the service's own message and is
+/// already free of secrets, with context in front when the runner adds some.
+/// Since it includes the underlying error's text,
+/// [`source`](std::error::Error::source) is *that error's* source, as for a
+/// wrapped [`std::io::Error`]; the underlying error itself is
+/// [`get_ref`](Self::get_ref). Cheap to clone (the underlying error is
+/// shared). Two errors are equal when their kind and text are: the
+/// underlying error takes no part in equality.
+///
+/// ```
+/// use access_sync::{BackendError, ErrorKind};
+///
+/// // From a client error: classified, the client error kept.
+/// let e = BackendError::from(brivo_client::Error::Api {
+///     method: "get_user", status: 404, code: None, message: None, retry_after: None,
+/// });
+/// assert!(e.is_not_found());
+/// assert_eq!(e.brivo().and_then(|b| b.status()), Some(404));
+///
+/// // In a backend of your own: a kind and a message.
+/// let e = BackendError::new(ErrorKind::Throttled, "door API: slow down");
+/// assert!(e.is_throttle() && e.is_retryable());
+/// assert_eq!(e.to_string(), "door API: slow down");
+/// ```
+#[derive(Debug, Clone)]
+pub struct BackendError {
+    kind: ErrorKind,
+    message: String,
+    cause: Option<Cause>,
 }
 
 impl BackendError {
-    /// A non-retryable failure.
-    pub fn failed(message: impl Into<String>) -> Self {
-        BackendError::Failed {
+    /// An error of this kind, described by `message` (no underlying error).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        BackendError {
+            kind,
             message: message.into(),
-            retryable: false,
+            cause: None,
         }
+    }
+
+    /// The user or group does not exist ([`ErrorKind::NotFound`]);
+    /// `what` names it, e.g. `user 12`.
+    pub fn not_found(what: impl fmt::Display) -> Self {
+        Self::new(ErrorKind::NotFound, format!("not found: {what}"))
+    }
+
+    /// A failure of kind [`ErrorKind::Other`] (not retryable).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other, message)
+    }
+
+    /// Wraps `error` as an error of this kind: its text is `error`'s, and
+    /// `error` stays reachable ([`get_ref`](Self::get_ref),
+    /// [`downcast_ref`](Self::downcast_ref)).
+    ///
+    /// ```
+    /// use access_sync::{BackendError, ErrorKind};
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "door controller timed out");
+    /// let e = BackendError::from_error(ErrorKind::Transient, io);
+    /// assert!(e.is_retryable());
+    /// assert_eq!(e.downcast_ref::<std::io::Error>().map(|io| io.kind()), Some(std::io::ErrorKind::TimedOut));
+    /// ```
+    pub fn from_error<E>(kind: ErrorKind, error: E) -> Self
+    where
+        E: StdError + Send + Sync + 'static,
+    {
+        BackendError {
+            kind,
+            message: error.to_string(),
+            cause: Some(Cause::new(error)),
+        }
+    }
+
+    /// The same error with `context` in front of its text
+    /// (`"{context}: {text}"`).
+    #[must_use]
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// The same error with another kind.
+    #[must_use]
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The same error with a new text, which must still include the
+    /// underlying error's (see the type's docs on `source`).
+    pub(crate) fn reworded(mut self, text: String) -> Self {
+        self.message = text;
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The text, as [`Display`](std::fmt::Display) shows it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether a later attempt may succeed ([`ErrorKind::is_retryable`]:
+    /// throttled or transient).
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    /// Whether the backend asked to slow down ([`ErrorKind::Throttled`]).
+    ///
+    /// ```
+    /// use access_sync::BackendError;
+    /// let e = BackendError::from(brivo_client::Error::Throttled { method: "list_users", status: 429, retry_after: None });
+    /// assert!(e.is_throttle());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        self.kind.is_throttle()
+    }
+
+    /// Whether the credentials or the permissions were refused
+    /// ([`ErrorKind::Auth`]).
+    ///
+    /// ```
+    /// use access_sync::BackendError;
+    /// let e = BackendError::from(brivo_client::Error::ApiKeyInactive { method: "list_users" });
+    /// assert!(e.is_auth() && !e.is_retryable());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        self.kind.is_auth()
+    }
+
+    /// Whether the user or group does not exist ([`ErrorKind::NotFound`]).
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// The underlying error, if there is one.
+    pub fn get_ref(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.cause.as_ref().map(Cause::get)
+    }
+
+    /// The underlying error, if there is one and it is an `E`.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.get_ref()?.downcast_ref::<E>()
+    }
+
+    /// The underlying Brivo client error, if this came from one.
+    pub fn brivo(&self) -> Option<&brivo_client::Error> {
+        self.downcast_ref()
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for BackendError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        crate::error::source_of(self.cause.as_ref())
+    }
+}
+
+impl PartialEq for BackendError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for BackendError {}
+
+/// Classified with [`ErrorKind::from`]; the text is the client's, the
+/// client error is kept ([`BackendError::brivo`]).
+impl From<brivo_client::Error> for BackendError {
+    fn from(e: brivo_client::Error) -> Self {
+        BackendError::from_error(ErrorKind::from(&e), e)
     }
 }
 
@@ -238,6 +412,13 @@ impl CallCounts {
 /// Every write must be idempotent in effect: adding a member who is already
 /// one and removing one who is not succeed; the runner looks a user up by
 /// external id before creating it.
+///
+/// Implement it with `#[access_sync::async_trait]` (the re-exported
+/// attribute) on the `impl`. Return errors with a kind
+/// ([`BackendError::new`], or `BackendError::from` a Brivo client error), so
+/// that [`Outcome::Failed`](crate::Outcome::Failed) tells callers a throttle
+/// from a refused credential; a user or group that is gone must be
+/// [`BackendError::not_found`].
 #[async_trait]
 pub trait AccessBackend: Send + Sync {
     /// Reads the state the engine diffs against. An error means no plan at
@@ -289,7 +470,8 @@ pub trait AccessBackend: Send + Sync {
         remove: &[GroupId],
     ) -> Result<GroupsApplied, BackendError>;
 
-    /// Deletes a user; [`BackendError::NotFound`] if it is already gone.
+    /// Deletes a user; an error of kind [`ErrorKind::NotFound`]
+    /// ([`BackendError::not_found`]) if it is already gone.
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError>;
 
     /// The requests made so far.

@@ -58,14 +58,7 @@ struct Counters {
 }
 
 fn to_backend(e: brivo_client::Error) -> BackendError {
-    if e.is_not_found() {
-        BackendError::NotFound(e.to_string())
-    } else {
-        BackendError::Failed {
-            retryable: e.is_retryable(),
-            message: e.to_string(),
-        }
-    }
+    BackendError::from(e)
 }
 
 /// A refusal of a group change that may be the 16-group cap: Brivo's
@@ -78,22 +71,85 @@ fn may_be_group_cap(e: &brivo_client::Error) -> bool {
 
 /// The removals sent alone after a cap refusal failed: nothing was applied.
 fn removals_failed(cap: &CapRefusal, e: brivo_client::Error) -> BackendError {
-    BackendError::Failed {
-        retryable: e.is_retryable(),
-        message: format!(
-            "Brivo refused the additions for its group cap ({cap}), and the removals sent alone failed: {e}"
-        ),
-    }
+    BackendError::from(e).context(format_args!(
+        "Brivo refused the additions for its group cap ({cap}), and the removals sent alone failed"
+    ))
 }
 
-fn observed_user(u: &User) -> ObservedUser {
-    let mut o = ObservedUser::new(BrivoUserId(u.id.0))
+/// The engine's view of a Brivo user, as [`BrivoBackend`] observes it: id,
+/// external id, names, suspension, e-mail addresses and phone numbers.
+///
+/// Its `groups` are left empty: a user listing does not carry group
+/// memberships, so the backend fills in each managed group from that
+/// group's member listing (push `GroupId`s onto `groups` the same way if
+/// you build an [`Observed`] of your own).
+///
+/// ```
+/// let user: brivo_client::User = serde_json::from_str(r#"{
+///     "id": 900, "externalId": "sync:entrata:100:50", "firstName": "Alan", "lastName": "Turing",
+///     "suspended": false, "emails": [{"address": "alan@example.com", "type": "work"}]
+/// }"#).unwrap();
+/// let observed = access_sync::brivo::observed_user(&user);
+/// assert_eq!(observed.id, access_engine::BrivoUserId(900));
+/// assert_eq!(observed.external_id.as_deref(), Some("sync:entrata:100:50"));
+/// assert_eq!(observed.emails, vec!["alan@example.com".to_owned()]);
+/// assert!(observed.groups.is_empty());
+/// ```
+pub fn observed_user(u: &User) -> ObservedUser {
+    let mut o = ObservedUser::new(user_id(u.id))
         .with_name(u.first_name.clone(), u.last_name.clone())
         .with_suspended(u.is_suspended());
     o.external_id = u.external_id.clone();
     o.emails = u.emails.iter().map(|e| e.address.clone()).collect();
     o.phones = u.phone_numbers.iter().map(|p| p.number.clone()).collect();
     o
+}
+
+/// The engine's view of a Brivo group: its id and name.
+///
+/// ```
+/// let group: brivo_client::Group = serde_json::from_str(r#"{"id": 7101, "name": "Harbor View residents"}"#).unwrap();
+/// let observed = access_sync::brivo::observed_group(&group);
+/// assert_eq!(observed.id, access_engine::GroupId(7101));
+/// assert_eq!(observed.name, "Harbor View residents");
+/// ```
+pub fn observed_group(g: &brivo_client::Group) -> ObservedGroup {
+    ObservedGroup::new(group_id(g.id), g.name.clone())
+}
+
+/// A Brivo user id as the engine names it. (The two crates cannot
+/// implement `From` between their ids: neither depends on the other. Both
+/// ids convert from and to `i64`.)
+///
+/// ```
+/// use access_sync::brivo::{brivo_user_id, user_id};
+/// let id = user_id(brivo_client::UserId(12));
+/// assert_eq!(id, access_engine::BrivoUserId(12));
+/// assert_eq!(brivo_user_id(id), brivo_client::UserId(12));
+/// ```
+pub fn user_id(id: brivo_client::UserId) -> BrivoUserId {
+    BrivoUserId::from(id.get())
+}
+
+/// An engine user id as Brivo's client names it (see [`user_id`]).
+pub fn brivo_user_id(id: BrivoUserId) -> brivo_client::UserId {
+    brivo_client::UserId::from(id.get())
+}
+
+/// A Brivo group id as the engine names it (see [`user_id`]).
+///
+/// ```
+/// use access_sync::brivo::{brivo_group_id, group_id};
+/// assert_eq!(group_id(brivo_client::GroupId(7101)), access_engine::GroupId(7101));
+/// assert_eq!(brivo_group_id(access_engine::GroupId(7101)), brivo_client::GroupId(7101));
+/// ```
+pub fn group_id(id: brivo_client::GroupId) -> GroupId {
+    GroupId::from(id.get())
+}
+
+/// An engine group id as Brivo's client names it (see [`user_id`]).
+pub fn brivo_group_id(id: GroupId) -> brivo_client::GroupId {
+    brivo_client::GroupId::from(id.get())
 }
 
 impl BrivoBackend {
@@ -129,7 +185,7 @@ impl BrivoBackend {
     ) -> Result<Option<CapRefusal>, brivo_client::Error> {
         self.read();
         let listing = self.client.user_groups(user).await?;
-        let mut groups: BTreeSet<GroupId> = listing.items.iter().map(|g| GroupId(g.id.0)).collect();
+        let mut groups: BTreeSet<GroupId> = listing.items.iter().map(|g| group_id(g.id)).collect();
         groups.extend(listing.skipped.iter().filter_map(|s| s.id).map(GroupId));
         // Groups Brivo counts but did not let us identify (unreadable
         // records, or a `count` above what it listed) still count.
@@ -182,8 +238,8 @@ impl AccessBackend for BrivoBackend {
             .await?;
         let groups: Vec<ObservedGroup> = groups
             .into_iter()
-            .filter(|g| scope.managed_groups.contains(&GroupId(g.id.0)))
-            .map(|g| ObservedGroup::new(GroupId(g.id.0), g.name))
+            .filter(|g| scope.managed_groups.contains(&group_id(g.id)))
+            .map(|g| observed_group(&g))
             .collect();
         let mut users: BTreeMap<i64, ObservedUser> = BTreeMap::new();
         for u in self
@@ -201,9 +257,7 @@ impl AccessBackend for BrivoBackend {
             let members = self
                 .collect(
                     "group members",
-                    self.client
-                        .group_members(brivo_client::GroupId(g.id.0))
-                        .pages(),
+                    self.client.group_members(brivo_group_id(g.id)).pages(),
                 )
                 .await?;
             for m in members {
@@ -228,7 +282,7 @@ impl AccessBackend for BrivoBackend {
         // Re-check: never trust a lookup to be an exact match.
         Ok(found
             .filter(|u| u.external_id.as_deref() == Some(external_id))
-            .map(|u| BrivoUserId(u.id.0)))
+            .map(|u| user_id(u.id)))
     }
 
     async fn create_user(
@@ -246,7 +300,7 @@ impl AccessBackend for BrivoBackend {
         }
         self.write();
         let user = self.client.create_user(&new).await.map_err(to_backend)?;
-        Ok(BrivoUserId(user.id.0))
+        Ok(user_id(user.id))
     }
 
     async fn update_user(
@@ -282,7 +336,7 @@ impl AccessBackend for BrivoBackend {
         }
         self.write();
         self.client
-            .update_user(brivo_client::UserId(user.0), &patch)
+            .update_user(brivo_user_id(user), &patch)
             .await
             .map(drop)
             .map_err(to_backend)
@@ -291,7 +345,7 @@ impl AccessBackend for BrivoBackend {
     async fn set_suspended(&self, user: BrivoUserId, suspended: bool) -> Result<(), BackendError> {
         self.write();
         self.client
-            .set_suspended(brivo_client::UserId(user.0), suspended)
+            .set_suspended(brivo_user_id(user), suspended)
             .await
             .map(drop)
             .map_err(to_backend)
@@ -309,9 +363,9 @@ impl AccessBackend for BrivoBackend {
         remove: &[GroupId],
     ) -> Result<GroupsApplied, BackendError> {
         let conv = |l: &[GroupId]| -> Vec<brivo_client::GroupId> {
-            l.iter().map(|g| brivo_client::GroupId(g.0)).collect()
+            l.iter().copied().map(brivo_group_id).collect()
         };
-        let id = brivo_client::UserId(user.0);
+        let id = brivo_user_id(user);
         self.write();
         let refused = match self
             .client
@@ -340,17 +394,17 @@ impl AccessBackend for BrivoBackend {
             // Room for the change: the 400 had another cause.
             Ok(None) => {
                 return Err(match removals().await {
-                    Ok(()) if !remove.is_empty() => BackendError::Failed {
-                        retryable: false,
-                        message: format!(
+                    Ok(()) if !remove.is_empty() => {
+                        let text = format!(
                             "{refused} (the additions; the removals were sent alone and applied)"
-                        ),
-                    },
+                        );
+                        BackendError::from(refused).reworded(text)
+                    }
                     Ok(()) => to_backend(refused),
-                    Err(e) => BackendError::Failed {
-                        retryable: e.is_retryable(),
-                        message: format!("{refused}; the removals sent alone failed too: {e}"),
-                    },
+                    // The removals' failure decides what a retry can do.
+                    Err(e) => BackendError::from(e).context(format_args!(
+                        "{refused}; the removals sent alone failed too"
+                    )),
                 });
             }
             Err(e) => {
@@ -359,12 +413,10 @@ impl AccessBackend for BrivoBackend {
                     Ok(()) => "",
                     Err(_) => "; the removals sent alone failed too",
                 };
-                return Err(BackendError::Failed {
-                    retryable: e.is_retryable(),
-                    message: format!(
-                        "{refused}; re-reading the user's groups to tell whether Brivo's group cap was the cause failed: {e}{sent}"
-                    ),
-                });
+                let text = format!(
+                    "{refused}; re-reading the user's groups to tell whether Brivo's group cap was the cause failed: {e}{sent}"
+                );
+                return Err(BackendError::from(e).reworded(text));
             }
         };
         debug!(%user, groups = cap.count, would_be = cap.would_be,
@@ -381,9 +433,9 @@ impl AccessBackend for BrivoBackend {
 
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError> {
         self.write();
-        match self.client.delete_user(brivo_client::UserId(user.0)).await {
+        match self.client.delete_user(brivo_user_id(user)).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(BackendError::NotFound(format!("{user}"))),
+            Ok(false) => Err(BackendError::not_found(user)),
             Err(e) => Err(to_backend(e)),
         }
     }

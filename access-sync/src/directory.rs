@@ -67,11 +67,11 @@ pub trait DirectoryFeed: Send + Sync {
 /// ```
 /// use access_engine::{DirectoryState, Profile};
 /// use access_sync::directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
-/// use access_sync::{FactSource, SourceError};
+/// use access_sync::{FactSource, SourceError, async_trait};
 ///
 /// struct Connect;
 ///
-/// #[async_trait::async_trait]
+/// #[async_trait]
 /// impl DirectoryFeed for Connect {
 ///     fn directory_id(&self) -> &str { "connect-hq" }
 ///     async fn list_users(&self) -> Result<DirectoryListing, SourceError> {

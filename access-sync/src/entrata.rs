@@ -287,7 +287,15 @@ impl EntrataSource {
     }
 }
 
-fn status(s: &entrata_client::LeaseStatus) -> LeaseStatus {
+/// The engine's lease (or resident) status for Entrata's: the six known
+/// statuses, `Denied` (any case), and anything else kept as
+/// [`LeaseStatus::Other`] (which grants nothing and is reported).
+///
+/// ```
+/// use access_sync::entrata::lease_status;
+/// assert_eq!(lease_status(&entrata_client::LeaseStatus::Notice), access_engine::LeaseStatus::Notice);
+/// ```
+pub fn lease_status(s: &entrata_client::LeaseStatus) -> LeaseStatus {
     use entrata_client::LeaseStatus as E;
     match s {
         E::Applicant => LeaseStatus::Applicant,
@@ -301,7 +309,10 @@ fn status(s: &entrata_client::LeaseStatus) -> LeaseStatus {
     }
 }
 
-fn customer_type(c: &entrata_client::Customer) -> CustomerType {
+/// The engine's customer type for an Entrata customer: its
+/// `customerType`, or, when Entrata sends none, its relationship name kept
+/// as [`CustomerType::Other`] (admitted only if the policy names it).
+pub fn customer_type(c: &entrata_client::Customer) -> CustomerType {
     use entrata_client::CustomerType as E;
     match &c.customer_type {
         Some(E::Primary) => CustomerType::Primary,
@@ -313,7 +324,24 @@ fn customer_type(c: &entrata_client::Customer) -> CustomerType {
     }
 }
 
-fn customer(c: &entrata_client::Customer) -> Customer {
+/// The engine's fact for one resident of a lease (as [`lease_fact`] makes
+/// it): id in decimal, type, own status, own move-in and move-out, and a
+/// profile (first and last name, or the display name split at its last
+/// space; e-mail and phone when Entrata has them).
+///
+/// ```
+/// use entrata_client::GetLeases;
+/// let page = GetLeases::decode(br#"{"response":{"code":200,"result":{"leases":{"lease":[
+///   {"id":"1","leaseStatusTypeId":"4","customers":{"customer":[
+///     {"id":5,"customerType":"Primary","firstName":"Ada","lastName":"Lovelace",
+///      "emailAddress":"ada@example.com","moveInDate":"08/16/2024"}]}}]}}}}"#)?;
+/// let resident = access_sync::entrata::customer_fact(&page.leases[0].customers[0]);
+/// assert_eq!(resident.id, "5");
+/// assert_eq!(resident.customer_type, access_engine::CustomerType::Primary);
+/// assert_eq!(resident.profile.email.as_deref(), Some("ada@example.com"));
+/// # Ok::<(), entrata_client::Error>(())
+/// ```
+pub fn customer_fact(c: &entrata_client::Customer) -> Customer {
     let (first, last) = match (&c.first_name, &c.last_name) {
         (Some(f), Some(l)) => (f.clone(), l.clone()),
         _ => crate::officernd::split_name(&c.display_name()),
@@ -324,7 +352,7 @@ fn customer(c: &entrata_client::Customer) -> Customer {
     let mut customer = Customer::new(c.id.to_string(), customer_type(c), profile)
         .with_move_in(c.move_in_date)
         .with_move_out(c.move_out_date);
-    customer.status = c.lease_customer_status.as_ref().map(status);
+    customer.status = c.lease_customer_status.as_ref().map(lease_status);
     customer
 }
 
@@ -347,21 +375,36 @@ pub fn lease_fact(property: PropertyId, l: &entrata_client::Lease) -> Lease {
     let mut lease = Lease::new(
         l.id.to_string(),
         l.property_id.unwrap_or(property).to_string(),
-        status(&l.status()),
+        lease_status(&l.status()),
     )
     .with_move_in(l.move_in_date)
     .with_move_out(l.move_out_date);
     lease.building_id = l.building_id.map(|b| b.to_string());
     lease.unit_id = l.unit_id.map(|u| u.to_string());
-    lease.customers = l.customers.iter().map(customer).collect();
+    lease.customers = l.customers.iter().map(customer_fact).collect();
     lease
+}
+
+/// The engine's fact for one Entrata property read in `zone` (as
+/// [`EntrataSource`] makes it: the id in decimal, which is the key of
+/// [`Mappings::properties`](access_engine::Mappings::properties), and
+/// where the zone came from, for the plan's scope report).
+///
+/// ```
+/// use access_engine::ZoneSource;
+/// let p = access_sync::entrata::property_fact(
+///     entrata_client::PropertyId(100), chrono_tz::America::New_York, ZoneSource::Configured);
+/// assert_eq!((p.id.as_str(), p.zone.as_str()), ("100", "America/New_York"));
+/// ```
+pub fn property_fact(id: PropertyId, zone: Tz, source: ZoneSource) -> Property {
+    Property::new(id.to_string(), zone.name()).with_zone_source(source)
 }
 
 /// What one property yielded.
 struct PropertyRead {
     id: PropertyId,
     zone: Result<(Tz, ZoneSource), String>,
-    leases: Result<Vec<entrata_client::Leases>, String>,
+    leases: Result<Vec<entrata_client::Leases>, entrata_client::Error>,
 }
 
 #[async_trait]
@@ -388,10 +431,11 @@ impl FactSource for EntrataSource {
             // zones then come from the configuration or getMitsPropertyUnits).
             Err(e) if self.properties.is_some() => {
                 warn!(error = %e, "getProperties failed; reading the chosen properties anyway");
-                batch.notes.push(format!("getProperties: {e}"));
+                batch.notes.push(e.to_string());
+                batch.errors.push(SourceError::from_error("entrata", e));
                 None
             }
-            Err(e) => return Err(SourceError::new("entrata", e)),
+            Err(e) => return Err(SourceError::from_error("entrata", e)),
         };
         let mut addresses: BTreeMap<PropertyId, PropertyAddress> = BTreeMap::new();
         let ids: Vec<PropertyId> = match (&listed, &self.properties) {
@@ -444,7 +488,7 @@ impl FactSource for EntrataSource {
                         return PropertyRead {
                             id,
                             zone,
-                            leases: Err(e.to_string()),
+                            leases: Err(e),
                         };
                     }
                 }
@@ -469,7 +513,7 @@ impl FactSource for EntrataSource {
                 Ok(l) => l,
                 Err(e) => {
                     warn!(property = %r.id, error = %e, "getLeases failed; its revocations are held");
-                    batch.mark_incomplete(scope, format!("getLeases: {e}"));
+                    batch.part_failed(scope, SourceError::from_error("entrata", e));
                     continue;
                 }
             };
@@ -477,7 +521,7 @@ impl FactSource for EntrataSource {
             batch
                 .facts
                 .properties
-                .push(Property::new(r.id.to_string(), zone.name()).with_zone_source(source));
+                .push(property_fact(r.id, zone, source));
             let mut seen = BTreeSet::new();
             for list in lists {
                 for s in &list.skipped {

@@ -11,7 +11,15 @@
 //!
 //! * Ports: [`FactSource`] (a source of facts) and [`AccessBackend`] (where
 //!   access is written), async traits, so any source or a test double can be
-//!   plugged in ([`memory`] has in-memory ones).
+//!   plugged in ([`memory`] has in-memory ones); implement them with the
+//!   re-exported [`macro@async_trait`] attribute.
+//! * Errors are typed: every error carries an [`ErrorKind`] (throttled,
+//!   auth, transient, ...) with `is_retryable`, `is_throttle` and `is_auth`,
+//!   and keeps the client's own error ([`BackendError`], [`SourceError`],
+//!   [`Outcome::Failed`], [`SyncError`]).
+//! * Conversions from the clients' models to the engine's facts are public:
+//!   [`brivo::observed_user`], [`entrata::lease_fact`],
+//!   [`officernd::membership_fact`] and their siblings.
 //! * [`Syncer::plan`] is the dry run (nothing written); [`Syncer::apply`]
 //!   executes exactly a plan and refuses a stale one; [`Syncer::sync_once`]
 //!   does both; [`Syncer::run`] loops, waking at the plan's `next_change`.
@@ -34,10 +42,17 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod entrata;
+pub mod error;
 pub mod memory;
 pub mod officernd;
 pub mod sources;
 pub mod syncer;
+
+/// The attribute that makes the async port traits ([`FactSource`],
+/// [`AccessBackend`], [`DirectoryFeed`]) implementable, re-exported so an
+/// implementation needs no `async-trait` dependency of its own: write
+/// `#[access_sync::async_trait]` on the `impl`.
+pub use async_trait::async_trait;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{
@@ -47,6 +62,7 @@ pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
 pub use entrata::EntrataSource;
+pub use error::ErrorKind;
 pub use officernd::OfficeRndSource;
 pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
 pub use syncer::{

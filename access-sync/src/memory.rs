@@ -16,6 +16,7 @@ use crate::backend::{
     AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, MAX_GROUPS_PER_USER,
     ObserveScope, UserUpdate,
 };
+use crate::error::ErrorKind;
 use crate::sources::{FactSource, SourceBatch, SourceError};
 
 /// A user held by a [`MemoryBackend`].
@@ -187,14 +188,14 @@ impl MemoryBackend {
 fn write_user(st: &mut State, user: BrivoUserId) -> Result<&mut MemoryUser, BackendError> {
     st.writes += 1;
     if st.failing_users.contains(&user) {
-        return Err(BackendError::Failed {
-            message: format!("injected failure on {user}"),
-            retryable: true,
-        });
+        return Err(BackendError::new(
+            ErrorKind::Transient,
+            format!("injected failure on {user}"),
+        ));
     }
     st.users
         .get_mut(&user)
-        .ok_or_else(|| BackendError::NotFound(user.to_string()))
+        .ok_or_else(|| BackendError::not_found(user))
 }
 
 #[async_trait]
@@ -203,10 +204,10 @@ impl AccessBackend for MemoryBackend {
         let mut st = self.lock();
         st.reads += 1;
         if st.fail_observe {
-            return Err(BackendError::Failed {
-                message: "injected observe failure".into(),
-                retryable: true,
-            });
+            return Err(BackendError::new(
+                ErrorKind::Transient,
+                "injected observe failure",
+            ));
         }
         let groups = st
             .groups
@@ -319,7 +320,7 @@ impl AccessBackend for MemoryBackend {
         let known: BTreeSet<GroupId> = st.groups.keys().copied().collect();
         if let Some(g) = add.iter().chain(remove).find(|g| !known.contains(g)) {
             st.writes += 1;
-            return Err(BackendError::NotFound(g.to_string()));
+            return Err(BackendError::not_found(g));
         }
         let refuse_adds = !add.is_empty() && st.refusing_additions.contains(&user);
         let u = write_user(&mut st, user)?;
@@ -335,9 +336,10 @@ impl AccessBackend for MemoryBackend {
         }
         // Refused as Brivo does: a 400 whose text names no cause, nothing
         // changed.
-        let refused = BackendError::failed(format!(
-            "change_groups: Brivo answered 400 for {user}: Invalid criteria provided"
-        ));
+        let refused = BackendError::new(
+            ErrorKind::Rejected,
+            format!("change_groups: Brivo answered 400 for {user}: Invalid criteria provided"),
+        );
         if add.is_empty() {
             return Err(refused);
         }
@@ -352,10 +354,13 @@ impl AccessBackend for MemoryBackend {
             for g in remove {
                 u.groups.remove(g);
             }
-            return Err(BackendError::failed(format!(
-                "change_groups: Brivo answered 400 for {user}: Invalid criteria provided \
-                 (the additions; the removals were sent alone and applied)"
-            )));
+            return Err(BackendError::new(
+                ErrorKind::Rejected,
+                format!(
+                    "change_groups: Brivo answered 400 for {user}: Invalid criteria provided \
+                     (the additions; the removals were sent alone and applied)"
+                ),
+            ));
         };
         if !remove.is_empty() {
             let u = write_user(&mut st, user)?;
@@ -385,7 +390,7 @@ impl AccessBackend for MemoryBackend {
 pub struct StaticSource {
     name: String,
     scope: Scope,
-    facts: Arc<Mutex<Result<Facts, String>>>,
+    facts: Arc<Mutex<Result<Facts, SourceError>>>,
 }
 
 impl StaticSource {
@@ -403,9 +408,30 @@ impl StaticSource {
         *self.facts.lock().unwrap_or_else(|e| e.into_inner()) = Ok(facts);
     }
 
-    /// Makes every fetch fail with `message` until [`set_facts`](Self::set_facts).
+    /// Makes every fetch fail with `message` (an error of kind
+    /// [`ErrorKind::Other`]) until [`set_facts`](Self::set_facts).
     pub fn fail(&self, message: impl Into<String>) {
-        *self.facts.lock().unwrap_or_else(|e| e.into_inner()) = Err(message.into());
+        self.fail_with(ErrorKind::Other, message);
+    }
+
+    /// Makes every fetch fail with an error of this kind until
+    /// [`set_facts`](Self::set_facts).
+    ///
+    /// ```
+    /// use access_engine::{Facts, Scope, Source};
+    /// use access_sync::{ErrorKind, FactSource, memory::StaticSource};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = StaticSource::new("entrata", Scope::Source(Source::Entrata), Facts::default());
+    /// source.fail_with(ErrorKind::Throttled, "HTTP 429 from getLeases");
+    /// let e = source.fetch(chrono::Utc::now()).await.unwrap_err();
+    /// assert!(e.is_throttle());
+    /// # }
+    /// ```
+    pub fn fail_with(&self, kind: ErrorKind, message: impl Into<String>) {
+        let error = SourceError::new(&self.name, message.into()).with_kind(kind);
+        *self.facts.lock().unwrap_or_else(|e| e.into_inner()) = Err(error);
     }
 }
 
@@ -421,8 +447,6 @@ impl FactSource for StaticSource {
 
     async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
         let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        facts
-            .map(SourceBatch::new)
-            .map_err(|m| SourceError::new(&self.name, m))
+        facts.map(SourceBatch::new)
     }
 }

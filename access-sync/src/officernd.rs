@@ -60,7 +60,7 @@ impl OfficeRndSource {
 }
 
 fn err(e: officernd_client::Error) -> SourceError {
-    SourceError::new("officernd", e)
+    SourceError::from_error("officernd", e)
 }
 
 /// Splits "First Last" (or "Prince") into a first and last name.
@@ -72,7 +72,17 @@ pub(crate) fn split_name(name: &str) -> (String, String) {
     }
 }
 
-fn status(s: Option<&MembershipCalculatedStatus>) -> MembershipStatus {
+/// The engine's membership status for OfficeRnD's computed status
+/// (`calculatedStatus`, the one to use for access); an unknown or missing
+/// one is kept as [`MembershipStatus::Other`] (held and reported).
+///
+/// ```
+/// use officernd_client::models::MembershipCalculatedStatus;
+/// use access_sync::officernd::membership_status;
+/// assert_eq!(membership_status(Some(&MembershipCalculatedStatus::Active)),
+///     access_engine::MembershipStatus::Active);
+/// ```
+pub fn membership_status(s: Option<&MembershipCalculatedStatus>) -> MembershipStatus {
     match s {
         Some(MembershipCalculatedStatus::Active) => MembershipStatus::Active,
         Some(MembershipCalculatedStatus::NotStarted) => MembershipStatus::NotStarted,
@@ -81,6 +91,165 @@ fn status(s: Option<&MembershipCalculatedStatus>) -> MembershipStatus {
         Some(other) => MembershipStatus::Other(other.as_str().to_owned()),
         None => MembershipStatus::Other(String::new()),
     }
+}
+
+/// The engine's fact for an OfficeRnD location, in its IANA zone; `None`
+/// for a location without one (its facts cannot be placed in time:
+/// [`OfficeRndSource`] marks it incomplete).
+///
+/// ```
+/// let l: officernd_client::models::Location = serde_json::from_str(
+///     r#"{"_id": "loc1", "name": "Denver", "timezone": "America/Denver"}"#).unwrap();
+/// let fact = access_sync::officernd::location_fact(&l).unwrap();
+/// assert_eq!((fact.id.as_str(), fact.zone.as_str()), ("loc1", "America/Denver"));
+/// ```
+pub fn location_fact(l: &ornd::Location) -> Option<Location> {
+    l.timezone
+        .map(|tz| Location::new(l.id.to_string(), tz.name()))
+}
+
+/// The engine's fact for an OfficeRnD member: its id (the key of its
+/// external id, `{prefix}:officernd:{id}`), its company, and a profile
+/// (the name split at its last space; e-mail and phone when set).
+///
+/// ```
+/// let m: officernd_client::models::Member = serde_json::from_str(
+///     r#"{"_id": "m1", "name": "Maya Lopez", "email": "maya@example.com", "company": "c1"}"#).unwrap();
+/// let fact = access_sync::officernd::member_fact(&m);
+/// assert_eq!((fact.profile.first_name.as_str(), fact.profile.last_name.as_str()), ("Maya", "Lopez"));
+/// assert_eq!(fact.company_id.as_deref(), Some("c1"));
+/// ```
+pub fn member_fact(m: &ornd::Member) -> Member {
+    let (first, last) = split_name(m.name.as_deref().unwrap_or_default());
+    let mut profile = Profile::new(first, last);
+    profile.email = m.email.clone().filter(|e| !e.trim().is_empty());
+    profile.phone = m.phone.clone().filter(|p| !p.trim().is_empty());
+    let mut member = Member::new(m.id.to_string(), profile);
+    member.company_id = m.company.as_ref().map(ToString::to_string);
+    member
+}
+
+/// The engine's fact for an OfficeRnD membership: plan, location, computed
+/// status, local start and inclusive end dates, member and company.
+/// `None` for a membership that names no plan or no location (it cannot be
+/// mapped: [`OfficeRndSource`] marks its scope incomplete).
+///
+/// ```
+/// let m: officernd_client::models::Membership = serde_json::from_str(r#"{
+///     "_id": "ms1", "plan": "p1", "location": "loc1", "member": "m1",
+///     "calculatedStatus": "active", "startDate": "2026-03-01", "endDate": "2026-03-31"
+/// }"#).unwrap();
+/// let fact = access_sync::officernd::membership_fact(&m).unwrap();
+/// assert_eq!((fact.plan_id.as_str(), fact.location_id.as_str()), ("p1", "loc1"));
+/// assert_eq!(fact.member_id.as_deref(), Some("m1"));
+/// assert_eq!(fact.status, access_engine::MembershipStatus::Active);
+/// ```
+pub fn membership_fact(m: &ornd::Membership) -> Option<Membership> {
+    let (plan, location) = (m.plan.as_ref()?, m.location.as_ref()?);
+    let mut membership = Membership::new(
+        m.id.to_string(),
+        plan.to_string(),
+        location.to_string(),
+        membership_status(m.calculated_status.as_ref()),
+    )
+    .with_start(m.start_date)
+    .with_end(m.end_date);
+    membership.company_id = m.company.as_ref().map(ToString::to_string);
+    membership.member_id = m.member.as_ref().map(ToString::to_string);
+    Some(membership)
+}
+
+/// The engine's fact for an assignment of a membership to a desk or office
+/// in `location`, on `floor` if the resource has one (OfficeRnD's
+/// assignment names neither: they come from its resource, or from its
+/// membership).
+///
+/// ```
+/// let a: officernd_client::models::Assignment = serde_json::from_str(
+///     r#"{"_id": "as1", "resource": "desk7", "membership": "ms1"}"#).unwrap();
+/// let fact = access_sync::officernd::assignment_fact(&a, "loc1", Some("floor2"));
+/// assert_eq!((fact.resource_id.as_str(), fact.membership_id.as_str()), ("desk7", "ms1"));
+/// assert_eq!(fact.floor_id.as_deref(), Some("floor2"));
+/// ```
+pub fn assignment_fact(a: &ornd::Assignment, location: &str, floor: Option<&str>) -> Assignment {
+    let mut assignment = Assignment::new(
+        a.id.to_string(),
+        a.membership.to_string(),
+        a.resource.to_string(),
+        location,
+    );
+    assignment.floor_id = floor.map(str::to_owned);
+    assignment
+}
+
+/// The engine's fact for one booking occurrence in `location`: its id is
+/// the booking's and the occurrence's start (`{booking}@{start}`), so each
+/// occurrence of a recurring booking is its own fact; the booker, the
+/// teammates and the visitors, each visitor's name and e-mail taken from
+/// `visitors` (by visitor id) when it is there.
+pub fn booking_fact(
+    o: &ornd::BookingOccurrence,
+    location: &str,
+    visitors: &BTreeMap<String, ornd::Visitor>,
+) -> Booking {
+    let mut booking = Booking::new(
+        format!("{}@{}", o.booking, o.start.format("%Y-%m-%dT%H:%MZ")),
+        o.resource.to_string(),
+        location,
+        o.start,
+        o.end,
+    )
+    .with_cancelled(o.is_cancelled);
+    booking.booker_id = o.member.as_ref().map(ToString::to_string);
+    booking.member_ids = o.members.iter().map(ToString::to_string).collect();
+    booking.visitors = o
+        .visitors
+        .iter()
+        .map(|id| {
+            let v = visitors.get(id.as_str());
+            let mut visitor = Visitor::new(
+                id.to_string(),
+                v.and_then(|v| v.name.clone()).unwrap_or_default(),
+            );
+            visitor.email = v.and_then(|v| v.email.clone());
+            visitor
+        })
+        .collect();
+    booking
+}
+
+/// The engine's fact for a set of day passes valid at `location`: its
+/// holder (a member, or every member of a company for a shared set), its
+/// valid local days (`validFrom`/`validTo`, else the period's
+/// `startDate`/`endDate`; with no end, a year from the start, since the
+/// engine needs a last day), and how many passes are granted and used.
+/// `None` for a set with no holder or no start date.
+///
+/// ```
+/// let p: officernd_client::models::Pass = serde_json::from_str(r#"{
+///     "_id": "pass1", "member": "m1", "isPersonal": true, "count": 5, "usedCount": 2,
+///     "validFrom": "2026-03-01", "validTo": "2026-03-31"
+/// }"#).unwrap();
+/// let fact = access_sync::officernd::day_pass_fact(&p, "loc1").unwrap();
+/// assert_eq!(fact.holder, access_engine::PassHolder::Member("m1".into()));
+/// assert_eq!((fact.count, fact.used), (5, 2));
+/// ```
+pub fn day_pass_fact(p: &ornd::Pass, location: &str) -> Option<DayPassSet> {
+    let holder = match p.owner() {
+        PassOwner::Member(m) => PassHolder::Member(m.to_string()),
+        PassOwner::Company(co) => PassHolder::Company(co.to_string()),
+        _ => return None,
+    };
+    let from = p.valid_from.or(p.start_date)?;
+    let to = p
+        .valid_to
+        .or(p.end_date)
+        .unwrap_or(from + chrono::Days::new(365));
+    let count = |x: Option<f64>| x.unwrap_or(0.0).max(0.0).min(f64::from(u32::MAX)) as u32;
+    Some(
+        DayPassSet::new(p.id.to_string(), holder, location, from, to, count(p.count))
+            .with_used(count(p.used_count)),
+    )
 }
 
 struct Batch {
@@ -124,12 +293,8 @@ impl FactSource for OfficeRndSource {
             .map_err(err)?;
         b.skipped("location", None, &locations.skipped);
         for l in &locations.items {
-            match &l.timezone {
-                Some(tz) => b
-                    .out
-                    .facts
-                    .locations
-                    .push(Location::new(l.id.to_string(), tz.name())),
+            match location_fact(l) {
+                Some(location) => b.out.facts.locations.push(location),
                 None => b.out.mark_incomplete(
                     Scope::Location(l.id.to_string()),
                     "the location has no time zone; its facts are skipped",
@@ -143,15 +308,10 @@ impl FactSource for OfficeRndSource {
             .await
             .map_err(err)?;
         b.skipped("member", None, &members.skipped);
-        for m in &members.items {
-            let (first, last) = split_name(m.name.as_deref().unwrap_or_default());
-            let mut profile = Profile::new(first, last);
-            profile.email = m.email.clone().filter(|e| !e.trim().is_empty());
-            profile.phone = m.phone.clone().filter(|p| !p.trim().is_empty());
-            let mut member = Member::new(m.id.to_string(), profile);
-            member.company_id = m.company.as_ref().map(ToString::to_string);
-            b.out.facts.members.push(member);
-        }
+        b.out
+            .facts
+            .members
+            .extend(members.items.iter().map(member_fact));
 
         let memberships = c
             .list_memberships(MembershipsQuery::new())
@@ -161,7 +321,7 @@ impl FactSource for OfficeRndSource {
         b.skipped("membership", None, &memberships.skipped);
         let mut membership_location: BTreeMap<String, String> = BTreeMap::new();
         for m in &memberships.items {
-            let (Some(plan), Some(location)) = (&m.plan, &m.location) else {
+            let Some(membership) = membership_fact(m) else {
                 let scope = m
                     .location
                     .as_ref()
@@ -174,17 +334,7 @@ impl FactSource for OfficeRndSource {
                 );
                 continue;
             };
-            membership_location.insert(m.id.to_string(), location.to_string());
-            let mut membership = Membership::new(
-                m.id.to_string(),
-                plan.to_string(),
-                location.to_string(),
-                status(m.calculated_status.as_ref()),
-            )
-            .with_start(m.start_date)
-            .with_end(m.end_date);
-            membership.company_id = m.company.as_ref().map(ToString::to_string);
-            membership.member_id = m.member.as_ref().map(ToString::to_string);
+            membership_location.insert(membership.id.clone(), membership.location_id.clone());
             b.out.facts.memberships.push(membership);
         }
 
@@ -224,14 +374,11 @@ impl FactSource for OfficeRndSource {
                     );
                     continue;
                 };
-                let mut assignment = Assignment::new(
-                    a.id.to_string(),
-                    a.membership.to_string(),
-                    a.resource.to_string(),
-                    location,
-                );
-                assignment.floor_id = r.floor.as_ref().map(ToString::to_string);
-                b.out.facts.assignments.push(assignment);
+                let floor = r.floor.as_ref().map(ToString::to_string);
+                b.out
+                    .facts
+                    .assignments
+                    .push(assignment_fact(a, &location, floor.as_deref()));
             }
         }
 
@@ -277,29 +424,7 @@ impl FactSource for OfficeRndSource {
                 );
                 continue;
             };
-            let mut booking = Booking::new(
-                format!("{}@{}", o.booking, o.start.format("%Y-%m-%dT%H:%MZ")),
-                o.resource.to_string(),
-                location,
-                o.start,
-                o.end,
-            )
-            .with_cancelled(o.is_cancelled);
-            booking.booker_id = o.member.as_ref().map(ToString::to_string);
-            booking.member_ids = o.members.iter().map(ToString::to_string).collect();
-            booking.visitors = o
-                .visitors
-                .iter()
-                .map(|id| {
-                    let v = visitors.get(id.as_str());
-                    let mut visitor = Visitor::new(
-                        id.to_string(),
-                        v.and_then(|v| v.name.clone()).unwrap_or_default(),
-                    );
-                    visitor.email = v.and_then(|v| v.email.clone());
-                    visitor
-                })
-                .collect();
+            let booking = booking_fact(o, &location, &visitors);
             b.out.facts.bookings.push(booking);
         }
 
@@ -344,33 +469,19 @@ impl FactSource for OfficeRndSource {
             let scope = location
                 .clone()
                 .map_or(Scope::Source(Source::OfficeRnd), Scope::Location);
-            let holder = match p.owner() {
-                PassOwner::Member(m) => PassHolder::Member(m.to_string()),
-                PassOwner::Company(co) => PassHolder::Company(co.to_string()),
-                _ => {
-                    b.out.mark_incomplete(
-                        scope,
-                        format!("day pass {} has no holder; skipped", p.id),
-                    );
-                    continue;
-                }
+            let problem = if !matches!(p.owner(), PassOwner::Member(_) | PassOwner::Company(_)) {
+                "has no holder"
+            } else if location.is_none() {
+                "has no location"
+            } else {
+                "has no start date"
             };
-            let (Some(location), Some(from)) = (location, p.valid_from.or(p.start_date)) else {
-                b.out.mark_incomplete(
-                    scope,
-                    format!("day pass {} has no location or start date; skipped", p.id),
-                );
-                continue;
-            };
-            let to = p
-                .valid_to
-                .or(p.end_date)
-                .unwrap_or(from + chrono::Days::new(365));
-            let count = |x: Option<f64>| x.unwrap_or(0.0).max(0.0).min(f64::from(u32::MAX)) as u32;
-            b.out.facts.day_passes.push(
-                DayPassSet::new(p.id.to_string(), holder, location, from, to, count(p.count))
-                    .with_used(count(p.used_count)),
-            );
+            match location.and_then(|l| day_pass_fact(p, &l)) {
+                Some(set) => b.out.facts.day_passes.push(set),
+                None => b
+                    .out
+                    .mark_incomplete(scope, format!("day pass {} {problem}; skipped", p.id)),
+            }
         }
 
         b.out.calls = c.call_stats().calls.saturating_sub(calls_before);

@@ -1,5 +1,6 @@
 //! Fact sources: the [`FactSource`] port and the batch each fetch returns.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use access_engine::{Facts, Scope};
@@ -7,11 +8,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Cause, ErrorKind};
+
 /// What one source returned: facts, plus the parts it could not read.
 ///
 /// An adapter that had to skip records of a property or location marks that
 /// scope incomplete in `facts.completeness`, so that the engine holds every
-/// revocation derived from it ("absence is not a move-out").
+/// revocation derived from it ("absence is not a move-out"). When a part
+/// could not be read because a call failed (a property's leases), the
+/// typed error goes in [`errors`](Self::errors) too
+/// ([`SourceBatch::part_failed`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct SourceBatch {
@@ -21,6 +27,10 @@ pub struct SourceBatch {
     pub notes: Vec<String>,
     /// Requests the source made to fetch this batch (retries included).
     pub calls: u64,
+    /// Calls that failed for a part of the source (e.g. one property's
+    /// leases) while the rest was read: each part's scope is marked
+    /// incomplete too. The fetch as a whole succeeded.
+    pub errors: Vec<SourceError>,
 }
 
 impl SourceBatch {
@@ -30,6 +40,7 @@ impl SourceBatch {
             facts,
             notes: Vec::new(),
             calls: 0,
+            errors: Vec::new(),
         }
     }
 
@@ -46,28 +57,188 @@ impl SourceBatch {
         self.notes.push(format!("{scope}: {note}"));
         self.facts.completeness.mark_incomplete(scope, note);
     }
+
+    /// A call failed for one part of the source: marks `scope` incomplete
+    /// (its revocations are held) with the error's text, and keeps the
+    /// typed error in [`errors`](Self::errors).
+    ///
+    /// ```
+    /// use access_engine::Scope;
+    /// use access_sync::{ErrorKind, SourceBatch, SourceError};
+    ///
+    /// let mut batch = SourceBatch::default();
+    /// let e = entrata_client::Error::RateLimited { method: "getLeases", status: 429, retry_after: None };
+    /// batch.part_failed(Scope::Property("100".into()), SourceError::from_error("entrata", e));
+    /// assert!(batch.errors[0].is_throttle());
+    /// assert!(batch.facts.completeness.contains(&Scope::Property("100".into())));
+    /// ```
+    pub fn part_failed(&mut self, scope: Scope, error: SourceError) {
+        self.mark_incomplete(scope, error.message());
+        self.errors.push(error);
+    }
 }
 
-/// A source failed as a whole: nothing it covers may be revoked this run.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{source_name}: {message}")]
+/// A source's call failed: its kind ([`ErrorKind`]), the source's name,
+/// what went wrong in words, and the underlying error (e.g. an
+/// [`entrata_client::Error`]), if there is one.
+///
+/// Returned by [`FactSource::fetch`] when the source failed as a whole
+/// (nothing it covers may be revoked this run), or kept in
+/// [`SourceBatch::errors`] for a part that failed.
+///
+/// Displayed as `"{source name}: {message}"`; the message of an error made
+/// from a client error is the client's text (free of secrets). As for
+/// [`BackendError`](crate::BackendError), [`source`](std::error::Error::source)
+/// is the underlying error's own source, the underlying error itself is
+/// [`get_ref`](Self::get_ref), and equality ignores the underlying error.
+///
+/// ```
+/// use access_sync::{ErrorKind, SourceError};
+///
+/// let e = officernd_client::Error::Unauthorized {
+///     method: "list_members", required_scope: "flex.community.members.read",
+///     message: "Unauthorized".into(),
+/// };
+/// let e = SourceError::from_error("officernd", e);
+/// assert_eq!(e.kind(), ErrorKind::Auth);
+/// assert!(e.is_auth() && !e.is_retryable());
+/// assert!(matches!(e.downcast_ref::<officernd_client::Error>(),
+///     Some(officernd_client::Error::Unauthorized { .. })));
+///
+/// // A source of your own: a name and a message (kind `Other`), or a kind too.
+/// let e = SourceError::new("directory:hq", "HTTP 503").with_kind(ErrorKind::Transient);
+/// assert!(e.is_retryable());
+/// assert_eq!(e.to_string(), "directory:hq: HTTP 503");
+/// ```
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SourceError {
-    /// The source's name ([`FactSource::name`]).
-    pub source_name: String,
-    /// What went wrong, in the user's terms.
-    pub message: String,
+    source_name: String,
+    kind: ErrorKind,
+    message: String,
+    cause: Option<Cause>,
 }
 
 impl SourceError {
-    /// A source error.
+    /// A source error of kind [`ErrorKind::Other`], described by `message`.
     pub fn new(source_name: impl Into<String>, message: impl fmt::Display) -> Self {
         SourceError {
             source_name: source_name.into(),
+            kind: ErrorKind::Other,
             message: message.to_string(),
+            cause: None,
         }
     }
+
+    /// Wraps `error`, classified by its kind (`ErrorKind: From<&E>`, as for
+    /// the three clients' errors; implement it for an error type of your
+    /// own, or use [`SourceError::new`] and [`with_kind`](Self::with_kind)).
+    pub fn from_error<E>(source_name: impl Into<String>, error: E) -> Self
+    where
+        E: StdError + Send + Sync + 'static,
+        for<'a> ErrorKind: From<&'a E>,
+    {
+        SourceError {
+            source_name: source_name.into(),
+            kind: ErrorKind::from(&error),
+            message: error.to_string(),
+            cause: Some(Cause::new(error)),
+        }
+    }
+
+    /// The same error with another kind.
+    #[must_use]
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The same error with `context` in front of its message
+    /// (`"{context}: {message}"`), e.g. the part of the source that failed.
+    #[must_use]
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// The source's name ([`FactSource::name`]).
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// What went wrong, in the user's terms (without the source's name).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// Whether a later attempt may succeed (throttled or transient).
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    /// Whether the source asked to slow down ([`ErrorKind::Throttled`]).
+    ///
+    /// ```
+    /// use access_sync::SourceError;
+    /// let e = entrata_client::Error::RateLimited { method: "getProperties", status: 429, retry_after: None };
+    /// assert!(SourceError::from_error("entrata", e).is_throttle());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        self.kind.is_throttle()
+    }
+
+    /// Whether the credentials or the permissions were refused
+    /// ([`ErrorKind::Auth`]).
+    ///
+    /// ```
+    /// use access_sync::SourceError;
+    /// let e = entrata_client::Error::Authentication {
+    ///     method: "getProperties", status: 401, code: Some(113), message: "Invalid credentials".into(),
+    /// };
+    /// assert!(SourceError::from_error("entrata", e).is_auth());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        self.kind.is_auth()
+    }
+
+    /// The underlying error, if there is one.
+    pub fn get_ref(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.cause.as_ref().map(Cause::get)
+    }
+
+    /// The underlying error, if there is one and it is an `E` (e.g.
+    /// `entrata_client::Error`).
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        self.get_ref()?.downcast_ref::<E>()
+    }
 }
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source_name, self.message)
+    }
+}
+
+impl StdError for SourceError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        crate::error::source_of(self.cause.as_ref())
+    }
+}
+
+impl PartialEq for SourceError {
+    fn eq(&self, other: &Self) -> bool {
+        self.source_name == other.source_name
+            && self.kind == other.kind
+            && self.message == other.message
+    }
+}
+
+impl Eq for SourceError {}
 
 /// A system that knows who should be inside: Entrata, OfficeRnD, a
 /// directory, or a test double. Implement it to plug in another source.
@@ -76,21 +247,37 @@ impl SourceError {
 /// If it fails, the runner marks [`FactSource::scope`] incomplete, so the
 /// engine holds every revocation that scope feeds.
 ///
+/// Implement it with the re-exported [`async_trait`](crate::async_trait)
+/// attribute (no `async-trait` dependency of your own needed); classify
+/// your own errors with a kind so callers can branch on them:
+///
 /// ```
 /// use access_engine::{Facts, Scope, Source};
-/// use access_sync::{FactSource, SourceBatch, SourceError};
+/// use access_sync::{ErrorKind, FactSource, SourceBatch, SourceError, async_trait};
 /// use chrono::{DateTime, Utc};
 ///
-/// struct Nobody;
+/// /// A feed of people from a CSV export of another system.
+/// struct CsvExport { path: std::path::PathBuf }
 ///
-/// #[async_trait::async_trait]
-/// impl FactSource for Nobody {
-///     fn name(&self) -> &str { "nobody" }
+/// #[async_trait]
+/// impl FactSource for CsvExport {
+///     fn name(&self) -> &str { "csv" }
 ///     fn scope(&self) -> Scope { Scope::Source(Source::Directory) }
 ///     async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+///         let text = std::fs::read_to_string(&self.path)
+///             .map_err(|e| SourceError::new(self.name(), e).with_kind(ErrorKind::Transient))?;
+///         let _rows = text.lines().count(); // ... turn the rows into facts
 ///         Ok(SourceBatch::new(Facts::default()))
 ///     }
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let missing = CsvExport { path: "/nonexistent/people.csv".into() };
+/// let e = missing.fetch(Utc::now()).await.unwrap_err();
+/// assert!(e.is_retryable());
+/// assert!(e.to_string().starts_with("csv: "));
+/// # }
 /// ```
 #[async_trait]
 pub trait FactSource: Send + Sync {
@@ -106,19 +293,108 @@ pub trait FactSource: Send + Sync {
 }
 
 /// How one source's fetch went, for the report and the audit log.
+///
+/// Serialized with each error as its text and its kind:
+/// `{"name":"entrata","error":"entrata: getLeases: ...","error_kind":"throttled","calls":3}`,
+/// and the parts that failed as `"errors":[{"error":"...","kind":"auth"}]`.
+/// Read back, an error has no underlying error (it was not serialized).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SourceReportWire", from = "SourceReportWire")]
 #[non_exhaustive]
 pub struct SourceReport {
     /// The source's name.
     pub name: String,
-    /// `None` if the fetch succeeded, else the error's text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    /// `None` if the fetch succeeded, else why it failed as a whole.
+    pub error: Option<SourceError>,
+    /// Calls that failed for parts of the source while the rest was read
+    /// ([`SourceBatch::errors`]).
+    pub errors: Vec<SourceError>,
     /// Notes about skipped records.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Requests made.
     pub calls: u64,
+}
+
+impl SourceReport {
+    /// Every error of this fetch: the whole fetch's, then the parts'.
+    pub fn all_errors(&self) -> impl Iterator<Item = &SourceError> {
+        self.error.iter().chain(&self.errors)
+    }
+}
+
+/// A [`SourceError`] as serialized: its text and kind.
+#[derive(Serialize, Deserialize)]
+struct SourceErrorWire {
+    error: String,
+    #[serde(default)]
+    kind: ErrorKind,
+}
+
+/// [`SourceReport`] as serialized (the format before errors were typed,
+/// plus the kinds and the parts' errors).
+#[derive(Serialize, Deserialize)]
+struct SourceReportWire {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_kind: Option<ErrorKind>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<SourceErrorWire>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+    calls: u64,
+}
+
+impl From<SourceReport> for SourceReportWire {
+    fn from(r: SourceReport) -> Self {
+        SourceReportWire {
+            error: r.error.as_ref().map(ToString::to_string),
+            error_kind: r.error.as_ref().map(SourceError::kind),
+            errors: r
+                .errors
+                .iter()
+                .map(|e| SourceErrorWire {
+                    error: e.to_string(),
+                    kind: e.kind(),
+                })
+                .collect(),
+            name: r.name,
+            notes: r.notes,
+            calls: r.calls,
+        }
+    }
+}
+
+impl From<SourceReportWire> for SourceReport {
+    fn from(w: SourceReportWire) -> Self {
+        // Written as "{name}: {message}": read back as the message of an
+        // error of that source, so that its Display shows the name once.
+        let name = w.name;
+        let read = |text: String, kind: ErrorKind| {
+            let message = text
+                .strip_prefix(name.as_str())
+                .and_then(|t| t.strip_prefix(": "))
+                .map(str::to_owned)
+                .unwrap_or(text);
+            SourceError::new(name.clone(), message).with_kind(kind)
+        };
+        let error = w
+            .error
+            .map(|text| read(text, w.error_kind.unwrap_or_default()));
+        let errors = w
+            .errors
+            .into_iter()
+            .map(|e| read(e.error, e.kind))
+            .collect();
+        SourceReport {
+            name,
+            error,
+            errors,
+            notes: w.notes,
+            calls: w.calls,
+        }
+    }
 }
 
 /// Counts of the facts a run planned from.

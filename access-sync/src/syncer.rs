@@ -23,6 +23,7 @@ use crate::backend::{
     ObserveScope, UserUpdate,
 };
 use crate::clock::{Clock, SystemClock};
+use crate::error::ErrorKind;
 use crate::sources::{FactSource, InputCounts, SourceReport, merge_facts};
 
 /// Why a run produced no plan or refused to apply one.
@@ -53,12 +54,91 @@ pub enum SyncError {
         /// When its lease expires unless renewed.
         until: DateTime<Utc>,
     },
-    /// The run panicked (a bug in the SDK or in a source or backend): it
-    /// stopped part-way. The run loop logs and audits it and goes on after
+    /// The run panicked (a bug in the SDK, the planner, or a source or
+    /// backend): it stopped part-way. The run loop logs and audits it and goes on after
     /// the retry delay; every action is idempotent and the next run
     /// re-plans from Brivo's state. Please report it with the audit line.
     #[error("the run panicked and stopped part-way (a bug; the loop goes on): {0}")]
     Panicked(String),
+}
+
+impl SyncError {
+    /// What kind of failure this is: the backend's for
+    /// [`Observe`](Self::Observe); [`ErrorKind::Rejected`] for a stale or
+    /// refused saved plan; [`ErrorKind::Transient`] for
+    /// [`Locked`](Self::Locked) (the other runner's lease ends); otherwise
+    /// [`ErrorKind::Other`].
+    ///
+    /// ```
+    /// use access_sync::{BackendError, ErrorKind, SyncError};
+    ///
+    /// let e = SyncError::Observe(BackendError::from(brivo_client::Error::Unauthorized {
+    ///     method: "list_users", error: Some("invalid_token".into()), description: None,
+    /// }));
+    /// assert_eq!(e.kind(), ErrorKind::Auth);
+    /// assert!(e.is_auth() && !e.is_retryable());
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SyncError::Observe(e) => e.kind(),
+            SyncError::Stale(_) | SyncError::Refused(_) => ErrorKind::Rejected,
+            SyncError::Locked { .. } => ErrorKind::Transient,
+            _ => ErrorKind::Other,
+        }
+    }
+
+    /// Whether a later run may succeed ([`ErrorKind::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        self.kind().is_retryable()
+    }
+
+    /// Whether Brivo asked to slow down while being observed.
+    ///
+    /// ```
+    /// use access_sync::{BackendError, SyncError};
+    /// let e = SyncError::Observe(BackendError::from(brivo_client::Error::Throttled {
+    ///     method: "list_users", status: 429, retry_after: None,
+    /// }));
+    /// assert!(e.is_throttle() && e.is_retryable());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        self.kind().is_throttle()
+    }
+
+    /// Whether Brivo refused the credentials or the permissions while being
+    /// observed.
+    pub fn is_auth(&self) -> bool {
+        self.kind().is_auth()
+    }
+
+    /// The backend error, for [`Observe`](Self::Observe).
+    pub fn backend_error(&self) -> Option<&BackendError> {
+        match self {
+            SyncError::Observe(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Runs CPU-bound `job` on tokio's blocking pool and waits for it without
+/// holding up the async worker; a panic in it is [`SyncError::Panicked`].
+/// If the pool refuses the job (the runtime is shutting down), `fallback`
+/// runs here instead, its panic caught the same way.
+async fn off_runtime<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+    fallback: impl FnOnce() -> T,
+) -> Result<T, SyncError> {
+    let panicked = |payload: Box<dyn std::any::Any + Send>| {
+        SyncError::Panicked(panic_message(payload.as_ref()))
+    };
+    match tokio::task::spawn_blocking(job).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => Err(panicked(e.into_panic())),
+        Err(_) => {
+            warn!("the blocking pool refused a job (shutting down?); running it here");
+            std::panic::catch_unwind(AssertUnwindSafe(fallback)).map_err(panicked)
+        }
+    }
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
@@ -71,8 +151,32 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// The outcome of one action.
+///
+/// Serialized as before errors were typed, plus the kind of a failure:
+/// `{"status":"failed","error":"get_user: ...","kind":"throttled"}`. Read
+/// back, a failure keeps its text and kind but not the underlying client
+/// error (it is not serialized).
+///
+/// ```
+/// use access_sync::{BackendError, Outcome};
+///
+/// let failed = Outcome::Failed {
+///     error: BackendError::from(brivo_client::Error::Throttled {
+///         method: "add_user_to_groups", status: 429, retry_after: None,
+///     }),
+/// };
+/// match &failed {
+///     Outcome::Failed { error } if error.is_throttle() => { /* retry later */ }
+///     Outcome::Failed { error } if error.is_auth() => { /* page an operator */ }
+///     _ => {}
+/// }
+/// let json = serde_json::to_value(&failed).unwrap();
+/// assert_eq!(json["status"], "failed");
+/// assert_eq!(json["kind"], "throttled");
+/// assert!(json["error"].as_str().unwrap().contains("throttled by Brivo (HTTP 429)"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(into = "OutcomeWire", from = "OutcomeWire")]
 #[non_exhaustive]
 pub enum Outcome {
     /// Done (or already true: an idempotent success).
@@ -83,8 +187,11 @@ pub enum Outcome {
     },
     /// The call failed; the other actions went on.
     Failed {
-        /// The error's text.
-        error: String,
+        /// What failed: its kind ([`BackendError::kind`],
+        /// [`is_throttle`](BackendError::is_throttle),
+        /// [`is_auth`](BackendError::is_auth), ...), its text, and the
+        /// underlying client error.
+        error: BackendError,
     },
     /// Not attempted.
     Skipped {
@@ -111,6 +218,64 @@ pub enum Outcome {
 impl Outcome {
     fn ok() -> Self {
         Outcome::Ok { note: None }
+    }
+
+    /// The error, for [`Outcome::Failed`].
+    pub fn error(&self) -> Option<&BackendError> {
+        match self {
+            Outcome::Failed { error } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// [`Outcome`] as serialized: the format from before errors were typed,
+/// plus `kind` on a failure.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum OutcomeWire {
+    Ok {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Failed {
+        error: String,
+        #[serde(default)]
+        kind: ErrorKind,
+    },
+    Skipped {
+        reason: String,
+    },
+    Held {
+        note: String,
+        held: Vec<Held>,
+    },
+}
+
+impl From<Outcome> for OutcomeWire {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Ok { note } => OutcomeWire::Ok { note },
+            Outcome::Failed { error } => OutcomeWire::Failed {
+                kind: error.kind(),
+                error: error.to_string(),
+            },
+            Outcome::Skipped { reason } => OutcomeWire::Skipped { reason },
+            Outcome::Held { note, held } => OutcomeWire::Held { note, held },
+        }
+    }
+}
+
+impl From<OutcomeWire> for Outcome {
+    fn from(w: OutcomeWire) -> Self {
+        match w {
+            OutcomeWire::Ok { note } => Outcome::Ok { note },
+            OutcomeWire::Failed { error, kind } => Outcome::Failed {
+                error: BackendError::new(kind, error),
+            },
+            OutcomeWire::Skipped { reason } => Outcome::Skipped { reason },
+            OutcomeWire::Held { note, held } => Outcome::Held { note, held },
+        }
     }
 }
 
@@ -652,9 +817,14 @@ impl Syncer {
                     for note in &batch.notes {
                         warn!(source = source.name(), "{note}");
                     }
+                    for e in &batch.errors {
+                        warn!(source = source.name(), error = %e, kind = %e.kind(),
+                            "part of the source could not be read; its revocations are held");
+                    }
                     reports.push(SourceReport {
                         name: source.name().to_owned(),
                         error: None,
+                        errors: batch.errors,
                         notes: batch.notes,
                         calls: batch.calls,
                     });
@@ -662,12 +832,13 @@ impl Syncer {
                 }
                 Err(e) => {
                     let scope = source.scope();
-                    warn!(source = source.name(), error = %e, %scope,
+                    warn!(source = source.name(), error = %e, kind = %e.kind(), %scope,
                         "fetch failed; revocations it feeds are held");
                     facts.completeness.mark_incomplete(scope, e.to_string());
                     reports.push(SourceReport {
                         name: source.name().to_owned(),
-                        error: Some(e.to_string()),
+                        error: Some(e),
+                        errors: Vec::new(),
                         notes: Vec::new(),
                         calls: 0,
                     });
@@ -693,9 +864,14 @@ impl Syncer {
     /// The dry run: fetch, observe, plan at `now`. Nothing is written to
     /// the backend; an audit record of kind `plan` is.
     ///
+    /// The planner itself runs on tokio's blocking pool (it is CPU-bound:
+    /// about a second at a million occupants), so the runtime's workers stay
+    /// free for other tasks meanwhile.
+    ///
     /// # Errors
     /// [`SyncError::Observe`] if Brivo cannot be read (a failed source is not
-    /// an error: its scope is marked incomplete and its revocations held).
+    /// an error: its scope is marked incomplete and its revocations held);
+    /// [`SyncError::Panicked`] if the planner panicked (a bug).
     pub async fn plan(&self, now: DateTime<Utc>) -> Result<SyncPlan, SyncError> {
         let result = self
             .plan_inner(now)
@@ -713,6 +889,7 @@ impl Syncer {
                 held: Vec::new(),
                 calls: p.calls,
                 error: None,
+                error_kind: None,
             }),
             Err(f) => self.audit_failure(now, f),
         }
@@ -745,13 +922,17 @@ impl Syncer {
                 });
             }
         };
-        let mut plan = access_engine::plan(
-            &facts,
-            &self.inner.mappings,
-            &self.inner.policy,
-            &observed,
-            now,
-        );
+        let (mut plan, facts, observed) = match self.plan_off_runtime(facts, observed, now).await {
+            Ok(planned) => planned,
+            Err(error) => {
+                error!(%error, "the planner panicked; no plan");
+                return Err(Failure {
+                    error,
+                    sources,
+                    calls: self.inner.backend.calls().since(&before),
+                });
+            }
+        };
         plan.meta.made_at = Some(self.inner.clock.now());
         let inputs = InputCounts::of(&facts, &observed);
         info!(
@@ -770,6 +951,37 @@ impl Syncer {
             sources,
             calls: self.inner.backend.calls().since(&before),
         })
+    }
+
+    /// Runs [`access_engine::plan`] on tokio's blocking pool, not on an
+    /// async worker: at a million occupants it computes for a second or
+    /// more, which would stall every other task of a worker (the run loop's
+    /// shutdown, webhook handlers, other syncers), or the whole of a
+    /// current-thread runtime. The inputs move to the blocking thread and
+    /// come back with the plan. A panic in the planner is
+    /// [`SyncError::Panicked`]. Should the blocking pool refuse the job (the
+    /// runtime is shutting down), the plan is computed here instead.
+    async fn plan_off_runtime(
+        &self,
+        facts: Facts,
+        observed: Observed,
+        now: DateTime<Utc>,
+    ) -> Result<(Plan, Facts, Observed), SyncError> {
+        let facts = Arc::new(facts);
+        let observed = Arc::new(observed);
+        let job = {
+            let (inner, facts, observed) = (self.inner.clone(), facts.clone(), observed.clone());
+            move || access_engine::plan(&facts, &inner.mappings, &inner.policy, &observed, now)
+        };
+        let inner = &self.inner;
+        let plan = off_runtime(job, || {
+            access_engine::plan(&facts, &inner.mappings, &inner.policy, &observed, now)
+        })
+        .await?;
+        // The job's clones are gone once it has run: no copy in the common case.
+        let facts = Arc::try_unwrap(facts).unwrap_or_else(|shared| (*shared).clone());
+        let observed = Arc::try_unwrap(observed).unwrap_or_else(|shared| (*shared).clone());
+        Ok((plan, facts, observed))
     }
 
     /// Applies exactly `plan`, after re-observing Brivo and refusing the plan
@@ -1160,6 +1372,7 @@ impl Syncer {
             held: report.held.clone(),
             calls,
             error: None,
+            error_kind: None,
         });
         report
     }
@@ -1215,7 +1428,7 @@ impl Syncer {
             };
             if let Outcome::Failed { error } = &outcome {
                 failed = true;
-                warn!(index = i, action = %describe(action), %error, "action failed");
+                warn!(index = i, action = %describe(action), %error, kind = %error.kind(), "action failed");
                 if matches!(action, Action::CreateUser { .. }) {
                     broken = Some("skipped: its user's create failed".into());
                 }
@@ -1235,9 +1448,7 @@ impl Syncer {
         let b = &self.inner.backend;
         let done = |r: Result<(), BackendError>| match r {
             Ok(()) => Outcome::ok(),
-            Err(e) => Outcome::Failed {
-                error: e.to_string(),
-            },
+            Err(error) => Outcome::Failed { error },
         };
         match action {
             Action::CreateUser {
@@ -1260,12 +1471,10 @@ impl Syncer {
                                 note: Some(format!("created {id}")),
                             }
                         }
-                        Err(e) => Outcome::Failed {
-                            error: e.to_string(),
-                        },
+                        Err(error) => Outcome::Failed { error },
                     },
                     Err(e) => Outcome::Failed {
-                        error: format!("looking up {external_id} before creating: {e}"),
+                        error: e.context(format_args!("looking up {external_id} before creating")),
                     },
                 }
             }
@@ -1323,19 +1532,15 @@ impl Syncer {
                         ..
                     }) => self.cap_held(user, add, &remove_ids, &cap),
                     Ok(_) => Outcome::ok(),
-                    Err(e) => Outcome::Failed {
-                        error: e.to_string(),
-                    },
+                    Err(error) => Outcome::Failed { error },
                 }
             }
             Action::Delete { user, .. } => match b.delete_user(*user).await {
                 Ok(()) => Outcome::ok(),
-                Err(BackendError::NotFound(_)) => Outcome::Ok {
+                Err(e) if e.is_not_found() => Outcome::Ok {
                     note: Some("already gone".into()),
                 },
-                Err(e) => Outcome::Failed {
-                    error: e.to_string(),
-                },
+                Err(error) => Outcome::Failed { error },
             },
             other => Outcome::Skipped {
                 reason: format!("unknown action kind {other:?}"),
@@ -1555,6 +1760,7 @@ impl Syncer {
             held: Vec::new(),
             calls: f.calls,
             error: Some(f.error.to_string()),
+            error_kind: Some(f.error.kind()),
         });
     }
 }
@@ -1563,4 +1769,24 @@ struct Failure {
     error: SyncError,
     sources: Vec<SourceReport>,
     calls: CallCounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_off_the_runtime_is_a_panicked_error() {
+        let err = off_runtime(
+            || -> u32 { panic!("planner bug: index out of range") },
+            || 0,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, SyncError::Panicked(m) if m.contains("index out of range")),
+            "{err}"
+        );
+        assert_eq!(off_runtime(|| 7, || 0).await.unwrap(), 7);
+    }
 }

@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use access_engine::{Action, GroupId, HeldItem, HoldRule, UserRef};
-use access_sync::{Outcome, SyncReport};
+use access_sync::{ErrorKind, Outcome, SyncReport};
 use sandbox::{NewBrivoUser, Sandbox, story};
 
 /// Alice Nguyen: Current lease 1001 at Harbor View grants 7101 and 7102.
@@ -176,6 +176,12 @@ async fn a_400_that_is_not_the_cap_fails_the_additions_and_still_applies_the_rem
     let Outcome::Failed { error } = outcome else {
         panic!("{outcome:?}");
     };
+    // Typed: Brivo's plain 400 is a refusal, not worth a retry, and the
+    // client's error is still there.
+    assert_eq!(error.kind(), ErrorKind::Rejected, "{error}");
+    assert!(!error.is_retryable() && !error.is_throttle() && !error.is_auth());
+    assert_eq!(error.brivo().and_then(|e| e.status()), Some(400));
+    let error = error.to_string();
     assert!(
         error.contains("400") && error.contains("linked group"),
         "the original error: {error}"

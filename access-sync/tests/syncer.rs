@@ -172,10 +172,9 @@ async fn a_failed_source_revokes_nothing() {
         "{}",
         report.plan
     );
-    assert_eq!(
-        report.sources[0].error.as_deref(),
-        Some("entrata: HTTP 500 from getLeases")
-    );
+    let error = report.sources[0].error.as_ref().expect("the fetch failed");
+    assert_eq!(error.to_string(), "entrata: HTTP 500 from getLeases");
+    assert_eq!(error.kind(), ErrorKind::Other);
     assert_eq!(b.members_of(RESIDENTS), vec![former]);
 
     // Once the source answers (with no lease for Fay), she leaves the group.
@@ -883,6 +882,8 @@ async fn a_refusal_that_is_not_the_cap_is_a_failure_not_a_hold_and_removals_stil
     let Outcome::Failed { error } = &report.results[0].outcome else {
         unreachable!()
     };
+    assert_eq!(error.kind(), ErrorKind::Rejected);
+    let error = error.to_string();
     assert!(error.contains("400"), "the original error: {error}");
     assert!(report.held.is_empty());
     assert!(

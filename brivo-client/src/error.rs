@@ -312,8 +312,82 @@ impl Error {
     /// trouble) and the same call may succeed later. The client has already
     /// retried such failures as its [`RetryPolicy`](access_http::RetryPolicy)
     /// allows.
+    ///
+    /// This is exactly the client's own retry classification
+    /// ([`Retryable::retry_decision`] is not
+    /// [`DoNotRetry`](RetryDecision::DoNotRetry)): a 596, a quota, bad
+    /// credentials and a connection error after a `create_user` that may
+    /// have taken effect (`maybe_applied`) are not retryable.
+    ///
+    /// ```
+    /// use brivo_client::Error;
+    ///
+    /// let busy = Error::Api { method: "list_users", status: 503, code: None, message: None, retry_after: None };
+    /// assert!(busy.is_retryable());
+    /// let refused = Error::Api { method: "get_user", status: 400, code: None, message: None, retry_after: None };
+    /// assert!(!refused.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         !matches!(self.retry_decision(), RetryDecision::DoNotRetry)
+    }
+
+    /// `true` when Brivo asked the client to slow down and was still doing
+    /// so once the retry policy was spent: HTTP 429, or 403 "Developer Over
+    /// Qps" ([`Error::Throttled`]). Every throttle
+    /// [`is_retryable`](Self::is_retryable); back off (honour
+    /// [`Error::Throttled`]'s `retry_after`) and try again later.
+    ///
+    /// A spent quota is not a throttle: Brivo's 30-day quota
+    /// ([`Error::QuotaExceeded`]) and this client's own budget
+    /// ([`Error::CallBudgetExhausted`]) do not recover in seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use brivo_client::Error;
+    ///
+    /// let throttled = Error::Throttled { method: "list_users", status: 403, retry_after: Some(Duration::from_secs(1)) };
+    /// assert!(throttled.is_throttle() && throttled.is_retryable());
+    /// assert!(!Error::QuotaExceeded { method: "list_users" }.is_throttle());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::Throttled { .. })
+    }
+
+    /// `true` when Brivo refused who the client is or what it may do, so
+    /// that no retry helps until an operator fixes the credentials or the
+    /// administrator's permissions: the token endpoint refused the
+    /// credentials ([`Error::Auth`]), the API refused a fresh token
+    /// ([`Error::Unauthorized`]), the api-key is inactive or for another
+    /// region ([`Error::ApiKeyInactive`]), the auth circuit breaker is open
+    /// after repeated refusals ([`Error::AuthBlocked`]), or a plain HTTP 403
+    /// (the administrator may not do this). Never retryable.
+    ///
+    /// Not an auth failure: Brivo's throttling 403 ("Developer Over Qps",
+    /// [`is_throttle`](Self::is_throttle)) and its quota 403 ("Developer
+    /// Over Rate", [`Error::QuotaExceeded`]).
+    ///
+    /// ```
+    /// use brivo_client::Error;
+    ///
+    /// let refused = Error::Auth {
+    ///     method: "list_users", status: 401,
+    ///     error: Some("invalid_grant".into()), description: Some("Bad credentials".into()),
+    /// };
+    /// assert!(refused.is_auth() && !refused.is_retryable());
+    /// assert!(Error::ApiKeyInactive { method: "list_users" }.is_auth());
+    /// let forbidden = Error::Api { method: "delete_user", status: 403, code: None, message: None, retry_after: None };
+    /// assert!(forbidden.is_auth());
+    /// assert!(!Error::QuotaExceeded { method: "list_users" }.is_auth());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            Self::Auth { .. }
+                | Self::Unauthorized { .. }
+                | Self::ApiKeyInactive { .. }
+                | Self::AuthBlocked { .. }
+                | Self::Api { status: 403, .. }
+        )
     }
 
     /// Brivo's message, where there is one.
@@ -709,6 +783,54 @@ mod tests {
         // ordinary messages are untouched
         let e = api(404, r#"{"message":"Requested user not found","code":404}"#);
         assert_eq!(e.brivo_message(), Some("Requested user not found"));
+    }
+
+    #[test]
+    fn throttle_and_auth_agree_with_the_retry_classification() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "1".parse().unwrap());
+        let over_qps = classify(
+            "list_users",
+            "/",
+            StatusCode::FORBIDDEN,
+            &h,
+            b"<h1>Developer Over Qps</h1>",
+        );
+        let cases = [
+            (api(429, ""), true, false),
+            (over_qps, true, false),
+            (api(403, "<h1>Developer Over Rate</h1>"), false, false),
+            (api(403, "<h1>Developer Inactive</h1>"), false, true),
+            (api(401, r#"{"error":"invalid_token"}"#), false, true),
+            (api(403, r#"{"message":"not allowed"}"#), false, true),
+            (api(503, ""), false, false),
+            (api(400, "bad"), false, false),
+            (api(596, "<h1>596 Service Not Found</h1>"), false, false),
+            (
+                classify_token("list_users", StatusCode::UNAUTHORIZED, &h, b""),
+                false,
+                true,
+            ),
+        ];
+        for (e, throttle, auth) in cases {
+            assert_eq!(e.is_throttle(), throttle, "{e}");
+            assert_eq!(e.is_auth(), auth, "{e}");
+            // a throttle is always retried; an auth failure never is
+            if throttle {
+                assert!(e.is_retryable(), "{e}");
+            }
+            if auth {
+                assert!(!e.is_retryable(), "{e}");
+            }
+        }
+        let blocked = Error::AuthBlocked {
+            method: "list_users",
+            blocked: access_http::AuthBlocked {
+                failures: 3,
+                retry_in: Duration::from_secs(300),
+            },
+        };
+        assert!(blocked.is_auth());
     }
 
     #[test]

@@ -221,9 +221,62 @@ fn retry_suffix(wait: Option<Duration>) -> String {
 
 impl Error {
     /// Whether another attempt may succeed (throttling, server errors,
-    /// network failures).
+    /// network failures). This is exactly the client's own retry
+    /// classification ([`Retryable::retry_decision`] is not
+    /// [`DoNotRetry`](RetryDecision::DoNotRetry)); the client already
+    /// retried such errors as its policy allows.
+    ///
+    /// ```
+    /// use entrata_client::Error;
+    ///
+    /// let busy = Error::Server { method: "getLeases", status: 503, code: None, message: "busy".into() };
+    /// assert!(busy.is_retryable());
+    /// let odd = Error::Api { method: "getLeases", status: 400, code: Some(1), message: "bad".into() };
+    /// assert!(!odd.is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         !matches!(self.retry_decision(), RetryDecision::DoNotRetry)
+    }
+
+    /// `true` when Entrata asked the client to slow down (HTTP 429,
+    /// [`Error::RateLimited`]) and was still doing so once the retry policy
+    /// was spent. Every throttle [`is_retryable`](Self::is_retryable): back
+    /// off (honour `retry_after`) and try again later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use entrata_client::Error;
+    ///
+    /// let e = Error::RateLimited { method: "getLeases", status: 429, retry_after: Some(Duration::from_secs(2)) };
+    /// assert!(e.is_throttle() && e.is_retryable());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::RateLimited { .. })
+    }
+
+    /// `true` when Entrata refused the credentials ([`Error::Authentication`]:
+    /// code 113 or HTTP 401) or what they may reach
+    /// ([`Error::PermissionDenied`]: codes 301 and 311 or HTTP 403, e.g. a
+    /// property or web service the API user is not granted). No retry helps
+    /// until an operator fixes the credentials or the API user's
+    /// permissions; never retryable.
+    ///
+    /// ```
+    /// use entrata_client::Error;
+    ///
+    /// let e = Error::PermissionDenied {
+    ///     method: "getLeases", status: 200, code: Some(301),
+    ///     message: "User doesn't have permission to the property or property is disabled.".into(),
+    /// };
+    /// assert!(e.is_auth() && !e.is_retryable());
+    /// let e = Error::Authentication { method: "getLeases", status: 401, code: None, message: "Unauthorized".into() };
+    /// assert!(e.is_auth());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            Self::Authentication { .. } | Self::PermissionDenied { .. }
+        )
     }
 
     /// The remote method, when the error came from a call.
@@ -334,6 +387,9 @@ mod tests {
             message: "App doesn't have permission to the property.".into(),
         };
         assert!(!denied.is_retryable());
+        assert!(denied.is_auth() && !denied.is_throttle());
+        assert!(rl.is_throttle() && rl.is_retryable() && !rl.is_auth());
+        assert!(!server.is_throttle() && !server.is_auth());
         assert_eq!(denied.code(), Some(311));
         assert_eq!(denied.status(), Some(403));
         assert_eq!(denied.method(), Some("getLeases"));

@@ -248,9 +248,78 @@ impl Error {
         }
     }
 
-    /// Whether the client retries this error (see the type's docs).
+    /// Whether the client retries this error (see the type's docs): exactly
+    /// the client's own retry classification ([`Retryable::retry_decision`]
+    /// is not [`DoNotRetry`](RetryDecision::DoNotRetry)).
+    ///
+    /// ```
+    /// use officernd_client::Error;
+    ///
+    /// let api = |status| Error::Api { method: "list_members", status, error: None, messages: vec![], retry_after: None };
+    /// assert!(api(503).is_retryable());
+    /// // OfficeRnD answers 500 for business-rule violations: not retried
+    /// assert!(!api(500).is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         !matches!(self.retry_decision(), RetryDecision::DoNotRetry)
+    }
+
+    /// `true` when OfficeRnD asked the client to slow down (HTTP 429 from
+    /// the API or the token endpoint) and was still doing so once the retry
+    /// policy was spent. Every throttle [`is_retryable`](Self::is_retryable):
+    /// back off (honour [`retry_after`](Self::retry_after)) and try again
+    /// later.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use officernd_client::Error;
+    ///
+    /// let e = Error::Api {
+    ///     method: "list_members", status: 429, error: Some("Too Many Requests".into()),
+    ///     messages: vec![], retry_after: Some(Duration::from_secs(3)),
+    /// };
+    /// assert!(e.is_throttle() && e.is_retryable());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self,
+            Error::Api { status: 429, .. }
+                | Error::Auth {
+                    status: Some(429),
+                    ..
+                }
+        )
+    }
+
+    /// `true` when OfficeRnD refused who the client is or what it may do,
+    /// so that no retry helps until an operator fixes the credentials, the
+    /// application's scopes or its permissions: the token endpoint refused
+    /// the grant ([`Error::Auth`] that is not retryable), the API refused a
+    /// fresh token ([`Error::Unauthorized`], also OfficeRnD's answer to a
+    /// missing scope), the auth circuit breaker is open after repeated
+    /// refusals ([`Error::AuthBlocked`]), or an API 401/403. Never
+    /// retryable. A webhook whose signature does not verify is not an auth
+    /// failure of the client.
+    ///
+    /// ```
+    /// use officernd_client::Error;
+    ///
+    /// let e = Error::Auth {
+    ///     status: Some(401), error: Some("invalid_client".into()),
+    ///     message: "Unauthorized".into(), retryable: false, source: None,
+    /// };
+    /// assert!(e.is_auth() && !e.is_retryable());
+    /// // the token endpoint was only unreachable: transient, not auth
+    /// let e = Error::Auth { status: Some(503), error: None, message: "down".into(), retryable: true, source: None };
+    /// assert!(!e.is_auth() && e.is_retryable());
+    /// ```
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Error::Auth { retryable, .. } => !retryable && !self.is_throttle(),
+            Error::Unauthorized { .. } | Error::AuthBlocked(_) => true,
+            Error::Api { status, .. } => matches!(status, 401 | 403),
+            _ => false,
+        }
     }
 
     /// Whether OfficeRnD rejected a query parameter (`400 "property X should
@@ -409,6 +478,63 @@ mod tests {
             throttled.retry_decision(),
             RetryDecision::RetryAfter(Duration::from_secs(3))
         );
+    }
+
+    #[test]
+    fn throttle_and_auth_agree_with_the_retry_classification() {
+        let api = |status| Error::Api {
+            method: "m",
+            status,
+            error: None,
+            messages: vec![],
+            retry_after: None,
+        };
+        let auth = |status, retryable| Error::Auth {
+            status,
+            error: None,
+            message: "x".into(),
+            retryable,
+            source: None,
+        };
+        let cases = [
+            (api(429), true, false),
+            (auth(Some(429), true), true, false),
+            (api(401), false, true),
+            (api(403), false, true),
+            (api(400), false, false),
+            (api(500), false, false),
+            (api(503), false, false),
+            (auth(Some(401), false), false, true),
+            (auth(None, true), false, false),
+            (
+                Error::Unauthorized {
+                    method: "m",
+                    required_scope: "flex.community.members.read",
+                    message: "Unauthorized".into(),
+                },
+                false,
+                true,
+            ),
+            (
+                Error::AuthBlocked(access_http::AuthBlocked {
+                    failures: 3,
+                    retry_in: Duration::from_secs(300),
+                }),
+                false,
+                true,
+            ),
+            (Error::WebhookSignatureMismatch, false, false),
+        ];
+        for (e, throttle, is_auth) in cases {
+            assert_eq!(e.is_throttle(), throttle, "{e}");
+            assert_eq!(e.is_auth(), is_auth, "{e}");
+            if throttle {
+                assert!(e.is_retryable(), "{e}");
+            }
+            if is_auth {
+                assert!(!e.is_retryable(), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub(crate) fn want(
 pub(super) enum ChangeKey {
     /// An existing user, by Brivo id.
     Existing(BrivoUserId),
-    /// A new user, by identity (ordered by its rank).
+    /// A new user, by identity (ordered by its order key; see `order`).
     New(usize),
 }
 

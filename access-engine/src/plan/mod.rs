@@ -80,10 +80,29 @@ pub enum ProfileField {
     Phone,
 }
 
+/// The version of the hash that orders new users in a plan, recorded in
+/// [`PlanMeta::order_hash_version`]. A new version changes the order of the
+/// new users' actions (never which actions there are); plans made under
+/// another version are still applied as they are.
+///
+/// Version 1: each new user's identity is encoded by hand (not through a
+/// derived `Hash`, whose byte stream Rust does not specify): one tag byte
+/// for its kind (`0x01` Entrata resident, `0x02` OfficeRnD member, `0x03`
+/// OfficeRnD visitor, `0x04` directory user), then each of its ids in order
+/// (Entrata: property, customer; directory: directory, user) as its UTF-8
+/// length in 4 little-endian bytes followed by its UTF-8 bytes; the
+/// ownership prefix is not part of it. New users are sorted by the FNV-1a
+/// 64-bit hash of that encoding (offset basis `0xcbf29ce484222325`, prime
+/// `0x100000001b3`), then by the encoding's bytes. The Entrata resident
+/// `100`/`77` (`sync:entrata:100:77`) encodes as
+/// `01 03000000 313030 02000000 3737` and hashes to `0xe10467541313887e`.
+pub const ORDER_HASH_VERSION: u32 = 1;
+
 /// One step of a plan. Kinds come in this order in [`Plan::actions`]. Inside
 /// a kind the order is deterministic: existing users by Brivo id, then new
-/// users in a fixed order derived from their external ids alone (a
-/// fingerprint order, so a million new users sort without comparing strings).
+/// users in a fixed order derived from their identities alone (a specified
+/// hash order, see [`ORDER_HASH_VERSION`], so a million new users sort
+/// without comparing strings, and the same on every platform and compiler).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -292,6 +311,10 @@ pub struct PlanMeta {
     /// for the audit; a runner marks them used when it applies the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<String>,
+    /// The version of the hash that ordered the new users' actions
+    /// ([`ORDER_HASH_VERSION`]); `0` in plans saved before it was recorded.
+    #[serde(default)]
+    pub order_hash_version: u32,
     /// When the plan was made, by the runner's clock (the engine has none
     /// and leaves it `None`; `Plan::now` is the instant planned *for*).
     /// [`Plan::check_applicable`] measures a saved plan's age from it.
@@ -741,6 +764,7 @@ fn plan_inner<'o>(
             engine_version: env!("CARGO_PKG_VERSION").to_owned(),
             tzdb_version: chrono_tz::IANA_TZDB_VERSION.to_owned(),
             approvals: facts.baseline.approved.iter().cloned().collect(),
+            order_hash_version: ORDER_HASH_VERSION,
             made_at: None,
         },
     }

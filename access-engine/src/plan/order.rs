@@ -1,15 +1,81 @@
 //! Stage 4: the plan's fixed order. Kinds come in the order of
 //! [`Action`]'s variants; inside a kind, existing users by Brivo id, then
-//! new users by rank (a fixed order of their keys), so the plan is the same
-//! byte for byte whatever the order of the input or the split over threads.
+//! new users by their order key (version [`ORDER_HASH_VERSION`]: FNV-1a 64
+//! of the identity's canonical encoding, then the encoding itself), so the
+//! plan is the same byte for byte whatever the order of the input, the
+//! split over threads, or the compiler.
 
 use super::diff::{ChangeKey, Out};
-use super::{Action, Held};
+use super::{Action, Held, ORDER_HASH_VERSION};
 use crate::desired::Desired;
+use crate::hash::fnv1a64;
+use crate::identity::IdKey;
+
+/// The order key of an identity, version [`ORDER_HASH_VERSION`] (1):
+/// FNV-1a 64 of its canonical encoding ([`IdKey::canonical`]).
+pub(crate) fn order_hash(key: &IdKey<'_>, buf: &mut Vec<u8>) -> u64 {
+    const _: () = assert!(ORDER_HASH_VERSION == 1, "order_hash implements version 1");
+    buf.clear();
+    key.canonical(buf);
+    fnv1a64(buf)
+}
+
+/// The place of each new user (identity) in the plan: by order hash, then
+/// by canonical encoding where two hashes are equal. Only new users are
+/// ranked: a plan in step with Brivo has none, so costs nothing here.
+struct NewUserRanks {
+    /// By identity; `u32::MAX` for identities that are not new users.
+    rank: Vec<u32>,
+}
+
+impl NewUserRanks {
+    fn new(d: &Desired<'_>, new_users: impl Iterator<Item = usize>) -> Self {
+        let mut buf = Vec::with_capacity(64);
+        let mut keyed: Vec<(u64, u32)> = new_users
+            .map(|i| (order_hash(&d.identities[i].key, &mut buf), i as u32))
+            .collect();
+        if keyed.is_empty() {
+            return NewUserRanks { rank: Vec::new() };
+        }
+        keyed.sort_unstable();
+        keyed.dedup();
+        // Distinct identities sharing a hash (about 2^-64 per pair): by
+        // their encodings, so that nothing depends on identity numbering.
+        let mut start = 0;
+        while start < keyed.len() {
+            let mut end = start + 1;
+            while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+                end += 1;
+            }
+            if end - start > 1 {
+                keyed[start..end].sort_by_cached_key(|&(_, i)| {
+                    let mut bytes = Vec::new();
+                    d.identities[i as usize].key.canonical(&mut bytes);
+                    bytes
+                });
+            }
+            start = end;
+        }
+        let mut rank = vec![u32::MAX; d.identities.len()];
+        for (pos, (_, i)) in keyed.iter().enumerate() {
+            rank[*i as usize] = pos as u32;
+        }
+        NewUserRanks { rank }
+    }
+
+    fn of(&self, identity: usize) -> u32 {
+        self.rank.get(identity).copied().unwrap_or(u32::MAX)
+    }
+}
 
 /// The actions of `out` in plan order, and the held items sorted.
 pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
-    sort_by_small_key(&mut out.creates, |(i, _)| d.rank(*i));
+    let new_in_changes = out.changes.iter().filter_map(|c| match c.0 {
+        ChangeKey::New(i) => Some(i),
+        ChangeKey::Existing(_) => None,
+    });
+    let ranks = NewUserRanks::new(d, out.creates.iter().map(|(i, _)| *i).chain(new_in_changes));
+    sort_by_small_key(&mut out.creates, |(i, _)| ranks.of(*i));
     for v in [
         &mut out.adopts,
         &mut out.updates,
@@ -22,7 +88,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     // Existing users by Brivo id, then new users in rank order.
     sort_by_small_key(&mut out.changes, |c| match c.0 {
         ChangeKey::Existing(id) => (0u8, id.0),
-        ChangeKey::New(i) => (1u8, i64::from(d.rank(i))),
+        ChangeKey::New(i) => (1u8, i64::from(ranks.of(i))),
     });
     out.held.sort_unstable();
 
@@ -67,4 +133,46 @@ pub(super) fn sort_by_small_key<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K
             .into_iter()
             .filter_map(|(_, i)| slots[i as usize].take()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Version 1's encoding and hash, pinned (the values were computed
+    /// outside Rust from the documented encoding).
+    #[test]
+    fn order_hash_v1_is_pinned() {
+        let mut buf = Vec::new();
+        let cases = [
+            (
+                IdKey::Entrata("100", "77"),
+                "0103000000313030020000003737",
+                0xe104_6754_1313_887e_u64,
+            ),
+            (IdKey::Member("m1"), "02020000006d31", 0xbbd3_bc8f_3677_91ed),
+            (
+                IdKey::Visitor("v1"),
+                "030200000076 31",
+                0x84d5_2239_2d70_1db9,
+            ),
+            (
+                IdKey::Directory("hq", "u1"),
+                "0402000000687102000000 7531",
+                0x0082_0572_d128_6c5e,
+            ),
+        ];
+        for (key, encoding, hash) in cases {
+            let encoding = encoding.replace(' ', "");
+            buf.clear();
+            key.canonical(&mut buf);
+            assert_eq!(hex::encode(&buf), encoding, "{key:?}");
+            assert_eq!(order_hash(&key, &mut buf), hash, "{key:?}");
+        }
+        // Lengths keep ids apart that concatenate alike.
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        IdKey::Entrata("1", "00").canonical(&mut a);
+        IdKey::Entrata("10", "0").canonical(&mut b);
+        assert_ne!(a, b);
+    }
 }

@@ -238,8 +238,9 @@ impl<'f> ScopeIndex<'f> {
         d: &Desired<'_>,
         counts: &Counts,
     ) -> Vec<ScopeReport> {
-        // The first record of a scope names its zone (a zone given twice
-        // differently is a warning of its own).
+        // A scope given several times shows the least of its (zone, source)
+        // pairs, whatever the records' order (a zone given twice
+        // differently is a warning of its own, and holds the scope).
         let mut zones: BTreeMap<Scope, (&str, &ZoneSource)> = BTreeMap::new();
         let props = facts.properties.iter().map(|p| {
             (
@@ -254,7 +255,10 @@ impl<'f> ScopeIndex<'f> {
             )
         });
         for (scope, z) in props.chain(locs) {
-            zones.entry(scope).or_insert(z);
+            zones
+                .entry(scope)
+                .and_modify(|least| *least = (*least).min(z))
+                .or_insert(z);
         }
         let mut out: Vec<ScopeReport> = self
             .scopes

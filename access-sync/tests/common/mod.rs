@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use access_engine::{GroupId, Mappings, Policy};
 use access_sync::{BrivoBackend, EntrataSource, OfficeRndSource, Syncer, SyncerBuilder};
-use sandbox::{Sandbox, SandboxConfig, story};
+use sandbox::{Sandbox, SandboxConfig, SandboxCredentials, story};
 use secrecy::SecretString;
 
 pub fn secret(s: &str) -> SecretString {
@@ -23,7 +23,11 @@ pub async fn start() -> Sandbox {
 }
 
 pub fn brivo_client(sb: &Sandbox) -> brivo_client::Client {
-    let c = sb.credentials();
+    brivo_client_with(sb, sb.credentials())
+}
+
+/// A Brivo client of the sandbox using these credentials (e.g. wrong ones).
+pub fn brivo_client_with(sb: &Sandbox, c: &SandboxCredentials) -> brivo_client::Client {
     brivo_client::Client::builder(brivo_client::Credentials::password(
         secret(&c.brivo_api_key),
         secret(&c.brivo_client_id),
@@ -45,7 +49,11 @@ pub fn brivo_client(sb: &Sandbox) -> brivo_client::Client {
 }
 
 pub fn entrata_client(sb: &Sandbox) -> entrata_client::Client {
-    let c = sb.credentials();
+    entrata_client_with(sb, sb.credentials())
+}
+
+/// An Entrata client of the sandbox using these credentials.
+pub fn entrata_client_with(sb: &Sandbox, c: &SandboxCredentials) -> entrata_client::Client {
     entrata_client::Client::builder(
         &format!("{}/", sb.entrata_api_url()),
         entrata_client::Credentials::basic(c.entrata_username.clone(), secret(&c.entrata_password)),
@@ -56,7 +64,11 @@ pub fn entrata_client(sb: &Sandbox) -> entrata_client::Client {
 }
 
 pub fn officernd_client(sb: &Sandbox) -> officernd_client::Client {
-    let c = sb.credentials();
+    officernd_client_with(sb, sb.credentials())
+}
+
+/// An OfficeRnD client of the sandbox using these credentials.
+pub fn officernd_client_with(sb: &Sandbox, c: &SandboxCredentials) -> officernd_client::Client {
     officernd_client::Client::builder(
         c.officernd_org.clone(),
         c.officernd_client_id.clone(),

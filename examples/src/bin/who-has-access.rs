@@ -138,8 +138,10 @@ async fn show(
     cli: &Cli,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (facts, sources) = syncer.fetch(t).await;
-    for s in sources.iter().filter(|s| s.error.is_some()) {
-        eprintln!("warning: source {} failed: {:?}", s.name, s.error);
+    for s in &sources {
+        if let Some(e) = &s.error {
+            eprintln!("warning: source {} failed ({}): {e}", s.name, e.kind());
+        }
     }
     let observed = syncer.observe().await?;
     let access: Access = access_at(
