@@ -114,7 +114,7 @@ pub mod sandbox_wiring {
 
     /// A `sync` config (JSON, `access_sync::config::SyncConfig`) for this
     /// sandbox: its URLs, the storyline's mappings, generous rate limits.
-    /// Pair it with [`env`] for the secrets.
+    /// Pair it with [`env()`] for the secrets.
     pub fn config_json(sb: &Sandbox) -> serde_json::Value {
         let c = sb.credentials();
         serde_json::json!({
