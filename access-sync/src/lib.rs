@@ -45,6 +45,8 @@ pub mod entrata;
 pub mod error;
 pub mod memory;
 pub mod officernd;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod sources;
 pub mod syncer;
 

@@ -63,6 +63,7 @@ mod common;
 mod elsewhere;
 mod entrata;
 mod officernd;
+pub mod platform;
 mod seed;
 mod server;
 pub mod story;
@@ -79,7 +80,7 @@ pub use brivo::{
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
 pub use elsewhere::RecordedRequest;
 pub use entrata::{DEFAULT_PAGE_CAP, EntrataHandle};
-pub use officernd::OfficeRndHandle;
+pub use officernd::{OfficeRndHandle, WebhookDelivery};
 pub use seed::{BrivoSeed, EntrataSeed, OfficeRndSeed, Seed, fixture, fixture_names};
 
 /// What can go wrong starting a sandbox.

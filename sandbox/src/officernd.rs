@@ -170,6 +170,40 @@ pub(crate) struct OfficeRnd {
     tokens: Mutex<HashMap<String, TokenInfo>>,
     counter: Mutex<u64>,
     windows: Mutex<ReadWindows>,
+    webhooks: Mutex<Option<Subscription>>,
+    deliveries: Arc<Mutex<Vec<WebhookDelivery>>>,
+}
+
+/// Where OfficeRnD sends webhooks, and the secret it signs them with.
+#[derive(Clone)]
+struct Subscription {
+    url: String,
+    secret: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One webhook the sandbox's OfficeRnD sent, exactly as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookDelivery {
+    /// The event id (`event`).
+    pub event_id: String,
+    /// `booking.created`, `membership.updated`, ...
+    pub event_type: String,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The `officernd-signature` header.
+    pub signature: String,
+    /// The receiver's HTTP status, or `None` if it could not be reached.
+    pub status: Option<u16>,
 }
 
 impl OfficeRnd {
@@ -208,6 +242,8 @@ impl OfficeRnd {
                 minute: (now, 0),
                 day: (now, 0),
             }),
+            webhooks: Mutex::new(None),
+            deliveries: Arc::new(Mutex::new(Vec::new())),
         }))
     }
 
@@ -671,13 +707,25 @@ impl OfficeRndHandle {
         let Some(list) = list.as_array_mut() else {
             return false;
         };
-        match list
+        let created = match list
             .iter_mut()
             .find(|r| r.get("_id").and_then(Value::as_str) == Some(id.as_str()))
         {
-            Some(slot) => *slot = record,
-            None => list.push(record),
-        }
+            Some(slot) => {
+                *slot = record.clone();
+                false
+            }
+            None => {
+                list.push(record.clone());
+                true
+            }
+        };
+        drop(data);
+        self.notify(
+            collection,
+            if created { "created" } else { "updated" },
+            record,
+        );
         true
     }
     /// Removes a record by `_id`; returns whether it existed.
@@ -688,7 +736,85 @@ impl OfficeRndHandle {
         };
         let before = list.len();
         list.retain(|r| r.get("_id").and_then(Value::as_str) != Some(id));
-        list.len() != before
+        let removed = list.len() != before;
+        drop(data);
+        if removed {
+            self.notify(collection, "removed", json!({"_id": id}));
+        }
+        removed
+    }
+
+    /// Subscribes a webhook, as an OfficeRnD admin does under Settings >
+    /// Developer tools > Webhooks: from now on every [`upsert`](Self::upsert)
+    /// and [`remove`](Self::remove) of a member, membership, booking or
+    /// pass is POSTed to `url` as OfficeRnD documents it (`{"event",
+    /// "eventType", "data": {"object"}, "createdAt"}`), signed with
+    /// `secret` in the `officernd-signature` header, shortly after the
+    /// change (on the calling Tokio runtime). One delivery per event; the
+    /// receiver's answers are in [`deliveries`](Self::deliveries).
+    pub fn send_webhooks_to(&self, url: impl Into<String>, secret: impl Into<String>) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("a plain HTTP client builds");
+        *lock(&self.inner.webhooks) = Some(Subscription {
+            url: url.into(),
+            secret: secret.into(),
+            http,
+        });
+    }
+
+    /// The webhooks sent so far, oldest first (a delivery in flight is
+    /// listed once it is answered).
+    pub fn deliveries(&self) -> Vec<WebhookDelivery> {
+        lock(&self.inner.deliveries).clone()
+    }
+
+    /// Sends an earlier delivery again, byte for byte (a replay, as an
+    /// attacker who captured it would, or as a retry would); returns the
+    /// receiver's status.
+    pub async fn redeliver(&self, delivery: &WebhookDelivery) -> Option<u16> {
+        let sub = lock(&self.inner.webhooks).clone()?;
+        deliver(&sub, delivery).await
+    }
+
+    fn notify(&self, collection: &str, change: &str, object: Value) {
+        let kind = match collection {
+            "members" => "member",
+            "memberships" => "membership",
+            "bookings" => "booking",
+            "passes" => "pass",
+            _ => return,
+        };
+        let Some(sub) = lock(&self.inner.webhooks).clone() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let event_id = format!("{:024x}", fastrand::u128(..) >> 32);
+        let body = json!({
+            "event": event_id,
+            "eventType": format!("{kind}.{change}"),
+            "data": {"object": object},
+            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+        .to_string()
+        .into_bytes();
+        let t = chrono::Utc::now().timestamp();
+        let mut delivery = WebhookDelivery {
+            event_id,
+            event_type: format!("{kind}.{change}"),
+            signature: sign(sub.secret.as_bytes(), &body, t),
+            body,
+            status: None,
+        };
+        let deliveries = self.inner.deliveries.clone();
+        runtime.spawn(async move {
+            delivery.status = deliver(&sub, &delivery).await;
+            lock(&deliveries).push(delivery);
+        });
     }
     /// The current record with this `_id`.
     pub fn get(&self, collection: &str, id: &str) -> Option<Value> {
@@ -704,4 +830,31 @@ impl OfficeRndHandle {
     pub fn stats(&self) -> crate::CallStats {
         self.inner.common.stats()
     }
+}
+
+async fn deliver(sub: &Subscription, delivery: &WebhookDelivery) -> Option<u16> {
+    let r = sub
+        .http
+        .post(&sub.url)
+        .header("content-type", "application/json")
+        .header("officernd-signature", &delivery.signature)
+        .body(delivery.body.clone())
+        .send()
+        .await
+        .ok()?;
+    Some(r.status().as_u16())
+}
+
+/// OfficeRnD's signature: `t=<unix>,signature=<hex HMAC-SHA256(secret, body + "." + t)>`.
+fn sign(secret: &[u8], body: &[u8], t: i64) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret)
+        .expect("HMAC takes keys of any length");
+    mac.update(body);
+    mac.update(b".");
+    mac.update(t.to_string().as_bytes());
+    format!(
+        "t={t},signature={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }

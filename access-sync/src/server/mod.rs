@@ -1,0 +1,393 @@
+//! The runner's HTTP surface (feature `server`): mount [`Routes`] in your
+//! own axum server, or serve them as they are (the `sync` example's
+//! `--listen`).
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `POST /webhooks/officernd` | an OfficeRnD webhook: verified over the raw body (one MAC), refused if replayed within the tolerance, then a run is woken at once; the run re-reads OfficeRnD, so the changed member or booking is fetched fresh |
+//! | `/scim/v2/Users` | a SCIM 2.0 User endpoint ([`ScimDirectory`]) a Connect-style platform or identity provider pushes users into; every change wakes a run |
+//! | `GET /healthz` | [`Health`] as JSON: 200 while the last successful run is recent, 503 before the first one or once it is too old |
+//! | `GET /metrics` | Prometheus text: runs, actions by kind and result, API calls and throttles per service, held items, boundary lag, requests to these routes |
+//!
+//! ```no_run
+//! use access_sync::server::{Monitor, Routes, ScimDirectory};
+//! use access_sync::{DirectorySource, Syncer};
+//! use officernd_client::webhook::{WebhookReceiver, WebhookVerifier};
+//! use officernd_client::SecretString;
+//!
+//! # async fn run(builder: access_sync::SyncerBuilder) -> std::io::Result<()> {
+//! let scim = ScimDirectory::open("connect-hq", "/var/lib/access-sync/scim.json")?;
+//! let syncer = builder.source(DirectorySource::new(scim.clone())).build();
+//! let monitor = Monitor::new();
+//! let receiver = WebhookReceiver::new(WebhookVerifier::new(SecretString::from(
+//!     std::env::var("OFFICERND_WEBHOOK_SECRET").unwrap_or_default(),
+//! )));
+//! let app = Routes::new(monitor.clone())
+//!     .officernd_webhooks(receiver, syncer.waker())
+//!     .scim(scim, std::env::var("SCIM_BEARER_TOKEN").unwrap_or_default(), syncer.waker())
+//!     .into_router();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//! syncer.run_with(std::future::pending(), |event| monitor.observe(&event)).await;
+//! # Ok(()) }
+//! ```
+
+mod monitor;
+mod scim;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use officernd_client::webhook::{SIGNATURE_HEADER, WebhookError, WebhookReceiver};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+pub use monitor::{Budget, Health, LastRun, Monitor};
+use scim::ScimError;
+pub use scim::{MAX_PAGE, ScimDirectory, TOMBSTONE_DAYS};
+
+/// Where SCIM is served; `meta.location` of each user is under it.
+pub const SCIM_BASE: &str = "/scim/v2";
+
+/// A SCIM user is a few hundred bytes; this leaves room for identity
+/// providers' extension attributes and refuses anything larger unread.
+const SCIM_MAX_BODY: usize = 64 * 1024;
+
+/// The runner's routes. See the [module docs](self).
+#[derive(Debug)]
+pub struct Routes {
+    monitor: Monitor,
+    officernd: Option<Arc<Webhooks>>,
+    scim: Option<Arc<Scim>>,
+}
+
+#[derive(Debug)]
+struct Webhooks {
+    receiver: WebhookReceiver,
+    waker: Arc<Notify>,
+    monitor: Monitor,
+}
+
+struct Scim {
+    directory: ScimDirectory,
+    token: SecretString,
+    waker: Arc<Notify>,
+    monitor: Monitor,
+}
+
+impl std::fmt::Debug for Scim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scim")
+            .field("directory", &self.directory)
+            .field("token", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Routes {
+    /// `/healthz` and `/metrics` from `monitor`.
+    pub fn new(monitor: Monitor) -> Self {
+        Routes {
+            monitor,
+            officernd: None,
+            scim: None,
+        }
+    }
+
+    /// Adds `POST /webhooks/officernd`: each verified, new event wakes a
+    /// run through `waker` ([`Syncer::waker`](crate::Syncer::waker)).
+    pub fn officernd_webhooks(mut self, receiver: WebhookReceiver, waker: Arc<Notify>) -> Self {
+        self.officernd = Some(Arc::new(Webhooks {
+            receiver,
+            waker,
+            monitor: self.monitor.clone(),
+        }));
+        self
+    }
+
+    /// Adds the SCIM 2.0 User endpoint under [`SCIM_BASE`], authenticated
+    /// by `Authorization: Bearer <token>`; each change wakes a run.
+    ///
+    /// An empty token refuses every request (a forgotten variable must not
+    /// open the directory to anyone).
+    pub fn scim(
+        mut self,
+        directory: ScimDirectory,
+        token: impl Into<SecretString>,
+        waker: Arc<Notify>,
+    ) -> Self {
+        self.scim = Some(Arc::new(Scim {
+            directory,
+            token: token.into(),
+            waker,
+            monitor: self.monitor.clone(),
+        }));
+        self
+    }
+
+    /// The axum router: serve it, or `merge`/`nest` it into yours.
+    pub fn into_router(self) -> Router {
+        let mut router = Router::new()
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics))
+            .with_state(self.monitor);
+        if let Some(w) = self.officernd {
+            router = router.merge(
+                Router::new()
+                    .route("/webhooks/officernd", post(officernd_webhook))
+                    .with_state(w),
+            );
+        }
+        if let Some(s) = self.scim {
+            router = router.merge(
+                Router::new()
+                    .route(
+                        &format!("{SCIM_BASE}/Users"),
+                        get(scim_list).post(scim_create),
+                    )
+                    .route(
+                        &format!("{SCIM_BASE}/Users/{{id}}"),
+                        get(scim_get)
+                            .put(scim_replace)
+                            .patch(scim_patch)
+                            .delete(scim_delete),
+                    )
+                    .layer(DefaultBodyLimit::max(SCIM_MAX_BODY))
+                    .with_state(s),
+            );
+        }
+        router
+    }
+}
+
+async fn healthz(State(monitor): State<Monitor>) -> Response {
+    let health = monitor.health();
+    let status = if health.status == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(health)).into_response()
+}
+
+async fn metrics(State(monitor): State<Monitor>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        monitor.metrics_text(),
+    )
+        .into_response()
+}
+
+async fn officernd_webhook(
+    State(w): State<Arc<Webhooks>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(signature) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
+        w.monitor.request("officernd_webhook", "unsigned");
+        return (
+            StatusCode::UNAUTHORIZED,
+            "missing officernd-signature header",
+        )
+            .into_response();
+    };
+    match w.receiver.receive(signature, &body) {
+        Ok(event) => {
+            tracing::info!(event = %event.id, kind = ?event.event_type, "OfficeRnD webhook: waking a run");
+            w.monitor.request("officernd_webhook", "accepted");
+            w.waker.notify_one();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => {
+            let (status, result) = match &e {
+                WebhookError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+                WebhookError::Replayed { .. } => (StatusCode::CONFLICT, "replayed"),
+                WebhookError::GuardFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "guard_full"),
+                WebhookError::Verify(_) => (StatusCode::UNAUTHORIZED, "forged"),
+                _ => (StatusCode::BAD_REQUEST, "invalid"),
+            };
+            tracing::warn!(error = %e, result, "OfficeRnD webhook refused");
+            w.monitor.request("officernd_webhook", result);
+            (status, e.to_string()).into_response()
+        }
+    }
+}
+
+/// The answer to a SCIM request, as `application/scim+json`.
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/scim+json"),
+    );
+    r
+}
+
+fn scim_error(e: &ScimError) -> Response {
+    scim_json(
+        StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &e.body(),
+    )
+}
+
+impl Scim {
+    /// Checks the bearer token in time independent of where it differs.
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let expected = self.token.expose_secret().as_bytes();
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or("")
+            .as_bytes();
+        if expected.is_empty() || given.len() != expected.len() {
+            return false;
+        }
+        let diff = given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        std::hint::black_box(diff) == 0
+    }
+
+    /// Runs `f` for an authorized request, counts it, and wakes a run
+    /// after a successful change.
+    fn handle(
+        &self,
+        headers: &HeaderMap,
+        op: &'static str,
+        changes: bool,
+        f: impl FnOnce(&ScimDirectory) -> Result<(StatusCode, Option<Value>), ScimError>,
+    ) -> Response {
+        if !self.authorized(headers) {
+            self.monitor.request("scim", "unauthorized");
+            let mut r = scim_error(&ScimError {
+                status: 401,
+                scim_type: None,
+                detail: "a valid bearer token is required".into(),
+            });
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scim\""),
+            );
+            return r;
+        }
+        match f(&self.directory) {
+            Ok((status, body)) => {
+                self.monitor.request("scim", op);
+                if changes {
+                    self.waker.notify_one();
+                }
+                match body {
+                    Some(body) => scim_json(status, &body),
+                    None => status.into_response(),
+                }
+            }
+            Err(e) => {
+                self.monitor.request("scim", "refused");
+                scim_error(&e)
+            }
+        }
+    }
+}
+
+fn parse(body: &Bytes) -> Result<Value, ScimError> {
+    serde_json::from_slice(body).map_err(|e| ScimError {
+        status: 400,
+        scim_type: Some("invalidSyntax"),
+        detail: format!("the body is not JSON: {e}"),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    filter: Option<String>,
+    #[serde(rename = "startIndex")]
+    start_index: Option<usize>,
+    count: Option<usize>,
+}
+
+async fn scim_list(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    s.handle(&headers, "list", false, |d| {
+        Ok((
+            StatusCode::OK,
+            Some(d.list(q.filter.as_deref(), q.start_index, q.count, SCIM_BASE)?),
+        ))
+    })
+}
+
+async fn scim_create(State(s): State<Arc<Scim>>, headers: HeaderMap, body: Bytes) -> Response {
+    s.handle(&headers, "create", true, |d| {
+        Ok((
+            StatusCode::CREATED,
+            Some(d.create(&parse(&body)?, SCIM_BASE)?),
+        ))
+    })
+}
+
+async fn scim_get(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    s.handle(&headers, "get", false, |d| {
+        Ok((StatusCode::OK, Some(d.get(&id, SCIM_BASE)?)))
+    })
+}
+
+async fn scim_replace(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    s.handle(&headers, "replace", true, |d| {
+        Ok((
+            StatusCode::OK,
+            Some(d.replace(&id, &parse(&body)?, SCIM_BASE)?),
+        ))
+    })
+}
+
+async fn scim_patch(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    s.handle(&headers, "patch", true, |d| {
+        Ok((
+            StatusCode::OK,
+            Some(d.patch(&id, &parse(&body)?, SCIM_BASE)?),
+        ))
+    })
+}
+
+async fn scim_delete(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    s.handle(&headers, "delete", true, |d| {
+        d.delete(&id)?;
+        Ok((StatusCode::NO_CONTENT, None))
+    })
+}
