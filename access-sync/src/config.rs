@@ -140,6 +140,43 @@ pub struct StateConfig {
     pub namespace: Option<String>,
 }
 
+/// The HTTP surface `sync --apply --listen ADDR` serves (the `server`
+/// feature's [`Routes`](crate::server::Routes)): which routes, and where
+/// the SCIM directory keeps its users. `/healthz` and `/metrics` are always
+/// served.
+///
+/// ```
+/// use access_sync::config::SyncConfig;
+///
+/// let config = SyncConfig::from_json(r#"{
+///   "brivo": {},
+///   "officernd": {"org": "acme", "client_id": "app"},
+///   "mappings": {"directories": {"connect-hq": [7501]}},
+///   "server": {"officernd_webhooks": true, "scim_directory": "connect-hq"}
+/// }"#)?;
+/// assert_eq!(config.server_env(), ["OFFICERND_WEBHOOK_SECRET", "SCIM_BEARER_TOKEN"]);
+/// assert!(!config.required_env().contains(&"SCIM_BEARER_TOKEN"), "a dry run does not need it");
+/// # Ok::<(), access_sync::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Accept OfficeRnD webhooks at `POST /webhooks/officernd` (the
+    /// signing secret from `OFFICERND_WEBHOOK_SECRET`); each verified event
+    /// wakes a run. Needs the `officernd` section.
+    pub officernd_webhooks: bool,
+    /// Serve SCIM 2.0 at `/scim/v2/Users` as this directory, a key of
+    /// `mappings.directories` (the bearer token from `SCIM_BEARER_TOKEN`).
+    pub scim_directory: Option<String>,
+    /// The JSON file the SCIM users are kept in (default:
+    /// `<config file>.scim.json` beside the config).
+    pub scim_store: Option<PathBuf>,
+    /// Seconds without a successful run before `/healthz` answers 503
+    /// (default: four poll intervals, at least 15 minutes).
+    pub unhealthy_after_secs: Option<u64>,
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -159,6 +196,8 @@ pub struct SyncConfig {
     pub run: RunConfig,
     /// Where the run state lives.
     pub state: StateConfig,
+    /// What `--listen` serves.
+    pub server: ServerConfig,
     /// Whether the file names `policy.ownership_prefix`; if not, the
     /// installation's own prefix is generated once and kept in the state
     /// ([`SyncConfig::open_state`]), so two installations never share one.
@@ -347,7 +386,54 @@ impl SyncConfig {
                 format!("{n} is out of range: use 1 to {MAX_CONCURRENCY}"),
             ));
         }
+        if self.server.officernd_webhooks && self.officernd.is_none() {
+            return Err(field(
+                "server.officernd_webhooks",
+                "needs an officernd section: the webhooks wake runs that read OfficeRnD".to_owned(),
+            ));
+        }
+        if let Some(id) = &self.server.scim_directory
+            && !self.mappings.directories.contains_key(id)
+        {
+            return Err(field(
+                "server.scim_directory",
+                format!(
+                    "{id:?} is not a key of mappings.directories: map it to the groups its users get"
+                ),
+            ));
+        }
+        if let Some(secs) = self.server.unhealthy_after_secs
+            && !(MIN_POLL_SECS..=7 * MAX_POLL_SECS).contains(&secs)
+        {
+            return Err(field(
+                "server.unhealthy_after_secs",
+                format!(
+                    "{secs} is out of range: use {MIN_POLL_SECS} to {} seconds (a week)",
+                    7 * MAX_POLL_SECS
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// Where the SCIM directory keeps its users: `server.scim_store`, else
+    /// `<config file>.scim.json` beside `config_path`.
+    pub fn scim_store(&self, config_path: &std::path::Path) -> PathBuf {
+        self.server.scim_store.clone().unwrap_or_else(|| {
+            let mut p = config_path.as_os_str().to_owned();
+            p.push(".scim.json");
+            PathBuf::from(p)
+        })
+    }
+
+    /// How long without a successful run before `/healthz` says failing.
+    pub fn unhealthy_after(&self) -> std::time::Duration {
+        let poll = self.run.poll_interval_secs.unwrap_or(900);
+        std::time::Duration::from_secs(
+            self.server
+                .unhealthy_after_secs
+                .unwrap_or_else(|| poll.saturating_mul(4).max(900)),
+        )
     }
 
     /// Opens the run state (a SQLite file beside `config_path` unless the
@@ -461,6 +547,20 @@ impl SyncConfig {
         }
         if self.officernd.is_some() {
             names.push("OFFICERND_CLIENT_SECRET");
+        }
+        names
+    }
+
+    /// The environment variables serving the `server` section reads (only
+    /// `--listen` needs them): `OFFICERND_WEBHOOK_SECRET` with
+    /// `officernd_webhooks`, `SCIM_BEARER_TOKEN` with `scim_directory`.
+    pub fn server_env(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.server.officernd_webhooks {
+            names.push("OFFICERND_WEBHOOK_SECRET");
+        }
+        if self.server.scim_directory.is_some() {
+            names.push("SCIM_BEARER_TOKEN");
         }
         names
     }

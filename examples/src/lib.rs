@@ -113,10 +113,14 @@ pub mod sandbox_wiring {
     }
 
     /// A `sync` config (JSON, `access_sync::config::SyncConfig`) for this
-    /// sandbox: its URLs, the storyline's mappings, generous rate limits.
+    /// sandbox: its URLs, the storyline's mappings plus the SCIM directory's
+    /// group, generous rate limits, and a `server` section for `--listen`.
     /// Pair it with [`env()`] for the secrets.
     pub fn config_json(sb: &Sandbox) -> serde_json::Value {
         let c = sb.credentials();
+        let mut mappings = serde_json::to_value(story_mappings()).unwrap_or_default();
+        mappings["directories"] =
+            serde_json::json!({ story::DIRECTORY_CONNECT: [story::GROUP_CONNECT_MEMBERS] });
         serde_json::json!({
             "brivo": {
                 "base_url": sb.brivo_api_url(),
@@ -133,9 +137,42 @@ pub mod sandbox_wiring {
                 "api_url": format!("{}/api/v2", sb.officernd_base_url()),
                 "token_url": format!("{}/oauth/token", sb.officernd_identity_url()),
             },
-            "mappings": story_mappings(),
+            "mappings": mappings,
+            "server": {
+                "officernd_webhooks": true,
+                "scim_directory": story::DIRECTORY_CONNECT,
+            },
         })
     }
+
+    /// Writes [`config_json`] to `path` and, beside it, the SCIM directory's
+    /// store as an empty directory (a fresh sandbox's platform has pushed
+    /// nobody yet), replacing any earlier one. Returns the store's path.
+    ///
+    /// # Errors
+    /// Either file cannot be written.
+    pub fn write_config(
+        sb: &Sandbox,
+        path: &std::path::Path,
+    ) -> std::io::Result<std::path::PathBuf> {
+        let config =
+            serde_json::to_string_pretty(&config_json(sb)).map_err(std::io::Error::other)?;
+        std::fs::write(path, config)?;
+        let mut store = path.as_os_str().to_owned();
+        store.push(".scim.json");
+        let store = std::path::PathBuf::from(store);
+        match std::fs::remove_file(&store) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        access_sync::server::ScimDirectory::create_empty(story::DIRECTORY_CONNECT, &store)?;
+        Ok(store)
+    }
+
+    /// The OfficeRnD webhook secret the sandbox signs with.
+    pub const WEBHOOK_SECRET: &str = "whsec_sandbox_0000";
+    /// The bearer token the sandbox's directory platform sends.
+    pub const SCIM_TOKEN: &str = "scim_sandbox_0000";
 
     /// The environment variables `sync` reads its secrets from, with the
     /// sandbox's dummy values.
@@ -150,6 +187,8 @@ pub mod sandbox_wiring {
             ("ENTRATA_USERNAME", c.entrata_username.clone()),
             ("ENTRATA_PASSWORD", c.entrata_password.clone()),
             ("OFFICERND_CLIENT_SECRET", c.officernd_client_secret.clone()),
+            ("OFFICERND_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+            ("SCIM_BEARER_TOKEN", SCIM_TOKEN.to_owned()),
         ]
     }
 
@@ -401,9 +440,13 @@ pub fn held_and_warnings(plan: &Plan, names: &Names) -> String {
             HeldItem::Delete => "delete".into(),
             other => format!("{other:?}"),
         };
+        let approve = h
+            .rule
+            .approval()
+            .map_or_else(String::new, |id| format!(" [approve: {id}]"));
         let _ = writeln!(
             out,
-            "  HELD     {what} for {}: {}",
+            "  HELD     {what} for {}: {}{approve}",
             names.user(&h.user),
             h.rule
         );

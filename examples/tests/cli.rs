@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use examples::sandbox_wiring::{config_json, env};
+use examples::sandbox_wiring::{env, write_config};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sync-cli-{name}-{}", std::process::id()));
@@ -105,7 +105,7 @@ async fn a_dry_run_reports_pending_changes_and_an_apply_leaves_none() {
     let sb = sandbox::Sandbox::start_default().await.unwrap();
     let dir = scratch("sandbox");
     let config = dir.join("sandbox.json");
-    std::fs::write(&config, config_json(&sb).to_string()).unwrap();
+    write_config(&sb, &config).unwrap();
     let c = config.to_str().unwrap();
     let vars = env(&sb);
     let at = sandbox::story::instants()[0].1.to_rfc3339();

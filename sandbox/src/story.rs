@@ -19,6 +19,7 @@
 //! | Sunset Terrace, Los Angeles | America/Los_Angeles | property 300 | 9300 | 7301 residents |
 //! | Mile High Works (coworking), Denver | America/Denver | location `…a001` | 9400 | 7401–7408 |
 //!
+//! Group 7501 belongs to the SCIM directory platform [`DIRECTORY_CONNECT`].
 //! Unmanaged: group 7901 "Building Staff" (users 15540001 Sam, 15540002 Terry) and 7902
 //! "Harbor View Residents Archive" (a name that *contains* a managed group's name).
 
@@ -168,6 +169,12 @@ pub const GROUP_MHW_FLOOR_2: i64 = 7402;
 pub const GROUP_MHW_OFFICE_201: i64 = 7403;
 /// Managed: Desk 7.
 pub const GROUP_MHW_DESK_7: i64 = 7404;
+/// The directory platform's door group (Connect HQ, pushed over SCIM):
+/// managed only where a config maps [`DIRECTORY_CONNECT`] to it.
+pub const GROUP_CONNECT_MEMBERS: i64 = 7501;
+/// The directory id of the Connect-style platform that pushes users over
+/// SCIM (`mappings.directories`, `server.scim_directory`).
+pub const DIRECTORY_CONNECT: &str = "connect-hq";
 /// Managed: the Summit meeting room.
 pub const GROUP_MHW_SUMMIT_ROOM: i64 = 7405;
 /// Managed: day-pass holders.

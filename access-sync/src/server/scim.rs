@@ -283,6 +283,28 @@ impl ScimDirectory {
         })
     }
 
+    /// Creates the file at `path` holding an empty directory, ready at
+    /// once: for a directory that is known to have no users yet (a new
+    /// platform, a sandbox). Refuses a file that exists.
+    ///
+    /// # Errors
+    /// The file exists, or cannot be written.
+    pub fn create_empty(
+        directory_id: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> std::io::Result<Self> {
+        let directory_id = directory_id.into();
+        let path = path.into();
+        if path.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists: open it instead", path.display()),
+            ));
+        }
+        save(&path, &directory_id, &BTreeMap::new())?;
+        Self::open(directory_id, path)
+    }
+
     /// Users listed (deleted ones included, until their tombstone expires).
     pub fn len(&self) -> usize {
         self.store().users.len()

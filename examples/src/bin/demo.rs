@@ -7,17 +7,29 @@
 //! move-in day, across a daylight-saving change, after move-outs — printing
 //! each plan with its reasons, what was held back, and who holds which door
 //! group afterwards. Every run is written to a JSON-lines audit log.
+//!
+//! Last, the runner keeps running as a service on the real clock: a booking
+//! made in OfficeRnD reaches Brivo through a signed webhook, and a directory
+//! platform creates, suspends and decommissions a user over SCIM.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use access_engine::GroupId;
-use access_sync::{BrivoBackend, EntrataSource, JsonLinesAudit, OfficeRndSource, Syncer};
+use access_sync::server::{Monitor, Routes, ScimDirectory};
+use access_sync::{
+    BrivoBackend, DirectorySource, EntrataSource, JsonLinesAudit, OfficeRndSource, Syncer,
+};
 use examples::sandbox_wiring::{
-    brivo_client, entrata_client, officernd_client, story_mappings, story_zones,
+    SCIM_TOKEN, WEBHOOK_SECRET, brivo_client, entrata_client, officernd_client, story_mappings,
+    story_zones,
 };
 use examples::{Names, held_and_warnings, instant_line, plan_table, scopes_table, table};
+use officernd_client::webhook::{WebhookReceiver, WebhookVerifier};
+use sandbox::platform::DirectoryPlatform;
 use sandbox::{Sandbox, story};
+use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -130,6 +142,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!();
     }
 
+    live(&sb).await?;
+
     println!(
         "Done in {:.1} s. Audit log (one JSON line per run: inputs, plan, results, calls):\n  {}",
         started.elapsed().as_secs_f64(),
@@ -138,6 +152,180 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Next: `cargo run -p examples --bin sync -- --help` to run against real accounts.");
     sb.shutdown().await;
     Ok(())
+}
+
+/// The runner as a service, on the real clock: it polls only hourly, so
+/// each change below reaches Brivo because a webhook or a SCIM push woke it.
+async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
+    println!("── Live: OfficeRnD webhooks and a SCIM directory platform ──");
+    let scim = ScimDirectory::in_memory(story::DIRECTORY_CONNECT);
+    let mut mappings = story_mappings();
+    // this runner serves the coworking space and the directory only
+    mappings.properties.clear();
+    mappings.directories.insert(
+        story::DIRECTORY_CONNECT.into(),
+        vec![GroupId(story::GROUP_CONNECT_MEMBERS)],
+    );
+    let syncer = Arc::new(
+        Syncer::builder(BrivoBackend::new(brivo_client(sb, 20.0)))
+            .source(OfficeRndSource::new(officernd_client(sb)))
+            .source(DirectorySource::new(scim.clone()))
+            .mappings(mappings)
+            .poll_interval(Duration::from_secs(3600))
+            .build(),
+    );
+    let monitor = Monitor::new();
+    let verifier = WebhookVerifier::new(officernd_client::SecretString::from(WEBHOOK_SECRET));
+    let app = Routes::new(monitor.clone())
+        .officernd_webhooks(WebhookReceiver::new(verifier), syncer.waker())
+        .scim(scim, SCIM_TOKEN, syncer.waker())
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = {
+        let (syncer, monitor) = (syncer.clone(), monitor.clone());
+        tokio::spawn(async move {
+            let shutdown = async {
+                stopped.await.ok();
+            };
+            syncer.run_with(shutdown, |e| monitor.observe(&e)).await;
+        })
+    };
+    println!("   The runner serves {url} (webhooks, SCIM, /healthz, /metrics) and polls hourly.");
+    // the first run (a push made before it would wake nothing new)
+    wait_until(|| monitor.health().last_run.is_some()).await;
+    sb.officernd()
+        .send_webhooks_to(format!("{url}/webhooks/officernd"), WEBHOOK_SECRET);
+
+    // OfficeRnD: Maya books the Summit room from now for an hour
+    let now = chrono::Utc::now();
+    let ts =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut booking = sb
+        .officernd()
+        .get("bookings", story::BOOKING_WITH_VISITOR)
+        .ok_or("the storyline's booking is missing")?;
+    booking["_id"] = json!("64b0000000000000000bb0d1");
+    booking["member"] = json!(story::MEMBER_MAYA);
+    booking["company"] = json!(story::COMPANY_ACME);
+    booking["visitors"] = json!([]);
+    booking["start"] = json!(ts(now));
+    booking["seriesStart"] = json!(ts(now));
+    booking["end"] = json!(ts(now + chrono::Duration::hours(1)));
+    booking["seriesEnd"] = json!(ts(now + chrono::Duration::hours(1)));
+    let maya_in_room = || {
+        sb.brivo()
+            .snapshot()
+            .users
+            .iter()
+            .any(|u| u.first_name == "Maya" && u.groups.contains(&story::GROUP_MHW_SUMMIT_ROOM))
+    };
+    let was = maya_in_room();
+    let t = Instant::now();
+    sb.officernd().upsert("bookings", booking);
+    let took = wait_until(maya_in_room).await;
+    let delivery = sb.officernd().deliveries().pop();
+    println!(
+        "   OfficeRnD: Maya books the Summit Room now for an hour -> webhook {} answered {} -> \
+         Maya {} the Summit Room group {} after the booking (was in it: {was}).",
+        delivery.as_ref().map_or("?", |d| d.event_type.as_str()),
+        delivery
+            .as_ref()
+            .and_then(|d| d.status)
+            .map_or("?".into(), |s| s.to_string()),
+        if took.is_some() { "is in" } else { "is NOT in" },
+        ms(took.unwrap_or_else(|| t.elapsed())),
+    );
+
+    // Connect HQ pushes a user's lifecycle over SCIM
+    let platform = DirectoryPlatform::new(format!("{url}/scim/v2"), SCIM_TOKEN);
+    let rene = || {
+        sb.brivo()
+            .snapshot()
+            .users
+            .into_iter()
+            .find(|u| u.first_name == "Rene" && u.last_name == "Ortiz")
+    };
+    let id = platform
+        .create_user("rene.ortiz", "Rene", "Ortiz", "rene.ortiz@example.com")
+        .await?;
+    let took =
+        wait_until(|| rene().is_some_and(|u| u.groups.contains(&story::GROUP_CONNECT_MEMBERS)))
+            .await;
+    println!(
+        "   Connect HQ (SCIM): Rene Ortiz joins      -> Brivo user created in Connect HQ Members: {}",
+        outcome(took)
+    );
+    platform.suspend(&id).await?;
+    let took = wait_until(|| rene().is_some_and(|u| u.suspended)).await;
+    println!(
+        "   Connect HQ (SCIM): Rene is suspended     -> suspended in Brivo: {}",
+        outcome(took)
+    );
+    platform.decommission(&id).await?;
+    let took = wait_until(|| rene().is_none()).await;
+    println!(
+        "   Connect HQ (SCIM): Rene is decommissioned -> the Brivo user this integration created is deleted: {}",
+        outcome(took)
+    );
+    let staff = sb
+        .brivo()
+        .snapshot()
+        .users
+        .iter()
+        .filter(|u| u.external_id.is_none())
+        .count();
+    println!("   ({staff} Brivo users this integration did not create are untouched.)");
+
+    let health = monitor.health();
+    println!(
+        "   /healthz: {} after {} runs; /metrics: {} series",
+        health.status,
+        metric(
+            &monitor.metrics_text(),
+            "access_sync_runs_total{result=\"synced\"}"
+        ),
+        monitor
+            .metrics_text()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count()
+    );
+    let _ = stop.send(());
+    runner.await?;
+    println!();
+    Ok(())
+}
+
+/// Polls `done` every 5 ms for up to 5 s; how long it took, if it did.
+async fn wait_until(mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        if done() {
+            return Some(t.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+fn ms(d: Duration) -> String {
+    format!("{} ms", d.as_millis())
+}
+
+fn outcome(took: Option<Duration>) -> String {
+    took.map_or_else(
+        || "NOT within 5 s".to_owned(),
+        |d| format!("{} later", ms(d)),
+    )
+}
+
+fn metric(text: &str, series: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .map_or("0".into(), |v| v.trim().to_owned())
 }
 
 fn indent(s: &str) -> String {

@@ -7,6 +7,7 @@
 //! sync --config sync.json --apply-plan p.json  # apply exactly that plan (refused if stale)
 //! sync --config sync.json --apply --once       # plan and apply once
 //! sync --config sync.json --apply              # keep running: wake at each change or poll
+//! sync --config sync.json --apply --listen 127.0.0.1:8080   # ... and serve webhooks, SCIM, /healthz, /metrics
 //! sync --config sync.json approvals            # list approvals waiting for the next run
 //! sync --config sync.json approve scope:property:100 --by NAME   # release a hold, for one run
 //! ```
@@ -25,10 +26,12 @@ use std::process::ExitCode;
 
 use access_engine::Plan;
 use access_sync::config::SyncConfig;
-use access_sync::{RunEvent, SyncReport};
+use access_sync::server::{Monitor, Routes, ScimDirectory};
+use access_sync::{DirectorySource, RunEvent, SyncReport};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use examples::{Names, held_and_warnings, plan_table, scopes_table};
+use officernd_client::webhook::{WebhookReceiver, WebhookVerifier};
 use serde_json::json;
 
 const AFTER_HELP: &str = "\
@@ -37,6 +40,8 @@ ENVIRONMENT (secrets come only from here; all missing ones are reported at once)
   ENTRATA_USERNAME + ENTRATA_PASSWORD   with entrata.base_url (Basic auth)
   ENTRATA_API_KEY                       with entrata.gateway_org
   OFFICERND_CLIENT_SECRET               with an officernd section
+  OFFICERND_WEBHOOK_SECRET              with --listen and server.officernd_webhooks
+  SCIM_BEARER_TOKEN                     with --listen and server.scim_directory
   the variable named by state.postgres_url_env   with PostgreSQL run state
   RUST_LOG                              log filter (default: warn), logs go to stderr
   `approvals` and `approve` need none of the service secrets: only the state store.
@@ -65,6 +70,11 @@ struct Cli {
     /// With --apply: one run, then exit.
     #[arg(long, requires = "apply")]
     once: bool,
+    /// With --apply (and not --once): also serve HTTP on this address:
+    /// /healthz, /metrics, and as the config's `server` section says,
+    /// POST /webhooks/officernd and SCIM 2.0 at /scim/v2/Users.
+    #[arg(long, value_name = "ADDR", requires = "apply", conflicts_with = "once")]
+    listen: Option<std::net::SocketAddr>,
     /// Plan for this instant (RFC 3339) instead of now: dry run or --once only.
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant, conflicts_with = "apply_plan")]
     at: Option<DateTime<Utc>>,
@@ -210,7 +220,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let missing = config.missing_env(env);
+    let mut missing = config.missing_env(env);
+    if cli.listen.is_some() {
+        missing.extend(
+            config
+                .server_env()
+                .into_iter()
+                .filter(|k| env(k).is_none_or(|v| v.is_empty())),
+        );
+    }
     if !missing.is_empty() {
         return Err(Failure::Usage(format!(
             "environment variables not set: {} (see sync --help)",
@@ -218,9 +236,22 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         )));
     }
     let json_out = cli.json;
-    let syncer = config
+    // The SCIM users are a source whether or not this run serves SCIM: a
+    // dry run plans from what the platform last pushed.
+    let scim = match &config.server.scim_directory {
+        Some(id) => Some(
+            ScimDirectory::open(id, config.scim_store(&config_path))
+                .map_err(|e| Failure::Usage(format!("server.scim_store: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut builder = config
         .builder_with_state(env, state, &namespace)
-        .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?
+        .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?;
+    if let Some(scim) = &scim {
+        builder = builder.source(DirectorySource::new(scim.clone()));
+    }
+    let syncer = builder
         .on_progress(move |done, total| {
             if !json_out && total >= 50 && (done % 25 == 0 || done == total) {
                 eprintln!("  applied {done}/{total} actions");
@@ -310,15 +341,45 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         return Ok(print_report(&report, cli.json));
     }
 
+    let monitor = Monitor::new().with_max_age(config.unhealthy_after());
+    if let Some(addr) = cli.listen {
+        let mut routes = Routes::new(monitor.clone());
+        if config.server.officernd_webhooks {
+            let secret = env("OFFICERND_WEBHOOK_SECRET").unwrap_or_default();
+            let verifier = WebhookVerifier::new(officernd_client::SecretString::from(secret));
+            routes = routes.officernd_webhooks(WebhookReceiver::new(verifier), syncer.waker());
+        }
+        if let Some(scim) = scim {
+            let token = env("SCIM_BEARER_TOKEN").unwrap_or_default();
+            routes = routes.scim(scim, token, syncer.waker());
+        }
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::Usage(format!("--listen {addr}: {e}")))?;
+        let app = routes.into_router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        });
+        if !cli.json {
+            let mut served = vec!["/healthz", "/metrics"];
+            if config.server.officernd_webhooks {
+                served.push("POST /webhooks/officernd");
+            }
+            if config.server.scim_directory.is_some() {
+                served.push("/scim/v2/Users");
+            }
+            println!("Serving http://{addr}: {}", served.join(", "));
+        }
+    }
     if !cli.json {
-        println!("Running until Ctrl-C (RUST_LOG=info for details).");
+        println!("Running until Ctrl-C or SIGTERM (RUST_LOG=info for details).");
     }
     syncer
-        .run_with(
-            async {
-                let _ = tokio::signal::ctrl_c().await;
-            },
-            |event| match event {
+        .run_with(stop_signal(), |event| {
+            monitor.observe(&event);
+            match event {
                 RunEvent::Synced(r) if json_out => println!("{}", report_json(r)),
                 RunEvent::Synced(r) => {
                     println!(
@@ -339,13 +400,30 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 RunEvent::Failed(e) => println!("run failed: {e}; backing off"),
                 _ => {}
-            },
-        )
+            }
+        })
         .await;
     if !cli.json {
         println!("Stopped.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (`systemctl stop`, `docker stop`): either stops the
+/// loop cleanly and releases the lock.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn report_json(report: &SyncReport) -> serde_json::Value {

@@ -91,7 +91,7 @@ async fn main() -> ExitCode {
             );
             return ExitCode::from(2);
         }
-        return finish(from_config(&config, &cli).await);
+        return finish(from_config(config, path, &cli).await);
     }
     finish(from_sandbox(&cli).await)
 }
@@ -106,8 +106,21 @@ fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
     }
 }
 
-async fn from_config(config: &SyncConfig, cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let syncer = config.build(|k| std::env::var(k).ok())?;
+async fn from_config(
+    mut config: SyncConfig,
+    path: &std::path::Path,
+    cli: &Cli,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let env = |k: &str| std::env::var(k).ok();
+    // The run state holds this installation's ownership prefix: without it
+    // every owned user would look like someone else's.
+    let (state, namespace) = config.open_state(path, env).await?;
+    let mut builder = config.builder_with_state(env, state, &namespace)?;
+    if let Some(id) = &config.server.scim_directory {
+        let scim = access_sync::server::ScimDirectory::open(id, config.scim_store(path))?;
+        builder = builder.source(access_sync::DirectorySource::new(scim));
+    }
+    let syncer = builder.build();
     let t = cli.at.unwrap_or_else(|| syncer.now());
     show(&syncer, t, "", &[], cli).await
 }
