@@ -9,7 +9,7 @@ use crate::mapping::{GroupId, Mappings};
 use crate::observed::Observed;
 use crate::plan::want;
 use crate::policy::Policy;
-use crate::reason::Reason;
+use crate::reason::{FactRef, Reason};
 use crate::warning::Warning;
 
 /// A group an identity holds at the instant, with the facts that grant it.
@@ -135,4 +135,73 @@ pub fn access_at(
         next_change,
         warnings: d.warnings.into_iter().collect(),
     }
+}
+
+/// A fact that names a person but grants them nothing, and why: the "why
+/// not" beside [`access_at`]'s reasons. Time is not a reason here (a grant
+/// that ended or has not begun is a grant, shown by [`access_at`]'s
+/// `next_change` and [`crate::plan()`]'s reasons); what is here holds at
+/// every instant until the facts, mappings or policy change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Exclusion {
+    /// The external id the person would have (as in
+    /// [`IdentityAccess::external_id`]).
+    pub external_id: String,
+    /// Name and contact.
+    pub profile: Profile,
+    /// The fact that names them.
+    pub fact: FactRef,
+    /// Why it grants nothing, e.g. "the resident's own status Cancelled
+    /// admits nobody".
+    pub why: String,
+}
+
+/// Every person the facts name that some fact grants nothing, with why
+/// (see [`Exclusion`]). A person may also hold groups from other facts.
+///
+/// ```
+/// use access_engine::*;
+/// use chrono::NaiveDate;
+///
+/// let mut facts = Facts::default();
+/// facts.properties.push(Property::new("100", "America/New_York"));
+/// facts.leases.push(
+///     Lease::new("1345", "100", LeaseStatus::Current)
+///         .with_move_in(NaiveDate::from_ymd_opt(2026, 3, 8))
+///         .with_customer(Customer::new("77", CustomerType::Primary, Profile::new("Ada", "Lovelace")))
+///         .with_customer(Customer::new("78", CustomerType::Guarantor, Profile::new("Gus", "Lovelace"))),
+/// );
+/// let mut mappings = Mappings::default();
+/// mappings.properties.insert("100".into(), vec![GroupId(7)]);
+/// let why_not = exclusions(&facts, &mappings, &Policy::default(), None);
+/// assert_eq!(why_not.len(), 1);
+/// assert_eq!(why_not[0].profile.first_name, "Gus");
+/// assert_eq!(why_not[0].why, "Guarantor customers are not admitted (policy.admitted_customer_types)");
+/// ```
+pub fn exclusions(
+    facts: &Facts,
+    mappings: &Mappings,
+    policy: &Policy,
+    observed: Option<&Observed>,
+) -> Vec<Exclusion> {
+    let d = desired::build_explained(
+        facts,
+        mappings,
+        policy,
+        observed.map(|o| o.groups.as_slice()),
+    );
+    let mut out: Vec<Exclusion> = d
+        .excluded
+        .iter()
+        .map(|x| Exclusion {
+            external_id: x.key.external_id(&policy.ownership_prefix),
+            profile: x.profile.clone(),
+            fact: x.fact.clone(),
+            why: x.why.clone(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }

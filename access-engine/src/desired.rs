@@ -17,7 +17,7 @@ use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
 use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
 use crate::identity::IdKey;
-use crate::leases::{CustomerType, LeaseStatus};
+use crate::leases::{CustomerType, Lease, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::ObservedGroup;
 use crate::policy::Policy;
@@ -97,6 +97,18 @@ pub(crate) struct Desired<'f> {
     pub(crate) unexpected: BTreeMap<Scope, String>,
     /// The managed groups that exist (sorted).
     live: Vec<GroupId>,
+    /// With [`build_explained`]: people facts name but grant nothing.
+    pub(crate) excluded: Vec<Excluded<'f>>,
+}
+
+/// A fact that names a person but grants them nothing, and why (recorded
+/// only by [`build_explained`]: it costs a string per skipped person).
+#[derive(Debug, Clone)]
+pub(crate) struct Excluded<'f> {
+    pub(crate) key: IdKey<'f>,
+    pub(crate) profile: &'f Profile,
+    pub(crate) fact: FactRef,
+    pub(crate) why: String,
 }
 
 /// The result of evaluating one identity at an instant.
@@ -333,16 +345,7 @@ pub(crate) fn reason_for(facts: &Facts, g: &Grant, rule: Rule) -> Reason {
     let fact = match g.src {
         Src::Lease { lease, customer } => {
             let l = &facts.leases[lease as usize];
-            let c = l.customers.get(customer as usize);
-            let note = match c.and_then(|c| c.status.as_ref().map(|s| (c, s))) {
-                Some((c, s)) if *s != l.status => format!("{}, resident {} {s}", l.status, c.id),
-                _ => l.status.to_string(),
-            };
-            FactRef {
-                kind: FactKind::Lease,
-                id: l.id.clone(),
-                note,
-            }
+            lease_ref(l, l.customers.get(customer as usize))
         }
         Src::Membership { membership } => {
             let m = &facts.memberships[membership as usize];
@@ -573,9 +576,49 @@ struct Builder<'f> {
     incomplete: BTreeSet<Scope>,
     memo: FxMap<(Tz, NaiveDate, At), Option<DateTime<Utc>>>,
     derived_profiles: Vec<Profile>,
+    /// `Some` when explaining: see [`Excluded`].
+    excluded: Option<Vec<Excluded<'f>>>,
 }
 
 impl<'f> Builder<'f> {
+    fn explaining(&self) -> bool {
+        self.excluded.is_some()
+    }
+
+    /// When explaining, records that `fact` names this person but grants
+    /// them nothing, and why. The closures run only then.
+    fn exclude(
+        &mut self,
+        key: IdKey<'f>,
+        profile: &'f Profile,
+        fact: impl FnOnce() -> FactRef,
+        why: impl FnOnce() -> String,
+    ) {
+        if let Some(x) = &mut self.excluded {
+            x.push(Excluded {
+                key,
+                profile,
+                fact: fact(),
+                why: why(),
+            });
+        }
+    }
+
+    /// [`exclude`](Self::exclude) for every admitted-or-not resident of a
+    /// lease, when explaining.
+    fn exclude_lease(&mut self, lease: &'f Lease, why: impl Fn() -> String) {
+        if !self.explaining() {
+            return;
+        }
+        for c in &lease.customers {
+            self.exclude(
+                IdKey::Entrata(&lease.property_id, &c.id),
+                &c.profile,
+                || lease_ref(lease, Some(c)),
+                &why,
+            );
+        }
+    }
     fn resolve(&self, p: ProfileSrc<'f>) -> &Profile {
         match p {
             ProfileSrc::Fact(p) => p,
@@ -777,6 +820,27 @@ pub(crate) fn build<'f>(
     policy: &'f Policy,
     existing: Option<&[ObservedGroup]>,
 ) -> Desired<'f> {
+    build_with(facts, mappings, policy, existing, false)
+}
+
+/// [`build`], also recording in [`Desired::excluded`] the people facts name
+/// but grant nothing (for "why not" questions, not for planning).
+pub(crate) fn build_explained<'f>(
+    facts: &'f Facts,
+    mappings: &'f Mappings,
+    policy: &'f Policy,
+    existing: Option<&[ObservedGroup]>,
+) -> Desired<'f> {
+    build_with(facts, mappings, policy, existing, true)
+}
+
+fn build_with<'f>(
+    facts: &'f Facts,
+    mappings: &'f Mappings,
+    policy: &'f Policy,
+    existing: Option<&[ObservedGroup]>,
+    explain: bool,
+) -> Desired<'f> {
     let (live, warnings) = live_groups(mappings, existing);
     let occupants: usize = facts.leases.iter().map(|l| l.customers.len()).sum();
     let mut b = Builder {
@@ -791,6 +855,7 @@ pub(crate) fn build<'f>(
         incomplete: facts.completeness.incomplete.keys().cloned().collect(),
         memo: map_with_capacity(1024),
         derived_profiles: Vec::new(),
+        excluded: explain.then(Vec::new),
     };
     let t_props = Table::new(&mappings.properties, &live);
     let t_buildings = Table::new(&mappings.buildings, &live);
@@ -913,6 +978,37 @@ pub(crate) fn build<'f>(
         unexpected: BTreeMap::new(),
         live,
         derived_profiles: b.derived_profiles,
+        excluded: b.excluded.unwrap_or_default(),
+    }
+}
+
+fn membership_ref(m: &crate::coworking::Membership) -> FactRef {
+    FactRef {
+        kind: FactKind::Membership,
+        id: m.id.clone(),
+        note: format!("{} (plan {})", m.status, m.plan_id),
+    }
+}
+
+fn booking_ref(b: &crate::coworking::Booking) -> FactRef {
+    FactRef {
+        kind: FactKind::Booking,
+        id: b.id.clone(),
+        note: format!("(resource {})", b.resource_id),
+    }
+}
+
+/// A lease, and the resident's own status where it differs, as a reason
+/// shows it.
+fn lease_ref(l: &Lease, c: Option<&crate::leases::Customer>) -> FactRef {
+    let note = match c.and_then(|c| c.status.as_ref().map(|s| (c, s))) {
+        Some((c, s)) if *s != l.status => format!("{}, resident {} {s}", l.status, c.id),
+        _ => l.status.to_string(),
+    };
+    FactRef {
+        kind: FactKind::Lease,
+        id: l.id.clone(),
+        note,
     }
 }
 
@@ -1024,10 +1120,21 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 scope: Scope::Property(pid.to_owned()),
             });
             b.incomplete.insert(Scope::Property(pid.to_owned()));
+            b.exclude_lease(lease, || {
+                format!(
+                    "property {pid} is not among the source's properties (its revocations are held)"
+                )
+            });
             continue;
         };
-        let Some(tz) = zone else { continue };
+        let Some(tz) = zone else {
+            b.exclude_lease(lease, || {
+                format!("property {pid} has no usable time zone (its revocations are held)")
+            });
+            continue;
+        };
         if lease.status.refuses() {
+            b.exclude_lease(lease, || format!("a {} lease admits nobody", lease.status));
             continue;
         }
         if pid.contains(':') {
@@ -1056,6 +1163,9 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                     property_id: pid.to_owned(),
                 });
             }
+            b.exclude_lease(lease, || {
+                format!("property {pid} (and its building and unit) is mapped to no group")
+            });
             continue;
         }
         if groups.len() > 1 {
@@ -1112,6 +1222,17 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
         let lease_window = lease.move_in.map(|i| window(b, i, lease.move_out));
         for (ci, c) in lease.customers.iter().enumerate() {
             if !admitted(&c.customer_type) {
+                b.exclude(
+                    IdKey::Entrata(pid, &c.id),
+                    &c.profile,
+                    || lease_ref(lease, Some(c)),
+                    || {
+                        format!(
+                            "{} customers are not admitted (policy.admitted_customer_types)",
+                            c.customer_type
+                        )
+                    },
+                );
                 continue;
             }
             let resident = || format!("{} (resident {})", lease.id, c.id);
@@ -1121,6 +1242,12 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             }
             let status = c.status.as_ref().unwrap_or(&lease.status);
             if status.refuses() {
+                b.exclude(
+                    IdKey::Entrata(pid, &c.id),
+                    &c.profile,
+                    || lease_ref(lease, Some(c)),
+                    || format!("the resident's own status {status} admits nobody"),
+                );
                 continue;
             }
             let move_in = later(lease.move_in, c.move_in);
@@ -1161,6 +1288,17 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 _ => window(b, move_in, move_out),
             };
             if empty(start, end) {
+                b.exclude(
+                    IdKey::Entrata(pid, &c.id),
+                    &c.profile,
+                    || lease_ref(lease, Some(c)),
+                    || {
+                        format!(
+                            "no time between move-in {move_in} and move-out {}",
+                            move_out.map_or("-".into(), |d| d.to_string())
+                        )
+                    },
+                );
                 continue;
             }
             let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
@@ -1223,6 +1361,17 @@ fn coworking<'f>(
         Member(&'a str),
         Company(&'a str),
     }
+    // The same without warnings or bad records: for explanations only.
+    let quiet_targets = |t: Target<'_>| -> Vec<u32> {
+        match t {
+            Target::Member(m) => member_repeats
+                .get(m)
+                .cloned()
+                .or_else(|| members.get(m).map(|&i| vec![i]))
+                .unwrap_or_default(),
+            Target::Company(c) => companies.get(c).cloned().unwrap_or_default(),
+        }
+    };
     let resolve_targets =
         |b: &mut Builder<'f>, kind: FactKind, id: &str, t: Target<'_>| -> Vec<u32> {
             match t {
@@ -1310,7 +1459,25 @@ fn coworking<'f>(
             continue;
         };
         let unknown_status = match &ms.status {
-            MembershipStatus::NotApproved => continue,
+            MembershipStatus::NotApproved => {
+                if b.explaining() {
+                    let target = match (&ms.member_id, &ms.company_id) {
+                        (Some(m), _) => Target::Member(m),
+                        (None, Some(c)) => Target::Company(c),
+                        (None, None) => continue,
+                    };
+                    for t in quiet_targets(target) {
+                        let m = &facts.members[t as usize];
+                        b.exclude(
+                            IdKey::Member(&m.id),
+                            &m.profile,
+                            || membership_ref(ms),
+                            || "a membership not approved admits nobody".to_owned(),
+                        );
+                    }
+                }
+                continue;
+            }
             MembershipStatus::Other(s) => {
                 b.warnings.insert(Warning::UnknownStatus {
                     kind,
@@ -1371,6 +1538,20 @@ fn coworking<'f>(
                 b.warnings.insert(Warning::UnmappedPlan {
                     plan_id: ms.plan_id.clone(),
                 });
+                for &t in &targets {
+                    let m = &facts.members[t as usize];
+                    b.exclude(
+                        IdKey::Member(&m.id),
+                        &m.profile,
+                        || membership_ref(ms),
+                        || {
+                            format!(
+                                "plan {} is mapped to no group (its assignments may still grant)",
+                                ms.plan_id
+                            )
+                        },
+                    );
+                }
             }
             Some(groups) => {
                 for &t in &targets {
@@ -1469,6 +1650,19 @@ fn coworking<'f>(
     let mut people: Vec<&'f str> = Vec::new();
     for (bi, bk) in facts.bookings.iter().enumerate() {
         if bk.cancelled {
+            if b.explaining() {
+                for p in bk.booker_id.iter().chain(&bk.member_ids) {
+                    for t in quiet_targets(Target::Member(p.as_str())) {
+                        let m = &facts.members[t as usize];
+                        b.exclude(
+                            IdKey::Member(&m.id),
+                            &m.profile,
+                            || booking_ref(bk),
+                            || "the booking is cancelled".to_owned(),
+                        );
+                    }
+                }
+            }
             continue;
         }
         let kind = FactKind::Booking;
@@ -1483,6 +1677,19 @@ fn coworking<'f>(
             b.warnings.insert(Warning::UnmappedResource {
                 resource_id: bk.resource_id.clone(),
             });
+            if b.explaining() {
+                for p in bk.booker_id.iter().chain(&bk.member_ids) {
+                    for t in quiet_targets(Target::Member(p.as_str())) {
+                        let m = &facts.members[t as usize];
+                        b.exclude(
+                            IdKey::Member(&m.id),
+                            &m.profile,
+                            || booking_ref(bk),
+                            || format!("resource {} is mapped to no group", bk.resource_id),
+                        );
+                    }
+                }
+            }
             continue;
         };
         let window = (
@@ -1608,6 +1815,16 @@ fn directory<'f>(b: &mut Builder<'f>, dirs: &Table<'_>) {
                             directory_id: did.to_owned(),
                         });
                     }
+                    b.exclude(
+                        IdKey::Directory(did, &u.user_id),
+                        &u.profile,
+                        || FactRef {
+                            kind: FactKind::DirectoryUser,
+                            id: format!("{did}/{}", u.user_id),
+                            note: u.state.to_string(),
+                        },
+                        || format!("directory {did} is mapped to no group"),
+                    );
                 }
             }
         }

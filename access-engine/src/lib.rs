@@ -136,7 +136,7 @@ pub mod reason;
 pub mod time;
 pub mod warning;
 
-pub use access::{Access, GroupAccess, IdentityAccess, access_at};
+pub use access::{Access, Exclusion, GroupAccess, IdentityAccess, access_at, exclusions};
 pub use coworking::{
     Assignment, Booking, DayPassSet, Location, Member, Membership, MembershipStatus, PassHolder,
     Visitor,

@@ -5,6 +5,7 @@
 //! who-has-access                                   # the sandbox storyline, at each of its instants
 //! who-has-access --at 2027-03-14T14:00:00Z         # the sandbox storyline at one instant
 //! who-has-access --person petrov                   # only people whose name or id matches
+//! who-has-access --person voss --group 7301        # why (not) this person and this door
 //! who-has-access --config sync.json [--at T] [--json]   # real accounts (reads only; secrets from env)
 //! ```
 //!
@@ -17,7 +18,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use access_engine::{Access, Observed, access_at};
+use access_engine::{Access, Exclusion, Observed, access_at, exclusions};
 use access_sync::config::SyncConfig;
 use access_sync::{BrivoBackend, EntrataSource, OfficeRndSource, Syncer};
 use chrono::{DateTime, Utc};
@@ -45,9 +46,14 @@ struct Cli {
     /// The instant (RFC 3339); default now (or each storyline instant).
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     at: Option<DateTime<Utc>>,
-    /// Only people whose name or id contains this text (case-insensitive).
+    /// Only people whose name or id contains this text (case-insensitive);
+    /// also says why the facts that name them grant nothing, if any.
     #[arg(long, value_name = "TEXT")]
     person: Option<String>,
+    /// Only this door group (its Brivo id); with --person, also why they
+    /// do not hold it.
+    #[arg(long, value_name = "ID")]
+    group: Option<i64>,
     /// JSON on stdout instead of tables.
     #[arg(long)]
     json: bool,
@@ -172,12 +178,23 @@ async fn show(
     let group_name = |g: &access_engine::GroupId| {
         format!("{} {}", g.0, names.get(g).cloned().unwrap_or_default())
     };
-    let rows = compare(
+    let group = cli.group.map(access_engine::GroupId);
+    let mut rows = compare(
         &access,
         &observed,
         &syncer.policy().ownership_prefix,
         cli.person.as_deref(),
     );
+    rows.retain(|r| group.is_none_or(|g| r.group == g));
+    let why_not = match &cli.person {
+        Some(person) => why_not(
+            &access,
+            &exclusions(&facts, syncer.mappings(), syncer.policy(), Some(&observed)),
+            person,
+            group,
+        ),
+        None => Vec::new(),
+    };
     if cli.json {
         let rows: Vec<_> = rows
             .iter()
@@ -189,9 +206,13 @@ async fn show(
                 })
             })
             .collect();
+        let why_not: Vec<_> = why_not
+            .iter()
+            .map(|(person, why)| json!({"person": person, "why": why}))
+            .collect();
         println!(
             "{}",
-            json!({"at": t, "label": label, "rows": rows, "next_change": access.next_change})
+            json!({"at": t, "label": label, "rows": rows, "why_not": why_not, "next_change": access.next_change})
         );
         return Ok(());
     }
@@ -227,11 +248,63 @@ async fn show(
             println!("   {l}");
         }
     }
+    if !why_not.is_empty() {
+        println!("   WHY NOT");
+        for (person, why) in &why_not {
+            println!("   {person}: {why}");
+        }
+    }
     match access.next_change {
         Some(n) => println!("   changes next at {}\n", n.format("%Y-%m-%d %H:%M UTC")),
         None => println!("   no change scheduled\n"),
     }
     Ok(())
+}
+
+/// Why the facts that name a person grant them nothing, and, for a door
+/// group, why they do not hold it now: one (person, line) per finding.
+fn why_not(
+    access: &Access,
+    excluded: &[Exclusion],
+    person: &str,
+    group: Option<access_engine::GroupId>,
+) -> Vec<(String, String)> {
+    let needle = person.to_lowercase();
+    let matches = |p: &access_engine::Profile, id: &str| {
+        format!("{} {}", p.first_name, p.last_name)
+            .to_lowercase()
+            .contains(&needle)
+            || id.to_lowercase().contains(&needle)
+    };
+    let name = |p: &access_engine::Profile| format!("{} {}", p.first_name, p.last_name);
+    let mut out: Vec<(String, String)> = excluded
+        .iter()
+        .filter(|x| matches(&x.profile, &x.external_id))
+        .map(|x| (name(&x.profile), format!("{}: {}", x.fact, x.why)))
+        .collect();
+    if let Some(g) = group {
+        for i in access
+            .identities
+            .iter()
+            .filter(|i| matches(&i.profile, &i.external_id))
+        {
+            if i.groups.iter().any(|a| a.group == g) {
+                continue;
+            }
+            let holds: Vec<String> = i.groups.iter().map(|a| a.group.0.to_string()).collect();
+            let line = match (holds.is_empty(), i.has_access_ahead) {
+                (true, true) => format!("no grant of group {} now; access begins later", g.0),
+                (true, false) => format!("no grant of group {} now, and none ahead", g.0),
+                (false, _) => format!(
+                    "no fact grants group {} now (their facts give {})",
+                    g.0,
+                    holds.join(", ")
+                ),
+            };
+            out.push((name(&i.profile), line));
+        }
+    }
+    out
 }
 
 /// One person and one managed group: whether the facts give it, whether
@@ -390,6 +463,25 @@ mod tests {
                 ("Ada Held", 2, true, false),
                 ("Ada Held", 3, false, true),
                 ("Gus Gone", 1, false, true),
+            ]
+        );
+        // why not: a guarantor is named but not admitted; Ada lacks group 3
+        facts.leases[0].customers.push(Customer::new(
+            "C2",
+            CustomerType::Guarantor,
+            Profile::new("Gil", "Held"),
+        ));
+        let excluded = exclusions(&facts, &mappings, &policy, None);
+        let lines = why_not(&access, &excluded, "held", Some(GroupId(3)));
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    "Gil Held".to_owned(),
+                    "lease L1 Current: Guarantor customers are not admitted (policy.admitted_customer_types)"
+                        .to_owned()
+                ),
+                ("Ada Held".to_owned(), "no fact grants group 3 now (their facts give 1, 2)".to_owned()),
             ]
         );
         let only_gus = compare(&access, &observed, "sync", Some("GONE"));
