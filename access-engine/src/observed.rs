@@ -77,6 +77,12 @@ pub struct ObservedUser {
     /// Whether the user is suspended.
     #[serde(default)]
     pub suspended: bool,
+    /// Whether this integration suspended it (the runner records each
+    /// suspension it makes). Only such a suspension is lifted when the user
+    /// has access again; one made by hand in Brivo is respected and the
+    /// unsuspension held for an operator's approval (`unsuspend:<id>`).
+    #[serde(default)]
+    pub suspended_by_integration: bool,
     /// The user's memberships in managed groups (others are ignored).
     #[serde(default)]
     pub groups: Vec<GroupId>,
@@ -131,6 +137,14 @@ impl ObservedUser {
     #[must_use]
     pub fn with_suspended(mut self, suspended: bool) -> Self {
         self.suspended = suspended;
+        self
+    }
+
+    /// Sets whether this integration made the suspension (see
+    /// [`suspended_by_integration`](Self::suspended_by_integration)).
+    #[must_use]
+    pub fn with_suspended_by_integration(mut self, ours: bool) -> Self {
+        self.suspended_by_integration = ours;
         self
     }
 }

@@ -713,15 +713,49 @@ fn owned_users_get_profile_updates_unowned_never() {
 }
 
 #[test]
-fn unsuspends_an_owned_user_with_access() {
+fn unsuspends_an_owned_user_with_access_that_it_suspended_itself() {
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let mut u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]);
-    u.suspended = true;
+    let u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1])
+        .with_suspended(true)
+        .with_suspended_by_integration(true);
     let observed = Observed::new(vec![u], all_groups());
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(
         matches!(&plan.actions[..], [Action::Unsuspend { user, .. }] if *user == BrivoUserId(5))
     );
+}
+
+#[test]
+fn a_suspension_made_by_hand_stands_until_an_operator_approves_lifting_it() {
+    let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
+    let u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]).with_suspended(true);
+    let observed = Observed::new(vec![u], all_groups());
+    let held = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
+    assert!(
+        !held
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Unsuspend { .. })),
+        "{:?}",
+        held.actions
+    );
+    let [h] = &held.held[..] else {
+        panic!("one held item: {:?}", held.held)
+    };
+    assert_eq!(h.item, HeldItem::Unsuspend);
+    assert_eq!(h.rule.approval().as_deref(), Some("unsuspend:5"));
+    assert!(
+        h.rule
+            .to_string()
+            .contains("someone other than this integration")
+    );
+
+    f.baseline.approved.insert("unsuspend:5".into());
+    let approved = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
+    assert!(
+        matches!(&approved.actions[..], [Action::Unsuspend { user, .. }] if *user == BrivoUserId(5))
+    );
+    assert!(approved.held.is_empty());
 }
 
 #[test]
@@ -1007,8 +1041,9 @@ fn actions_come_in_kind_order_with_one_group_change_per_user() {
             vec![customer("b", CustomerType::Primary)],
         ),
     ]);
-    let mut sus = user(3, Some("sync:entrata:P:b"), "Fb", "Lb", &[]);
-    sus.suspended = true;
+    let sus = user(3, Some("sync:entrata:P:b"), "Fb", "Lb", &[])
+        .with_suspended(true)
+        .with_suspended_by_integration(true);
     let observed = Observed::new(
         vec![sus, user(4, Some("sync:entrata:P:z"), "Z", "Z", &[1, 3])],
         all_groups(),

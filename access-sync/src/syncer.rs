@@ -384,6 +384,10 @@ impl ApplyOptions {
     }
 }
 
+/// The run-state cache kind under which the runner records the users it
+/// suspended itself (key: Brivo user id, value: `true`/`false`).
+const SUSPENDED_BY_US: &str = "suspended-by-integration";
+
 /// What the run loop did in one iteration.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -853,12 +857,63 @@ impl Syncer {
     /// # Errors
     /// [`SyncError::Observe`] if the backend cannot be read.
     pub async fn observe(&self) -> Result<Observed, SyncError> {
-        self.inner
+        let mut observed = self
+            .inner
             .backend
             .observe(&self.inner.scope)
             .instrument(info_span!("observe"))
             .await
-            .map_err(SyncError::Observe)
+            .map_err(SyncError::Observe)?;
+        self.mark_own_suspensions(&mut observed).await;
+        Ok(observed)
+    }
+
+    /// Marks each suspended owned user this integration suspended itself
+    /// (recorded in the run state when it did), so that only those are
+    /// unsuspended when access returns; a suspension made by hand is held
+    /// for an operator. A state that cannot be read marks none: holding an
+    /// unsuspension is the safe side.
+    async fn mark_own_suspensions(&self, observed: &mut Observed) {
+        let ns = &self.inner.namespace;
+        let owned = format!("{}:", self.inner.policy.ownership_prefix);
+        for u in observed.users.iter_mut().filter(|u| u.suspended) {
+            if !u
+                .external_id
+                .as_deref()
+                .is_some_and(|x| x.starts_with(&owned))
+            {
+                continue;
+            }
+            match self
+                .state()
+                .cache_get(ns, SUSPENDED_BY_US, &u.id.0.to_string())
+                .await
+            {
+                Ok(Some((value, _))) => u.suspended_by_integration = value.as_bool() == Some(true),
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, user = %u.id,
+                    "could not read who suspended this user; an unsuspension will be held"),
+            }
+        }
+    }
+
+    /// Records that this integration suspended (or unsuspended) a user.
+    async fn note_suspension(&self, user: BrivoUserId, ours: bool) {
+        let at = self.inner.clock.now();
+        if let Err(e) = self
+            .state()
+            .cache_put(
+                &self.inner.namespace,
+                SUSPENDED_BY_US,
+                &user.0.to_string(),
+                &serde_json::Value::Bool(ours),
+                at,
+            )
+            .await
+        {
+            warn!(error = %e, %user,
+                "could not record the suspension; lifting it later will need an approval");
+        }
     }
 
     /// The dry run: fetch, observe, plan at `now`. Nothing is written to
@@ -1510,8 +1565,20 @@ impl Syncer {
                 )
                 .await,
             ),
-            Action::Unsuspend { user, .. } => done(b.set_suspended(*user, false).await),
-            Action::Suspend { user, .. } => done(b.set_suspended(*user, true).await),
+            Action::Unsuspend { user, .. } => {
+                let r = b.set_suspended(*user, false).await;
+                if r.is_ok() {
+                    self.note_suspension(*user, false).await;
+                }
+                done(r)
+            }
+            Action::Suspend { user, .. } => {
+                let r = b.set_suspended(*user, true).await;
+                if r.is_ok() {
+                    self.note_suspension(*user, true).await;
+                }
+                done(r)
+            }
             Action::ChangeGroups { user, add, remove } => {
                 let id = match user {
                     UserRef::Existing(id) => *id,

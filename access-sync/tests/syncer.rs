@@ -692,6 +692,95 @@ async fn directory_lifecycles_and_a_skipped_record_holds_revocations() {
     );
 }
 
+#[tokio::test]
+async fn it_lifts_only_the_suspensions_it_made_and_holds_one_made_by_hand() {
+    let b = brivo();
+    let state: Arc<dyn access_state::RunState> = Arc::new(access_state::MemoryState::new());
+    let mut m = Mappings::default();
+    m.directories.insert("hq".into(), vec![RESIDENTS]);
+    let now = at(2026, 3, 1, 12);
+    let syncer = |a: DirectoryState, s: DirectoryState| {
+        let rec = |id: &str, state| DirectoryRecord::new(id, Profile::new("D", id), state);
+        Syncer::builder(b.clone())
+            .source(DirectorySource::new(Feed(
+                vec![rec("a", a), rec("s", s)],
+                vec![],
+            )))
+            .mappings(m.clone())
+            .state_arc(state.clone(), "t")
+            .build()
+    };
+    use DirectoryState::{Active, Suspended};
+    assert!(
+        syncer(Active, Active)
+            .sync_once(now)
+            .await
+            .unwrap()
+            .is_success()
+    );
+    // the directory suspends s: the runner does, and records that it did
+    assert!(
+        syncer(Active, Suspended)
+            .sync_once(now)
+            .await
+            .unwrap()
+            .is_success()
+    );
+    let s_id = b.user_by_external_id("sync:directory:hq:s").unwrap().id;
+    let a_id = b.user_by_external_id("sync:directory:hq:a").unwrap().id;
+    assert!(
+        b.user_by_external_id("sync:directory:hq:s")
+            .unwrap()
+            .suspended
+    );
+
+    // an operator suspends a by hand in Brivo; s is active again
+    b.set_suspended(a_id, true).await.unwrap();
+    let r = syncer(Active, Active).sync_once(now).await.unwrap();
+    assert!(
+        !b.user_by_external_id("sync:directory:hq:s")
+            .unwrap()
+            .suspended,
+        "its own suspension is lifted"
+    );
+    assert!(
+        b.user_by_external_id("sync:directory:hq:a")
+            .unwrap()
+            .suspended,
+        "the manual one stands"
+    );
+    let held = r
+        .plan
+        .held
+        .iter()
+        .find(|h| h.item == HeldItem::Unsuspend)
+        .expect("the unsuspension is held and says so");
+    assert_eq!(held.user, UserRef::Existing(a_id));
+    let id = held.rule.approval().unwrap();
+    assert_eq!(id, format!("unsuspend:{}", a_id.0));
+    // and again on the next run: a standing hold, not a one-off
+    let r = syncer(Active, Active).sync_once(now).await.unwrap();
+    assert!(r.plan.held.iter().any(|h| h.item == HeldItem::Unsuspend));
+    assert!(
+        !r.plan
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Unsuspend { .. }))
+    );
+
+    // the operator approves: lifted once
+    let s = syncer(Active, Active);
+    s.approve(&id, "ops").await.unwrap();
+    let r = s.sync_once(now).await.unwrap();
+    assert!(r.is_success());
+    assert!(
+        !b.user_by_external_id("sync:directory:hq:a")
+            .unwrap()
+            .suspended
+    );
+    assert_ne!(s_id, a_id);
+}
+
 /// A source that takes ten minutes to answer.
 struct Slow(StaticSource);
 

@@ -438,6 +438,7 @@ pub fn held_and_warnings(plan: &Plan, names: &Names) -> String {
             HeldItem::RemoveGroup(g) => format!("revoke {}", names.group(*g)),
             HeldItem::Suspend => "suspend".into(),
             HeldItem::Delete => "delete".into(),
+            HeldItem::Unsuspend => "unsuspend".into(),
             other => format!("{other:?}"),
         };
         let approve = h

@@ -236,13 +236,29 @@ fn diff_identity(
             }];
             out.suspend(u.id, hold(), reasons);
         }
-        (Some(false), true) => out.unsuspends.push((
-            u.id,
-            Action::Unsuspend {
-                user: u.id,
-                reasons: vec![Reason::rule(Rule::HasAccess)],
-            },
-        )),
+        (Some(false), true) => {
+            let reasons = vec![Reason::rule(Rule::HasAccess)];
+            // Only a suspension this integration made is its to lift; one
+            // made by hand in Brivo stands until an operator approves.
+            let approved = || {
+                facts
+                    .baseline
+                    .approved
+                    .contains(&format!("unsuspend:{}", u.id.0))
+            };
+            if u.suspended_by_integration || approved() {
+                out.unsuspends.push((
+                    u.id,
+                    Action::Unsuspend {
+                        user: u.id,
+                        reasons,
+                    },
+                ));
+            } else {
+                let rule = HoldRule::SuspendedByHand { user: u.id };
+                out.hold(u.id, HeldItem::Unsuspend, rule, reasons);
+            }
+        }
         _ => {}
     }
 

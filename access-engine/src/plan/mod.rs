@@ -187,6 +187,8 @@ pub enum HeldItem {
     Suspend,
     /// Delete the user.
     Delete,
+    /// Lifting the user's suspension.
+    Unsuspend,
 }
 
 /// The safety rule that held an item.
@@ -237,6 +239,14 @@ pub enum HoldRule {
         /// The limit.
         max: usize,
     },
+    /// The user was suspended in Brivo by someone else (an operator), not by
+    /// this integration: the facts give access again, but lifting a
+    /// suspension made by hand needs an operator's approval
+    /// (`unsuspend:<Brivo id>`).
+    SuspendedByHand {
+        /// The Brivo user.
+        user: BrivoUserId,
+    },
 }
 
 impl fmt::Display for HoldRule {
@@ -260,6 +270,10 @@ impl fmt::Display for HoldRule {
             HoldRule::TooManyGroups { desired, max } => {
                 write!(f, "{desired} groups desired, Brivo allows {max}")
             }
+            HoldRule::SuspendedByHand { .. } => write!(
+                f,
+                "suspended in Brivo by someone other than this integration; lifting it needs an approval"
+            ),
         }
     }
 }
@@ -267,7 +281,8 @@ impl fmt::Display for HoldRule {
 impl HoldRule {
     /// The id an operator approves to release every item held by this rule
     /// for one run (`None`: not approvable; fix the cause instead):
-    /// `scope:property:100`, `revocations:523`, `record:lease:1345`.
+    /// `scope:property:100`, `revocations:523`, `record:lease:1345`,
+    /// `unsuspend:15540004`.
     ///
     /// A mass revocation's id names its count, so an approval covers
     /// exactly what was reviewed: one more revocation needs a new approval.
@@ -278,6 +293,7 @@ impl HoldRule {
                 Some(format!("revocations:{revocations}"))
             }
             HoldRule::BadRecord { kind, id } => Some(format!("record:{}:{id}", kind.key())),
+            HoldRule::SuspendedByHand { user } => Some(format!("unsuspend:{}", user.0)),
             _ => None,
         }
     }

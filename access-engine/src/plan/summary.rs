@@ -65,6 +65,9 @@ pub(super) struct ObsInfo {
     pub(super) id: BrivoUserId,
     pub(super) profile_hash: u64,
     pub(super) suspended: bool,
+    /// This integration made the suspension (see
+    /// [`ObservedUser::suspended_by_integration`](crate::ObservedUser::suspended_by_integration)).
+    pub(super) suspended_by_integration: bool,
     /// Its live managed groups, sorted and distinct: the first `len` of
     /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
     /// rest of the summary), else `flat[start..start + len]`.
@@ -199,6 +202,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
                 u.phones.iter().map(String::as_str),
             ),
             suspended: u.suspended,
+            suspended_by_integration: u.suspended_by_integration,
             inline,
             start: start as u32,
             len,

@@ -129,7 +129,11 @@ struct Inner {
 ///     .with_daily_budget("entrata", 2_500);
 /// // syncer.run_with(shutdown, |event| monitor.observe(&event)).await;
 /// assert_eq!(monitor.health().status, "starting");
-/// assert!(monitor.metrics_text().contains("access_sync_runs_total"));
+///
+/// let failed = access_sync::SyncError::Panicked("a bug".into());
+/// monitor.observe(&access_sync::RunEvent::Failed(&failed));
+/// assert_eq!(monitor.health().status, "failing");
+/// assert!(monitor.metrics_text().contains("access_sync_runs_total{result=\"failed\"} 1"));
 /// ```
 #[derive(Clone)]
 pub struct Monitor {
