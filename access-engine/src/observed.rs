@@ -83,6 +83,11 @@ pub struct ObservedUser {
     /// unsuspension held for an operator's approval (`unsuspend:<id>`).
     #[serde(default)]
     pub suspended_by_integration: bool,
+    /// Why adopt-by-email may never adopt this user, if the runner found a
+    /// reason when it tried (it belongs to groups this integration does not
+    /// manage, or holds credentials; recorded in the run state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption_refused: Option<String>,
     /// The user's memberships in managed groups (others are ignored).
     #[serde(default)]
     pub groups: Vec<GroupId>,
@@ -137,6 +142,14 @@ impl ObservedUser {
     #[must_use]
     pub fn with_suspended(mut self, suspended: bool) -> Self {
         self.suspended = suspended;
+        self
+    }
+
+    /// Marks the user as never to be adopted, with why (see
+    /// [`adoption_refused`](Self::adoption_refused)).
+    #[must_use]
+    pub fn with_adoption_refused(mut self, reason: impl Into<String>) -> Self {
+        self.adoption_refused = Some(reason.into());
         self
     }
 

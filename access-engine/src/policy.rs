@@ -120,7 +120,17 @@ pub struct Policy {
     /// What happens to an owned user with no access left.
     pub no_access: NoAccessPolicy,
     /// Adopt an unowned user whose email matches exactly one identity (default off).
+    /// Never a user carrying any external id; by default never one the runner
+    /// finds in groups this integration does not manage or holding credentials
+    /// (a staff member whose email a resident typed would otherwise become
+    /// ours, and be deleted at move-out under `no_access: Delete`).
     pub adopt_by_email: bool,
+    /// With `adopt_by_email`: also adopt users in groups this integration
+    /// does not manage (default off).
+    pub adopt_with_unmanaged_groups: bool,
+    /// With `adopt_by_email`: also adopt users that hold credentials
+    /// (default off).
+    pub adopt_with_credentials: bool,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
     /// The mass-revocation and per-scope drop thresholds.
@@ -146,6 +156,8 @@ impl Default for Policy {
             exclusivity: Exclusivity::All,
             no_access: NoAccessPolicy::Keep,
             adopt_by_email: false,
+            adopt_with_unmanaged_groups: false,
+            adopt_with_credentials: false,
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }

@@ -127,6 +127,17 @@ pub enum Warning {
         /// The status as given.
         status: String,
     },
+    /// Adopt-by-email found a Brivo user with the identity's email but may
+    /// not adopt it: it carries an external id (another integration's, or
+    /// a second copy of one of ours), or the runner found it in groups this
+    /// integration does not manage or holding credentials. A user of the
+    /// identity's own is created instead; the two share an email.
+    AdoptionRefused {
+        /// The Brivo user not adopted.
+        user: BrivoUserId,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -196,6 +207,11 @@ impl fmt::Display for Warning {
             Warning::UnknownStatus { kind, id, status } => write!(
                 f,
                 "{kind} {id}: unknown status {status:?}; grants nothing, its revocations are held"
+            ),
+            Warning::AdoptionRefused { user, reason } => write!(
+                f,
+                "user {} has a wanted email but is not adopted ({reason}); a new user is created",
+                user.0
             ),
         }
     }

@@ -785,6 +785,40 @@ fn adopt_by_email_is_opt_in_and_needs_a_unique_match() {
 }
 
 #[test]
+fn adoption_never_takes_a_user_another_integration_or_the_runner_refused() {
+    let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
+    f.leases[0].customers[0].profile = Profile::new("F77", "L77").with_email("ada@example.com");
+    let p = policy_with(|p| p.adopt_by_email = true);
+    for (user, why) in [
+        (
+            user(5, Some("other-app:4411"), "Ada", "L", &[]).with_email("ada@example.com"),
+            "it carries external id \"other-app:4411\"",
+        ),
+        (
+            user(5, None, "Ada", "L", &[])
+                .with_email("ada@example.com")
+                .with_adoption_refused("it is in groups this integration does not manage: 7901"),
+            "it is in groups this integration does not manage: 7901",
+        ),
+    ] {
+        let observed = Observed::new(vec![user], all_groups());
+        let plan = access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
+        assert!(
+            matches!(&plan.actions[0], Action::CreateUser { .. }),
+            "{plan}"
+        );
+        assert!(
+            plan.warnings.contains(&Warning::AdoptionRefused {
+                user: BrivoUserId(5),
+                reason: why.to_owned()
+            }),
+            "{:?}",
+            plan.warnings
+        );
+    }
+}
+
+#[test]
 fn more_than_16_groups_holds_additions_but_applies_removals() {
     let mut m = Mappings::default();
     m.properties

@@ -10,6 +10,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Cause, ErrorKind};
 
+/// What may keep an unowned user from being adopted (from the policy's
+/// `adopt_with_*` settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AdoptionRules {
+    /// The managed groups: any other group the user is in counts as unmanaged.
+    pub managed_groups: BTreeSet<GroupId>,
+    /// Adopt a user in unmanaged groups anyway.
+    pub allow_unmanaged_groups: bool,
+    /// Adopt a user holding credentials anyway.
+    pub allow_credentials: bool,
+}
+
+impl AdoptionRules {
+    /// The strict rules: neither unmanaged groups nor credentials allowed.
+    pub fn new(managed_groups: BTreeSet<GroupId>) -> Self {
+        AdoptionRules {
+            managed_groups,
+            allow_unmanaged_groups: false,
+            allow_credentials: false,
+        }
+    }
+}
+
 /// What the backend must observe: every member of the managed groups, every
 /// user owned by the integration, and which managed groups exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +44,10 @@ pub struct ObserveScope {
     /// The ownership namespace: owned users' external ids start with
     /// `"{prefix}:"`.
     pub ownership_prefix: String,
+    /// Also observe every user with an email, as adopt-by-email candidates
+    /// (the engine adopts only users with no external id, and warns about
+    /// the others whose email an identity has).
+    pub adoption_candidates: bool,
 }
 
 impl ObserveScope {
@@ -28,6 +56,7 @@ impl ObserveScope {
         ObserveScope {
             managed_groups,
             ownership_prefix: ownership_prefix.into(),
+            adoption_candidates: false,
         }
     }
 
@@ -473,6 +502,22 @@ pub trait AccessBackend: Send + Sync {
     /// Deletes a user; an error of kind [`ErrorKind::NotFound`]
     /// ([`BackendError::not_found`]) if it is already gone.
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError>;
+
+    /// Before adopting an unowned user (adopt-by-email): why it must not
+    /// be adopted under `rules`, if there is a reason the observation could
+    /// not show (groups this integration does not manage, credentials).
+    /// `Ok(None)`: adopt it.
+    ///
+    /// The default finds no reason; [`BrivoBackend`](crate::BrivoBackend)
+    /// reads the user's groups and credentials.
+    async fn adoption_refusal(
+        &self,
+        user: BrivoUserId,
+        rules: &AdoptionRules,
+    ) -> Result<Option<String>, BackendError> {
+        let _ = (user, rules);
+        Ok(None)
+    }
 
     /// The requests made so far.
     fn calls(&self) -> CallCounts;

@@ -14,8 +14,8 @@ use futures::{Stream, StreamExt as _};
 use tracing::{debug, warn};
 
 use crate::backend::{
-    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, MAX_GROUPS_PER_USER,
-    ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
+    MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
 };
 
 /// Brivo's `type` for the email the integration writes.
@@ -249,7 +249,11 @@ impl AccessBackend for BrivoBackend {
             )
             .await?
         {
-            if scope.is_owned(u.external_id.as_deref()) {
+            // With adoption, every user with an email: the engine adopts
+            // only unclaimed ones and warns about the others it matches.
+            if scope.is_owned(u.external_id.as_deref())
+                || (scope.adoption_candidates && !u.emails.is_empty())
+            {
                 users.insert(u.id.0, observed_user(&u));
             }
         }
@@ -270,6 +274,45 @@ impl AccessBackend for BrivoBackend {
         }
         debug!(users = users.len(), groups = groups.len(), "observed Brivo");
         Ok(Observed::new(users.into_values().collect(), groups))
+    }
+
+    async fn adoption_refusal(
+        &self,
+        user: BrivoUserId,
+        rules: &AdoptionRules,
+    ) -> Result<Option<String>, BackendError> {
+        let id = brivo_user_id(user);
+        if !rules.allow_unmanaged_groups {
+            self.read();
+            let groups = self.client.user_groups(id).await.map_err(to_backend)?;
+            let other: Vec<String> = groups
+                .items
+                .iter()
+                .filter(|g| !rules.managed_groups.contains(&group_id(g.id)))
+                .map(|g| format!("{} {:?}", g.id.0, g.name))
+                .collect();
+            if !groups.skipped.is_empty() {
+                return Ok(Some("some of its groups could not be read".to_owned()));
+            }
+            if !other.is_empty() {
+                return Ok(Some(format!(
+                    "it is in groups this integration does not manage: {}",
+                    other.join(", ")
+                )));
+            }
+        }
+        if !rules.allow_credentials {
+            let credentials = self
+                .collect("user credentials", self.client.user_credentials(id).pages())
+                .await?;
+            if !credentials.is_empty() {
+                return Ok(Some(format!(
+                    "it holds {} credential(s)",
+                    credentials.len()
+                )));
+            }
+        }
+        Ok(None)
     }
 
     async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {

@@ -58,7 +58,8 @@ pub use async_trait::async_trait;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{
-    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
+    ObserveScope, UserUpdate,
 };
 pub use brivo::BrivoBackend;
 pub use clock::{Clock, SystemClock, TokioClock};

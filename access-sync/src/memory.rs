@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::backend::{
-    AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied, MAX_GROUPS_PER_USER,
-    ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
+    MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
 };
 use crate::error::ErrorKind;
 use crate::sources::{FactSource, SourceBatch, SourceError};
@@ -225,19 +225,47 @@ impl AccessBackend for MemoryBackend {
                     .filter(|g| scope.managed_groups.contains(g))
                     .copied()
                     .collect();
-                (scope.is_owned(u.external_id.as_deref()) || !managed.is_empty()).then(|| {
-                    let mut o = ObservedUser::new(u.id)
-                        .with_name(u.profile.first_name.clone(), u.profile.last_name.clone())
-                        .with_suspended(u.suspended)
-                        .with_groups(managed);
-                    o.external_id = u.external_id.clone();
-                    o.emails = u.profile.email.iter().cloned().collect();
-                    o.phones = u.profile.phone.iter().cloned().collect();
-                    o
-                })
+                let candidate = scope.adoption_candidates && u.profile.email.is_some();
+                (scope.is_owned(u.external_id.as_deref()) || !managed.is_empty() || candidate).then(
+                    || {
+                        let mut o = ObservedUser::new(u.id)
+                            .with_name(u.profile.first_name.clone(), u.profile.last_name.clone())
+                            .with_suspended(u.suspended)
+                            .with_groups(managed);
+                        o.external_id = u.external_id.clone();
+                        o.emails = u.profile.email.iter().cloned().collect();
+                        o.phones = u.profile.phone.iter().cloned().collect();
+                        o
+                    },
+                )
             })
             .collect();
         Ok(Observed::new(users, groups))
+    }
+
+    async fn adoption_refusal(
+        &self,
+        user: BrivoUserId,
+        rules: &AdoptionRules,
+    ) -> Result<Option<String>, BackendError> {
+        let st = self.lock();
+        let Some(u) = st.users.get(&user) else {
+            return Err(BackendError::not_found(format!("no user {user}")));
+        };
+        let other: Vec<String> = u
+            .groups
+            .iter()
+            .filter(|g| !rules.managed_groups.contains(g))
+            .map(|g| g.0.to_string())
+            .collect();
+        Ok(
+            (!rules.allow_unmanaged_groups && !other.is_empty()).then(|| {
+                format!(
+                    "it is in groups this integration does not manage: {}",
+                    other.join(", ")
+                )
+            }),
+        )
     }
 
     async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError> {

@@ -19,8 +19,8 @@ use tracing::{Instrument as _, debug, error, info, info_span, warn};
 
 use crate::audit::{AuditRecord, AuditSink, RunKind};
 use crate::backend::{
-    ALL_PROFILE_FIELDS, AccessBackend, BackendError, CallCounts, CapRefusal, GroupsApplied,
-    ObserveScope, UserUpdate,
+    ALL_PROFILE_FIELDS, AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal,
+    GroupsApplied, ObserveScope, UserUpdate,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorKind;
@@ -388,6 +388,10 @@ impl ApplyOptions {
 /// suspended itself (key: Brivo user id, value: `true`/`false`).
 const SUSPENDED_BY_US: &str = "suspended-by-integration";
 
+/// The run-state cache kind under which the runner records the unowned
+/// users it found it may not adopt (key: Brivo user id, value: why).
+const ADOPTION_REFUSED: &str = "adoption-refused";
+
 /// What the run loop did in one iteration.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -606,10 +610,14 @@ impl SyncerBuilder {
                 max_plan_age: self.max_plan_age,
                 backend: self.backend,
                 sources: self.sources,
-                scope: ObserveScope::new(
-                    self.mappings.managed_groups(),
-                    self.policy.ownership_prefix.clone(),
-                ),
+                scope: {
+                    let mut scope = ObserveScope::new(
+                        self.mappings.managed_groups(),
+                        self.policy.ownership_prefix.clone(),
+                    );
+                    scope.adoption_candidates = self.policy.adopt_by_email;
+                    scope
+                },
                 mappings: self.mappings,
                 policy: self.policy,
                 concurrency: self.concurrency,
@@ -865,7 +873,38 @@ impl Syncer {
             .await
             .map_err(SyncError::Observe)?;
         self.mark_own_suspensions(&mut observed).await;
+        if self.inner.policy.adopt_by_email {
+            self.mark_refused_adoptions(&mut observed).await;
+        }
         Ok(observed)
+    }
+
+    /// Marks the candidates the runner already found it may not adopt
+    /// (recorded when an adoption was refused), so the engine creates a
+    /// user of the identity's own instead of planning the same adoption on
+    /// every run.
+    async fn mark_refused_adoptions(&self, observed: &mut Observed) {
+        let ns = &self.inner.namespace;
+        for u in observed
+            .users
+            .iter_mut()
+            .filter(|u| u.external_id.as_deref().is_none_or(|x| x.trim().is_empty()))
+        {
+            match self
+                .state()
+                .cache_get(ns, ADOPTION_REFUSED, &u.id.0.to_string())
+                .await
+            {
+                Ok(Some((serde_json::Value::String(reason), _))) => {
+                    u.adoption_refused = Some(reason);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(error = %e, user = %u.id, "could not read past adoption refusals; not adopting it");
+                    u.adoption_refused = Some("the run state could not be read".into());
+                }
+            }
+        }
     }
 
     /// Marks each suspended owned user this integration suspended itself
@@ -1488,6 +1527,11 @@ impl Syncer {
                     broken = Some("skipped: its user's create failed".into());
                 }
             }
+            // An adoption that did not happen leaves the user someone else's.
+            if matches!(action, Action::AdoptUser { .. }) && !matches!(outcome, Outcome::Ok { .. })
+            {
+                broken = Some("skipped: the user was not adopted".into());
+            }
             out.push(ActionResult {
                 index: i,
                 action: describe(action),
@@ -1538,17 +1582,50 @@ impl Syncer {
                 external_id,
                 profile,
                 ..
-            } => done(
-                b.update_user(
-                    *user,
-                    UserUpdate {
-                        external_id: Some(external_id),
-                        profile,
-                        fields: ALL_PROFILE_FIELDS,
-                    },
+            } => {
+                // What the observation cannot show (groups this integration
+                // does not manage, credentials) is checked now, before the
+                // user becomes ours.
+                let mut rules = AdoptionRules::new(self.inner.scope.managed_groups.clone());
+                rules.allow_unmanaged_groups = self.inner.policy.adopt_with_unmanaged_groups;
+                rules.allow_credentials = self.inner.policy.adopt_with_credentials;
+                match b.adoption_refusal(*user, &rules).await {
+                    Ok(None) => {}
+                    Ok(Some(reason)) => {
+                        let at = self.inner.clock.now();
+                        if let Err(e) = self
+                            .state()
+                            .cache_put(
+                                &self.inner.namespace,
+                                ADOPTION_REFUSED,
+                                &user.0.to_string(),
+                                &serde_json::Value::String(reason.clone()),
+                                at,
+                            )
+                            .await
+                        {
+                            warn!(error = %e, %user, "could not record the refused adoption");
+                        }
+                        return Outcome::Skipped {
+                            reason: format!(
+                                "not adopted: {reason}; the next run creates a user of its own"
+                            ),
+                        };
+                    }
+                    Err(error) => return Outcome::Failed { error },
+                }
+                done(
+                    b.update_user(
+                        *user,
+                        UserUpdate {
+                            external_id: Some(external_id),
+                            profile,
+                            fields: ALL_PROFILE_FIELDS,
+                        },
+                    )
+                    .await,
                 )
-                .await,
-            ),
+            }
             Action::UpdateProfile {
                 user,
                 profile,

@@ -197,8 +197,29 @@ fn adopt_by_email(
 ) {
     m.is_adopted = vec![false; observed.users.len()];
     let mut by_email: FxMap<String, Vec<u32>> = map_with_capacity(m.unowned.len());
+    // Users that share a wanted email but may not be adopted: warned about
+    // only when an identity wants their email.
+    let mut refused: FxMap<String, Vec<(u32, String)>> = FxMap::default();
     for &ui in &m.unowned {
-        for e in &observed.users[ui as usize].emails {
+        let u = &observed.users[ui as usize];
+        // Only a user no integration claims: an external id of any kind
+        // (another integration's, or a duplicate of one of ours) is someone
+        // else's record.
+        let why_not = match (&u.external_id, &u.adoption_refused) {
+            (Some(x), _) if !x.trim().is_empty() => Some(format!("it carries external id {x:?}")),
+            (_, Some(reason)) => Some(reason.clone()),
+            _ => None,
+        };
+        if let Some(reason) = why_not {
+            for e in &u.emails {
+                refused
+                    .entry(e.to_ascii_lowercase())
+                    .or_default()
+                    .push((ui, reason.clone()));
+            }
+            continue;
+        }
+        for e in &u.emails {
             let list = by_email.entry(e.to_ascii_lowercase()).or_default();
             if list.last() != Some(&ui) {
                 list.push(ui);
@@ -215,10 +236,18 @@ fn adopt_by_email(
         if scratch.is_empty() || w.suspended == Some(true) || w.delete {
             continue;
         }
-        if let Some(email) = &d.profile(i).email
-            && let Some([ui]) = by_email.get(&email.to_ascii_lowercase()).map(Vec::as_slice)
-        {
+        let Some(email) = &d.profile(i).email else {
+            continue;
+        };
+        let email = email.to_ascii_lowercase();
+        if let Some([ui]) = by_email.get(&email).map(Vec::as_slice) {
             claims.entry(*ui).or_default().push(i);
+        }
+        for (ui, reason) in refused.get(&email).into_iter().flatten() {
+            m.warnings.push(Warning::AdoptionRefused {
+                user: observed.users[*ui as usize].id,
+                reason: reason.clone(),
+            });
         }
     }
     for (ui, ids) in claims {
