@@ -111,7 +111,9 @@ pub struct Policy {
     pub booking_lag_minutes: u32,
     /// Customer types that get access (default Primary, Co-Applicant, Occupant).
     pub admitted_customer_types: Vec<CustomerType>,
-    /// Whether booking visitors get access (default no).
+    /// Whether a booking's visitors (guests invited to it) get access for
+    /// it, as OfficeRnD's own door integrations give it (default yes; set
+    /// false to admit members only).
     pub visitors_admitted: bool,
     /// Namespace of owned external ids (default `sync`).
     pub ownership_prefix: String,
@@ -151,7 +153,7 @@ impl Default for Policy {
                 CustomerType::CoApplicant,
                 CustomerType::Occupant,
             ],
-            visitors_admitted: false,
+            visitors_admitted: true,
             ownership_prefix: "sync".to_owned(),
             exclusivity: Exclusivity::All,
             no_access: NoAccessPolicy::Keep,

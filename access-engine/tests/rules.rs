@@ -470,7 +470,8 @@ fn bookings_grant_with_lead_and_lag_and_visitors_only_by_policy() {
             .with_visitor(Visitor::new("v1", "Vera Visitor")),
         room("b2").with_booker("m2").with_cancelled(true),
     ];
-    let p = Policy::default();
+    // members only (the opt-out)
+    let p = policy_with(|p| p.visitors_admitted = false);
     assert!(at(&f, &map(), &p, start - Duration::minutes(16)).is_empty());
     assert_eq!(
         at(&f, &map(), &p, start - Duration::minutes(15)),
@@ -478,7 +479,10 @@ fn bookings_grant_with_lead_and_lag_and_visitors_only_by_policy() {
     );
     assert_eq!(at(&f, &map(), &p, start + Duration::minutes(74)).len(), 2);
     assert!(at(&f, &map(), &p, start + Duration::minutes(75)).is_empty());
-    let p = policy_with(|p| p.visitors_admitted = true);
+    // by default a booking's visitors come in too, for the booking
+    let p = Policy::default();
+    assert_eq!(at(&f, &map(), &p, start + Duration::minutes(74)).len(), 3);
+    assert!(at(&f, &map(), &p, start + Duration::minutes(75)).is_empty());
     let a = access_at(&f, &map(), &p, None, start);
     let v = a
         .identity("sync:officernd-visitor:v1")
