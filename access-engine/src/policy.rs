@@ -4,6 +4,7 @@ use chrono::{NaiveTime, Timelike as _};
 use serde::{Deserialize, Serialize};
 
 use crate::leases::CustomerType;
+use crate::plan::ProfileField;
 
 /// Who may be removed from a managed group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,6 +134,12 @@ pub struct Policy {
     /// With `adopt_by_email`: also adopt users that hold credentials
     /// (default off).
     pub adopt_with_credentials: bool,
+    /// The profile fields kept in step with the facts on owned users (default
+    /// all four). A field left out is written when the user is created (or
+    /// adopted: not even then) and never again, so an administrator's edit
+    /// in Brivo stands: `["FirstName", "LastName"]` is OfficeRnD's own
+    /// behaviour for email and phone.
+    pub profile_kept_in_step: Vec<ProfileField>,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
     /// The mass-revocation and per-scope drop thresholds.
@@ -160,6 +167,12 @@ impl Default for Policy {
             adopt_by_email: false,
             adopt_with_unmanaged_groups: false,
             adopt_with_credentials: false,
+            profile_kept_in_step: vec![
+                ProfileField::FirstName,
+                ProfileField::LastName,
+                ProfileField::Email,
+                ProfileField::Phone,
+            ],
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }

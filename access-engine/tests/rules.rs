@@ -693,6 +693,43 @@ fn a_future_resident_is_not_suspended_or_deleted() {
 }
 
 #[test]
+fn fields_set_at_creation_only_are_never_written_again() {
+    let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
+    f.leases[0].customers[0].profile =
+        Profile::new("F77", "New").with_email("resident@example.com");
+    // an administrator set another email in Brivo; the name changed in Entrata
+    let observed = Observed::new(
+        vec![
+            user(5, Some("sync:entrata:P:77"), "F77", "Old", &[1])
+                .with_email("front-desk@example.com"),
+        ],
+        all_groups(),
+    );
+    let p = policy_with(|p| {
+        p.profile_kept_in_step = vec![ProfileField::FirstName, ProfileField::LastName]
+    });
+    let plan = access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
+    match &plan.actions[..] {
+        [Action::UpdateProfile { changed, .. }] => assert_eq!(changed, &[ProfileField::LastName]),
+        other => panic!("{other:?}"),
+    }
+    // only the email differs: nothing to do
+    let observed = Observed::new(
+        vec![
+            user(5, Some("sync:entrata:P:77"), "F77", "New", &[1])
+                .with_email("front-desk@example.com"),
+        ],
+        all_groups(),
+    );
+    assert!(access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1)).is_empty());
+    // the default keeps every field in step
+    let plan = access_engine::plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
+    assert!(
+        matches!(&plan.actions[..], [Action::UpdateProfile { changed, .. }] if changed == &[ProfileField::Email])
+    );
+}
+
+#[test]
 fn owned_users_get_profile_updates_unowned_never() {
     let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
     f.leases[0].customers[0].profile = Profile::new("F77", "L77")

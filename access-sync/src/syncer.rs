@@ -19,8 +19,8 @@ use tracing::{Instrument as _, debug, error, info, info_span, warn};
 
 use crate::audit::{AuditRecord, AuditSink, RunKind};
 use crate::backend::{
-    ALL_PROFILE_FIELDS, AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal,
-    GroupsApplied, ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
+    ObserveScope, UserUpdate,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorKind;
@@ -1620,7 +1620,8 @@ impl Syncer {
                         UserUpdate {
                             external_id: Some(external_id),
                             profile,
-                            fields: ALL_PROFILE_FIELDS,
+                            // what is not kept in step is the user's own
+                            fields: &self.inner.policy.profile_kept_in_step,
                         },
                     )
                     .await,

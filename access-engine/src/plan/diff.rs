@@ -208,11 +208,12 @@ fn diff_identity(
         ));
     } else {
         let profile = d.profile(i);
-        let changed = if fact_profile_hash(profile) == u.profile_hash {
+        let mut changed = if fact_profile_hash(profile) == u.profile_hash {
             Vec::new()
         } else {
             profile_changes(profile, &observed.users[ui as usize])
         };
+        changed.retain(|f| policy.profile_kept_in_step.contains(f));
         if !changed.is_empty() {
             out.updates.push((
                 u.id,
