@@ -71,7 +71,8 @@ pub struct BrivoConfig {
     pub rate_limit_per_second: Option<f64>,
     /// Burst (default: the per-second limit).
     pub burst: Option<u32>,
-    /// The account's call budget per 30 days, if any.
+    /// This runner's share of the account's call budget: at most this many
+    /// Brivo calls in any 30 days (a sliding window kept by the process).
     pub calls_per_30_days: Option<u64>,
 }
 

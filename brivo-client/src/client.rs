@@ -219,13 +219,19 @@ impl ClientBuilder {
         self
     }
 
-    /// A call budget: once this client (all clones together) has made
-    /// `calls` requests, further operations fail with
-    /// [`Error::CallBudgetExhausted`] **before sending anything**. Brivo
-    /// plans cap calls per 30 days (100,000 on tier 0); give this client
-    /// the share it may spend. Token requests and retries count. The check
-    /// runs when an operation starts, so the retries of an operation that
-    /// already started may overrun the budget by a few calls.
+    /// A call budget over a sliding 30-day window: once this client (all
+    /// clones together) has made `calls` requests in the last 30 days,
+    /// further operations fail with [`Error::CallBudgetExhausted`] **before
+    /// sending anything**, until older calls leave the window. Brivo plans
+    /// cap calls per 30 days (100,000 on tier 0); give this client the share
+    /// it may spend. Token requests and retries count. The check runs when
+    /// an operation starts, so the retries of an operation that already
+    /// started may overrun the budget by a few calls.
+    ///
+    /// The window is counted in this process, in hourly steps (a call
+    /// leaves the window up to an hour late: the budget errs on the safe
+    /// side); a restart starts it afresh, so keep the durable count where
+    /// the runner keeps its state.
     pub fn calls_per_30_days(mut self, calls: u64) -> Self {
         self.budget = Some(calls);
         self
@@ -358,7 +364,7 @@ impl ClientBuilder {
                 credentials: self.credentials,
                 pacer: Pacer::new(self.retry_policy, limiter).with_service("brivo"),
                 tokens: TokenCache::new(Duration::from_secs(10)),
-                budget: self.budget,
+                budget: self.budget.map(CallBudget::new),
                 user_agent: self.user_agent,
                 refusals: Refusals::default(),
             }),
@@ -439,9 +445,65 @@ pub(crate) struct Inner {
     credentials: Credentials,
     pacer: Pacer,
     tokens: TokenCache<Token>,
-    budget: Option<u64>,
+    budget: Option<CallBudget>,
     user_agent: String,
     refusals: Refusals,
+}
+
+/// The calls of the last 30 days, from hourly samples of the client's
+/// running total: `total now − total at the newest sample at least 30 days
+/// old` (0 when the client is younger). Hourly steps keep 720 samples at
+/// most and count a call up to an hour too long, never too short.
+struct CallBudget {
+    limit: u64,
+    samples: std::sync::Mutex<std::collections::VecDeque<(tokio::time::Instant, u64)>>,
+}
+
+impl fmt::Debug for CallBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallBudget")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallBudget {
+    const WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+    const STEP: Duration = Duration::from_secs(3600);
+
+    fn new(limit: u64) -> Self {
+        let start = std::collections::VecDeque::from([(tokio::time::Instant::now(), 0)]);
+        CallBudget {
+            limit,
+            samples: std::sync::Mutex::new(start),
+        }
+    }
+
+    /// The calls in the window ending now, given the running total.
+    fn used(&self, total: u64) -> u64 {
+        let now = tokio::time::Instant::now();
+        let mut s = self
+            .samples
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if s.back()
+            .is_none_or(|(t, _)| now.duration_since(*t) >= Self::STEP)
+        {
+            s.push_back((now, total));
+        }
+        // keep one sample at or before the window's start: the baseline
+        while s.len() >= 2
+            && s.get(1)
+                .is_some_and(|(t, _)| now.duration_since(*t) >= Self::WINDOW)
+        {
+            s.pop_front();
+        }
+        let base = match s.front() {
+            Some((t, n)) if now.duration_since(*t) >= Self::WINDOW => *n,
+            _ => 0,
+        };
+        total.saturating_sub(base)
+    }
 }
 
 /// Definitive refusals of the credentials by the token endpoint, so that
@@ -508,7 +570,7 @@ impl fmt::Debug for Client {
             .field("credentials", &i.credentials)
             .field("retry_policy", i.pacer.policy())
             .field("rate_per_second", &i.pacer.limiter().per_second())
-            .field("budget", &i.budget)
+            .field("budget", &i.budget.as_ref().map(|b| b.limit))
             .field("calls", &i.pacer.stats().snapshot())
             .field("user_agent", &i.user_agent)
             .finish_non_exhaustive()
@@ -627,7 +689,8 @@ impl Client {
     pub fn remaining_budget(&self) -> Option<u64> {
         self.inner
             .budget
-            .map(|b| b.saturating_sub(self.calls().calls))
+            .as_ref()
+            .map(|b| b.limit.saturating_sub(b.used(self.calls().calls)))
     }
 
     /// Fetches a token now (normally done lazily): checks the credentials
@@ -660,12 +723,12 @@ impl Client {
     }
 
     fn check_budget(&self, name: &'static str) -> Result<(), Error> {
-        if let Some(budget) = self.inner.budget {
-            let used = self.calls().calls;
-            if used >= budget {
+        if let Some(budget) = &self.inner.budget {
+            let used = budget.used(self.calls().calls);
+            if used >= budget.limit {
                 return Err(Error::CallBudgetExhausted {
                     method: name,
-                    budget,
+                    budget: budget.limit,
                     used,
                 });
             }
@@ -1021,6 +1084,32 @@ pub(crate) fn decode<T: DeserializeOwned>(name: &'static str, body: &[u8]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_is_a_sliding_30_day_window_not_a_lifetime_cap() {
+        let day = Duration::from_secs(24 * 3600);
+        let b = CallBudget::new(100);
+        assert_eq!(b.used(0), 0);
+        tokio::time::advance(day).await;
+        assert_eq!(b.used(60), 60); // 60 calls on day 1
+        tokio::time::advance(10 * day).await;
+        assert_eq!(b.used(100), 100, "spent on day 11");
+        // the 60 calls made by day 1 stay in the window for 30 days...
+        tokio::time::advance(20 * day - Duration::from_secs(3600)).await;
+        assert_eq!(b.used(100), 100);
+        // ... and then leave it
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(b.used(100), 40);
+        // a month with no calls: nothing in the window
+        tokio::time::advance(31 * day).await;
+        b.used(100);
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(b.used(100), 0);
+        assert!(
+            b.samples.lock().unwrap().len() <= 722,
+            "bounded: hourly samples over 30 days"
+        );
+    }
 
     #[test]
     fn base_urls_are_normalised_to_v1_api() {

@@ -101,14 +101,14 @@ pub enum Error {
     /// ([`ClientBuilder::calls_per_30_days`](crate::ClientBuilder::calls_per_30_days))
     /// is spent; nothing was sent.
     #[error(
-        "{method}: not sent: this client's call budget of {budget} calls is spent ({used} calls made)"
+        "{method}: not sent: this client's call budget of {budget} calls per 30 days is spent ({used} calls in the last 30 days)"
     )]
     CallBudgetExhausted {
         /// The client method.
         method: &'static str,
         /// The configured budget.
         budget: u64,
-        /// Calls made so far.
+        /// Calls made in the last 30 days.
         used: u64,
     },
 
