@@ -148,7 +148,7 @@ pub use mapping::{GroupId, Mappings};
 pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
     Action, GroupChange, Held, HeldItem, HoldRule, ORDER_HASH_VERSION, Plan, PlanMeta, PlanRefused,
-    ProfileField, ScopeReport, StalePlan, UserRef, config_digest, plan,
+    ProfileField, ScopeReport, StalePlan, UserRef, check_approval_id, config_digest, plan,
 };
 pub use policy::{
     Exclusivity, InvalidPolicy, MAX_POLICY_MINUTES, MAX_PREFIX_LEN, NoAccessPolicy, Policy,

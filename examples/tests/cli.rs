@@ -97,6 +97,34 @@ async fn conflicting_flags_and_bad_files_are_usage_errors() {
     let o = sync(&["--config", c, "approvals", "--json"], &[]).await;
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout).trim(), r#"{"pending":[]}"#);
+
+    // a typo among the ids approves nothing; a withdrawn approval is gone
+    let o = sync(
+        &["--config", c, "approve", "unsuspend:5", "revocation:12"],
+        &[],
+    )
+    .await;
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("\"revocation:12\" is not an approval id"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = sync(&["--config", c, "approvals", "--json"], &[]).await;
+    assert_eq!(
+        text(&o.stdout).trim(),
+        r#"{"pending":[]}"#,
+        "nothing approved"
+    );
+    let o = sync(
+        &["--config", c, "approve", "unsuspend:5", "--by", "ops"],
+        &[],
+    )
+    .await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = sync(&["--config", c, "unapprove", "unsuspend:5", "--json"], &[]).await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), r#"{"pending":[]}"#);
     let _ = std::fs::remove_dir_all(dir);
 }
 

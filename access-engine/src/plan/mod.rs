@@ -278,6 +278,54 @@ impl fmt::Display for HoldRule {
     }
 }
 
+/// Checks that `id` has the form of an approval id ([`HoldRule::approval`]),
+/// so that a typo is refused when it is given rather than silently matching
+/// nothing on the next run. It does not say whether anything is held under
+/// it now (only a plan knows).
+///
+/// ```
+/// use access_engine::check_approval_id;
+/// assert!(check_approval_id("scope:property:100").is_ok());
+/// assert!(check_approval_id("revocations:523").is_ok());
+/// assert!(check_approval_id("record:lease:1345").is_ok());
+/// assert!(check_approval_id("unsuspend:15540004").is_ok());
+/// assert!(check_approval_id("revocation:523").unwrap_err().contains("scope:"));
+/// assert!(check_approval_id("revocations:many").is_err());
+/// ```
+///
+/// # Errors
+/// What is wrong with it, and the forms an id takes.
+pub fn check_approval_id(id: &str) -> Result<(), String> {
+    let forms =
+        "scope:<kind>:<id>, revocations:<count>, record:<kind>:<id> or unsuspend:<Brivo user id>";
+    let ok = match id.split_once(':') {
+        Some(("scope", key)) => Scope::from_key(key).is_some(),
+        Some(("revocations" | "unsuspend", n)) => n.parse::<u64>().is_ok(),
+        Some(("record", rest)) => rest.split_once(':').is_some_and(|(kind, id)| {
+            !id.is_empty()
+                && [
+                    FactKind::Lease,
+                    FactKind::Membership,
+                    FactKind::Assignment,
+                    FactKind::Booking,
+                    FactKind::DayPass,
+                    FactKind::DirectoryUser,
+                    FactKind::Member,
+                ]
+                .iter()
+                .any(|k| k.key() == kind)
+        }),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not an approval id: one is {forms}, as shown after each held item"
+        ))
+    }
+}
+
 impl HoldRule {
     /// The id an operator approves to release every item held by this rule
     /// for one run (`None`: not approvable; fix the cause instead):

@@ -10,6 +10,7 @@
 //! sync --config sync.json --apply --listen 127.0.0.1:8080   # ... and serve webhooks, SCIM, /healthz, /metrics
 //! sync --config sync.json approvals            # list approvals waiting for the next run
 //! sync --config sync.json approve scope:property:100 --by NAME   # release a hold, for one run
+//! sync --config sync.json unapprove scope:property:100            # withdraw it before a run uses it
 //! ```
 //!
 //! `sync --help` lists the environment variables and exit codes. Run state
@@ -44,7 +45,7 @@ ENVIRONMENT (secrets come only from here; all missing ones are reported at once)
   SCIM_BEARER_TOKEN                     with --listen and server.scim_directory
   the variable named by state.postgres_url_env   with PostgreSQL run state
   RUST_LOG                              log filter (default: warn), logs go to stderr
-  `approvals` and `approve` need none of the service secrets: only the state store.
+  `approvals`, `approve` and `unapprove` need none of the service secrets: only the state store.
 
 EXIT CODES:
   0  done, nothing pending: the plan is empty (dry run) or every action succeeded
@@ -105,6 +106,12 @@ enum Command {
         /// Who approves (default: $USER).
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
+    },
+    /// Withdraw approvals not yet used by a run.
+    Unapprove {
+        /// The approvals' ids.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
 }
 
@@ -190,10 +197,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 .clone()
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "operator".into());
+            // all or nothing: a typo must not leave the others approved
+            for id in ids {
+                access_engine::check_approval_id(id).map_err(Failure::Usage)?;
+            }
             for id in ids {
                 state.approve(&namespace, id, &by, now).await?;
                 if !cli.json {
                     println!("approved {id} for the next run (by {by})");
+                }
+            }
+        }
+        if let Command::Unapprove { ids } = command {
+            for id in ids {
+                let withdrawn = state.revoke_approval(&namespace, id).await?;
+                if !cli.json {
+                    match withdrawn {
+                        true => println!("withdrew {id}"),
+                        false => println!("{id} was not pending"),
+                    }
                 }
             }
         }
