@@ -1106,6 +1106,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
     );
     let admitted = |t: &CustomerType| policy.admitted_customer_types.contains(t);
     let mut unmapped: FxSet<&str> = FxSet::default();
+    let mut no_building: FxSet<&str> = FxSet::default();
     let mut groups: Vec<GroupId> = Vec::with_capacity(8);
     for (li, lease) in facts.leases.iter().enumerate() {
         let pid = lease.property_id.as_str();
@@ -1147,6 +1148,14 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
         }
         groups.clear();
         let mut mapped = false;
+        // Building mappings need the lease's building, which Entrata's
+        // getLeases r2 does not send: say so once per property rather than
+        // leave its residents silently without their building's doors.
+        if lease.building_id.is_none() && !buildings.map.is_empty() && no_building.insert(pid) {
+            b.warnings.insert(Warning::NoBuilding {
+                property_id: pid.to_owned(),
+            });
+        }
         for (table, key) in [
             (props, Some(pid)),
             (buildings, lease.building_id.as_deref()),

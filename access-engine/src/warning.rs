@@ -127,6 +127,14 @@ pub enum Warning {
         /// The status as given.
         status: String,
     },
+    /// Building mappings exist, but leases of this property carry no
+    /// building id (Entrata's getLeases r2 sends none), so no building
+    /// mapping can apply to them: map their units instead, or supply the
+    /// building on each lease.
+    NoBuilding {
+        /// Property id.
+        property_id: String,
+    },
     /// Adopt-by-email found a Brivo user with the identity's email but may
     /// not adopt it: it carries an external id (another integration's, or
     /// a second copy of one of ours), or the runner found it in groups this
@@ -207,6 +215,10 @@ impl fmt::Display for Warning {
             Warning::UnknownStatus { kind, id, status } => write!(
                 f,
                 "{kind} {id}: unknown status {status:?}; grants nothing, its revocations are held"
+            ),
+            Warning::NoBuilding { property_id } => write!(
+                f,
+                "leases of property {property_id} carry no building id, so building mappings cannot apply to them (map their units instead)"
             ),
             Warning::AdoptionRefused { user, reason } => write!(
                 f,

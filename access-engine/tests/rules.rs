@@ -1315,3 +1315,34 @@ fn coworking_and_directory_warning_paths() {
         (vec![], vec![])
     );
 }
+
+#[test]
+fn building_mappings_say_so_when_leases_carry_no_building() {
+    let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
+    let m = map(); // maps building B
+    let observed = Observed::new(vec![], all_groups());
+    let warned = |f: &Facts| {
+        plan(f, &m, &Policy::default(), &observed, noon(2026, 2, 1))
+            .warnings
+            .contains(&Warning::NoBuilding {
+                property_id: "P".into(),
+            })
+    };
+    assert!(
+        warned(&f),
+        "getLeases r2 sends no building: the mapping cannot apply"
+    );
+    f.leases[0].building_id = Some("B".into());
+    assert!(!warned(&f));
+    // no building mappings, nothing to say
+    f.leases[0].building_id = None;
+    let mut m = map();
+    m.buildings.clear();
+    let plan = plan(&f, &m, &Policy::default(), &observed, noon(2026, 2, 1));
+    assert!(
+        !plan
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::NoBuilding { .. }))
+    );
+}
