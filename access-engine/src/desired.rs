@@ -604,6 +604,24 @@ impl<'f> Builder<'f> {
         }
     }
 
+    /// [`exclude`](Self::exclude) for each of these members (indexes into
+    /// the facts' members), when explaining.
+    fn exclude_members(
+        &mut self,
+        members: impl IntoIterator<Item = u32>,
+        fact: impl Fn() -> FactRef,
+        why: impl Fn() -> String,
+    ) {
+        if !self.explaining() {
+            return;
+        }
+        let facts = self.facts;
+        for t in members {
+            let m = &facts.members[t as usize];
+            self.exclude(IdKey::Member(&m.id), &m.profile, &fact, &why);
+        }
+    }
+
     /// [`exclude`](Self::exclude) for every admitted-or-not resident of a
     /// lease, when explaining.
     fn exclude_lease(&mut self, lease: &'f Lease, why: impl Fn() -> String) {
@@ -1475,15 +1493,11 @@ fn coworking<'f>(
                         (None, Some(c)) => Target::Company(c),
                         (None, None) => continue,
                     };
-                    for t in quiet_targets(target) {
-                        let m = &facts.members[t as usize];
-                        b.exclude(
-                            IdKey::Member(&m.id),
-                            &m.profile,
-                            || membership_ref(ms),
-                            || "a membership not approved admits nobody".to_owned(),
-                        );
-                    }
+                    b.exclude_members(
+                        quiet_targets(target),
+                        || membership_ref(ms),
+                        || "a membership not approved admits nobody".to_owned(),
+                    );
                 }
                 continue;
             }
@@ -1547,20 +1561,16 @@ fn coworking<'f>(
                 b.warnings.insert(Warning::UnmappedPlan {
                     plan_id: ms.plan_id.clone(),
                 });
-                for &t in &targets {
-                    let m = &facts.members[t as usize];
-                    b.exclude(
-                        IdKey::Member(&m.id),
-                        &m.profile,
-                        || membership_ref(ms),
-                        || {
-                            format!(
-                                "plan {} is mapped to no group (its assignments may still grant)",
-                                ms.plan_id
-                            )
-                        },
-                    );
-                }
+                b.exclude_members(
+                    targets.iter().copied(),
+                    || membership_ref(ms),
+                    || {
+                        format!(
+                            "plan {} is mapped to no group (its assignments may still grant)",
+                            ms.plan_id
+                        )
+                    },
+                );
             }
             Some(groups) => {
                 for &t in &targets {
@@ -1658,19 +1668,19 @@ fn coworking<'f>(
 
     let mut people: Vec<&'f str> = Vec::new();
     for (bi, bk) in facts.bookings.iter().enumerate() {
+        let booked = || {
+            bk.booker_id
+                .iter()
+                .chain(&bk.member_ids)
+                .flat_map(|p| quiet_targets(Target::Member(p.as_str())))
+        };
         if bk.cancelled {
             if b.explaining() {
-                for p in bk.booker_id.iter().chain(&bk.member_ids) {
-                    for t in quiet_targets(Target::Member(p.as_str())) {
-                        let m = &facts.members[t as usize];
-                        b.exclude(
-                            IdKey::Member(&m.id),
-                            &m.profile,
-                            || booking_ref(bk),
-                            || "the booking is cancelled".to_owned(),
-                        );
-                    }
-                }
+                b.exclude_members(
+                    booked(),
+                    || booking_ref(bk),
+                    || "the booking is cancelled".to_owned(),
+                );
             }
             continue;
         }
@@ -1687,17 +1697,11 @@ fn coworking<'f>(
                 resource_id: bk.resource_id.clone(),
             });
             if b.explaining() {
-                for p in bk.booker_id.iter().chain(&bk.member_ids) {
-                    for t in quiet_targets(Target::Member(p.as_str())) {
-                        let m = &facts.members[t as usize];
-                        b.exclude(
-                            IdKey::Member(&m.id),
-                            &m.profile,
-                            || booking_ref(bk),
-                            || format!("resource {} is mapped to no group", bk.resource_id),
-                        );
-                    }
-                }
+                b.exclude_members(
+                    booked(),
+                    || booking_ref(bk),
+                    || format!("resource {} is mapped to no group", bk.resource_id),
+                );
             }
             continue;
         };
