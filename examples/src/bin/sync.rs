@@ -363,7 +363,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         return Ok(print_report(&report, cli.json));
     }
 
-    let monitor = Monitor::new().with_max_age(config.unhealthy_after());
+    let mut monitor = Monitor::new().with_max_age(config.unhealthy_after());
+    // /healthz shows what is left of each day's allowance: Entrata's developer
+    // agreement allows 2,500 calls per 24 hours; Brivo's is per 30 days.
+    if config.entrata.is_some() {
+        monitor = monitor.with_daily_budget("entrata", 2_500);
+    }
+    if let Some(month) = config.brivo.calls_per_30_days {
+        monitor = monitor.with_daily_budget("brivo", month / 30);
+    }
     if let Some(addr) = cli.listen {
         let mut routes = Routes::new(monitor.clone());
         if config.server.officernd_webhooks {
