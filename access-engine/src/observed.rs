@@ -83,6 +83,10 @@ pub struct ObservedUser {
     /// unsuspension held for an operator's approval (`unsuspend:<id>`).
     #[serde(default)]
     pub suspended_by_integration: bool,
+    /// Whether the user was invited to Brivo Mobile Pass by this
+    /// integration (the runner records each invitation it sends).
+    #[serde(default)]
+    pub mobile_pass_invited: bool,
     /// Why adopt-by-email may never adopt this user, if the runner found a
     /// reason when it tried (it belongs to groups this integration does not
     /// manage, or holds credentials; recorded in the run state).
@@ -142,6 +146,13 @@ impl ObservedUser {
     #[must_use]
     pub fn with_suspended(mut self, suspended: bool) -> Self {
         self.suspended = suspended;
+        self
+    }
+
+    /// Sets whether this integration invited the user to Mobile Pass.
+    #[must_use]
+    pub fn with_mobile_pass_invited(mut self, invited: bool) -> Self {
+        self.mobile_pass_invited = invited;
         self
     }
 

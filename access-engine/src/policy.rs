@@ -140,6 +140,10 @@ pub struct Policy {
     /// in Brivo stands: `["FirstName", "LastName"]` is OfficeRnD's own
     /// behaviour for email and phone.
     pub profile_kept_in_step: Vec<ProfileField>,
+    /// Invite each owned user with access and an email to Brivo Mobile Pass,
+    /// once (default off: it emails residents). An operator re-issues one
+    /// with the approval `invite:<Brivo user id>`.
+    pub invite_mobile_pass: bool,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
     /// The mass-revocation and per-scope drop thresholds.
@@ -173,6 +177,7 @@ impl Default for Policy {
                 ProfileField::Email,
                 ProfileField::Phone,
             ],
+            invite_mobile_pass: false,
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }

@@ -154,6 +154,9 @@ pub enum Rule {
     ProfileChanged,
     /// An unowned user with the identity's email is adopted (policy).
     AdoptedByEmail,
+    /// Has access and an email, and no Mobile Pass invitation yet (or an
+    /// operator asked for a new one).
+    MobilePass,
 }
 
 /// One reason: a rule, usually a fact and its window.
@@ -198,6 +201,7 @@ impl fmt::Display for Reason {
             Rule::NoAccessLeft(NoAccessPolicy::Delete) => "no access left (policy: delete)",
             Rule::ProfileChanged => "profile differs from the facts",
             Rule::AdoptedByEmail => "unowned user with the same email adopted (policy)",
+            Rule::MobilePass => "has access and no Mobile Pass invitation yet (policy)",
         };
         f.write_str(prefix)?;
         let mut sep = if prefix.is_empty() || prefix.ends_with(' ') {

@@ -1346,3 +1346,68 @@ fn building_mappings_say_so_when_leases_carry_no_building() {
             .any(|w| matches!(w, Warning::NoBuilding { .. }))
     );
 }
+
+#[test]
+fn mobile_pass_invitations_go_once_to_users_with_access_and_an_email() {
+    let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
+    f.leases[0].customers[0].profile = Profile::new("F77", "L77").with_email("ada@example.com");
+    let p = policy_with(|p| p.invite_mobile_pass = true);
+    let invites = |plan: &Plan| -> Vec<(UserRef, bool)> {
+        plan.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::InviteMobilePass { user, reissue, .. } => Some((user.clone(), *reissue)),
+                _ => None,
+            })
+            .collect()
+    };
+    // a new user: created, given its groups, then invited
+    let empty = Observed::new(vec![], all_groups());
+    let plan = access_engine::plan(&f, &map(), &p, &empty, noon(2026, 2, 1));
+    let kinds: Vec<&str> = plan
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::CreateUser { .. } => "create",
+            Action::ChangeGroups { .. } => "groups",
+            Action::InviteMobilePass { .. } => "invite",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["create", "groups", "invite"]);
+    assert_eq!(
+        invites(&plan),
+        [(UserRef::New("sync:entrata:P:77".into()), false)]
+    );
+    // off by default
+    let plan = access_engine::plan(&f, &map(), &Policy::default(), &empty, noon(2026, 2, 1));
+    assert!(invites(&plan).is_empty());
+
+    // an existing user: invited once, then not again
+    let owned =
+        user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]).with_email("ada@example.com");
+    let plan = access_engine::plan(
+        &f,
+        &map(),
+        &p,
+        &Observed::new(vec![owned.clone()], all_groups()),
+        noon(2026, 2, 1),
+    );
+    assert_eq!(invites(&plan), [(UserRef::Existing(BrivoUserId(5)), false)]);
+    let invited = Observed::new(vec![owned.with_mobile_pass_invited(true)], all_groups());
+    let plan = access_engine::plan(&f, &map(), &p, &invited, noon(2026, 2, 1));
+    assert!(invites(&plan).is_empty(), "{plan}");
+    // an operator asks for a new one
+    f.baseline.approved.insert("invite:5".into());
+    let plan = access_engine::plan(&f, &map(), &p, &invited, noon(2026, 2, 1));
+    assert_eq!(invites(&plan), [(UserRef::Existing(BrivoUserId(5)), true)]);
+    assert!(check_approval_id("invite:5").is_ok());
+
+    // no access yet, or no email: nothing
+    f.baseline.approved.clear();
+    let plan = access_engine::plan(&f, &map(), &p, &empty, noon(2025, 12, 1));
+    assert!(invites(&plan).is_empty());
+    f.leases[0].customers[0].profile = Profile::new("F77", "L77");
+    let plan = access_engine::plan(&f, &map(), &p, &empty, noon(2026, 2, 1));
+    assert!(invites(&plan).is_empty());
+}

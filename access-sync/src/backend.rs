@@ -503,6 +503,25 @@ pub trait AccessBackend: Send + Sync {
     /// ([`BackendError::not_found`]) if it is already gone.
     async fn delete_user(&self, user: BrivoUserId) -> Result<(), BackendError>;
 
+    /// Invites a user to Brivo Mobile Pass at `email`, unless it already
+    /// holds an invitation (pending or redeemed): returns whether one was
+    /// sent. With `reissue`, a pending invitation is cancelled and a new
+    /// one sent. Looking first makes it safe to repeat after a crash.
+    ///
+    /// The default refuses: a backend without Mobile Pass.
+    async fn invite_mobile_pass(
+        &self,
+        user: BrivoUserId,
+        email: &str,
+        reissue: bool,
+    ) -> Result<bool, BackendError> {
+        let _ = (user, email, reissue);
+        Err(BackendError::new(
+            ErrorKind::Rejected,
+            "this backend cannot send Mobile Pass invitations",
+        ))
+    }
+
     /// Before adopting an unowned user (adopt-by-email): why it must not
     /// be adopted under `rules`, if there is a reason the observation could
     /// not show (groups this integration does not manage, credentials).

@@ -276,6 +276,46 @@ impl AccessBackend for BrivoBackend {
         Ok(Observed::new(users.into_values().collect(), groups))
     }
 
+    async fn invite_mobile_pass(
+        &self,
+        user: BrivoUserId,
+        email: &str,
+        reissue: bool,
+    ) -> Result<bool, BackendError> {
+        use brivo_client::{InvitationStatus, MobilePassInvitation};
+        let id = brivo_user_id(user);
+        let held = self
+            .collect(
+                "digital invitations",
+                self.client.digital_invitations(id, None).pages(),
+            )
+            .await?;
+        let status = |s: &InvitationStatus| held.iter().any(|i| i.status.as_ref() == Some(s));
+        let pending = status(&InvitationStatus::Pending);
+        // a state we do not know counts as held: never a second invitation by guess
+        let holds = pending
+            || status(&InvitationStatus::Redeemed)
+            || held
+                .iter()
+                .any(|i| matches!(i.status, Some(InvitationStatus::Other(_)) | None));
+        if holds && !reissue {
+            return Ok(false);
+        }
+        if reissue && pending {
+            self.write();
+            self.client
+                .cancel_digital_invitation(id)
+                .await
+                .map_err(to_backend)?;
+        }
+        self.write();
+        self.client
+            .create_mobile_pass_invitation(id, &MobilePassInvitation::new(email))
+            .await
+            .map_err(to_backend)?;
+        Ok(true)
+    }
+
     async fn adoption_refusal(
         &self,
         user: BrivoUserId,

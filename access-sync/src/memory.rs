@@ -46,6 +46,8 @@ struct State {
     failing_users: BTreeSet<BrivoUserId>,
     failing_creates: BTreeSet<String>,
     refusing_additions: BTreeSet<BrivoUserId>,
+    /// Mobile Pass invitations sent: (user, email), oldest first.
+    invitations: Vec<(BrivoUserId, String)>,
 }
 
 /// An in-memory access backend with Brivo's semantics: atomic group changes,
@@ -110,6 +112,17 @@ impl MemoryBackend {
             },
         );
         id
+    }
+
+    /// The Mobile Pass invitations sent to `user`, oldest first (their
+    /// emails).
+    pub fn invitations(&self, user: BrivoUserId) -> Vec<String> {
+        self.lock()
+            .invitations
+            .iter()
+            .filter(|(u, _)| *u == user)
+            .map(|(_, e)| e.clone())
+            .collect()
     }
 
     /// Every user.
@@ -241,6 +254,25 @@ impl AccessBackend for MemoryBackend {
             })
             .collect();
         Ok(Observed::new(users, groups))
+    }
+
+    async fn invite_mobile_pass(
+        &self,
+        user: BrivoUserId,
+        email: &str,
+        reissue: bool,
+    ) -> Result<bool, BackendError> {
+        let mut st = self.lock();
+        st.writes += 1;
+        if !st.users.contains_key(&user) {
+            return Err(BackendError::not_found(format!("no user {user}")));
+        }
+        let held = st.invitations.iter().any(|(u, _)| *u == user);
+        if held && !reissue {
+            return Ok(false);
+        }
+        st.invitations.push((user, email.to_owned()));
+        Ok(true)
     }
 
     async fn adoption_refusal(

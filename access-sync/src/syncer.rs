@@ -388,6 +388,10 @@ impl ApplyOptions {
 /// suspended itself (key: Brivo user id, value: `true`/`false`).
 const SUSPENDED_BY_US: &str = "suspended-by-integration";
 
+/// The run-state cache kind under which the runner records the users it
+/// invited to Brivo Mobile Pass (key: Brivo user id).
+const MOBILE_PASS_INVITED: &str = "mobile-pass-invited";
+
 /// The run-state cache kind under which the runner records the unowned
 /// users it found it may not adopt (key: Brivo user id, value: why).
 const ADOPTION_REFUSED: &str = "adoption-refused";
@@ -712,7 +716,7 @@ fn user_key(action: &Action) -> Option<String> {
         | Action::Unsuspend { user, .. }
         | Action::Suspend { user, .. }
         | Action::Delete { user, .. } => id(user),
-        Action::ChangeGroups { user, .. } => match user {
+        Action::ChangeGroups { user, .. } | Action::InviteMobilePass { user, .. } => match user {
             UserRef::Existing(u) => id(u),
             UserRef::New(ext) => format!("new:{ext}"),
         },
@@ -754,6 +758,15 @@ pub fn describe(action: &Action) -> String {
             }
             s
         }
+        Action::InviteMobilePass {
+            user,
+            email,
+            reissue,
+            ..
+        } => format!(
+            "invite {user} to Mobile Pass at {email}{}",
+            if *reissue { " (again)" } else { "" }
+        ),
         Action::Suspend { user, .. } => format!("suspend {user}"),
         Action::Delete { user, .. } => format!("delete {user}"),
         other => format!("{other:?}"),
@@ -873,10 +886,38 @@ impl Syncer {
             .await
             .map_err(SyncError::Observe)?;
         self.mark_own_suspensions(&mut observed).await;
+        if self.inner.policy.invite_mobile_pass {
+            self.mark_invited(&mut observed).await;
+        }
         if self.inner.policy.adopt_by_email {
             self.mark_refused_adoptions(&mut observed).await;
         }
         Ok(observed)
+    }
+
+    /// Marks the owned users this integration invited to Mobile Pass. A
+    /// state that cannot be read marks them all: no invitation is planned
+    /// rather than a second one.
+    async fn mark_invited(&self, observed: &mut Observed) {
+        let ns = &self.inner.namespace;
+        let owned = format!("{}:", self.inner.policy.ownership_prefix);
+        for u in observed.users.iter_mut().filter(|u| {
+            u.external_id
+                .as_deref()
+                .is_some_and(|x| x.starts_with(&owned))
+        }) {
+            match self
+                .state()
+                .cache_get(ns, MOBILE_PASS_INVITED, &u.id.0.to_string())
+                .await
+            {
+                Ok(found) => u.mobile_pass_invited = found.is_some(),
+                Err(e) => {
+                    warn!(error = %e, user = %u.id, "could not read the invitations sent; sending none");
+                    u.mobile_pass_invited = true;
+                }
+            }
+        }
     }
 
     /// Marks the candidates the runner already found it may not adopt
@@ -933,6 +974,25 @@ impl Syncer {
                 Err(e) => warn!(error = %e, user = %u.id,
                     "could not read who suspended this user; an unsuspension will be held"),
             }
+        }
+    }
+
+    /// Records that this integration invited a user to Mobile Pass.
+    async fn note_invitation(&self, user: BrivoUserId) {
+        let at = self.inner.clock.now();
+        if let Err(e) = self
+            .state()
+            .cache_put(
+                &self.inner.namespace,
+                MOBILE_PASS_INVITED,
+                &user.0.to_string(),
+                &serde_json::Value::Bool(true),
+                at,
+            )
+            .await
+        {
+            // the next run looks again before sending: no second invitation
+            warn!(error = %e, %user, "could not record the invitation");
         }
     }
 
@@ -1687,6 +1747,37 @@ impl Syncer {
                 },
                 Err(error) => Outcome::Failed { error },
             },
+            Action::InviteMobilePass {
+                user,
+                email,
+                reissue,
+                ..
+            } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => match created {
+                        Some(id) => *id,
+                        None => {
+                            return Outcome::Skipped {
+                                reason: format!("{ext} was not created in this run"),
+                            };
+                        }
+                    },
+                };
+                match b.invite_mobile_pass(id, email, *reissue).await {
+                    Ok(sent) => {
+                        self.note_invitation(id).await;
+                        match sent {
+                            true => Outcome::ok(),
+                            // a crash after sending, or an invitation made by hand
+                            false => Outcome::Ok {
+                                note: Some("already holds an invitation; none sent".into()),
+                            },
+                        }
+                    }
+                    Err(error) => Outcome::Failed { error },
+                }
+            }
             other => Outcome::Skipped {
                 reason: format!("unknown action kind {other:?}"),
             },

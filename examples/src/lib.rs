@@ -384,6 +384,17 @@ pub fn plan_table(plan: &Plan, names: &Names, results: Option<&[ActionResult]>) 
                     }
                 }
             }
+            Action::InviteMobilePass {
+                user,
+                email,
+                reissue,
+                ..
+            } => row(
+                if *reissue { "invite again" } else { "invite" },
+                names.user(user),
+                "-".into(),
+                format!("Brivo Mobile Pass invitation to {email}"),
+            ),
             Action::Suspend { user, reasons } => row(
                 "suspend",
                 names.existing(*user),

@@ -99,10 +99,48 @@ pub(crate) struct BrivoState {
     assignments: BTreeMap<(i64, i64), (Option<String>, Option<String>)>,
     /// Users whose additions to a group are refused with a 400 that is not the cap.
     refusing_additions: BTreeSet<i64>,
+    /// Mobile-pass invitations (digital invitations), oldest first.
+    invitations: Vec<Invitation>,
     access_tokens: HashMap<String, Instant>,
     refresh_tokens: HashMap<String, ()>,
     next_id: i64,
     token_counter: u64,
+}
+
+/// A Brivo Mobile Pass invitation as `brivo.md` §3.4 records it.
+#[derive(Debug, Clone)]
+struct Invitation {
+    id: i64,
+    user: i64,
+    reference_id: String,
+    credential_id: i64,
+    created: chrono::DateTime<chrono::Utc>,
+    status: &'static str,
+    cancel_date: Option<chrono::DateTime<chrono::Utc>>,
+    nfc_enabled: bool,
+}
+
+impl Invitation {
+    fn json(&self) -> Value {
+        let ts = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let mut v = json!({
+            "id": self.id,
+            "referenceId": self.reference_id,
+            "credentialId": self.credential_id,
+            "accessCode": format!("{:08x}", self.id.wrapping_mul(2_654_435_761) & 0xffff_ffff),
+            "created": ts(self.created),
+            // Brivo's examples expire three days after creation
+            "expiration": ts(self.created + chrono::Duration::days(3)),
+            "status": self.status,
+            "nfcEnabled": self.nfc_enabled,
+        });
+        if let Some(c) = self.cancel_date {
+            v["cancelDate"] = json!(ts(c));
+        }
+        v
+    }
 }
 
 impl BrivoState {
@@ -371,6 +409,33 @@ impl BrivoHandle {
             .collect();
         BrivoSnapshot { users, groups }
     }
+    /// A user's mobile-pass invitations: (reference id, status), oldest first.
+    pub fn invitations(&self, user_id: i64) -> Vec<(String, String)> {
+        lock(&self.inner.state)
+            .invitations
+            .iter()
+            .filter(|i| i.user == user_id)
+            .map(|i| (i.reference_id.clone(), i.status.to_owned()))
+            .collect()
+    }
+
+    /// The resident opens the invitation on their phone: the pending one
+    /// becomes REDEEMED. Returns whether there was one.
+    pub fn redeem_invitation(&self, user_id: i64) -> bool {
+        let mut st = lock(&self.inner.state);
+        match st
+            .invitations
+            .iter_mut()
+            .find(|i| i.user == user_id && i.status == "PENDING")
+        {
+            Some(i) => {
+                i.status = "REDEEMED";
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Adds a user directly (not counted as a call); returns its id.
     ///
     /// # Panics
@@ -608,6 +673,12 @@ impl Brivo {
                 get(user_groups).post(update_user_groups),
             )
             .route("/users/{id}/credentials", get(user_credentials))
+            .route(
+                "/users/{id}/credentials/digital-invitations",
+                get(list_invitations)
+                    .post(create_invitation)
+                    .delete(cancel_invitation),
+            )
             .route(
                 "/users/{id}/credentials/{cid}",
                 put(assign_credential).delete(unassign_credential),
@@ -1616,6 +1687,114 @@ async fn user_credentials(State(b): State<Arc<Brivo>>, Path(id): Path<String>) -
         })
         .collect();
     sub_list(items)
+}
+
+/// `POST /users/{id}/credentials/digital-invitations?sendInvitationEmail=…&nfcEnabled=…&language=…`
+/// with `{"referenceId": …}` (brivo.md §3.4): 409 while one is pending.
+async fn create_invitation(
+    State(b): State<Arc<Brivo>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    for k in q.keys() {
+        if !["sendInvitationEmail", "nfcEnabled", "language"].contains(&k.as_str()) {
+            return err(StatusCode::BAD_REQUEST, &format!("Unknown parameter {k}"));
+        }
+    }
+    if let Some(l) = q.get("language")
+        && !["en", "fr", "es", "nl", "de", "sv"].contains(&l.as_str())
+    {
+        return err(StatusCode::BAD_REQUEST, "Unsupported language");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return bad_body();
+    };
+    let Some(reference) = body
+        .get("referenceId")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    else {
+        return err(StatusCode::BAD_REQUEST, "referenceId is required");
+    };
+    let mut st = lock(&b.state);
+    let Some(uid) = parse_id(&id).filter(|id| st.users.contains_key(id)) else {
+        return user_not_found();
+    };
+    if st
+        .invitations
+        .iter()
+        .any(|i| i.user == uid && i.status == "PENDING")
+    {
+        return err(
+            StatusCode::CONFLICT,
+            "There is already a pending invitation for the cardHolder. No new invitation will be generated",
+        );
+    }
+    let inv = Invitation {
+        id: st.alloc_id(),
+        user: uid,
+        reference_id: reference.to_owned(),
+        credential_id: st.alloc_id(),
+        created: chrono::Utc::now(),
+        status: "PENDING",
+        cancel_date: None,
+        nfc_enabled: q.get("nfcEnabled").is_some_and(|v| v == "true"),
+    };
+    let out = inv.json();
+    st.invitations.push(inv);
+    json_resp(StatusCode::OK, &out)
+}
+
+/// `GET …/digital-invitations?filter=status__eq:pending|redeemed|expired|cancelled|all`;
+/// pending only by default (brivo.md §3.4).
+async fn list_invitations(
+    State(b): State<Arc<Brivo>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let status = match q.get("filter").map(String::as_str) {
+        None => "pending".to_owned(),
+        Some(f) => match f.strip_prefix("status__eq:") {
+            Some(s) if ["pending", "redeemed", "expired", "cancelled", "all"].contains(&s) => {
+                s.to_owned()
+            }
+            _ => return err(StatusCode::BAD_REQUEST, "Invalid filter format"),
+        },
+    };
+    let st = lock(&b.state);
+    let Some(uid) = parse_id(&id).filter(|id| st.users.contains_key(id)) else {
+        return user_not_found();
+    };
+    let items = st
+        .invitations
+        .iter()
+        .filter(|i| i.user == uid)
+        .filter(|i| status == "all" || i.status.eq_ignore_ascii_case(&status))
+        .map(Invitation::json)
+        .collect();
+    sub_list(items)
+}
+
+/// `DELETE …/digital-invitations`: cancels the pending invitation.
+async fn cancel_invitation(State(b): State<Arc<Brivo>>, Path(id): Path<String>) -> Response {
+    let mut st = lock(&b.state);
+    let Some(uid) = parse_id(&id).filter(|id| st.users.contains_key(id)) else {
+        return user_not_found();
+    };
+    match st
+        .invitations
+        .iter_mut()
+        .find(|i| i.user == uid && i.status == "PENDING")
+    {
+        Some(i) => {
+            i.status = "CANCELLED";
+            i.cancel_date = Some(chrono::Utc::now());
+            json_resp(StatusCode::OK, &i.json())
+        }
+        // not documented: the strict answer
+        None => err(StatusCode::NOT_FOUND, "No pending invitation"),
+    }
 }
 
 /// Date-only inputs come back as midnight UTC (VCR, brivo.md §3.4).

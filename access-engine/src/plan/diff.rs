@@ -314,7 +314,37 @@ fn diff_identity(
     }
     if !adds.is_empty() || !removes.is_empty() {
         out.changes
-            .push((ChangeKey::Existing(u.id), user, adds, removes));
+            .push((ChangeKey::Existing(u.id), user.clone(), adds, removes));
+    }
+
+    // A Mobile Pass invitation: once per user with access now and an email;
+    // again only when an operator asks.
+    let reissue = || {
+        facts
+            .baseline
+            .approved
+            .contains(&format!("invite:{}", u.id.0))
+    };
+    if policy.invite_mobile_pass
+        && !scratch.is_empty()
+        && !too_many
+        && w.suspended != Some(true)
+        && (!u.mobile_pass_invited || reissue())
+        && let Some(email) = d
+            .profile(i)
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+    {
+        out.invites.push((
+            ChangeKey::Existing(u.id),
+            Action::InviteMobilePass {
+                user,
+                email: email.to_owned(),
+                reissue: u.mobile_pass_invited,
+                reasons: vec![Reason::rule(Rule::MobilePass)],
+            },
+        ));
     }
 }
 
@@ -357,7 +387,24 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
         }
     } else {
         out.changes
-            .push((ChangeKey::New(i), user, adds, Vec::new()));
+            .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
+    }
+    if policy.invite_mobile_pass
+        && let Some(email) = d
+            .profile(i)
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+    {
+        out.invites.push((
+            ChangeKey::New(i),
+            Action::InviteMobilePass {
+                user,
+                email: email.to_owned(),
+                reissue: false,
+                reasons: vec![Reason::rule(Rule::MobilePass)],
+            },
+        ));
     }
 }
 
@@ -483,6 +530,8 @@ pub(super) struct Out {
     pub(super) unsuspends: Vec<(BrivoUserId, Action)>,
     /// (sort key, user, add, remove); new users sort after existing ones.
     pub(super) changes: Vec<(ChangeKey, UserRef, Vec<GroupChange>, Vec<GroupChange>)>,
+    /// (sort key as for `changes`, action).
+    pub(super) invites: Vec<(ChangeKey, Action)>,
     pub(super) suspends: Vec<(BrivoUserId, Action)>,
     pub(super) deletes: Vec<(BrivoUserId, Action)>,
     pub(super) held: Vec<Held>,
@@ -550,6 +599,7 @@ impl Out {
         self.updates.extend(other.updates);
         self.unsuspends.extend(other.unsuspends);
         self.changes.extend(other.changes);
+        self.invites.extend(other.invites);
         self.suspends.extend(other.suspends);
         self.deletes.extend(other.deletes);
         self.held.extend(other.held);

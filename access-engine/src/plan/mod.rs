@@ -159,6 +159,20 @@ pub enum Action {
         /// Groups to leave (sorted).
         remove: Vec<GroupChange>,
     },
+    /// Invite the user to Brivo Mobile Pass: an email whose link puts a
+    /// credential on their phone (the runner first looks for an invitation
+    /// the user already holds, so a crash never sends two).
+    InviteMobilePass {
+        /// The user.
+        user: UserRef,
+        /// Where the invitation goes.
+        email: String,
+        /// Cancel a pending invitation and send a new one, as an operator
+        /// asked (approval `invite:<Brivo id>`).
+        reissue: bool,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
     /// Suspend an owned user.
     Suspend {
         /// The user.
@@ -296,11 +310,11 @@ impl fmt::Display for HoldRule {
 /// # Errors
 /// What is wrong with it, and the forms an id takes.
 pub fn check_approval_id(id: &str) -> Result<(), String> {
-    let forms =
-        "scope:<kind>:<id>, revocations:<count>, record:<kind>:<id> or unsuspend:<Brivo user id>";
+    let forms = "scope:<kind>:<id>, revocations:<count>, record:<kind>:<id>, \
+        unsuspend:<Brivo user id> or invite:<Brivo user id>";
     let ok = match id.split_once(':') {
         Some(("scope", key)) => Scope::from_key(key).is_some(),
-        Some(("revocations" | "unsuspend", n)) => n.parse::<u64>().is_ok(),
+        Some(("revocations" | "unsuspend" | "invite", n)) => n.parse::<u64>().is_ok(),
         Some(("record", rest)) => rest.split_once(':').is_some_and(|(kind, id)| {
             !id.is_empty()
                 && [
@@ -543,7 +557,11 @@ impl Plan {
                         );
                     }
                 }
-                Action::UpdateProfile { user, .. }
+                Action::InviteMobilePass {
+                    user: UserRef::Existing(user),
+                    ..
+                }
+                | Action::UpdateProfile { user, .. }
                 | Action::Unsuspend { user, .. }
                 | Action::Suspend { user, .. }
                 | Action::Delete { user, .. }
@@ -658,6 +676,16 @@ impl fmt::Display for Plan {
                             write_reasons(f, &c.reasons, "                ")?;
                         }
                     }
+                }
+                Action::InviteMobilePass {
+                    user,
+                    email,
+                    reissue,
+                    reasons,
+                } => {
+                    let again = if *reissue { " (again)" } else { "" };
+                    writeln!(f, "  invite    {user} to Mobile Pass at {email}{again}")?;
+                    write_reasons(f, reasons, "            ")?;
                 }
                 Action::Suspend { user, reasons } => {
                     writeln!(f, "  suspend   {user}")?;

@@ -86,10 +86,12 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
         sort_by_small_key(v, |(id, _)| *id);
     }
     // Existing users by Brivo id, then new users in rank order.
-    sort_by_small_key(&mut out.changes, |c| match c.0 {
+    let key = |k: &ChangeKey| match *k {
         ChangeKey::Existing(id) => (0u8, id.0),
         ChangeKey::New(i) => (1u8, i64::from(ranks.of(i))),
-    });
+    };
+    sort_by_small_key(&mut out.changes, |c| key(&c.0));
+    sort_by_small_key(&mut out.invites, |(k, _)| key(k));
     out.held.sort_unstable();
 
     let mut actions = Vec::with_capacity(
@@ -98,6 +100,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
             + out.updates.len()
             + out.unsuspends.len()
             + out.changes.len()
+            + out.invites.len()
             + out.suspends.len()
             + out.deletes.len(),
     );
@@ -110,6 +113,8 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
             .into_iter()
             .map(|(_, user, add, remove)| Action::ChangeGroups { user, add, remove }),
     );
+    // after the groups: an invitation is redeemed into access that exists
+    actions.extend(out.invites.into_iter().map(|(_, a)| a));
     actions.extend(out.suspends.into_iter().map(|(_, a)| a));
     actions.extend(out.deletes.into_iter().map(|(_, a)| a));
 

@@ -68,6 +68,8 @@ pub(super) struct ObsInfo {
     /// This integration made the suspension (see
     /// [`ObservedUser::suspended_by_integration`](crate::ObservedUser::suspended_by_integration)).
     pub(super) suspended_by_integration: bool,
+    /// This integration invited it to Mobile Pass.
+    pub(super) mobile_pass_invited: bool,
     /// Its live managed groups, sorted and distinct: the first `len` of
     /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
     /// rest of the summary), else `flat[start..start + len]`.
@@ -203,6 +205,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
             ),
             suspended: u.suspended,
             suspended_by_integration: u.suspended_by_integration,
+            mobile_pass_invited: u.mobile_pass_invited,
             inline,
             start: start as u32,
             len,

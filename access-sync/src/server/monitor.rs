@@ -418,6 +418,7 @@ fn action_kind(action: &access_engine::Action) -> &'static str {
         Action::UpdateProfile { .. } => "update_profile",
         Action::Unsuspend { .. } => "unsuspend",
         Action::ChangeGroups { .. } => "change_groups",
+        Action::InviteMobilePass { .. } => "invite_mobile_pass",
         Action::Suspend { .. } => "suspend",
         Action::Delete { .. } => "delete",
         _ => "other",

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use access_engine::GroupId;
+use access_engine::{GroupId, Policy};
 use access_sync::server::{Monitor, Routes, ScimDirectory};
 use access_sync::{
     BrivoBackend, DirectorySource, EntrataSource, JsonLinesAudit, OfficeRndSource, Syncer,
@@ -48,10 +48,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
     ));
     let brivo = brivo_client(&sb, 20.0); // the sandbox's Brivo allows 20 calls/s
+    // each new resident or member with an email gets a Brivo Mobile Pass
+    // invitation: a way through the door, not only a group
+    let mut policy = Policy::default();
+    policy.invite_mobile_pass = true;
     let syncer = Syncer::builder(BrivoBackend::new(brivo))
         .source(EntrataSource::new(entrata_client(&sb)))
         .source(OfficeRndSource::new(officernd_client(&sb)))
         .mappings(story_mappings())
+        .policy(policy)
         .audit(JsonLinesAudit::open(&audit_path)?)
         .build();
 
@@ -65,7 +70,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "Mapping: 3 Entrata properties and 1 OfficeRnD location to {} managed Brivo groups; \
-         default policy (10:00 move-in, 16:00 move-out, guarantors excluded).",
+         default policy (10:00 move-in, 16:00 move-out, guarantors excluded), plus Mobile Pass \
+         invitations for new users with an email.",
         syncer.mappings().managed_groups().len()
     );
     println!(
