@@ -280,6 +280,29 @@ async fn a_scim_platform_drives_create_suspend_and_delete_and_never_deletes_a_us
         "the hand-made user is never deleted"
     );
 
+    // discovery needs no token and holds no user data
+    let http = reqwest::Client::new();
+    let config: serde_json::Value = http
+        .get(format!("{}/scim/v2/ServiceProviderConfig", running.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(config["filter"]["maxResults"], 200);
+    assert_eq!(config["bulk"]["supported"], false);
+    let types: serde_json::Value = http
+        .get(format!("{}/scim/v2/ResourceTypes", running.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+
     // a wrong token changes nothing
     let intruder = DirectoryPlatform::new(format!("{}/scim/v2", running.url), "guess");
     let e = intruder

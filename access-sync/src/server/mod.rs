@@ -162,6 +162,19 @@ impl Routes {
                     .layer(DefaultBodyLimit::max(SCIM_MAX_BODY))
                     .with_state(s),
             );
+            // discovery (RFC 7644 §4): what this endpoint supports, for
+            // identity providers that ask before provisioning; no user data
+            router = router
+                .route(
+                    &format!("{SCIM_BASE}/ServiceProviderConfig"),
+                    get(|| async {
+                        scim_json(StatusCode::OK, &scim::service_provider_config(SCIM_BASE))
+                    }),
+                )
+                .route(
+                    &format!("{SCIM_BASE}/ResourceTypes"),
+                    get(|| async { scim_json(StatusCode::OK, &scim::resource_types(SCIM_BASE)) }),
+                );
         }
         router
     }

@@ -29,7 +29,9 @@
 //! `displayName`, `name.givenName`, `name.familyName`, `emails`,
 //! `phoneNumbers`; `remove` of `externalId`), delete; bearer-token
 //! authentication. Attributes it does not use are ignored, as RFC 7644
-//! allows. Not supported: Groups, Bulk, ETags on requests, sorting.
+//! allows. `/ServiceProviderConfig` and `/ResourceTypes` describe this
+//! (no token needed: they hold no user data). Not supported: Groups, Bulk,
+//! ETags on requests, sorting, `/Schemas`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +56,47 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The most users one list answer holds.
 pub const MAX_PAGE: usize = 200;
+
+/// `GET /ServiceProviderConfig` (RFC 7643 §5): patch and `eq` filters on
+/// `userName`/`externalId`, pages of [`MAX_PAGE`], a bearer token; no bulk,
+/// sort, ETags or password changes.
+pub(crate) fn service_provider_config(base: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_PAGE},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": false},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "Authorization: Bearer <the runner's SCIM_BEARER_TOKEN>",
+            "primary": true,
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
+    })
+}
+
+/// `GET /ResourceTypes` (RFC 7643 §6): Users only.
+pub(crate) fn resource_types(base: &str) -> Value {
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "schema": USER_SCHEMA,
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
+    });
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": 1,
+        "startIndex": 1,
+        "itemsPerPage": 1,
+        "Resources": [user],
+    })
+}
 
 /// One user as the directory keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
