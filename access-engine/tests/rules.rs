@@ -1403,8 +1403,45 @@ fn mobile_pass_invitations_go_once_to_users_with_access_and_an_email() {
     assert_eq!(invites(&plan), [(UserRef::Existing(BrivoUserId(5)), true)]);
     assert!(check_approval_id("invite:5").is_ok());
 
-    // no access yet, or no email: nothing
+    // suspended by hand (its unsuspension held): a pass would open nothing
     f.baseline.approved.clear();
+    let by_hand = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1])
+        .with_email("ada@example.com")
+        .with_suspended(true);
+    let plan = access_engine::plan(
+        &f,
+        &map(),
+        &p,
+        &Observed::new(vec![by_hand], all_groups()),
+        noon(2026, 2, 1),
+    );
+    assert!(invites(&plan).is_empty(), "{plan}");
+
+    // a saved plan that adopts a user and invites it is the config's own
+    let mut adopting = p.clone();
+    adopting.adopt_by_email = true;
+    let unowned = Observed::new(
+        vec![user(9, None, "F77", "L77", &[]).with_email("ada@example.com")],
+        all_groups(),
+    );
+    let saved = access_engine::plan(&f, &map(), &adopting, &unowned, noon(2026, 2, 1));
+    assert_eq!(
+        invites(&saved),
+        [(UserRef::Existing(BrivoUserId(9)), false)]
+    );
+    assert!(
+        saved
+            .check_applicable(
+                &map(),
+                &adopting,
+                &unowned,
+                noon(2026, 2, 1),
+                chrono::TimeDelta::hours(1)
+            )
+            .is_ok()
+    );
+
+    // no access yet, or no email: nothing
     let plan = access_engine::plan(&f, &map(), &p, &empty, noon(2025, 12, 1));
     assert!(invites(&plan).is_empty());
     f.leases[0].customers[0].profile = Profile::new("F77", "L77");

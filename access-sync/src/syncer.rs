@@ -940,10 +940,10 @@ impl Syncer {
                     u.adoption_refused = Some(reason);
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    warn!(error = %e, user = %u.id, "could not read past adoption refusals; not adopting it");
-                    u.adoption_refused = Some("the run state could not be read".into());
-                }
+                // The check just before adopting still runs; marking the user
+                // refused here would give the person a second Brivo user.
+                Err(e) => warn!(error = %e, user = %u.id,
+                    "could not read past adoption refusals; the check before adopting still applies"),
             }
         }
     }
@@ -1581,7 +1581,10 @@ impl Syncer {
                 }
             };
             if let Outcome::Failed { error } = &outcome {
-                failed = true;
+                // An invitation Brivo keeps refusing (no passes left) must
+                // not hold back this user's revocations: it is retried on
+                // the next run without a backoff.
+                failed |= !matches!(action, Action::InviteMobilePass { .. });
                 warn!(index = i, action = %describe(action), %error, kind = %error.kind(), "action failed");
                 if matches!(action, Action::CreateUser { .. }) {
                     broken = Some("skipped: its user's create failed".into());

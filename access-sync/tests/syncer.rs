@@ -781,6 +781,95 @@ async fn it_lifts_only_the_suspensions_it_made_and_holds_one_made_by_hand() {
     assert_ne!(s_id, a_id);
 }
 
+#[tokio::test]
+async fn a_refused_invitation_never_holds_back_the_users_revocations() {
+    let b = brivo();
+    // a backend without Mobile Pass: every invitation fails
+    let no_passes = HidesUser {
+        inner: b.clone(),
+        hidden: String::new(),
+    };
+    let with_email = |l: Lease| {
+        let mut l = l;
+        let c = &mut l.customers[0];
+        c.profile = c
+            .profile
+            .clone()
+            .with_email(format!("{}@example.com", c.id));
+        l
+    };
+    // Bob moves out on March 1st, at 16:00 in New York (21:00Z)
+    let f = facts(vec![
+        with_email(lease(
+            "1",
+            LeaseStatus::Current,
+            date(2026, 1, 1),
+            "11",
+            "Ada",
+        )),
+        with_email(
+            lease("2", LeaseStatus::Notice, date(2026, 1, 1), "22", "Bob")
+                .with_move_out(date(2026, 3, 1)),
+        ),
+    ]);
+    let state: Arc<dyn access_state::RunState> = Arc::new(access_state::MemoryState::new());
+    // the users exist (made before invitations were turned on)
+    let plain = Syncer::builder(b.clone())
+        .source(entrata(f.clone()))
+        .mappings(mappings())
+        .state_arc(state.clone(), "t")
+        .build();
+    assert!(
+        plain
+            .sync_once(Utc.with_ymd_and_hms(2026, 3, 1, 20, 0, 0).unwrap())
+            .await
+            .unwrap()
+            .is_success()
+    );
+    let mut p = Policy::default();
+    p.invite_mobile_pass = true;
+    let s = Syncer::builder(no_passes)
+        .source(entrata(f))
+        .mappings(mappings())
+        .policy(p)
+        .state_arc(state, "t")
+        // a failure would keep the user waiting ten minutes
+        .retry_base(Duration::from_secs(600))
+        .build();
+    let before = Utc.with_ymd_and_hms(2026, 3, 1, 20, 59, 0).unwrap();
+    let r = s.sync_once(before).await.unwrap();
+    assert!(
+        r.results
+            .iter()
+            .any(|x| x.action.starts_with("invite") && matches!(x.outcome, Outcome::Failed { .. }))
+    );
+    assert!(
+        b.user_by_external_id("sync:entrata:100:22")
+            .unwrap()
+            .groups
+            .contains(&RESIDENTS)
+    );
+
+    // two minutes later his revocation goes out at once, not after a backoff
+    let r = s
+        .sync_once(before + chrono::Duration::minutes(2))
+        .await
+        .unwrap();
+    assert!(
+        !r.results.iter().any(
+            |x| matches!(&x.outcome, Outcome::Skipped { reason } if reason.contains("backing off"))
+        ),
+        "{:#?}",
+        r.results
+    );
+    assert!(
+        !b.user_by_external_id("sync:entrata:100:22")
+            .unwrap()
+            .groups
+            .contains(&RESIDENTS)
+    );
+}
+
 /// A source that takes ten minutes to answer.
 struct Slow(StaticSource);
 

@@ -176,6 +176,11 @@ impl WebhookVerifier {
     /// [`MAX_SIGNATURES`] entries), then [`Error::WebhookSignatureMismatch`],
     /// then [`Error::WebhookTimestamp`].
     pub fn verify_at(&self, header: &str, body: &[u8], now: DateTime<Utc>) -> Result<()> {
+        // An empty secret (a variable left unset) would let anyone sign:
+        // nothing verifies against it.
+        if self.secret.expose_secret().is_empty() {
+            return Err(Error::WebhookSignatureMismatch);
+        }
         if body.len() > self.max_body_bytes {
             return Err(Error::WebhookBodyTooLarge {
                 len: body.len(),
@@ -688,6 +693,20 @@ impl WebhookReceiver {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // test code: a panic is a failure
 mod tests {
+
+    #[test]
+    fn an_empty_secret_verifies_nothing() {
+        let body = br#"{"event":"e1","eventType":"company.updated","data":{"object":{}}}"#;
+        let now = Utc::now();
+        // signed with the empty key, as an attacker who guessed the variable was unset would
+        let header = sign(b"", body, now.timestamp());
+        let verifier = WebhookVerifier::new(SecretString::from(""));
+        assert!(matches!(
+            verifier.verify_at(&header, body, now),
+            Err(Error::WebhookSignatureMismatch)
+        ));
+    }
+
     use super::*;
 
     const SECRET: &str = "whsec";

@@ -329,6 +329,8 @@ fn diff_identity(
         && !scratch.is_empty()
         && !too_many
         && w.suspended != Some(true)
+        // suspended (by hand: the unsuspension is held), the pass opens nothing
+        && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
         && (!u.mobile_pass_invited || reissue())
         && let Some(email) = d
             .profile(i)
@@ -389,7 +391,9 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
         out.changes
             .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
     }
+    // an invitation opens nothing while every group is held
     if policy.invite_mobile_pass
+        && groups.len() <= policy.max_groups_per_user
         && let Some(email) = d
             .profile(i)
             .email

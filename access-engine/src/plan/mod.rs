@@ -530,13 +530,23 @@ impl Plan {
         }
         let managed = mappings.managed_groups();
         let prefix = format!("{}:", policy.ownership_prefix);
-        let owned = |id: &BrivoUserId| {
-            observed.users.iter().any(|u| {
-                u.id == *id
-                    && u.external_id
-                        .as_deref()
-                        .is_some_and(|e| e.starts_with(&prefix))
+        // a user this plan adopts is owned from that action on
+        let adopted: Vec<BrivoUserId> = self
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::AdoptUser { user, .. } => Some(*user),
+                _ => None,
             })
+            .collect();
+        let owned = |id: &BrivoUserId| {
+            adopted.contains(id)
+                || observed.users.iter().any(|u| {
+                    u.id == *id
+                        && u.external_id
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with(&prefix))
+                })
         };
         let refuse = |i: usize, why: String| Err(PlanRefused::OutOfScope { action: i, why });
         for (i, a) in self.actions.iter().enumerate() {

@@ -778,23 +778,25 @@ fn patch_ops(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
 impl PatchOp {
     fn apply(&self, user: &mut User) -> Result<(), ScimError> {
         match (&self.path, self.op.as_str()) {
-            (Some(path), "remove") => {
-                if path.eq_ignore_ascii_case("externalId") {
-                    user.external_id = None;
-                    Ok(())
-                } else {
-                    Err(ScimError::bad(
-                        "mutability",
-                        format!("{path} cannot be removed here"),
-                    ))
-                }
-            }
-            (Some(path), _) => {
+            (Some(path), "remove") => remove(user, path),
+            (Some(path), op) => {
                 let value = self
                     .value
                     .as_ref()
                     .ok_or_else(|| ScimError::bad("invalidValue", format!("{path}: no value")))?;
-                set(user, path, value)
+                let lower = path.to_ascii_lowercase();
+                // `add` to a multi-valued attribute appends (RFC 7644 3.5.2.1)
+                match (op, lower.as_str()) {
+                    ("add", "emails") => {
+                        append(&mut user.emails, multi(Some(value))?);
+                        Ok(())
+                    }
+                    ("add", "phonenumbers") => {
+                        append(&mut user.phones, multi(Some(value))?);
+                        Ok(())
+                    }
+                    _ => set(user, path, value),
+                }
             }
             (None, "remove") => Err(ScimError::bad("noTarget", "remove needs a path")),
             (None, _) => {
@@ -852,6 +854,41 @@ fn set(user: &mut User, path: &str, value: &Value) -> Result<(), ScimError> {
         _ => tracing::debug!(path, "SCIM attribute not kept; ignored"),
     }
     Ok(())
+}
+
+/// Removes one attribute (RFC 7644 3.5.2.2): what the directory keeps is
+/// cleared; `userName` and `active` are required and cannot be; attributes
+/// it does not keep are ignored, as on set.
+fn remove(user: &mut User, path: &str) -> Result<(), ScimError> {
+    let lower = path.to_ascii_lowercase();
+    match lower.as_str() {
+        "username" | "active" => {
+            return Err(ScimError::bad(
+                "mutability",
+                format!("{path} cannot be removed"),
+            ));
+        }
+        "externalid" => user.external_id = None,
+        "displayname" => user.display_name = None,
+        "name" => {
+            user.given_name.clear();
+            user.family_name.clear();
+        }
+        "name.givenname" => user.given_name.clear(),
+        "name.familyname" => user.family_name.clear(),
+        p if p == "emails" || p.starts_with("emails[") => user.emails.clear(),
+        p if p == "phonenumbers" || p.starts_with("phonenumbers[") => user.phones.clear(),
+        _ => tracing::debug!(path, "SCIM attribute not kept; remove ignored"),
+    }
+    Ok(())
+}
+
+fn append(values: &mut Vec<String>, more: Vec<String>) {
+    for v in more {
+        if !values.iter().any(|x| x.eq_ignore_ascii_case(&v)) {
+            values.push(v);
+        }
+    }
 }
 
 fn set_first(values: &mut Vec<String>, value: String) {
@@ -971,6 +1008,10 @@ mod tests {
                 patch(json!([{"op": "remove", "path": "userName"}])),
                 "mutability",
             ),
+            (
+                patch(json!([{"op": "remove", "path": "active"}])),
+                "mutability",
+            ),
         ] {
             assert_eq!(
                 d.patch(id, &body, "").unwrap_err().scim_type,
@@ -979,6 +1020,43 @@ mod tests {
             );
         }
         assert_eq!(d.get(id, "").unwrap(), a, "nothing changed");
+    }
+
+    #[test]
+    fn patch_removes_what_it_keeps_and_adds_to_lists() {
+        let d = ScimDirectory::in_memory("hq");
+        let a = d.create(&user("ada"), "").unwrap();
+        let id = a["id"].as_str().unwrap();
+        let got = d
+            .patch(
+                id,
+                &patch(json!([
+                    {"op": "add", "path": "emails", "value": [{"value": "second@example.com"}]},
+                    {"op": "remove", "path": "name.familyName"},
+                    {"op": "remove", "path": "title"}
+                ])),
+                "",
+            )
+            .unwrap();
+        let emails: Vec<&str> = got["emails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            emails,
+            ["ada@example.com", "other@example.com", "second@example.com"]
+        );
+        assert_eq!(got["name"]["familyName"], "");
+        let got = d
+            .patch(
+                id,
+                &patch(json!([{"op": "remove", "path": "emails[type eq \"work\"].value"}])),
+                "",
+            )
+            .unwrap();
+        assert!(got["emails"].as_array().unwrap().is_empty());
     }
 
     #[test]
