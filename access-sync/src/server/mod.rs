@@ -279,12 +279,17 @@ impl Scim {
 
     /// Runs `f` for an authorized request, counts it, and wakes a run
     /// after a successful change.
-    fn handle(
+    ///
+    /// The directory's work (a whole-file write and fsync per change) runs
+    /// on tokio's blocking pool, never on an async worker.
+    async fn handle(
         &self,
         headers: &HeaderMap,
         op: &'static str,
         changes: bool,
-        f: impl FnOnce(&ScimDirectory) -> Result<(StatusCode, Option<Value>), ScimError>,
+        f: impl FnOnce(&ScimDirectory) -> Result<(StatusCode, Option<Value>), ScimError>
+        + Send
+        + 'static,
     ) -> Response {
         if !self.authorized(headers) {
             self.monitor.request("scim", "unauthorized");
@@ -299,7 +304,19 @@ impl Scim {
             );
             return r;
         }
-        match f(&self.directory) {
+        let directory = self.directory.clone();
+        let result = match tokio::task::spawn_blocking(move || f(&directory)).await {
+            Ok(result) => result,
+            Err(e) => {
+                tracing::error!(error = %e, "a SCIM request failed inside the directory");
+                Err(ScimError {
+                    status: 500,
+                    scim_type: None,
+                    detail: "the directory failed; nothing was changed".into(),
+                })
+            }
+        };
+        match result {
             Ok((status, body)) => {
                 self.monitor.request("scim", op);
                 if changes {
@@ -339,21 +356,23 @@ async fn scim_list(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    s.handle(&headers, "list", false, |d| {
+    s.handle(&headers, "list", false, move |d| {
         Ok((
             StatusCode::OK,
             Some(d.list(q.filter.as_deref(), q.start_index, q.count, SCIM_BASE)?),
         ))
     })
+    .await
 }
 
 async fn scim_create(State(s): State<Arc<Scim>>, headers: HeaderMap, body: Bytes) -> Response {
-    s.handle(&headers, "create", true, |d| {
+    s.handle(&headers, "create", true, move |d| {
         Ok((
             StatusCode::CREATED,
             Some(d.create(&parse(&body)?, SCIM_BASE)?),
         ))
     })
+    .await
 }
 
 async fn scim_get(
@@ -361,9 +380,10 @@ async fn scim_get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    s.handle(&headers, "get", false, |d| {
+    s.handle(&headers, "get", false, move |d| {
         Ok((StatusCode::OK, Some(d.get(&id, SCIM_BASE)?)))
     })
+    .await
 }
 
 async fn scim_replace(
@@ -372,12 +392,13 @@ async fn scim_replace(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    s.handle(&headers, "replace", true, |d| {
+    s.handle(&headers, "replace", true, move |d| {
         Ok((
             StatusCode::OK,
             Some(d.replace(&id, &parse(&body)?, SCIM_BASE)?),
         ))
     })
+    .await
 }
 
 async fn scim_patch(
@@ -386,12 +407,13 @@ async fn scim_patch(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    s.handle(&headers, "patch", true, |d| {
+    s.handle(&headers, "patch", true, move |d| {
         Ok((
             StatusCode::OK,
             Some(d.patch(&id, &parse(&body)?, SCIM_BASE)?),
         ))
     })
+    .await
 }
 
 async fn scim_delete(
@@ -399,8 +421,9 @@ async fn scim_delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    s.handle(&headers, "delete", true, |d| {
+    s.handle(&headers, "delete", true, move |d| {
         d.delete(&id)?;
         Ok((StatusCode::NO_CONTENT, None))
     })
+    .await
 }

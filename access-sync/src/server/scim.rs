@@ -532,7 +532,13 @@ fn save(path: &Path, directory_id: &str, users: &BTreeMap<String, User>) -> std:
     let mut file = options.open(&tmp)?;
     file.write_all(&bytes)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    // the rename itself survives a power cut only once the directory is synced
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 fn new_id(users: &BTreeMap<String, User>) -> String {
