@@ -162,7 +162,7 @@ impl Routes {
                     .layer(DefaultBodyLimit::max(SCIM_MAX_BODY))
                     .with_state(s),
             );
-            // discovery (RFC 7644 §4): what this endpoint supports, for
+            // discovery (RFC 7644 section 4): what this endpoint supports, for
             // identity providers that ask before provisioning; no user data
             router = router
                 .route(

@@ -57,7 +57,7 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The most users one list answer holds.
 pub const MAX_PAGE: usize = 200;
 
-/// `GET /ServiceProviderConfig` (RFC 7643 §5): patch and `eq` filters on
+/// `GET /ServiceProviderConfig` (RFC 7643 section 5): patch and `eq` filters on
 /// `userName`/`externalId`, pages of [`MAX_PAGE`], a bearer token; no bulk,
 /// sort, ETags or password changes.
 pub(crate) fn service_provider_config(base: &str) -> Value {
@@ -79,7 +79,7 @@ pub(crate) fn service_provider_config(base: &str) -> Value {
     })
 }
 
-/// `GET /ResourceTypes` (RFC 7643 §6): Users only.
+/// `GET /ResourceTypes` (RFC 7643 section 6): Users only.
 pub(crate) fn resource_types(base: &str) -> Value {
     let user = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
