@@ -179,6 +179,8 @@ async fn a_booking_made_in_officernd_is_in_brivo_within_two_seconds_of_its_webho
     );
 
     // the same delivery again is a replay: refused, and no run is woken
+    // the woken run has written to Brivo; let it finish and be counted
+    running.wait_for_runs(2).await;
     let before = runs(&running.monitor.metrics_text());
     assert_eq!(sb.officernd().redeliver(&deliveries[0]).await, Some(409));
     // a forged one (another secret) is refused before anything is parsed
