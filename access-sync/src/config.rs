@@ -427,6 +427,25 @@ impl SyncConfig {
         })
     }
 
+    /// The SCIM directory `server.scim_directory` names, opened from its
+    /// store ([`scim_store`](Self::scim_store)); `None` without one.
+    /// Feed it to the syncer with [`DirectorySource`](crate::DirectorySource)
+    /// and serve it with [`Routes::scim`](crate::server::Routes::scim).
+    ///
+    /// # Errors
+    /// The store cannot be read or is another directory's.
+    #[cfg(feature = "server")]
+    pub fn open_scim(
+        &self,
+        config_path: &std::path::Path,
+    ) -> std::io::Result<Option<crate::server::ScimDirectory>> {
+        self.server
+            .scim_directory
+            .as_ref()
+            .map(|id| crate::server::ScimDirectory::open(id, self.scim_store(config_path)))
+            .transpose()
+    }
+
     /// How long without a successful run before `/healthz` says failing.
     pub fn unhealthy_after(&self) -> std::time::Duration {
         let poll = self.run.poll_interval_secs.unwrap_or(900);

@@ -977,41 +977,23 @@ impl Syncer {
         }
     }
 
-    /// Records that this integration invited a user to Mobile Pass.
-    async fn note_invitation(&self, user: BrivoUserId) {
+    /// Records what this integration did to a user that Brivo cannot tell
+    /// afterwards (see [`SUSPENDED_BY_US`], [`MOBILE_PASS_INVITED`],
+    /// [`ADOPTION_REFUSED`]); `if_lost` says what a failed write costs.
+    async fn remember(
+        &self,
+        kind: &str,
+        user: BrivoUserId,
+        value: serde_json::Value,
+        if_lost: &str,
+    ) {
         let at = self.inner.clock.now();
         if let Err(e) = self
             .state()
-            .cache_put(
-                &self.inner.namespace,
-                MOBILE_PASS_INVITED,
-                &user.0.to_string(),
-                &serde_json::Value::Bool(true),
-                at,
-            )
+            .cache_put(&self.inner.namespace, kind, &user.0.to_string(), &value, at)
             .await
         {
-            // the next run looks again before sending: no second invitation
-            warn!(error = %e, %user, "could not record the invitation");
-        }
-    }
-
-    /// Records that this integration suspended (or unsuspended) a user.
-    async fn note_suspension(&self, user: BrivoUserId, ours: bool) {
-        let at = self.inner.clock.now();
-        if let Err(e) = self
-            .state()
-            .cache_put(
-                &self.inner.namespace,
-                SUSPENDED_BY_US,
-                &user.0.to_string(),
-                &serde_json::Value::Bool(ours),
-                at,
-            )
-            .await
-        {
-            warn!(error = %e, %user,
-                "could not record the suspension; lifting it later will need an approval");
+            warn!(error = %e, %user, kind, "could not record it in the run state: {if_lost}");
         }
     }
 
@@ -1655,20 +1637,9 @@ impl Syncer {
                 match b.adoption_refusal(*user, &rules).await {
                     Ok(None) => {}
                     Ok(Some(reason)) => {
-                        let at = self.inner.clock.now();
-                        if let Err(e) = self
-                            .state()
-                            .cache_put(
-                                &self.inner.namespace,
-                                ADOPTION_REFUSED,
-                                &user.0.to_string(),
-                                &serde_json::Value::String(reason.clone()),
-                                at,
-                            )
-                            .await
-                        {
-                            warn!(error = %e, %user, "could not record the refused adoption");
-                        }
+                        let lost = "the next run plans the adoption and checks again";
+                        self.remember(ADOPTION_REFUSED, *user, reason.clone().into(), lost)
+                            .await;
                         return Outcome::Skipped {
                             reason: format!(
                                 "not adopted: {reason}; the next run creates a user of its own"
@@ -1709,14 +1680,22 @@ impl Syncer {
             Action::Unsuspend { user, .. } => {
                 let r = b.set_suspended(*user, false).await;
                 if r.is_ok() {
-                    self.note_suspension(*user, false).await;
+                    let lost = "a later suspension by hand may be taken for the runner's own";
+                    self.remember(SUSPENDED_BY_US, *user, false.into(), lost)
+                        .await;
                 }
                 done(r)
             }
             Action::Suspend { user, .. } => {
                 let r = b.set_suspended(*user, true).await;
                 if r.is_ok() {
-                    self.note_suspension(*user, true).await;
+                    self.remember(
+                        SUSPENDED_BY_US,
+                        *user,
+                        true.into(),
+                        "lifting this suspension will need an approval",
+                    )
+                    .await;
                 }
                 done(r)
             }
@@ -1769,7 +1748,9 @@ impl Syncer {
                 };
                 match b.invite_mobile_pass(id, email, *reissue).await {
                     Ok(sent) => {
-                        self.note_invitation(id).await;
+                        let lost = "the next run plans it again and looks in Brivo before sending";
+                        self.remember(MOBILE_PASS_INVITED, id, true.into(), lost)
+                            .await;
                         match sent {
                             true => Outcome::ok(),
                             // a crash after sending, or an invitation made by hand

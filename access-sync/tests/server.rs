@@ -283,26 +283,11 @@ async fn a_scim_platform_drives_create_suspend_and_delete_and_never_deletes_a_us
     );
 
     // discovery needs no token and holds no user data
-    let http = reqwest::Client::new();
-    let config: serde_json::Value = http
-        .get(format!("{}/scim/v2/ServiceProviderConfig", running.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = get_json(&format!("{}/scim/v2/ServiceProviderConfig", running.url)).await;
     assert_eq!(config["patch"]["supported"], true);
     assert_eq!(config["filter"]["maxResults"], 200);
     assert_eq!(config["bulk"]["supported"], false);
-    let types: serde_json::Value = http
-        .get(format!("{}/scim/v2/ResourceTypes", running.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let types = get_json(&format!("{}/scim/v2/ResourceTypes", running.url)).await;
     assert_eq!(types["Resources"][0]["endpoint"], "/Users");
 
     // a wrong token changes nothing
@@ -387,6 +372,11 @@ async fn healthz_and_metrics_tell_what_the_runs_did() {
         ),
         creates as f64
     );
+}
+
+/// GET without credentials, as JSON.
+async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
 /// A series' name, labels and value.

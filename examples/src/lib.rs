@@ -157,10 +157,11 @@ pub mod sandbox_wiring {
     ) -> std::io::Result<std::path::PathBuf> {
         let config =
             serde_json::to_string_pretty(&config_json(sb)).map_err(std::io::Error::other)?;
-        std::fs::write(path, config)?;
-        let mut store = path.as_os_str().to_owned();
-        store.push(".scim.json");
-        let store = std::path::PathBuf::from(store);
+        std::fs::write(path, &config)?;
+        // where `sync` will look for it
+        let store = access_sync::config::SyncConfig::from_json(&config)
+            .map_err(std::io::Error::other)?
+            .scim_store(path);
         match std::fs::remove_file(&store) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}

@@ -332,21 +332,8 @@ fn diff_identity(
         // suspended (by hand: the unsuspension is held), the pass opens nothing
         && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
         && (!u.mobile_pass_invited || reissue())
-        && let Some(email) = d
-            .profile(i)
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
     {
-        out.invites.push((
-            ChangeKey::Existing(u.id),
-            Action::InviteMobilePass {
-                user,
-                email: email.to_owned(),
-                reissue: u.mobile_pass_invited,
-                reasons: vec![Reason::rule(Rule::MobilePass)],
-            },
-        ));
+        out.invite(d, i, ChangeKey::Existing(u.id), user, u.mobile_pass_invited);
     }
 }
 
@@ -392,23 +379,8 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
     }
     // an invitation opens nothing while every group is held
-    if policy.invite_mobile_pass
-        && groups.len() <= policy.max_groups_per_user
-        && let Some(email) = d
-            .profile(i)
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-    {
-        out.invites.push((
-            ChangeKey::New(i),
-            Action::InviteMobilePass {
-                user,
-                email: email.to_owned(),
-                reissue: false,
-                reasons: vec![Reason::rule(Rule::MobilePass)],
-            },
-        ));
+    if policy.invite_mobile_pass && groups.len() <= policy.max_groups_per_user {
+        out.invite(d, i, ChangeKey::New(i), user, false);
     }
 }
 
@@ -586,6 +558,27 @@ impl Out {
             Some(rule) => self.hold(id, HeldItem::RemoveGroup(g), rule, reasons),
             None => removes.push(GroupChange { group: g, reasons }),
         }
+    }
+
+    /// Invites the identity's user to Mobile Pass, if it has an email.
+    fn invite(&mut self, d: &Desired<'_>, i: usize, key: ChangeKey, user: UserRef, reissue: bool) {
+        let Some(email) = d
+            .profile(i)
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+        else {
+            return;
+        };
+        self.invites.push((
+            key,
+            Action::InviteMobilePass {
+                user,
+                email: email.to_owned(),
+                reissue,
+                reasons: vec![Reason::rule(Rule::MobilePass)],
+            },
+        ));
     }
 
     fn hold(&mut self, id: BrivoUserId, item: HeldItem, rule: HoldRule, reasons: Vec<Reason>) {

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 
 use access_engine::Plan;
 use access_sync::config::SyncConfig;
-use access_sync::server::{Monitor, Routes, ScimDirectory};
+use access_sync::server::{Monitor, Routes};
 use access_sync::{DirectorySource, RunEvent, SyncReport};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -260,13 +260,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let json_out = cli.json;
     // The SCIM users are a source whether or not this run serves SCIM: a
     // dry run plans from what the platform last pushed.
-    let scim = match &config.server.scim_directory {
-        Some(id) => Some(
-            ScimDirectory::open(id, config.scim_store(&config_path))
-                .map_err(|e| Failure::Usage(format!("server.scim_store: {e}")))?,
-        ),
-        None => None,
-    };
+    let scim = config
+        .open_scim(&config_path)
+        .map_err(|e| Failure::Usage(format!("server.scim_store: {e}")))?;
     let mut builder = config
         .builder_with_state(env, state, &namespace)
         .map_err(|e| Failure::Usage(format!("{}: {e}", config_path.display())))?;

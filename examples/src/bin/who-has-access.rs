@@ -122,8 +122,7 @@ async fn from_config(
     // every owned user would look like someone else's.
     let (state, namespace) = config.open_state(path, env).await?;
     let mut builder = config.builder_with_state(env, state, &namespace)?;
-    if let Some(id) = &config.server.scim_directory {
-        let scim = access_sync::server::ScimDirectory::open(id, config.scim_store(path))?;
+    if let Some(scim) = config.open_scim(path)? {
         builder = builder.source(access_sync::DirectorySource::new(scim));
     }
     let syncer = builder.build();
