@@ -17,7 +17,7 @@ use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
 use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
 use crate::identity::IdKey;
-use crate::leases::{CustomerType, Lease, LeaseStatus};
+use crate::leases::{Customer, CustomerType, Lease, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::ObservedGroup;
 use crate::policy::Policy;
@@ -99,6 +99,9 @@ pub(crate) struct Desired<'f> {
     live: Vec<GroupId>,
     /// With [`build_explained`]: people facts name but grant nothing.
     pub(crate) excluded: Vec<Excluded<'f>>,
+    /// (identity, property) of every resident, sorted and distinct: the
+    /// properties whose facts name them (a transfer: two).
+    homes: Vec<(u32, &'f str)>,
 }
 
 /// A fact that names a person but grants them nothing, and why (recorded
@@ -152,6 +155,15 @@ impl<'f> Desired<'f> {
             .map(|h| h.2)
     }
 
+    /// The properties whose facts name resident `identity` (sorted).
+    pub(crate) fn homes_of(&self, identity: usize) -> impl Iterator<Item = &'f str> + '_ {
+        let a = self.homes.partition_point(|h| h.0 < identity as u32);
+        self.homes[a..]
+            .iter()
+            .take_while(move |h| h.0 == identity as u32)
+            .map(|h| h.1)
+    }
+
     /// The first bad record about the identity, if any: suspending or
     /// deleting it is held, since its access cannot be known.
     pub(crate) fn bad_record(&self, identity: usize) -> Option<Src> {
@@ -191,7 +203,13 @@ impl<'f> Desired<'f> {
             own.filter(|s| has(s))
         };
         match key {
-            IdKey::Entrata(p, _) => check(Source::Entrata, Some(Scope::Property((*p).to_owned()))),
+            // A resident's leases may be at any property of the account.
+            IdKey::Entrata(_) => check(Source::Entrata, None).or_else(|| {
+                self.incomplete
+                    .iter()
+                    .find(|s| matches!(s, Scope::Property(_)))
+                    .cloned()
+            }),
             IdKey::Directory(d, _) => {
                 check(Source::Directory, Some(Scope::Directory((*d).to_owned())))
             }
@@ -202,6 +220,22 @@ impl<'f> Desired<'f> {
                     .find(|s| matches!(s, Scope::Location(_)))
                     .cloned()
             }),
+        }
+    }
+
+    /// The incomplete scope that holds every group removal of an identity,
+    /// if any. A resident's removal of one group waits only for the scopes
+    /// that feed that group (see `group_hold`): holding every resident's
+    /// removals for one failed property of twenty would keep move-outs at
+    /// the nineteen others in. Removing the whole user still waits for
+    /// every property ([`identity_hold`](Self::identity_hold)).
+    pub(crate) fn removal_hold(&self, key: &IdKey<'_>) -> Option<Scope> {
+        match key {
+            IdKey::Entrata(_) => {
+                let source = Scope::Source(Source::Entrata);
+                self.incomplete.contains(&source).then_some(source)
+            }
+            _ => self.identity_hold(key),
         }
     }
 
@@ -570,6 +604,8 @@ struct Builder<'f> {
     /// One entry per (fact, person) occurrence; merged into identities at the end.
     identities: Vec<Identity<'f>>,
     pending: Vec<(u32, Grant)>,
+    /// (occurrence, property) of each resident occurrence.
+    homes: Vec<(u32, &'f str)>,
     /// (occurrence, group, bad record): see [`Desired::bad_hold`].
     holds: Vec<(u32, GroupId, Src)>,
     warnings: BTreeSet<Warning>,
@@ -630,7 +666,7 @@ impl<'f> Builder<'f> {
         }
         for c in &lease.customers {
             self.exclude(
-                IdKey::Entrata(&lease.property_id, &c.id),
+                IdKey::Entrata(&c.id),
                 &c.profile,
                 || lease_ref(lease, Some(c)),
                 &why,
@@ -646,6 +682,13 @@ impl<'f> Builder<'f> {
 
     /// Records one occurrence of an identity; identities are merged by key
     /// once all facts are read (see [`merge_occurrences`]).
+    /// A resident of `property`: one occurrence of their identity.
+    fn intern_resident(&mut self, property: &'f str, c: &'f Customer) -> u32 {
+        let id = self.intern(IdKey::Entrata(&c.id), ProfileSrc::Fact(&c.profile));
+        self.homes.push((id, property));
+        id
+    }
+
     fn intern(&mut self, key: IdKey<'f>, profile: ProfileSrc<'f>) -> u32 {
         self.identities.push(Identity {
             key,
@@ -869,6 +912,7 @@ fn build_with<'f>(
         ),
         pending: Vec::with_capacity(occupants * 2),
         holds: Vec::new(),
+        homes: Vec::new(),
         warnings,
         incomplete: facts.completeness.incomplete.keys().cloned().collect(),
         memo: map_with_capacity(1024),
@@ -979,6 +1023,13 @@ fn build_with<'f>(
         });
     }
 
+    let mut homes = std::mem::take(&mut b.homes);
+    for h in &mut homes {
+        h.0 = occ_id[h.0 as usize];
+    }
+    homes.sort_unstable();
+    homes.dedup();
+
     let mut group_hold = FxMap::default();
     if !b.incomplete.is_empty() {
         group_hold = group_holds(mappings, &b.incomplete, &live);
@@ -997,6 +1048,7 @@ fn build_with<'f>(
         live,
         derived_profiles: b.derived_profiles,
         excluded: b.excluded.unwrap_or_default(),
+        homes,
     }
 }
 
@@ -1018,7 +1070,7 @@ fn booking_ref(b: &crate::coworking::Booking) -> FactRef {
 
 /// A lease, and the resident's own status where it differs, as a reason
 /// shows it.
-fn lease_ref(l: &Lease, c: Option<&crate::leases::Customer>) -> FactRef {
+fn lease_ref(l: &Lease, c: Option<&Customer>) -> FactRef {
     let note = match c.and_then(|c| c.status.as_ref().map(|s| (c, s))) {
         Some((c, s)) if *s != l.status => format!("{}, resident {} {s}", l.status, c.id),
         _ => l.status.to_string(),
@@ -1092,6 +1144,13 @@ fn blank(id: &str) -> bool {
     id.trim().is_empty()
 }
 
+/// Whether a resident id can key an identity: not blank, and without the
+/// `:` that would make `{prefix}:entrata:{id}` read as the earlier form,
+/// keyed by property (Entrata's ids are integers).
+fn keyable(id: &str) -> bool {
+    !blank(id) && !id.contains(':')
+}
+
 /// The later of two optional dates (either may be missing).
 fn later(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
     match (a, b) {
@@ -1154,14 +1213,6 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
         };
         if lease.status.refuses() {
             b.exclude_lease(lease, || format!("a {} lease admits nobody", lease.status));
-            continue;
-        }
-        if pid.contains(':') {
-            b.bad(
-                FactKind::Lease,
-                &lease.id,
-                "property id contains ':' (not representable in an external id)",
-            );
             continue;
         }
         groups.clear();
@@ -1227,8 +1278,8 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 b.bad(FactKind::Lease, &lease.id, problem);
             }
             for (ci, c) in lease.customers.iter().enumerate() {
-                if admitted(&c.customer_type) && !blank(&c.id) {
-                    let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
+                if admitted(&c.customer_type) && keyable(&c.id) {
+                    let id = b.intern_resident(pid, c);
                     b.hold(id, &groups, src_of(ci));
                 }
             }
@@ -1250,7 +1301,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
         for (ci, c) in lease.customers.iter().enumerate() {
             if !admitted(&c.customer_type) {
                 b.exclude(
-                    IdKey::Entrata(pid, &c.id),
+                    IdKey::Entrata(&c.id),
                     &c.profile,
                     || lease_ref(lease, Some(c)),
                     || {
@@ -1267,10 +1318,18 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 b.bad(FactKind::Lease, &resident(), "a resident with an empty id");
                 continue;
             }
+            if !keyable(&c.id) {
+                b.bad(
+                    FactKind::Lease,
+                    &resident(),
+                    "resident id contains ':' (not representable in an external id)",
+                );
+                continue;
+            }
             let status = c.status.as_ref().unwrap_or(&lease.status);
             if status.refuses() {
                 b.exclude(
-                    IdKey::Entrata(pid, &c.id),
+                    IdKey::Entrata(&c.id),
                     &c.profile,
                     || lease_ref(lease, Some(c)),
                     || format!("the resident's own status {status} admits nobody"),
@@ -1303,7 +1362,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 if let Some(problem) = problem {
                     b.bad(FactKind::Lease, &resident(), problem);
                 }
-                let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
+                let id = b.intern_resident(pid, c);
                 b.hold(id, &groups, src_of(ci));
                 continue;
             }
@@ -1316,7 +1375,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
             };
             if empty(start, end) {
                 b.exclude(
-                    IdKey::Entrata(pid, &c.id),
+                    IdKey::Entrata(&c.id),
                     &c.profile,
                     || lease_ref(lease, Some(c)),
                     || {
@@ -1328,7 +1387,7 @@ fn leases<'f>(b: &mut Builder<'f>, props: &Table<'_>, buildings: &Table<'_>, uni
                 );
                 continue;
             }
-            let id = b.intern(IdKey::Entrata(pid, &c.id), ProfileSrc::Fact(&c.profile));
+            let id = b.intern_resident(pid, c);
             b.push(id, &groups, (start, end), tz, src_of(ci));
         }
     }

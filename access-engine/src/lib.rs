@@ -90,7 +90,7 @@
 //! mappings.units.insert("4B".into(), vec![GroupId(11)]);
 //! let observed = Observed::new(
 //!     vec![ObservedUser::new(BrivoUserId(900))
-//!         .with_external_id("sync:entrata:100:50")
+//!         .with_external_id("sync:entrata:50")
 //!         .with_name("Alan", "Turing")
 //!         .with_groups([GroupId(10)])],
 //!     vec![
@@ -105,7 +105,7 @@
 //! // Ada is created and given both groups; Babbage (a guarantor) gets nothing;
 //! // Turing moved out and leaves the door group.
 //! assert!(matches!(&plan.actions[0], Action::CreateUser { external_id, .. }
-//!     if external_id == "sync:entrata:100:77"));
+//!     if external_id == "sync:entrata:77"));
 //! let text = plan.to_string();
 //! assert!(text.contains("lease 1345 Current, from 2026-03-08 10:00 America/New_York, perpetual"));
 //! assert!(text.contains("ended: lease 1200 Past, from 2025-01-01 10:00 America/New_York, until 2026-02-28 16:00 America/New_York"));

@@ -51,7 +51,7 @@ impl fmt::Display for BrivoUserId {
 /// ```
 /// use access_engine::{BrivoUserId, GroupId, ObservedUser};
 /// let u = ObservedUser::new(BrivoUserId(900))
-///     .with_external_id("sync:entrata:100:50")
+///     .with_external_id("sync:entrata:50")
 ///     .with_name("Alan", "Turing")
 ///     .with_groups([GroupId(10)]);
 /// assert_eq!(u.groups, vec![GroupId(10)]);

@@ -186,7 +186,7 @@ pub fn grants(
             if end.is_some_and(|e| e <= start) {
                 continue;
             }
-            let ext = format!("{p}:entrata:{}:{}", lease.property_id, c.id);
+            let ext = format!("{p}:entrata:{}", c.id);
             for g in &groups {
                 out.push((ext.clone(), *g, Some(start), end));
             }

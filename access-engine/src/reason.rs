@@ -157,6 +157,12 @@ pub enum Rule {
     /// Has access and an email, and no Mobile Pass invitation yet (or an
     /// operator asked for a new one).
     MobilePass,
+    /// The user's external id has an earlier version's form (a resident
+    /// keyed by property); one user per resident now.
+    EarlierExternalId,
+    /// Another Brivo user of the same person keeps the identity (one user
+    /// per person): this one is retired like a user no fact names.
+    Superseded,
 }
 
 /// One reason: a rule, usually a fact and its window.
@@ -202,6 +208,10 @@ impl fmt::Display for Reason {
             Rule::ProfileChanged => "profile differs from the facts",
             Rule::AdoptedByEmail => "unowned user with the same email adopted (policy)",
             Rule::MobilePass => "has access and no Mobile Pass invitation yet (policy)",
+            Rule::EarlierExternalId => {
+                "external id in an earlier version's form (one user per resident now)"
+            }
+            Rule::Superseded => "the same person's other user keeps the identity",
         };
         f.write_str(prefix)?;
         let mut sep = if prefix.is_empty() || prefix.ends_with(' ') {

@@ -31,7 +31,8 @@ fn residents(property: &str, n: usize) -> Vec<Lease> {
             Lease::new(format!("{property}L{i}"), property, LeaseStatus::Current)
                 .with_move_in(d(2026, 1, 1))
                 .with_customer(Customer::new(
-                    format!("{i}"),
+                    // customer ids are the account's, not the property's
+                    format!("{property}{i}"),
                     CustomerType::Primary,
                     Profile::new(format!("F{i}"), "L"),
                 ))
@@ -44,7 +45,7 @@ fn users(property: &str, group: i64, n: usize, first_id: i64) -> Vec<ObservedUse
     (0..n)
         .map(|i| {
             ObservedUser::new(BrivoUserId(first_id + i as i64))
-                .with_external_id(format!("sync:entrata:{property}:{i}"))
+                .with_external_id(format!("sync:entrata:{property}{i}"))
                 .with_name(format!("F{i}"), "L")
                 .with_groups([GroupId(group)])
         })
@@ -229,7 +230,7 @@ fn users_of_a_source_that_is_no_longer_configured_are_left_alone() {
     let mut m = Mappings::default();
     m.plans.insert("plan".into(), vec![GroupId(7)]);
     let observed = Observed::new(
-        vec![ObservedUser::new(BrivoUserId(1)).with_external_id("sync:entrata:P:1")],
+        vec![ObservedUser::new(BrivoUserId(1)).with_external_id("sync:entrata:1")],
         vec![ObservedGroup::new(GroupId(7), "members")],
     );
     let mut policy = Policy::default();
@@ -266,7 +267,7 @@ fn an_approved_bad_record_no_longer_holds() {
     let observed = Observed::new(
         vec![
             ObservedUser::new(BrivoUserId(9))
-                .with_external_id("sync:entrata:P:9")
+                .with_external_id("sync:entrata:9")
                 .with_name("F9", "L")
                 .with_groups([GroupId(1)]),
         ],

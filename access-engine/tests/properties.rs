@@ -238,7 +238,9 @@ fn case() -> impl Strategy<Value = Case> {
         3 => Just(None),
         1 => Just(Some("other:1".to_owned())),
         1 => Just(Some("sync:bogus".to_owned())),
-        6 => (0..3usize, 0..5usize).prop_map(|(p, c)| Some(format!("sync:entrata:p{p}:c{c}"))),
+        5 => (0..5usize).prop_map(|c| Some(format!("sync:entrata:c{c}"))),
+        // the form before one identity per resident, keyed by property
+        3 => (0..3usize, 0..5usize).prop_map(|(p, c)| Some(format!("sync:entrata:p{p}:c{c}"))),
         3 => (0..7usize).prop_map(|m| Some(format!("sync:officernd:m{m}"))),
         1 => (0..3usize).prop_map(|v| Some(format!("sync:officernd-visitor:v{v}"))),
         2 => (0..2usize, 0..4usize).prop_map(|(dd, u)| Some(format!("sync:directory:d{dd}:u{u}"))),
@@ -628,8 +630,15 @@ proptest! {
             }
         }
 
-        // (2) planning again on that state yields an empty plan.
-        let again = access_engine::plan(&c.facts, &m, &c.policy, &after, c.now);
+        // (2) planning again on that state yields an empty plan; a
+        // person's second user is retired one run after the user that keeps
+        // the identity holds its groups (never a lockout in between).
+        let mut again = access_engine::plan(&c.facts, &m, &c.policy, &after, c.now);
+        if plan.held.iter().any(|h| matches!(h.rule, HoldRule::Merging { .. })) {
+            prop_assert!(!again.held.iter().any(|h| matches!(h.rule, HoldRule::Merging { .. })), "{}", again);
+            let after2 = apply(&again, &after);
+            again = access_engine::plan(&c.facts, &m, &c.policy, &after2, c.now);
+        }
         prop_assert!(again.is_empty(), "re-plan not empty:\n{}", again);
         prop_assert_eq!(again.next_change, plan.next_change);
 

@@ -99,7 +99,7 @@ fn future_current_notice_grant_from_move_in_10am_local() {
         );
         assert_eq!(
             at(&f, &map(), &p, utc(2026, 3, 8, 14, 0)),
-            ids(&[("sync:entrata:P:77", &[1])]),
+            ids(&[("sync:entrata:77", &[1])]),
             "{s}"
         );
         assert_eq!(
@@ -155,10 +155,7 @@ fn guarantors_are_not_admitted_by_default_and_types_are_configurable() {
     )]);
     let got = at(&f, &map(), &Policy::default(), noon(2026, 2, 1));
     let exts: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
-    assert_eq!(
-        exts,
-        ["sync:entrata:P:a", "sync:entrata:P:b", "sync:entrata:P:c"]
-    );
+    assert_eq!(exts, ["sync:entrata:a", "sync:entrata:b", "sync:entrata:c"]);
     let p = policy_with(|p| {
         p.admitted_customer_types = vec![
             CustomerType::Guarantor,
@@ -167,7 +164,7 @@ fn guarantors_are_not_admitted_by_default_and_types_are_configurable() {
     });
     let got = at(&f, &map(), &p, noon(2026, 2, 1));
     let exts: Vec<&str> = got.iter().map(|(e, _)| e.as_str()).collect();
-    assert_eq!(exts, ["sync:entrata:P:g", "sync:entrata:P:o"]);
+    assert_eq!(exts, ["sync:entrata:g", "sync:entrata:o"]);
 }
 
 #[test]
@@ -182,7 +179,7 @@ fn a_customers_own_move_out_ends_that_customer_alone() {
         vec![customer("a", CustomerType::Primary), early],
     )]);
     let got = at(&f, &map(), &Policy::default(), noon(2026, 3, 1));
-    assert_eq!(got, ids(&[("sync:entrata:P:a", &[1])]));
+    assert_eq!(got, ids(&[("sync:entrata:a", &[1])]));
 }
 
 #[test]
@@ -212,15 +209,15 @@ fn transfers_and_renewals_are_overlapping_windows() {
     let p = Policy::default();
     assert_eq!(
         at(&f, &map(), &p, noon(2026, 4, 1)),
-        ids(&[("sync:entrata:P:77", &[1, 3])])
+        ids(&[("sync:entrata:77", &[1, 3])])
     );
     assert_eq!(
         at(&f, &map(), &p, noon(2026, 4, 27)),
-        ids(&[("sync:entrata:P:77", &[1, 2, 3])])
+        ids(&[("sync:entrata:77", &[1, 2, 3])])
     );
     assert_eq!(
         at(&f, &map(), &p, noon(2026, 5, 2)),
-        ids(&[("sync:entrata:P:77", &[1, 2])])
+        ids(&[("sync:entrata:77", &[1, 2])])
     );
     // next_change skips the group-1 seam: it is held throughout.
     let a = access_at(&f, &map(), &p, None, noon(2026, 4, 1));
@@ -298,7 +295,7 @@ fn bad_records_are_skipped_reported_and_hold_revocations() {
     // 77 is in group 1 (which the bad lease could feed) and group 2 (which
     // it could not: it names no building).
     let observed = Observed::new(
-        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1, 2])],
+        vec![user(5, Some("sync:entrata:77"), "F77", "L77", &[1, 2])],
         all_groups(),
     );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 6, 1));
@@ -317,7 +314,7 @@ fn bad_records_are_skipped_reported_and_hold_revocations() {
     // The good lease still plans; the bad one's customer keeps group 1
     // (held, naming the bad lease) but loses group 2, which it could not feed.
     assert!(
-        matches!(&plan.actions[0], Action::CreateUser { external_id, .. } if external_id == "sync:entrata:P:80")
+        matches!(&plan.actions[0], Action::CreateUser { external_id, .. } if external_id == "sync:entrata:80")
     );
     assert_eq!(
         changes_of(&plan, &UserRef::Existing(BrivoUserId(5))),
@@ -348,7 +345,7 @@ fn unknown_zone_skips_the_property_and_holds_its_revocations() {
     )];
     let observed = Observed::new(
         vec![
-            user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]),
+            user(5, Some("sync:entrata:77"), "F77", "L77", &[1]),
             user(6, None, "X", "Y", &[1]),
         ],
         all_groups(),
@@ -644,8 +641,8 @@ fn no_access_policies_keep_suspend_delete() {
     );
     let observed = Observed::new(
         vec![
-            user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]),
-            user(6, Some("sync:entrata:P:gone"), "Gone", "Person", &[]),
+            user(5, Some("sync:entrata:77"), "F77", "L77", &[1]),
+            user(6, Some("sync:entrata:gone"), "Gone", "Person", &[]),
         ],
         all_groups(),
     );
@@ -683,7 +680,7 @@ fn no_access_policies_keep_suspend_delete() {
 fn a_future_resident_is_not_suspended_or_deleted() {
     let f = one(LeaseStatus::Future, Some(d(2026, 9, 1)), None);
     let observed = Observed::new(
-        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[])],
+        vec![user(5, Some("sync:entrata:77"), "F77", "L77", &[])],
         all_groups(),
     );
     for no_access in [NoAccessPolicy::Suspend, NoAccessPolicy::Delete] {
@@ -700,7 +697,7 @@ fn fields_set_at_creation_only_are_never_written_again() {
     // an administrator set another email in Brivo; the name changed in Entrata
     let observed = Observed::new(
         vec![
-            user(5, Some("sync:entrata:P:77"), "F77", "Old", &[1])
+            user(5, Some("sync:entrata:77"), "F77", "Old", &[1])
                 .with_email("front-desk@example.com"),
         ],
         all_groups(),
@@ -716,7 +713,7 @@ fn fields_set_at_creation_only_are_never_written_again() {
     // only the email differs: nothing to do
     let observed = Observed::new(
         vec![
-            user(5, Some("sync:entrata:P:77"), "F77", "New", &[1])
+            user(5, Some("sync:entrata:77"), "F77", "New", &[1])
                 .with_email("front-desk@example.com"),
         ],
         all_groups(),
@@ -735,7 +732,7 @@ fn owned_users_get_profile_updates_unowned_never() {
     f.leases[0].customers[0].profile = Profile::new("F77", "L77")
         .with_email("Ada@Example.com")
         .with_phone("+1 555");
-    let mut owned = user(5, Some("sync:entrata:P:77"), "F77", "Old", &[1]);
+    let mut owned = user(5, Some("sync:entrata:77"), "F77", "Old", &[1]);
     owned.emails = vec!["ada@example.com".into()];
     owned.phones = vec!["+1 555".into()];
     let observed = Observed::new(vec![owned], all_groups());
@@ -756,7 +753,7 @@ fn owned_users_get_profile_updates_unowned_never() {
 #[test]
 fn unsuspends_an_owned_user_with_access_that_it_suspended_itself() {
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1])
+    let u = user(5, Some("sync:entrata:77"), "F77", "L77", &[1])
         .with_suspended(true)
         .with_suspended_by_integration(true);
     let observed = Observed::new(vec![u], all_groups());
@@ -769,7 +766,7 @@ fn unsuspends_an_owned_user_with_access_that_it_suspended_itself() {
 #[test]
 fn a_suspension_made_by_hand_stands_until_an_operator_approves_lifting_it() {
     let mut f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
-    let u = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]).with_suspended(true);
+    let u = user(5, Some("sync:entrata:77"), "F77", "L77", &[1]).with_suspended(true);
     let observed = Observed::new(vec![u], all_groups());
     let held = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(
@@ -811,7 +808,7 @@ fn adopt_by_email_is_opt_in_and_needs_a_unique_match() {
     let p = policy_with(|p| p.adopt_by_email = true);
     let on = access_engine::plan(&f, &map(), &p, &observed, noon(2026, 2, 1));
     assert!(
-        matches!(&on.actions[0], Action::AdoptUser { user, external_id, .. } if *user == BrivoUserId(5) && external_id == "sync:entrata:P:77")
+        matches!(&on.actions[0], Action::AdoptUser { user, external_id, .. } if *user == BrivoUserId(5) && external_id == "sync:entrata:77")
     );
     assert_eq!(
         changes_of(&on, &UserRef::Existing(BrivoUserId(5))),
@@ -867,7 +864,7 @@ fn more_than_16_groups_holds_additions_but_applies_removals() {
     m.plans.insert("x".into(), vec![GroupId(50)]);
     let f = one(LeaseStatus::Current, Some(d(2026, 1, 1)), None);
     let observed = Observed::new(
-        vec![user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1, 50])],
+        vec![user(5, Some("sync:entrata:77"), "F77", "L77", &[1, 50])],
         groups(&(1..=17).chain([50]).collect::<Vec<_>>()),
     );
     let plan = plan(&f, &m, &Policy::default(), &observed, noon(2026, 2, 1));
@@ -934,7 +931,7 @@ fn incomplete_sources_hold_revocations_but_not_grants() {
     };
     let observed = Observed::new(
         vec![
-            user(5, Some("sync:entrata:P:gone"), "G", "G", &[1]),
+            user(5, Some("sync:entrata:gone"), "G", "G", &[1]),
             user(6, None, "Hand", "Made", &[1, 8]),
             user(7, Some("sync:directory:D:x"), "X", "X", &[14]),
         ],
@@ -1013,17 +1010,17 @@ fn duplicate_identities_and_external_ids_are_reported() {
     ]);
     let observed = Observed::new(
         vec![
-            user(9, Some("sync:entrata:P:77"), "Ada", "X", &[1]),
-            user(8, Some("sync:entrata:P:77"), "Ada", "X", &[1]),
+            user(9, Some("sync:entrata:77"), "Ada", "X", &[1]),
+            user(8, Some("sync:entrata:77"), "Ada", "X", &[1]),
         ],
         all_groups(),
     );
     let plan = plan(&f, &map(), &Policy::default(), &observed, noon(2026, 2, 1));
     assert!(plan.warnings.contains(&Warning::DuplicateIdentity {
-        external_id: "sync:entrata:P:77".into()
+        external_id: "sync:entrata:77".into()
     }));
     assert!(plan.warnings.contains(&Warning::DuplicateExternalId {
-        external_id: "sync:entrata:P:77".into(),
+        external_id: "sync:entrata:77".into(),
         users: vec![BrivoUserId(8), BrivoUserId(9)],
     }));
     // The lowest id keeps the identity; the other is treated as unowned.
@@ -1116,11 +1113,11 @@ fn actions_come_in_kind_order_with_one_group_change_per_user() {
             vec![customer("b", CustomerType::Primary)],
         ),
     ]);
-    let sus = user(3, Some("sync:entrata:P:b"), "Fb", "Lb", &[])
+    let sus = user(3, Some("sync:entrata:b"), "Fb", "Lb", &[])
         .with_suspended(true)
         .with_suspended_by_integration(true);
     let observed = Observed::new(
-        vec![sus, user(4, Some("sync:entrata:P:z"), "Z", "Z", &[1, 3])],
+        vec![sus, user(4, Some("sync:entrata:z"), "Z", "Z", &[1, 3])],
         all_groups(),
     );
     let p = policy_with(|p| p.no_access = NoAccessPolicy::Suspend);
@@ -1149,7 +1146,7 @@ fn actions_come_in_kind_order_with_one_group_change_per_user() {
         "{plan}"
     );
     assert_eq!(
-        changes_of(&plan, &UserRef::New("sync:entrata:P:a".into())),
+        changes_of(&plan, &UserRef::New("sync:entrata:a".into())),
         (vec![1, 3], vec![])
     );
     assert_eq!(
@@ -1177,7 +1174,7 @@ fn reasons_read_like_the_design_and_the_table_prints_them() {
     );
     let text = plan.to_string();
     assert!(
-        text.contains("create    sync:entrata:P:77: F77 L77"),
+        text.contains("create    sync:entrata:77: F77 L77"),
         "{text}"
     );
     assert!(text.contains("+ group 1"), "{text}");
@@ -1377,15 +1374,14 @@ fn mobile_pass_invitations_go_once_to_users_with_access_and_an_email() {
     assert_eq!(kinds, ["create", "groups", "invite"]);
     assert_eq!(
         invites(&plan),
-        [(UserRef::New("sync:entrata:P:77".into()), false)]
+        [(UserRef::New("sync:entrata:77".into()), false)]
     );
     // off by default
     let plan = access_engine::plan(&f, &map(), &Policy::default(), &empty, noon(2026, 2, 1));
     assert!(invites(&plan).is_empty());
 
     // an existing user: invited once, then not again
-    let owned =
-        user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1]).with_email("ada@example.com");
+    let owned = user(5, Some("sync:entrata:77"), "F77", "L77", &[1]).with_email("ada@example.com");
     let plan = access_engine::plan(
         &f,
         &map(),
@@ -1405,7 +1401,7 @@ fn mobile_pass_invitations_go_once_to_users_with_access_and_an_email() {
 
     // suspended by hand (its unsuspension held): a pass would open nothing
     f.baseline.approved.clear();
-    let by_hand = user(5, Some("sync:entrata:P:77"), "F77", "L77", &[1])
+    let by_hand = user(5, Some("sync:entrata:77"), "F77", "L77", &[1])
         .with_email("ada@example.com")
         .with_suspended(true);
     let plan = access_engine::plan(

@@ -31,7 +31,7 @@ fn setup() -> (Facts, Mappings, Policy, Observed) {
     let o = Observed::new(
         vec![
             ObservedUser::new(BrivoUserId(10))
-                .with_external_id("sync:entrata:P:gone")
+                .with_external_id("sync:entrata:gone")
                 .with_groups([GroupId(1)]),
             ObservedUser::new(BrivoUserId(11)).with_name("Sam", "Staff"),
         ],

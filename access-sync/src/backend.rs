@@ -73,7 +73,8 @@ impl ObserveScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserUpdate<'a> {
-    /// Sets the external id (adopting an unowned user), if `Some`.
+    /// Sets the external id, if `Some`: adopting an unowned user, or giving
+    /// an owned one the current form of its id.
     pub external_id: Option<&'a str>,
     /// The desired profile.
     pub profile: &'a Profile,

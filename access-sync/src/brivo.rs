@@ -86,12 +86,12 @@ fn removals_failed(cap: &CapRefusal, e: brivo_client::Error) -> BackendError {
 ///
 /// ```
 /// let user: brivo_client::User = serde_json::from_str(r#"{
-///     "id": 900, "externalId": "sync:entrata:100:50", "firstName": "Alan", "lastName": "Turing",
+///     "id": 900, "externalId": "sync:entrata:50", "firstName": "Alan", "lastName": "Turing",
 ///     "suspended": false, "emails": [{"address": "alan@example.com", "type": "work"}]
 /// }"#).unwrap();
 /// let observed = access_sync::brivo::observed_user(&user);
 /// assert_eq!(observed.id, access_engine::BrivoUserId(900));
-/// assert_eq!(observed.external_id.as_deref(), Some("sync:entrata:100:50"));
+/// assert_eq!(observed.external_id.as_deref(), Some("sync:entrata:50"));
 /// assert_eq!(observed.emails, vec!["alan@example.com".to_owned()]);
 /// assert!(observed.groups.is_empty());
 /// ```

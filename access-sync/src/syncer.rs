@@ -712,6 +712,7 @@ fn user_key(action: &Action) -> Option<String> {
     Some(match action {
         Action::CreateUser { external_id, .. } => format!("new:{external_id}"),
         Action::AdoptUser { user, .. }
+        | Action::SetExternalId { user, .. }
         | Action::UpdateProfile { user, .. }
         | Action::Unsuspend { user, .. }
         | Action::Suspend { user, .. }
@@ -741,6 +742,12 @@ pub fn describe(action: &Action) -> String {
         Action::AdoptUser {
             user, external_id, ..
         } => format!("adopt {user} as {external_id}"),
+        Action::SetExternalId {
+            user,
+            from,
+            external_id,
+            ..
+        } => format!("rekey {user} from {from} to {external_id}"),
         Action::UpdateProfile {
             user,
             external_id,
@@ -1661,6 +1668,19 @@ impl Syncer {
                     .await,
                 )
             }
+            Action::SetExternalId {
+                user, external_id, ..
+            } => done(
+                b.update_user(
+                    *user,
+                    UserUpdate {
+                        external_id: Some(external_id),
+                        profile: &access_engine::Profile::new("", ""),
+                        fields: &[],
+                    },
+                )
+                .await,
+            ),
             Action::UpdateProfile {
                 user,
                 profile,

@@ -42,14 +42,7 @@ async fn adoption_takes_only_users_no_one_else_claims() {
     let user = |id| snap.users.iter().find(|u| u.id == id).unwrap().clone();
     assert_eq!(
         user(clean).external_id.as_deref(),
-        Some(
-            format!(
-                "sync:entrata:{}:{}",
-                story::PROPERTY_NY,
-                story::CUSTOMER_ALICE
-            )
-            .as_str()
-        ),
+        Some(format!("sync:entrata:{}", story::CUSTOMER_ALICE).as_str()),
         "the clean match is adopted"
     );
     assert!(

@@ -22,8 +22,15 @@ fn groups_of(s: &BrivoSnapshot, external_id: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-fn entrata_id(property: &str, customer: &str) -> String {
-    format!("sync:entrata:{property}:{customer}")
+fn entrata_id(customer: &str) -> String {
+    format!("sync:entrata:{customer}")
+}
+
+/// Fay Former's groups, by her Brivo id: the sync gives her user (made by
+/// a version that keyed residents by property) the resident's id.
+fn fay_groups(s: &BrivoSnapshot) -> Vec<i64> {
+    let fay = s.user(story::USER_FAY_FORMER).expect("Fay's user is kept");
+    fay.groups.iter().copied().collect()
 }
 
 /// No external id appears twice.
@@ -38,30 +45,30 @@ fn assert_no_duplicates(s: &BrivoSnapshot) {
 
 /// What the storyline says Brivo holds after a sync at `today()`.
 fn assert_today_state(s: &BrivoSnapshot) {
-    assert_eq!(
-        groups_of(s, &entrata_id("100", "5001")),
-        vec![7101, 7102],
-        "Alice"
-    );
-    assert_eq!(
-        groups_of(s, &entrata_id("100", "5002")),
-        vec![7101, 7102],
-        "Bob"
-    );
-    assert_eq!(groups_of(s, &entrata_id("200", "5009")), vec![7201], "Ivan");
-    assert_eq!(groups_of(s, &entrata_id("300", "5012")), vec![7301], "Leo");
+    assert_eq!(groups_of(s, &entrata_id("5001")), vec![7101, 7102], "Alice");
+    assert_eq!(groups_of(s, &entrata_id("5002")), vec![7101, 7102], "Bob");
+    assert_eq!(groups_of(s, &entrata_id("5009")), vec![7201], "Ivan");
+    assert_eq!(groups_of(s, &entrata_id("5012")), vec![7301], "Leo");
     assert!(
-        s.user_by_external_id(&entrata_id("100", "5003")).is_none(),
+        s.user_by_external_id(&entrata_id("5003")).is_none(),
         "a guarantor gets nothing"
     );
     assert!(
-        s.user_by_external_id(&entrata_id("300", "5010")).is_none(),
+        s.user_by_external_id(&entrata_id("5010")).is_none(),
         "Jack moves in next week"
     );
     assert_eq!(
-        groups_of(s, story::FORMER_TENANT_EXTERNAL_ID),
+        fay_groups(s),
         Vec::<i64>::new(),
         "Fay (Past lease) left the managed groups"
+    );
+    assert_eq!(
+        s.user(story::USER_FAY_FORMER)
+            .unwrap()
+            .external_id
+            .as_deref(),
+        Some(entrata_id(story::CUSTOMER_FORMER).as_str()),
+        "Fay's user now carries the resident's id"
     );
     assert_eq!(
         groups_of(s, &format!("sync:officernd:{}", story::MEMBER_MAYA)),
@@ -156,7 +163,7 @@ async fn a_failed_entrata_fetch_revokes_nothing() {
     assert!(report.is_success(), "{:#?}", report.results);
     let s = sb.brivo().snapshot();
     assert_eq!(
-        groups_of(&s, story::FORMER_TENANT_EXTERNAL_ID),
+        fay_groups(&s),
         vec![7101, 7102],
         "Fay keeps her groups while property 100 cannot be read"
     );
@@ -176,7 +183,7 @@ async fn a_failed_entrata_fetch_revokes_nothing() {
         report.plan
     );
     // Other properties still progress.
-    assert_eq!(groups_of(&s, &entrata_id("300", "5012")), vec![7301]);
+    assert_eq!(groups_of(&s, &entrata_id("5012")), vec![7301]);
     assert!(
         report
             .inputs
@@ -207,10 +214,7 @@ async fn the_revocation_threshold_holds_a_mass_revocation() {
         .collect();
     assert_eq!(mass.len(), 3, "{}", report.plan);
     let s = sb.brivo().snapshot();
-    assert_eq!(
-        groups_of(&s, story::FORMER_TENANT_EXTERNAL_ID),
-        vec![7101, 7102]
-    );
+    assert_eq!(fay_groups(&s), vec![7101, 7102]);
     assert!(
         s.user(story::USER_TERRY_TECH)
             .unwrap()
@@ -218,7 +222,7 @@ async fn the_revocation_threshold_holds_a_mass_revocation() {
             .contains(&7101)
     );
     // Grants are not held.
-    assert_eq!(groups_of(&s, &entrata_id("100", "5001")), vec![7101, 7102]);
+    assert_eq!(groups_of(&s, &entrata_id("5001")), vec![7101, 7102]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -383,14 +387,14 @@ async fn a_timed_out_create_is_found_by_external_id_not_duplicated() {
     assert!(second.is_success(), "{:#?}", second.results);
     let s = sb.brivo().snapshot();
     assert_no_duplicates(&s);
-    assert_eq!(groups_of(&s, &entrata_id("300", "5012")), vec![7301]);
+    assert_eq!(groups_of(&s, &entrata_id("5012")), vec![7301]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_storyline_converges_at_every_instant_and_dst_is_honoured() {
     let sb = common::start().await;
     let syncer = common::syncer(&sb).build();
-    let dana = entrata_id("100", "5004");
+    let dana = entrata_id("5004");
     for (label, t) in story::instants() {
         if label.contains("DST change day") {
             // One minute before 10:00 EDT (13:59Z) Dana has nothing yet.

@@ -16,7 +16,7 @@ use access_sync::{ErrorKind, Outcome, SyncReport};
 use sandbox::{NewBrivoUser, Sandbox, story};
 
 /// Alice Nguyen: Current lease 1001 at Harbor View grants 7101 and 7102.
-const ALICE: &str = "sync:entrata:100:5001";
+const ALICE: &str = "sync:entrata:5001";
 
 const GROUPS_ROUTE: &str = "POST /v1/api/users/{id}/groups";
 const REREAD_ROUTE: &str = "GET /v1/api/users/{id}/groups";

@@ -130,7 +130,7 @@ async fn a_stale_plan_is_refused_unless_replanning_is_asked() {
 
     // Someone edits Brivo between plan and apply.
     b.add_user(
-        Some("sync:entrata:100:11"),
+        Some("sync:entrata:11"),
         Profile::new("Ada", "Resident"),
         &[],
     );
@@ -152,7 +152,7 @@ async fn a_stale_plan_is_refused_unless_replanning_is_asked() {
 async fn a_failed_source_revokes_nothing() {
     let b = brivo();
     let former = b.add_user(
-        Some("sync:entrata:100:50"),
+        Some("sync:entrata:50"),
         Profile::new("Fay", "Former"),
         &[RESIDENTS],
     );
@@ -231,7 +231,7 @@ async fn one_failure_never_stops_the_others_and_backs_off_per_user() {
         .mappings(mappings())
         .retry_base(Duration::from_secs(60))
         .build();
-    b.fail_create("sync:entrata:100:11");
+    b.fail_create("sync:entrata:11");
     let now = at(2026, 3, 1, 12);
     let report = s.sync_once(now).await.unwrap();
     assert_eq!(report.failed(), 1, "{:?}", report.results);
@@ -246,11 +246,8 @@ async fn one_failure_never_stops_the_others_and_backs_off_per_user() {
         .iter()
         .find(|r| matches!(r.outcome, Outcome::Skipped { .. }))
         .unwrap();
-    assert!(
-        skipped.action.contains("sync:entrata:100:11"),
-        "{skipped:?}"
-    );
-    assert!(b.user_by_external_id("sync:entrata:100:22").is_some());
+    assert!(skipped.action.contains("sync:entrata:11"), "{skipped:?}");
+    assert!(b.user_by_external_id("sync:entrata:22").is_some());
 
     // Within the backoff window Ada is not retried; after it, she is, and succeeds.
     b.clear_failures();
@@ -283,7 +280,7 @@ async fn a_restarted_runner_keeps_its_backoffs_and_budget_window_in_the_run_stat
             .state(state, "acme")
             .build()
     };
-    b.fail_create("sync:entrata:100:11");
+    b.fail_create("sync:entrata:11");
     let now = at(2026, 3, 1, 12);
     let first = runner(access_state::SqliteState::open(&path).await.unwrap());
     assert_eq!(first.sync_once(now).await.unwrap().failed(), 1);
@@ -433,13 +430,13 @@ impl AccessBackend for HidesUser {
 async fn create_looks_up_the_external_id_first() {
     let b = brivo();
     let ada = b.add_user(
-        Some("sync:entrata:100:11"),
+        Some("sync:entrata:11"),
         Profile::new("Ada", "Resident"),
         &[],
     );
     let s = Syncer::builder(HidesUser {
         inner: b.clone(),
-        hidden: "sync:entrata:100:11".into(),
+        hidden: "sync:entrata:11".into(),
     })
     .source(entrata(two_residents()))
     .mappings(mappings())
@@ -453,7 +450,7 @@ async fn create_looks_up_the_external_id_first() {
     let create = report
         .results
         .iter()
-        .find(|r| r.action.contains("create") && r.action.contains("sync:entrata:100:11"))
+        .find(|r| r.action.contains("create") && r.action.contains("sync:entrata:11"))
         .expect("Ada's create is reported");
     assert!(
         matches!(&create.outcome, Outcome::Ok { note: Some(n) } if n.contains("already existed")),
@@ -466,7 +463,7 @@ async fn mass_revocations_are_held() {
     let b = brivo();
     for i in 0..5 {
         b.add_user(
-            Some(&format!("sync:entrata:100:{i}")),
+            Some(&format!("sync:entrata:{i}")),
             Profile::new("X", "Y"),
             &[RESIDENTS],
         );
@@ -844,7 +841,7 @@ async fn a_refused_invitation_never_holds_back_the_users_revocations() {
             .any(|x| x.action.starts_with("invite") && matches!(x.outcome, Outcome::Failed { .. }))
     );
     assert!(
-        b.user_by_external_id("sync:entrata:100:22")
+        b.user_by_external_id("sync:entrata:22")
             .unwrap()
             .groups
             .contains(&RESIDENTS)
@@ -863,7 +860,7 @@ async fn a_refused_invitation_never_holds_back_the_users_revocations() {
         r.results
     );
     assert!(
-        !b.user_by_external_id("sync:entrata:100:22")
+        !b.user_by_external_id("sync:entrata:22")
             .unwrap()
             .groups
             .contains(&RESIDENTS)
@@ -928,7 +925,7 @@ fn ada_with_unmanaged_groups(
     let b = brivo();
     b.add_group(POOL, "Pool");
     let ada = b.add_user(
-        Some("sync:entrata:100:11"),
+        Some("sync:entrata:11"),
         Profile::new("Ada", "Resident"),
         &[POOL],
     );

@@ -25,7 +25,7 @@ fn groups_of(sb: &Sandbox, external_id: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-const ALICE: &str = "sync:entrata:100:5001";
+const ALICE: &str = "sync:entrata:5001";
 
 fn unexpected(plan: &Plan, scope: &Scope) -> bool {
     plan.warnings
@@ -88,7 +88,7 @@ async fn a_property_entrata_stops_listing_is_held_as_absent() {
     let sb = common::start().await;
     let syncer = common::syncer(&sb).build();
     syncer.sync_once(today()).await.expect("run 1");
-    let leo = "sync:entrata:300:5012";
+    let leo = "sync:entrata:5012";
     assert_eq!(groups_of(&sb, leo), [7301]);
     // A permission change: getProperties no longer lists property 300.
     sb.entrata()
@@ -308,15 +308,12 @@ async fn two_installations_on_one_account_never_touch_each_others_users() {
         assert!(b.sync_once(today()).await.expect("b").is_success());
     }
     let s = sb.brivo().snapshot();
-    assert_eq!(
-        groups_of(&sb, "sync-aaaa0001:entrata:100:5001"),
-        [7101, 7102]
-    );
-    assert_eq!(groups_of(&sb, "sync-bbbb0002:entrata:300:5012"), [7301]);
+    assert_eq!(groups_of(&sb, "sync-aaaa0001:entrata:5001"), [7101, 7102]);
+    assert_eq!(groups_of(&sb, "sync-bbbb0002:entrata:5012"), [7301]);
     assert!(
         s.users
             .iter()
-            .any(|u| u.external_id.as_deref() == Some("sync-aaaa0001:entrata:100:5001"))
+            .any(|u| u.external_id.as_deref() == Some("sync-aaaa0001:entrata:5001"))
     );
     sb.shutdown().await;
 }

@@ -282,6 +282,9 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                     u.external_id = Some(external_id.clone());
                 }
             }
+            Action::SetExternalId {
+                user, external_id, ..
+            } => users[pos[user]].external_id = Some(external_id.clone()),
             Action::Unsuspend { user, .. } => users[pos[user]].suspended = false,
             Action::Suspend { user, .. } => users[pos[user]].suspended = true,
             Action::ChangeGroups { user, add, remove } => {

@@ -424,7 +424,7 @@ fn normalize_api_base(mut url: Url) -> Url {
 /// .calls_per_30_days(100_000)
 /// .build()?;
 ///
-/// if let Some(user) = client.get_user_by_external_id("sync:entrata:100:42").await? {
+/// if let Some(user) = client.get_user_by_external_id("sync:entrata:42").await? {
 ///     println!("{} is Brivo user {}", user.display_name(), user.id);
 /// }
 /// println!("{} calls made", client.calls().calls);

@@ -356,6 +356,17 @@ pub fn plan_table(plan: &Plan, names: &Names, results: Option<&[ActionResult]>) 
                 "-".into(),
                 first_reason(reasons),
             ),
+            Action::SetExternalId {
+                user,
+                external_id,
+                reasons,
+                ..
+            } => row(
+                "rekey",
+                format!("{} as {external_id}", names.existing(*user)),
+                "-".into(),
+                first_reason(reasons),
+            ),
             Action::UpdateProfile {
                 user,
                 changed,

@@ -57,7 +57,9 @@ pub const LEASE_DST_MOVE_IN: &str = "1002";
 /// Brooks (a single customer sent as an object, not a list: the one-or-many quirk).
 pub const LEASE_NOTICE: &str = "1003";
 /// Lease 1004 (property 100, unit 104): Past, moved out 10/31/2026. Customer 5006 Fay
-/// Former, who still has Brivo user 15540003 (`sync:entrata:100:5006`) in group 7101.
+/// Former, who still has Brivo user 15540003 in group 7101, made by an earlier version
+/// that keyed residents by property (`sync:entrata:100:5006`); a sync gives it the
+/// resident's id, `sync:entrata:5006`.
 pub const LEASE_PAST: &str = "1004";
 /// Lease 2001 (property 200, unit 201): Applicant. Customer 5007 Gus Hale.
 pub const LEASE_APPLICANT: &str = "2001";
@@ -206,11 +208,13 @@ pub const MANAGED_GROUPS: &[i64] = &[
 pub const USER_SAM_STAFF: i64 = 15540001;
 /// Unowned user Terry Tech (no externalId), in the staff group AND in managed group 7101.
 pub const USER_TERRY_TECH: i64 = 15540002;
-/// Owned user Fay Former (`sync:entrata:100:5006`), a past tenant still in 7101 and 7102.
+/// Owned user Fay Former (`sync:entrata:100:5006`, the earlier form keyed by property),
+/// a past tenant still in 7101 and 7102.
 pub const USER_FAY_FORMER: i64 = 15540003;
 /// Unowned, suspended user Uma Archive, only in the unmanaged archive group.
 pub const USER_UMA_ARCHIVE: i64 = 15540004;
-/// The externalId of the pre-existing owned user.
+/// The externalId of the pre-existing owned user, as an earlier version (one user per
+/// resident and property) wrote it.
 pub const FORMER_TENANT_EXTERNAL_ID: &str = "sync:entrata:100:5006";
 
 /// Suggested mapping from Entrata property id to Brivo groups.

@@ -165,7 +165,11 @@ fn diff_identity(
         }
     };
     let hold = || scope_hold().or_else(|| d.bad_record(i).map(bad_rule));
-    let group_hold = |g: GroupId| scope_hold().or_else(|| d.bad_hold(i, g).map(bad_rule));
+    let group_hold = |g: GroupId| {
+        d.removal_hold(&ident.key)
+            .map(|scope| scope_rule(d, scope))
+            .or_else(|| d.bad_hold(i, g).map(bad_rule))
+    };
 
     let mut ui = m.user_of[i];
     if ui != NONE && !m.confirmed_upfront && !m.confirmed(d, observed, prefix, i, ui) {
@@ -207,6 +211,18 @@ fn diff_identity(
             },
         ));
     } else {
+        if u.earlier_form {
+            let from = observed.users[ui as usize].external_id.clone();
+            out.rekeys.push((
+                u.id,
+                Action::SetExternalId {
+                    user: u.id,
+                    from: from.unwrap_or_default(),
+                    external_id: ident.key.external_id(prefix),
+                    reasons: vec![Reason::rule(Rule::EarlierExternalId)],
+                },
+            ));
+        }
         let profile = d.profile(i);
         let mut changed = if fact_profile_hash(profile) == u.profile_hash {
             Vec::new()
@@ -436,36 +452,105 @@ pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
     );
     let mut obs_groups: Vec<GroupId> = Vec::with_capacity(16);
     for (ui, key) in orphans {
-        let u = m.info(ui);
-        m.summary.live_groups_of(ui, &mut obs_groups);
-        out.observed_memberships += obs_groups.len();
-        let user = UserRef::Existing(u.id);
-        let hold = key.and_then(|k| {
-            unconfigured(cx.mappings, &k)
-                .map(|scope| HoldRule::SourceNotConfigured { scope })
-                .or_else(|| d.identity_hold(&k).map(|scope| scope_rule(d, scope)))
-        });
-        match policy.no_access {
-            NoAccessPolicy::Delete => {
-                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Delete))];
-                out.delete(u.id, hold.clone(), reasons);
-                continue;
-            }
-            NoAccessPolicy::Suspend if !u.suspended => {
-                let reasons = vec![Reason::rule(Rule::NoAccessLeft(NoAccessPolicy::Suspend))];
-                out.suspend(u.id, hold.clone(), reasons);
-            }
-            _ => {}
+        retire(cx, out, ui, key, None, &mut obs_groups);
+    }
+    // A person's other users: what the survivor should hold now and does
+    // not yet is held on them, so the person never stands locked out
+    // between the two changes (or if the survivor's grant fails).
+    let (mut wanted, mut held) = (Vec::with_capacity(16), Vec::with_capacity(16));
+    for &(ui, i) in &m.retired {
+        let survivor = m.user_of[i as usize];
+        if survivor == NONE {
+            retire(
+                cx,
+                out,
+                ui,
+                key_of(cx.observed, prefix, ui),
+                None,
+                &mut obs_groups,
+            );
+            continue;
         }
-        let mut removes = Vec::new();
-        for &g in &obs_groups {
-            let reasons = vec![Reason::rule(Rule::NotGranted)];
-            out.remove(d, u.id, &mut removes, g, hold.clone(), reasons);
+        want(d, policy, i as usize, cx.now, &mut wanted);
+        m.summary.live_groups_of(survivor, &mut held);
+        wanted.retain(|g| held.binary_search(g).is_err());
+        let to = Survivor {
+            user: m.info(survivor).id,
+            pending: &wanted,
+        };
+        let key = Some(d.identities[i as usize].key);
+        retire(cx, out, ui, key, Some(to), &mut obs_groups);
+    }
+}
+
+/// The user that keeps a retired user's identity, and the groups it
+/// should hold now but does not yet (sorted).
+#[derive(Clone, Copy)]
+struct Survivor<'a> {
+    user: BrivoUserId,
+    pending: &'a [GroupId],
+}
+
+/// An owned user with no access of its own (an orphan, or a person's
+/// retired second user): the no-access policy and every managed group
+/// removed, each revocation held where a scope it depends on is
+/// incomplete or the person's survivor does not hold the group yet.
+fn retire(
+    cx: &Ctx<'_, '_>,
+    out: &mut Out,
+    ui: u32,
+    key: Option<IdKey<'_>>,
+    survivor: Option<Survivor<'_>>,
+    obs_groups: &mut Vec<GroupId>,
+) {
+    let (d, policy, m) = (cx.d, cx.policy, cx.m);
+    let u = m.info(ui);
+    m.summary.live_groups_of(ui, obs_groups);
+    out.observed_memberships += obs_groups.len();
+    let user = UserRef::Existing(u.id);
+    let unconfigured = key
+        .and_then(|k| unconfigured(cx.mappings, &k))
+        .map(|scope| HoldRule::SourceNotConfigured { scope });
+    let merging = |pending: bool| {
+        survivor
+            .filter(|_| pending)
+            .map(|s| HoldRule::Merging { survivor: s.user })
+    };
+    let whole_hold = unconfigured.clone().or_else(|| {
+        key.and_then(|k| d.identity_hold(&k))
+            .map(|scope| scope_rule(d, scope))
+            .or_else(|| merging(survivor.is_some_and(|s| !s.pending.is_empty())))
+    });
+    let why = |rule: Rule| match survivor {
+        Some(_) => vec![Reason::rule(Rule::Superseded), Reason::rule(rule)],
+        None => vec![Reason::rule(rule)],
+    };
+    match policy.no_access {
+        NoAccessPolicy::Delete => {
+            let reasons = why(Rule::NoAccessLeft(NoAccessPolicy::Delete));
+            out.delete(u.id, whole_hold, reasons);
+            return;
         }
-        if !removes.is_empty() {
-            out.changes
-                .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
+        NoAccessPolicy::Suspend if !u.suspended => {
+            let reasons = why(Rule::NoAccessLeft(NoAccessPolicy::Suspend));
+            out.suspend(u.id, whole_hold, reasons);
         }
+        _ => {}
+    }
+    let removal_hold = unconfigured.or_else(|| {
+        key.and_then(|k| d.removal_hold(&k))
+            .map(|scope| scope_rule(d, scope))
+    });
+    let mut removes = Vec::new();
+    for &g in obs_groups.iter() {
+        let hold = removal_hold
+            .clone()
+            .or_else(|| merging(survivor.is_some_and(|s| s.pending.binary_search(&g).is_ok())));
+        out.remove(d, u.id, &mut removes, g, hold, why(Rule::NotGranted));
+    }
+    if !removes.is_empty() {
+        out.changes
+            .push((ChangeKey::Existing(u.id), user, Vec::new(), removes));
     }
 }
 
@@ -502,6 +587,7 @@ pub(super) fn diff_unowned(cx: &Ctx<'_, '_>, out: &mut Out) {
 pub(super) struct Out {
     pub(super) creates: Vec<(usize, Action)>,
     pub(super) adopts: Vec<(BrivoUserId, Action)>,
+    pub(super) rekeys: Vec<(BrivoUserId, Action)>,
     pub(super) updates: Vec<(BrivoUserId, Action)>,
     pub(super) unsuspends: Vec<(BrivoUserId, Action)>,
     /// (sort key, user, add, remove); new users sort after existing ones.
@@ -593,6 +679,7 @@ impl Out {
     pub(super) fn append(&mut self, other: Out) {
         self.creates.extend(other.creates);
         self.adopts.extend(other.adopts);
+        self.rekeys.extend(other.rekeys);
         self.updates.extend(other.updates);
         self.unsuspends.extend(other.unsuspends);
         self.changes.extend(other.changes);

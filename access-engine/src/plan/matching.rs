@@ -13,7 +13,7 @@ use super::diff::want;
 use super::summary::{ObsInfo, Summary};
 use crate::desired::Desired;
 use crate::hash::{FxMap, map_with_capacity};
-use crate::identity::{IdKey, Owner};
+use crate::identity::IdKey;
 use crate::mapping::GroupId;
 use crate::observed::Observed;
 use crate::policy::Policy;
@@ -37,6 +37,10 @@ pub(super) struct Matches<'o> {
     pub(super) is_adopted: Vec<bool>,
     /// Owned users whose identity is in no fact, with their key if it parses.
     pub(super) orphans: Vec<(u32, Option<IdKey<'o>>)>,
+    /// (user, identity): owned users of an identity that another user
+    /// keeps (a resident who had one user per property): retired like
+    /// orphans once the survivor holds what they held.
+    pub(super) retired: Vec<(u32, u32)>,
     /// Users outside our namespace (and duplicates of an owned id).
     pub(super) unowned: Vec<u32>,
     /// Duplicate external ids.
@@ -45,10 +49,7 @@ pub(super) struct Matches<'o> {
 
 /// User `ui`'s owned key, if it has one.
 pub(super) fn key_of<'o>(observed: &'o Observed, prefix: &str, ui: u32) -> Option<IdKey<'o>> {
-    match IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix) {
-        Owner::Owned(k) => Some(k),
-        _ => None,
-    }
+    IdKey::parse(observed.users[ui as usize].external_id.as_deref(), prefix).key()
 }
 
 impl Matches<'_> {
@@ -91,6 +92,7 @@ pub(super) fn match_users<'o>(
     let mut orphans = std::mem::take(&mut summary.orphans);
     let mut dup = std::mem::take(&mut summary.dup);
     let mut user_of: Vec<u32> = vec![NONE; n];
+    let mut retired: Vec<(u32, u32)> = Vec::new();
 
     // Merge join of observed keys with identities, both sorted by key
     // fingerprint: sequential passes instead of a million random probes.
@@ -129,24 +131,46 @@ pub(super) fn match_users<'o>(
                 }
             }
             for (key, mut uis) in groups {
-                // The lowest Brivo id keeps the identity; others are unowned.
+                // One user keeps the identity: one already in the current
+                // form, else the lowest Brivo id (the oldest, which most
+                // likely holds the person's credential).
                 uis.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
-                let keep = uis[0];
-                if uis.len() > 1 {
-                    let ext = observed.users[keep as usize]
+                let keep = uis
+                    .iter()
+                    .copied()
+                    .find(|&ui| !summary.infos[ui as usize].earlier_form)
+                    .unwrap_or(uis[0]);
+                let ext = |ui: u32| {
+                    observed.users[ui as usize]
                         .external_id
                         .as_deref()
-                        .unwrap_or_default();
-                    dup.entry(ext)
-                        .or_default()
-                        .extend(uis.iter().map(|&ui| observed.users[ui as usize].id));
-                    unowned.extend_from_slice(&uis[1..]);
-                }
-                match cands
+                        .unwrap_or_default()
+                };
+                let identity = cands
                     .iter()
                     .find(|(_, id)| d.identities[*id as usize].key == key)
-                {
-                    Some(&(_, id)) => user_of[id as usize] = keep,
+                    .map(|&(_, id)| id);
+                let mut twins = vec![observed.users[keep as usize].id];
+                for &ui in uis.iter().filter(|&&ui| ui != keep) {
+                    if ext(ui) == ext(keep) {
+                        // The same external id twice: the lowest Brivo id
+                        // keeps it; the others are not ours to touch.
+                        twins.push(observed.users[ui as usize].id);
+                        unowned.push(ui);
+                    } else {
+                        // The same person under another form of the id:
+                        // ours, and retired in favour of `keep`.
+                        match identity {
+                            Some(id) => retired.push((ui, id)),
+                            None => orphans.push((ui, Some(key))),
+                        }
+                    }
+                }
+                if twins.len() > 1 {
+                    dup.entry(ext(keep)).or_default().extend(twins);
+                }
+                match identity {
+                    Some(id) => user_of[id as usize] = keep,
                     None => orphans.push((keep, Some(key))),
                 }
             }
@@ -160,6 +184,7 @@ pub(super) fn match_users<'o>(
         adopted: vec![NONE; n],
         is_adopted: Vec::new(),
         orphans,
+        retired,
         unowned,
         warnings: Vec::new(),
     };

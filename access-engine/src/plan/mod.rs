@@ -85,18 +85,19 @@ pub enum ProfileField {
 /// new users' actions (never which actions there are); plans made under
 /// another version are still applied as they are.
 ///
-/// Version 1: each new user's identity is encoded by hand (not through a
+/// Version 2: each new user's identity is encoded by hand (not through a
 /// derived `Hash`, whose byte stream Rust does not specify): one tag byte
-/// for its kind (`0x01` Entrata resident, `0x02` OfficeRnD member, `0x03`
+/// for its kind (`0x05` Entrata resident, `0x02` OfficeRnD member, `0x03`
 /// OfficeRnD visitor, `0x04` directory user), then each of its ids in order
-/// (Entrata: property, customer; directory: directory, user) as its UTF-8
+/// (Entrata: customer; directory: directory, user) as its UTF-8
 /// length in 4 little-endian bytes followed by its UTF-8 bytes; the
 /// ownership prefix is not part of it. New users are sorted by the FNV-1a
 /// 64-bit hash of that encoding (offset basis `0xcbf29ce484222325`, prime
 /// `0x100000001b3`), then by the encoding's bytes. The Entrata resident
-/// `100`/`77` (`sync:entrata:100:77`) encodes as
-/// `01 03000000 313030 02000000 3737` and hashes to `0xe10467541313887e`.
-pub const ORDER_HASH_VERSION: u32 = 1;
+/// `77` (`sync:entrata:77`) encodes as `05 02000000 3737` and hashes to
+/// `0x56c8f3c6f9db5fa8`. Version 1 (before one identity per resident)
+/// keyed a resident by property: tag `0x01`, then property and customer.
+pub const ORDER_HASH_VERSION: u32 = 2;
 
 /// One step of a plan. Kinds come in this order in [`Plan::actions`]. Inside
 /// a kind the order is deterministic: existing users by Brivo id, then new
@@ -126,6 +127,21 @@ pub enum Action {
         external_id: String,
         /// The profile to set.
         profile: Profile,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
+    /// Give an owned user the current form of its identity's external id
+    /// (PATCH): a resident that an earlier version keyed by property
+    /// (`sync:entrata:5009`) becomes the one user of that resident
+    /// across the account (`sync:entrata:5009`), keeping its groups and
+    /// credentials.
+    SetExternalId {
+        /// The user.
+        user: BrivoUserId,
+        /// The external id it carries.
+        from: String,
+        /// The external id to set.
+        external_id: String,
         /// Why.
         reasons: Vec<Reason>,
     },
@@ -261,6 +277,14 @@ pub enum HoldRule {
         /// The Brivo user.
         user: BrivoUserId,
     },
+    /// Another Brivo user of the same person keeps the identity (one user
+    /// per person) and does not hold this group yet: the person's access
+    /// moves to it before this user loses any. Released by itself once the
+    /// survivor holds the group.
+    Merging {
+        /// The user that keeps the identity.
+        survivor: BrivoUserId,
+    },
 }
 
 impl fmt::Display for HoldRule {
@@ -287,6 +311,10 @@ impl fmt::Display for HoldRule {
             HoldRule::SuspendedByHand { .. } => write!(
                 f,
                 "suspended in Brivo by someone other than this integration; lifting it needs an approval"
+            ),
+            HoldRule::Merging { survivor } => write!(
+                f,
+                "the same person's user {survivor}, which keeps the identity, is granted it first"
             ),
         }
     }
@@ -567,10 +595,19 @@ impl Plan {
                         );
                     }
                 }
+                Action::SetExternalId {
+                    user, external_id, ..
+                } if !external_id.starts_with(&prefix) => {
+                    return refuse(
+                        i,
+                        format!("gives {user} the external id {external_id}, outside {prefix}*"),
+                    );
+                }
                 Action::InviteMobilePass {
                     user: UserRef::Existing(user),
                     ..
                 }
+                | Action::SetExternalId { user, .. }
                 | Action::UpdateProfile { user, .. }
                 | Action::Unsuspend { user, .. }
                 | Action::Suspend { user, .. }
@@ -659,6 +696,15 @@ impl fmt::Display for Plan {
                     reasons,
                 } => {
                     writeln!(f, "  adopt     {user} as {external_id}: {profile}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::SetExternalId {
+                    user,
+                    from,
+                    external_id,
+                    reasons,
+                } => {
+                    writeln!(f, "  rekey     {user} {from} -> {external_id}")?;
                     write_reasons(f, reasons, "            ")?;
                 }
                 Action::UpdateProfile {
@@ -881,15 +927,21 @@ mod tests {
 
     #[test]
     fn packed_key_is_the_key_itself() {
-        let k = IdKey::Entrata("12", "3");
+        let k = IdKey::Directory("12", "3");
         let p = PackedKey::new(&k);
         assert_eq!(p.matches(&k), Some(true));
         // Same bytes, other split or kind: not the same key.
-        assert_eq!(p.matches(&IdKey::Entrata("1", "23")), Some(false));
-        assert_eq!(p.matches(&IdKey::Directory("12", "3")), Some(false));
+        assert_eq!(p.matches(&IdKey::Directory("1", "23")), Some(false));
+        assert_eq!(p.matches(&IdKey::Entrata("123")), Some(false));
         assert_eq!(p.matches(&IdKey::Member("123")), Some(false));
-        assert_eq!(p.matches(&IdKey::Entrata("12", "4")), Some(false));
-        assert_eq!(p.matches(&IdKey::Entrata("12", "34")), Some(false));
+        assert_eq!(p.matches(&IdKey::Directory("12", "4")), Some(false));
+        assert_eq!(p.matches(&IdKey::Directory("12", "34")), Some(false));
+        let r = IdKey::Entrata("18058344");
+        assert_eq!(PackedKey::new(&r).matches(&r), Some(true));
+        assert_eq!(
+            PackedKey::new(&r).matches(&IdKey::Member("18058344")),
+            Some(false)
+        );
         let m = IdKey::Member("64b00000000000000000d003");
         assert_eq!(PackedKey::new(&m).matches(&m), Some(true));
         assert_eq!(
@@ -901,9 +953,9 @@ mod tests {
     #[test]
     fn a_key_too_long_to_pack_defers_to_the_strings() {
         let long = "x".repeat(PackedKey::CAP);
-        let k = IdKey::Entrata("1", &long);
+        let k = IdKey::Directory("1", &long);
         assert_eq!(PackedKey::new(&k).matches(&k), None);
-        let fits = IdKey::Entrata("", &long);
+        let fits = IdKey::Entrata(&long);
         assert_eq!(PackedKey::new(&fits).matches(&fits), Some(true));
     }
 
@@ -982,7 +1034,7 @@ mod tests {
             };
             users.push(ObservedUser {
                 id: BrivoUserId(i as i64 + 1),
-                external_id: Some(format!("sync:entrata:100:{}", 7_000_000 + i)),
+                external_id: Some(format!("sync:entrata:{}", 7_000_000 + i)),
                 first_name: if i % 13 == 0 {
                     "Old".into()
                 } else {
@@ -996,7 +1048,7 @@ mod tests {
         for j in 0..500 {
             users.push(ObservedUser {
                 id: BrivoUserId(10_000_000 + j),
-                external_id: Some(format!("sync:entrata:100:gone{j}")),
+                external_id: Some(format!("sync:entrata:gone{j}")),
                 groups: vec![GroupId(1)],
                 ..Default::default()
             });

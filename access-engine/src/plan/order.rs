@@ -11,10 +11,10 @@ use crate::desired::Desired;
 use crate::hash::fnv1a64;
 use crate::identity::IdKey;
 
-/// The order key of an identity, version [`ORDER_HASH_VERSION`] (1):
+/// The order key of an identity, version [`ORDER_HASH_VERSION`] (2):
 /// FNV-1a 64 of its canonical encoding ([`IdKey::canonical`]).
 pub(crate) fn order_hash(key: &IdKey<'_>, buf: &mut Vec<u8>) -> u64 {
-    const _: () = assert!(ORDER_HASH_VERSION == 1, "order_hash implements version 1");
+    const _: () = assert!(ORDER_HASH_VERSION == 2, "order_hash implements version 2");
     buf.clear();
     key.canonical(buf);
     fnv1a64(buf)
@@ -78,6 +78,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     sort_by_small_key(&mut out.creates, |(i, _)| ranks.of(*i));
     for v in [
         &mut out.adopts,
+        &mut out.rekeys,
         &mut out.updates,
         &mut out.unsuspends,
         &mut out.suspends,
@@ -97,6 +98,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     let mut actions = Vec::with_capacity(
         out.creates.len()
             + out.adopts.len()
+            + out.rekeys.len()
             + out.updates.len()
             + out.unsuspends.len()
             + out.changes.len()
@@ -106,6 +108,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     );
     actions.extend(out.creates.into_iter().map(|(_, a)| a));
     actions.extend(out.adopts.into_iter().map(|(_, a)| a));
+    actions.extend(out.rekeys.into_iter().map(|(_, a)| a));
     actions.extend(out.updates.into_iter().map(|(_, a)| a));
     actions.extend(out.unsuspends.into_iter().map(|(_, a)| a));
     actions.extend(
@@ -144,16 +147,16 @@ pub(super) fn sort_by_small_key<T, K: Ord>(v: &mut Vec<T>, key: impl Fn(&T) -> K
 mod tests {
     use super::*;
 
-    /// Version 1's encoding and hash, pinned (the values were computed
+    /// Version 2's encoding and hash, pinned (the values were computed
     /// outside Rust from the documented encoding).
     #[test]
-    fn order_hash_v1_is_pinned() {
+    fn order_hash_v2_is_pinned() {
         let mut buf = Vec::new();
         let cases = [
             (
-                IdKey::Entrata("100", "77"),
-                "0103000000313030020000003737",
-                0xe104_6754_1313_887e_u64,
+                IdKey::Entrata("77"),
+                "05020000003737",
+                0x56c8_f3c6_f9db_5fa8_u64,
             ),
             (IdKey::Member("m1"), "02020000006d31", 0xbbd3_bc8f_3677_91ed),
             (
@@ -176,8 +179,8 @@ mod tests {
         }
         // Lengths keep ids apart that concatenate alike.
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        IdKey::Entrata("1", "00").canonical(&mut a);
-        IdKey::Entrata("10", "0").canonical(&mut b);
+        IdKey::Directory("1", "00").canonical(&mut a);
+        IdKey::Directory("10", "0").canonical(&mut b);
         assert_ne!(a, b);
     }
 }

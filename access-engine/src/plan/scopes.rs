@@ -142,25 +142,43 @@ impl<'f> ScopeIndex<'f> {
         };
         let mut last = None;
         for (i, ident) in d.identities.iter().enumerate() {
-            let gone = matches!(
-                ident.directory,
-                Some((DirectoryState::Disabled | DirectoryState::Deleted, _))
-            );
-            let live = |g: &Grant| g.end.is_none_or(|e| e > now);
+            let live = |g: &&Grant| g.end.is_none_or(|e| e > now);
+            let grants = d.grants_of(i);
             match ident.key {
-                // One scope per identity: look it up once, count it twice.
-                IdKey::Entrata(..) | IdKey::Directory(..) => {
-                    if let Some(at) = self.scope_of_key(&ident.key, &mut last) {
+                IdKey::Directory(dir, _) => {
+                    if let Some(at) = self.index(DIRECTORY, dir) {
+                        let gone = matches!(
+                            ident.directory,
+                            Some((DirectoryState::Disabled | DirectoryState::Deleted, _))
+                        );
                         c.named[at as usize] += 1;
-                        if !gone && d.grants_of(i).iter().any(live) {
+                        if !gone && grants.iter().any(|g| live(&g)) {
                             c.with_access[at as usize] += 1;
                         }
                     }
                 }
+                // A resident is named in each property whose facts name
+                // them (a transfer: both), records that could not be read
+                // included.
+                IdKey::Entrata(_) => {
+                    for p in d.homes_of(i) {
+                        if let Some(at) = self.index(PROPERTY, p) {
+                            c.named[at as usize] += 1;
+                        }
+                    }
+                    if grants.iter().any(|g| live(&g)) {
+                        let srcs = grants.iter().filter(live).map(|g| g.src);
+                        self.count_in(facts, srcs, &mut last, &mut c.with_access);
+                    }
+                }
+                // A member is counted once in each location they have
+                // access through.
                 IdKey::Member(_) | IdKey::Visitor(_) => {
-                    self.count_member(facts, d, i, |_| true, &mut c.named);
-                    if d.grants_of(i).iter().any(live) {
-                        self.count_member(facts, d, i, live, &mut c.with_access);
+                    let srcs = grants.iter().map(|g| g.src);
+                    self.count_in(facts, srcs, &mut last, &mut c.named);
+                    if grants.iter().any(|g| live(&g)) {
+                        let srcs = grants.iter().filter(live).map(|g| g.src);
+                        self.count_in(facts, srcs, &mut last, &mut c.with_access);
                     }
                 }
             }
@@ -168,57 +186,48 @@ impl<'f> ScopeIndex<'f> {
         c
     }
 
-    /// The scope of a lease or directory identity (`last` caches the
-    /// previous property: consecutive lease identities mostly share one).
-    fn scope_of_key<'d>(&self, key: &IdKey<'d>, last: &mut Option<(&'d str, u32)>) -> Option<u32> {
-        match *key {
-            IdKey::Entrata(p, _) => {
-                let at = match *last {
-                    Some((q, at)) if q == p => Some(at),
-                    _ => self.index(PROPERTY, p),
-                }?;
-                *last = Some((p, at));
-                Some(at)
-            }
-            IdKey::Directory(dir, _) => self.index(DIRECTORY, dir),
-            IdKey::Member(_) | IdKey::Visitor(_) => None,
-        }
-    }
-
     fn index(&self, kind: usize, id: &str) -> Option<u32> {
         self.ids[kind].get(id).copied()
     }
 
-    /// Counts member (or visitor) `i` once in the location of each of its
-    /// grants that `keep` keeps: a member's access may come from several
-    /// locations.
-    fn count_member(
+    /// Counts one person once in the scope of each of `srcs` (distinct
+    /// scopes). `last` caches the previous lookup: consecutive identities
+    /// mostly share a property or a location.
+    fn count_in<'a>(
         &self,
-        facts: &Facts,
-        d: &Desired<'_>,
-        i: usize,
-        keep: impl Fn(&Grant) -> bool,
+        facts: &'a Facts,
+        srcs: impl Iterator<Item = Src>,
+        last: &mut Option<(usize, &'a str, u32)>,
         counts: &mut [u32],
     ) {
         let mut seen: [u32; 4] = [u32::MAX; 4];
         let mut n = 0;
-        for g in d.grants_of(i) {
-            if !keep(g) {
-                continue;
-            }
-            let loc = match g.src {
-                Src::Membership { membership } => {
-                    &facts.memberships[membership as usize].location_id
+        for src in srcs {
+            let (kind, id) = match src {
+                Src::Lease { lease, .. } => (PROPERTY, &facts.leases[lease as usize].property_id),
+                Src::Membership { membership } => (
+                    LOCATION,
+                    &facts.memberships[membership as usize].location_id,
+                ),
+                Src::Assignment { assignment, .. } => (
+                    LOCATION,
+                    &facts.assignments[assignment as usize].location_id,
+                ),
+                Src::Booking { booking } => {
+                    (LOCATION, &facts.bookings[booking as usize].location_id)
                 }
-                Src::Assignment { assignment, .. } => {
-                    &facts.assignments[assignment as usize].location_id
-                }
-                Src::Booking { booking } => &facts.bookings[booking as usize].location_id,
-                Src::DayPass { set } => &facts.day_passes[set as usize].location_id,
-                Src::Lease { .. } | Src::Directory { .. } => continue,
+                Src::DayPass { set } => (LOCATION, &facts.day_passes[set as usize].location_id),
+                Src::Directory { .. } => continue,
             };
-            let Some(at) = self.index(LOCATION, loc) else {
-                continue;
+            let at = match *last {
+                Some((k, q, at)) if k == kind && q == id.as_str() => at,
+                _ => match self.index(kind, id) {
+                    Some(at) => {
+                        *last = Some((kind, id.as_str(), at));
+                        at
+                    }
+                    None => continue,
+                },
             };
             if seen[..n.min(4)].contains(&at) {
                 continue;

@@ -70,6 +70,8 @@ pub(super) struct ObsInfo {
     pub(super) suspended_by_integration: bool,
     /// This integration invited it to Mobile Pass.
     pub(super) mobile_pass_invited: bool,
+    /// Its external id has an earlier version's form ([`Owner::Earlier`]).
+    pub(super) earlier_form: bool,
     /// Its live managed groups, sorted and distinct: the first `len` of
     /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
     /// rest of the summary), else `flat[start..start + len]`.
@@ -110,7 +112,7 @@ impl PackedKey {
     fn parts<'k>(key: &IdKey<'k>) -> (u8, &'k str, &'k str) {
         match *key {
             IdKey::Directory(a, b) => (1, a, b),
-            IdKey::Entrata(a, b) => (2, a, b),
+            IdKey::Entrata(a) => (2, a, ""),
             IdKey::Member(a) => (3, a, ""),
             IdKey::Visitor(a) => (4, a, ""),
         }
@@ -206,6 +208,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
             suspended: u.suspended,
             suspended_by_integration: u.suspended_by_integration,
             mobile_pass_invited: u.mobile_pass_invited,
+            earlier_form: false,
             inline,
             start: start as u32,
             len,
@@ -213,9 +216,10 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
         });
         match IdKey::parse(u.external_id.as_deref(), prefix) {
             Owner::Unowned => unowned.push(ui),
-            Owner::Owned(key) => {
+            owner @ (Owner::Owned(key) | Owner::Earlier(key)) => {
                 if let Some(info) = infos.last_mut() {
                     info.key = PackedKey::new(&key);
+                    info.earlier_form = matches!(owner, Owner::Earlier(_));
                 }
                 owned_keys.push((fingerprint(&key), ui));
             }

@@ -54,6 +54,17 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                 u.external_id = Some(external_id.clone());
                 set_profile(u, profile);
             }
+            Action::SetExternalId {
+                user, external_id, ..
+            } => {
+                assert!(
+                    !users
+                        .iter()
+                        .any(|u| u.external_id.as_deref() == Some(external_id)),
+                    "rekey to an existing external id {external_id}"
+                );
+                find(&mut users, *user).external_id = Some(external_id.clone());
+            }
             Action::UpdateProfile { user, profile, .. } => {
                 set_profile(find(&mut users, *user), profile)
             }

@@ -415,6 +415,7 @@ fn action_kind(action: &access_engine::Action) -> &'static str {
     match action {
         Action::CreateUser { .. } => "create_user",
         Action::AdoptUser { .. } => "adopt_user",
+        Action::SetExternalId { .. } => "set_external_id",
         Action::UpdateProfile { .. } => "update_profile",
         Action::Unsuspend { .. } => "unsuspend",
         Action::ChangeGroups { .. } => "change_groups",

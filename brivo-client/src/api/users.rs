@@ -61,7 +61,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
-    /// match client.get_user_by_external_id("sync:entrata:100:42").await? {
+    /// match client.get_user_by_external_id("sync:entrata:42").await? {
     ///     Some(user) => println!("found Brivo user {}", user.id),
     ///     None => println!("not in Brivo yet"),
     /// }
@@ -99,7 +99,7 @@ impl Client {
     /// # async fn run(client: brivo_client::Client) -> Result<(), brivo_client::Error> {
     /// use brivo_client::{Email, NewUser};
     ///
-    /// let id = "sync:entrata:100:42";
+    /// let id = "sync:entrata:42";
     /// let new = NewUser::new("Peter", "Quill")
     ///     .external_id(id)
     ///     .email(Email::new("peter@example.com", "work"));

@@ -193,10 +193,10 @@ pub struct CustomFieldValue {
 /// use brivo_client::{Email, NewUser};
 ///
 /// let user = NewUser::new("Peter", "Quill")
-///     .external_id("sync:entrata:100:42")
+///     .external_id("sync:entrata:42")
 ///     .email(Email::new("peter.quill@example.com", "work"));
 /// let json = serde_json::to_value(&user).unwrap();
-/// assert_eq!(json["externalId"], "sync:entrata:100:42");
+/// assert_eq!(json["externalId"], "sync:entrata:42");
 /// assert_eq!(json["emails"][0]["type"], "work");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -76,7 +76,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "Brivo already holds staff (unowned, never touched beyond managed groups) and Fay, \
-         a former tenant the integration created.\n"
+         a former tenant an earlier version created (keyed by property, `{}`: the first run \
+         gives her user the resident's id).\n",
+        story::FORMER_TENANT_EXTERNAL_ID
     );
 
     let zones = story_zones();
@@ -118,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // to the sandbox's API user (as with Brivo's own Entrata set-up),
             // so the properties' zones come from their addresses.
             print!("{}", indent(&scopes_table(&report.plan)));
-            let cara = format!("sync:entrata:300:{}", story::CUSTOMER_CANCELLED_ON_CURRENT);
+            let cara = format!("sync:entrata:{}", story::CUSTOMER_CANCELLED_ON_CURRENT);
             let has_user = sb.brivo().snapshot().user_by_external_id(&cara).is_some();
             println!(
                 "   Cara Voss is an Occupant on Leo Park's Current lease 3003, but her own status \
@@ -128,6 +130,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     "no Brivo user, no access"
                 }
+            );
+        }
+        if label == "transfer overlap" {
+            // One person, one Brivo user: the transfer's two leases (Notice
+            // at 200, Future at 300) feed the same user.
+            let snap = sb.brivo().snapshot();
+            let ivans: Vec<_> = snap
+                .users
+                .iter()
+                .filter(|u| u.last_name == "Petrov")
+                .collect();
+            let groups: Vec<String> = ivans
+                .iter()
+                .flat_map(|u| u.groups.iter().map(i64::to_string))
+                .collect();
+            println!(
+                "   Ivan Petrov transfers from Prairie Commons (200) to Sunset Terrace (300): {} \
+                 Brivo user(s), {}, in groups {} while the two leases overlap.",
+                ivans.len(),
+                ivans
+                    .iter()
+                    .map(|u| u.external_id.as_deref().unwrap_or("-"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                groups.join(", ")
             );
         }
         println!(

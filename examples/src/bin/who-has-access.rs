@@ -437,7 +437,7 @@ mod tests {
                     .with_groups([GroupId(1), GroupId(3)]),
                 // an owned user no source names
                 ObservedUser::new(BrivoUserId(11))
-                    .with_external_id("sync:entrata:P:gone")
+                    .with_external_id("sync:entrata:gone")
                     .with_name("Gus", "Gone")
                     .with_groups([GroupId(1)]),
                 // another integration's user is not ours to report
@@ -485,6 +485,6 @@ mod tests {
         );
         let only_gus = compare(&access, &observed, "sync", Some("GONE"));
         assert_eq!(only_gus.len(), 1);
-        assert_eq!(only_gus[0].external_id, "sync:entrata:P:gone");
+        assert_eq!(only_gus[0].external_id, "sync:entrata:gone");
     }
 }
