@@ -155,6 +155,23 @@ impl<'f> Desired<'f> {
             .map(|h| h.2)
     }
 
+    /// The span of an identity's current and upcoming access at `t`: the
+    /// earliest start and the latest end of its grants that have not ended
+    /// (an end of `None` when one is perpetual); `None` when none is left.
+    pub(crate) fn span(&self, identity: usize, t: DateTime<Utc>) -> Option<Span> {
+        let mut live = self
+            .grants_of(identity)
+            .iter()
+            .filter(|g| g.end.is_none_or(|e| e > t));
+        let first = live.next()?;
+        let (mut from, mut to) = (first.start, first.end);
+        for g in live {
+            from = from.zip(g.start).map(|(a, b)| a.min(b));
+            to = to.zip(g.end).map(|(a, b)| a.max(b));
+        }
+        Some((from, to))
+    }
+
     /// The properties whose facts name resident `identity` (sorted).
     pub(crate) fn homes_of(&self, identity: usize) -> impl Iterator<Item = &'f str> + '_ {
         let a = self.homes.partition_point(|h| h.0 < identity as u32);

@@ -145,7 +145,7 @@ pub use directory::{DirectoryState, DirectoryUser};
 pub use facts::{Baseline, Completeness, Facts, Profile, Scope, Source, ZoneSource};
 pub use leases::{Customer, CustomerType, Lease, LeaseStatus, Property};
 pub use mapping::{GroupId, Mappings};
-pub use observed::{BrivoUserId, Observed, ObservedGroup, ObservedUser};
+pub use observed::{BrivoUserId, CredentialWindow, Observed, ObservedGroup, ObservedUser};
 pub use plan::{
     Action, GroupChange, Held, HeldItem, HoldRule, ORDER_HASH_VERSION, Plan, PlanMeta, PlanRefused,
     ProfileField, ScopeReport, StalePlan, UserRef, check_approval_id, config_digest, plan,

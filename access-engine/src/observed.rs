@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -92,9 +93,62 @@ pub struct ObservedUser {
     /// manage, or holds credentials; recorded in the run state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adoption_refused: Option<String>,
+    /// The validity window this integration last set on the user's
+    /// credentials, if it is known (the runner records each one it sets).
+    /// With [`Policy::credential_windows`](crate::Policy::credential_windows)
+    /// the plan sets it when it is unknown or differs from the span of the
+    /// user's access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_window: Option<CredentialWindow>,
     /// The user's memberships in managed groups (others are ignored).
     #[serde(default)]
     pub groups: Vec<GroupId>,
+}
+
+/// The validity window of a user's credentials (Brivo's `effectiveFrom`
+/// and `effectiveTo` on each credential assignment): the one time window
+/// Brivo enforces itself, so access ends at `to` even if the runner stops.
+///
+/// ```
+/// use access_engine::CredentialWindow;
+/// use chrono::{TimeZone, Utc};
+/// let move_out = Utc.with_ymd_and_hms(2026, 12, 5, 22, 0, 0).unwrap();
+/// let w = CredentialWindow::new(None, Some(move_out));
+/// assert_eq!(w.to, Some(move_out));
+/// assert!(CredentialWindow::new(None, None).to.is_none()); // perpetual
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CredentialWindow {
+    /// The start (`effectiveFrom`), when access has not begun yet; `None`:
+    /// whatever the credential already has (access has begun).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// The end (`effectiveTo`); `None`: no end (some grant is perpetual).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl CredentialWindow {
+    /// A window from `from` to `to` (`None`: open).
+    pub fn new(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
+        CredentialWindow { from, to }
+    }
+}
+
+impl fmt::Display for CredentialWindow {
+    /// `from 2026-12-01 18:00Z until 2026-12-06 00:00Z`, `until ...` (the
+    /// start kept), `with no end`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%MZ");
+        if let Some(from) = self.from {
+            write!(f, "from {} ", at(from))?;
+        }
+        match self.to {
+            Some(to) => write!(f, "until {}", at(to)),
+            None => f.write_str("with no end"),
+        }
+    }
 }
 
 impl ObservedUser {
@@ -161,6 +215,13 @@ impl ObservedUser {
     #[must_use]
     pub fn with_adoption_refused(mut self, reason: impl Into<String>) -> Self {
         self.adoption_refused = Some(reason.into());
+        self
+    }
+
+    /// Sets the window this integration last set on the user's credentials.
+    #[must_use]
+    pub fn with_credential_window(mut self, window: CredentialWindow) -> Self {
+        self.credential_window = Some(window);
         self
     }
 

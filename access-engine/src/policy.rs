@@ -144,6 +144,13 @@ pub struct Policy {
     /// once (default off: it emails residents). An operator re-issues one
     /// with the approval `invite:<Brivo user id>`.
     pub invite_mobile_pass: bool,
+    /// Keep each owned user's credentials valid exactly while they have
+    /// access (`effectiveFrom`/`effectiveTo` on every credential they
+    /// hold; no end while a grant is perpetual), so that Brivo itself
+    /// ends access at move-out if the runner stops (default off: it writes
+    /// to every owned user's credentials once). A group removal still
+    /// needs the runner: this is the second line of defence, not the first.
+    pub credential_windows: bool,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
     /// The mass-revocation and per-scope drop thresholds.
@@ -178,6 +185,7 @@ impl Default for Policy {
                 ProfileField::Phone,
             ],
             invite_mobile_pass: false,
+            credential_windows: false,
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }

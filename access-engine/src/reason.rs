@@ -163,6 +163,9 @@ pub enum Rule {
     /// Another Brivo user of the same person keeps the identity (one user
     /// per person): this one is retired like a user no fact names.
     Superseded,
+    /// The user's credentials are kept valid exactly while their access
+    /// lasts (policy `credential_windows`).
+    CredentialWindow,
 }
 
 /// One reason: a rule, usually a fact and its window.
@@ -212,6 +215,7 @@ impl fmt::Display for Reason {
                 "external id in an earlier version's form (one user per resident now)"
             }
             Rule::Superseded => "the same person's other user keeps the identity",
+            Rule::CredentialWindow => "credentials valid while access lasts (policy)",
         };
         f.write_str(prefix)?;
         let mut sep = if prefix.is_empty() || prefix.ends_with(' ') {

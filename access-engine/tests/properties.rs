@@ -266,6 +266,7 @@ fn case() -> impl Strategy<Value = Case> {
         0u32..90,
         0u32..90,
         prop_oneof![4 => Just(16usize), 1 => Just(2usize)],
+        prop::bool::ANY,
     );
     let missing = prop::option::weighted(0.2, 1i64..16);
     let incomplete = prop::option::weighted(
@@ -420,7 +421,8 @@ fn case() -> impl Strategy<Value = Case> {
                         .map(|&g| ObservedGroup::new(GroupId(g), format!("g{g}")))
                         .collect(),
                 );
-                let (no_access, exclusivity, visitors, adopt, early, grace, max_groups) = pol;
+                let (no_access, exclusivity, visitors, adopt, early, grace, max_groups, windows) =
+                    pol;
                 let mut policy = Policy::default();
                 policy.no_access = no_access;
                 policy.exclusivity = exclusivity;
@@ -429,6 +431,7 @@ fn case() -> impl Strategy<Value = Case> {
                 policy.early_access_minutes = early;
                 policy.grace_minutes = grace;
                 policy.max_groups_per_user = max_groups;
+                policy.credential_windows = windows;
                 policy.revocation_threshold.max_count = None;
                 policy.revocation_threshold.max_share = None;
                 Case {
@@ -601,6 +604,7 @@ proptest! {
         // (1) applying the plan reaches the desired state (held items aside).
         let after = apply(&plan, &c.observed);
         let oracle_now = oracle::desired_at(&c.facts, &m, &c.policy, Some(&existing), c.now);
+        let (oracle_grants, _) = oracle::grants(&c.facts, &m, &c.policy, &existing);
         let held_users: BTreeSet<&UserRef> = plan.held.iter().map(|h| &h.user).collect();
         let live = |u: &ObservedUser| -> BTreeSet<GroupId> { u.groups.iter().copied().filter(|g| managed.contains(g) && existing.contains(g)).collect() };
         for u in &after.users {
@@ -614,6 +618,16 @@ proptest! {
                 let st = oracle_now.get(ext).cloned().unwrap_or_default();
                 prop_assert!(!st.deleted, "{} should be deleted", ext);
                 prop_assert_eq!(live(u), st.groups.clone(), "groups of {}", ext);
+                // The backstop: credentials end when the last grant does.
+                if c.policy.credential_windows && !st.groups.is_empty() && !st.suspended {
+                    let ends: Vec<Option<DateTime<Utc>>> = oracle_grants
+                        .iter()
+                        .filter(|g| g.0 == ext && g.3.is_none_or(|e| e > c.now))
+                        .map(|g| g.3)
+                        .collect();
+                    let end = if ends.contains(&None) { None } else { ends.iter().flatten().max().copied() };
+                    prop_assert_eq!(u.credential_window.map(|w| w.to), Some(end), "window of {}", ext);
+                }
                 if st.suspended {
                     prop_assert!(u.suspended, "{} should be suspended", ext);
                 } else if !st.groups.is_empty() {

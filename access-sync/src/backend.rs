@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::error::Error as StdError;
 use std::fmt;
 
-use access_engine::{BrivoUserId, GroupId, Observed, Profile, ProfileField};
+use access_engine::{BrivoUserId, CredentialWindow, GroupId, Observed, Profile, ProfileField};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -520,6 +520,26 @@ pub trait AccessBackend: Send + Sync {
         Err(BackendError::new(
             ErrorKind::Rejected,
             "this backend cannot send Mobile Pass invitations",
+        ))
+    }
+
+    /// Makes every credential `user` holds valid within `window`
+    /// (Brivo's `effectiveFrom`/`effectiveTo` on each assignment; a
+    /// `to` of `None` is no end, a `from` of `None` keeps the start the
+    /// credential has) and returns how many credentials it holds, so the
+    /// runner knows to look again for a user who holds none yet. Only ever
+    /// called for owned users.
+    ///
+    /// The default refuses: a backend without credentials.
+    async fn set_credential_window(
+        &self,
+        user: BrivoUserId,
+        window: CredentialWindow,
+    ) -> Result<usize, BackendError> {
+        let _ = (user, window);
+        Err(BackendError::new(
+            ErrorKind::Rejected,
+            "this backend cannot set credential windows",
         ))
     }
 

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use access_engine::{
-    BrivoUserId, GroupId, Observed, ObservedGroup, ObservedUser, Profile, ProfileField,
+    BrivoUserId, CredentialWindow, GroupId, Observed, ObservedGroup, ObservedUser, Profile,
+    ProfileField,
 };
 use async_trait::async_trait;
 use brivo_client::{
@@ -17,6 +18,14 @@ use crate::backend::{
     AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
     MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
 };
+
+/// The end written for "no end": Brivo documents no way to clear an
+/// `effectiveTo` once set (unassigning a Mobile Pass would destroy it).
+const NO_END: &str = "2100-01-01T00:00:00Z";
+/// Brivo's credential format of a PIN, whose window is the user's own
+/// (`effectiveFrom`/`effectiveTo` on the user: "the beginning date that a
+/// user's PIN is valid for use", in Brivo's user API).
+const PIN_FORMAT: i64 = 2;
 
 /// Brivo's `type` for the email the integration writes.
 const EMAIL_KIND: &str = "work";
@@ -314,6 +323,55 @@ impl AccessBackend for BrivoBackend {
             .await
             .map_err(to_backend)?;
         Ok(true)
+    }
+
+    async fn set_credential_window(
+        &self,
+        user: BrivoUserId,
+        window: CredentialWindow,
+    ) -> Result<usize, BackendError> {
+        let id = brivo_user_id(user);
+        let held = self
+            .collect("credentials", self.client.user_credentials(id).pages())
+            .await?;
+        let no_end = chrono::DateTime::parse_from_rfc3339(NO_END)
+            .map(|t| t.to_utc())
+            .ok();
+        let mut pin = false;
+        for c in &held {
+            if c.credential_format
+                .as_ref()
+                .is_some_and(|f| f.id == PIN_FORMAT)
+            {
+                pin = true;
+                continue;
+            }
+            // no end: leave a credential that has none, end the others far away
+            let to = window.to.or(c.effective_to.and(no_end));
+            let same_from = window.from.is_none() || c.effective_from == window.from;
+            if c.effective_to == to && same_from {
+                continue;
+            }
+            self.write();
+            self.client
+                .assign_credential(
+                    id,
+                    c.id,
+                    brivo_client::CredentialWindow::new(window.from, to),
+                )
+                .await
+                .map_err(|e| to_backend(e).context(format_args!("credential {}", c.id)))?;
+        }
+        if pin {
+            // a PIN's window is the user's own
+            self.write();
+            let patch = UserPatch::default().pin_window(window.from, window.to.or(no_end));
+            self.client
+                .update_user(id, &patch)
+                .await
+                .map_err(|e| to_backend(e).context("the PIN's window"))?;
+        }
+        Ok(held.len())
     }
 
     async fn adoption_refusal(

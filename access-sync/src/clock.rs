@@ -59,3 +59,39 @@ impl Clock for TokioClock {
         self.start + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
     }
 }
+
+/// A clock that reads what it was last set to: for tests, replays and
+/// demos that drive time by hand (`sync_once(t)` after `set(t)`, so that
+/// what the runner records in its state carries `t` too). Clones share
+/// the instant.
+///
+/// ```
+/// use access_sync::{Clock, ManualClock};
+/// use chrono::{TimeDelta, TimeZone, Utc};
+///
+/// let t = Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
+/// let clock = ManualClock::new(t);
+/// let runner_side = clock.clone();
+/// clock.set(t + TimeDelta::days(1));
+/// assert_eq!(runner_side.now(), t + TimeDelta::days(1));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    /// A clock reading `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        ManualClock(std::sync::Arc::new(std::sync::Mutex::new(at)))
+    }
+
+    /// Moves the clock to `at` (backwards too).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -62,7 +62,7 @@ pub use backend::{
     ObserveScope, UserUpdate,
 };
 pub use brivo::BrivoBackend;
-pub use clock::{Clock, SystemClock, TokioClock};
+pub use clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
 pub use entrata::EntrataSource;
 pub use error::ErrorKind;

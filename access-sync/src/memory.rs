@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use access_engine::{
-    BrivoUserId, Facts, GroupId, Observed, ObservedGroup, ObservedUser, Profile, ProfileField,
-    Scope,
+    BrivoUserId, CredentialWindow, Facts, GroupId, Observed, ObservedGroup, ObservedUser, Profile,
+    ProfileField, Scope,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,6 +33,10 @@ pub struct MemoryUser {
     pub suspended: bool,
     /// Every group (managed or not).
     pub groups: BTreeSet<GroupId>,
+    /// Credentials held (cards, passes): only counted.
+    pub credentials: usize,
+    /// The window last set on them.
+    pub credential_window: Option<CredentialWindow>,
 }
 
 #[derive(Debug, Default)]
@@ -109,9 +113,18 @@ impl MemoryBackend {
                 profile,
                 suspended: false,
                 groups: groups.iter().copied().collect(),
+                credentials: 0,
+                credential_window: None,
             },
         );
         id
+    }
+
+    /// Gives `user` one more credential (a card, a redeemed pass).
+    pub fn add_credential(&self, user: BrivoUserId) {
+        if let Some(u) = self.lock().users.get_mut(&user) {
+            u.credentials += 1;
+        }
     }
 
     /// The Mobile Pass invitations sent to `user`, oldest first (their
@@ -275,6 +288,24 @@ impl AccessBackend for MemoryBackend {
         Ok(true)
     }
 
+    async fn set_credential_window(
+        &self,
+        user: BrivoUserId,
+        window: CredentialWindow,
+    ) -> Result<usize, BackendError> {
+        let mut st = self.lock();
+        st.reads += 1;
+        let Some(u) = st.users.get_mut(&user) else {
+            return Err(BackendError::not_found(format!("no user {user}")));
+        };
+        let held = u.credentials;
+        if held > 0 {
+            u.credential_window = Some(window);
+            st.writes += held as u64;
+        }
+        Ok(held)
+    }
+
     async fn adoption_refusal(
         &self,
         user: BrivoUserId,
@@ -332,6 +363,8 @@ impl AccessBackend for MemoryBackend {
                 profile: profile.clone(),
                 suspended: false,
                 groups: BTreeSet::new(),
+                credentials: 0,
+                credential_window: None,
             },
         );
         Ok(id)

@@ -392,6 +392,20 @@ const SUSPENDED_BY_US: &str = "suspended-by-integration";
 /// invited to Brivo Mobile Pass (key: Brivo user id).
 const MOBILE_PASS_INVITED: &str = "mobile-pass-invited";
 
+/// The run-state cache kind under which the runner records the window it
+/// last set on each owned user's credentials (key: Brivo user id, value:
+/// the window and how many credentials the user held).
+const CREDENTIAL_WINDOW: &str = "credential-window";
+
+/// A user who held no credential when the window was set (a Mobile Pass
+/// not redeemed yet) is looked at again after a day, then after 2, 4, 8,
+/// 16 and every 32 days: a few reads per such user, not one per run
+/// (2,000 users who never redeem would otherwise cost 60,000 calls a month).
+/// `checks`: how many times in a row the user was found without one.
+fn no_credential_recheck(checks: u64) -> chrono::TimeDelta {
+    chrono::TimeDelta::days(1 << checks.saturating_sub(1).min(5))
+}
+
 /// The run-state cache kind under which the runner records the unowned
 /// users it found it may not adopt (key: Brivo user id, value: why).
 const ADOPTION_REFUSED: &str = "adoption-refused";
@@ -717,7 +731,9 @@ fn user_key(action: &Action) -> Option<String> {
         | Action::Unsuspend { user, .. }
         | Action::Suspend { user, .. }
         | Action::Delete { user, .. } => id(user),
-        Action::ChangeGroups { user, .. } | Action::InviteMobilePass { user, .. } => match user {
+        Action::ChangeGroups { user, .. }
+        | Action::InviteMobilePass { user, .. }
+        | Action::SetCredentialWindow { user, .. } => match user {
             UserRef::Existing(u) => id(u),
             UserRef::New(ext) => format!("new:{ext}"),
         },
@@ -774,6 +790,9 @@ pub fn describe(action: &Action) -> String {
             "invite {user} to Mobile Pass at {email}{}",
             if *reissue { " (again)" } else { "" }
         ),
+        Action::SetCredentialWindow { user, window, .. } => {
+            format!("credentials of {user} valid {window}")
+        }
         Action::Suspend { user, .. } => format!("suspend {user}"),
         Action::Delete { user, .. } => format!("delete {user}"),
         other => format!("{other:?}"),
@@ -899,7 +918,42 @@ impl Syncer {
         if self.inner.policy.adopt_by_email {
             self.mark_refused_adoptions(&mut observed).await;
         }
+        if self.inner.policy.credential_windows {
+            self.mark_credential_windows(&mut observed).await;
+        }
         Ok(observed)
+    }
+
+    /// Gives each owned user the credential window the runner last set on
+    /// it. Unknown (never set, a record that cannot be read, or a user who
+    /// held no credential a day ago): the plan sets it again.
+    async fn mark_credential_windows(&self, observed: &mut Observed) {
+        let ns = &self.inner.namespace;
+        let owned = format!("{}:", self.inner.policy.ownership_prefix);
+        let now = self.inner.clock.now();
+        for u in observed.users.iter_mut().filter(|u| {
+            u.external_id
+                .as_deref()
+                .is_some_and(|x| x.starts_with(&owned))
+        }) {
+            match self
+                .state()
+                .cache_get(ns, CREDENTIAL_WINDOW, &u.id.0.to_string())
+                .await
+            {
+                Ok(Some((value, at))) => {
+                    let none_held = value["credentials"].as_u64() == Some(0);
+                    let checks = value["checks"].as_u64().unwrap_or(0);
+                    if none_held && now - at >= no_credential_recheck(checks) {
+                        continue;
+                    }
+                    u.credential_window = serde_json::from_value(value["window"].clone()).ok();
+                }
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, user = %u.id,
+                    "could not read the credential window set; setting it again"),
+            }
+        }
     }
 
     /// Marks the owned users this integration invited to Mobile Pass. A
@@ -981,6 +1035,25 @@ impl Syncer {
                 Err(e) => warn!(error = %e, user = %u.id,
                     "could not read who suspended this user; an unsuspension will be held"),
             }
+        }
+    }
+
+    /// How many times in a row `user` was found holding no credential when
+    /// its window was set (0 when unknown).
+    async fn credential_checks(&self, user: BrivoUserId) -> u64 {
+        let found = self
+            .state()
+            .cache_get(
+                &self.inner.namespace,
+                CREDENTIAL_WINDOW,
+                &user.0.to_string(),
+            )
+            .await;
+        match found {
+            Ok(Some((v, _))) if v["credentials"].as_u64() == Some(0) => {
+                v["checks"].as_u64().unwrap_or(1)
+            }
+            _ => 0,
         }
     }
 
@@ -1697,6 +1770,42 @@ impl Syncer {
                 )
                 .await,
             ),
+            Action::SetCredentialWindow { user, window, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => match created {
+                        Some(id) => *id,
+                        None => {
+                            return Outcome::Skipped {
+                                reason: format!("{ext} was not created in this run"),
+                            };
+                        }
+                    },
+                };
+                match b.set_credential_window(id, *window).await {
+                    Ok(held) => {
+                        // how often this user was found without a credential
+                        let checks = match held {
+                            0 => self.credential_checks(id).await + 1,
+                            _ => 0,
+                        };
+                        let record = serde_json::json!({
+                            "window": window, "credentials": held, "checks": checks,
+                        });
+                        let lost = "the next run sets the window again";
+                        self.remember(CREDENTIAL_WINDOW, id, record, lost).await;
+                        Outcome::Ok {
+                            note: (held == 0).then(|| {
+                                format!(
+                                    "no credential yet; looked at again in {} day(s)",
+                                    no_credential_recheck(checks).num_days()
+                                )
+                            }),
+                        }
+                    }
+                    Err(error) => Outcome::Failed { error },
+                }
+            }
             Action::Unsuspend { user, .. } => {
                 let r = b.set_suspended(*user, false).await;
                 if r.is_ok() {

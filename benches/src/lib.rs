@@ -285,6 +285,13 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
             Action::SetExternalId {
                 user, external_id, ..
             } => users[pos[user]].external_id = Some(external_id.clone()),
+            Action::SetCredentialWindow { user, window, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => created[ext.as_str()],
+                };
+                users[pos[&id]].credential_window = Some(*window)
+            }
             Action::Unsuspend { user, .. } => users[pos[user]].suspended = false,
             Action::Suspend { user, .. } => users[pos[user]].suspended = true,
             Action::ChangeGroups { user, add, remove } => {

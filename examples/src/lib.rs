@@ -407,6 +407,16 @@ pub fn plan_table(plan: &Plan, names: &Names, results: Option<&[ActionResult]>) 
                 "-".into(),
                 format!("Brivo Mobile Pass invitation to {email}"),
             ),
+            Action::SetCredentialWindow {
+                user,
+                window,
+                reasons,
+            } => row(
+                "window",
+                names.user(user),
+                window.to_string(),
+                first_reason(reasons),
+            ),
             Action::Suspend { user, reasons } => row(
                 "suspend",
                 names.existing(*user),
@@ -462,6 +472,7 @@ pub fn held_and_warnings(plan: &Plan, names: &Names) -> String {
             HeldItem::Suspend => "suspend".into(),
             HeldItem::Delete => "delete".into(),
             HeldItem::Unsuspend => "unsuspend".into(),
+            HeldItem::CredentialWindow => "end credentials earlier".into(),
             other => format!("{other:?}"),
         };
         let approve = h

@@ -420,20 +420,92 @@ impl BrivoHandle {
     }
 
     /// The resident opens the invitation on their phone: the pending one
-    /// becomes REDEEMED. Returns whether there was one.
+    /// becomes REDEEMED and the pass a credential of the user's (format 307
+    /// "Brivo Mobile Pass", valid from now). Returns whether there was one.
     pub fn redeem_invitation(&self, user_id: i64) -> bool {
+        self.redeem_invitation_at(user_id, chrono::Utc::now())
+    }
+
+    /// [`redeem_invitation`](Self::redeem_invitation) at `at`: the pass's
+    /// `effectiveFrom`, as Brivo sets it on a first assignment.
+    pub fn redeem_invitation_at(&self, user_id: i64, at: chrono::DateTime<chrono::Utc>) -> bool {
         let mut st = lock(&self.inner.state);
-        match st
+        let Some(i) = st
             .invitations
             .iter_mut()
             .find(|i| i.user == user_id && i.status == "PENDING")
-        {
-            Some(i) => {
-                i.status = "REDEEMED";
-                true
-            }
-            None => false,
-        }
+        else {
+            return false;
+        };
+        i.status = "REDEEMED";
+        let (cid, reference) = (i.credential_id, i.reference_id.clone());
+        st.credentials.insert(
+            cid,
+            json!({"id": cid, "credentialFormat": {"id": 307, "name": "Brivo Mobile Pass"},
+                   "referenceId": reference}),
+        );
+        let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        st.assignments.insert((user_id, cid), (Some(from), None));
+        true
+    }
+
+    /// An administrator hands `user_id` a card (format 100 "Standard 26
+    /// Bit", printed number `reference`), assigned from `at` with no end;
+    /// returns the credential's id.
+    pub fn assign_card(
+        &self,
+        user_id: i64,
+        reference: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> i64 {
+        let mut st = lock(&self.inner.state);
+        let cid = st.alloc_id();
+        st.credentials.insert(
+            cid,
+            json!({"id": cid, "credentialFormat": {"id": 100, "name": "Standard 26 Bit"},
+                   "referenceId": reference}),
+        );
+        let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        st.assignments.insert((user_id, cid), (Some(from), None));
+        cid
+    }
+
+    /// Whether a reader of a door of `group_id` opens for `user_id` at
+    /// `at`, as Brivo decides it: the user is not suspended, is in the
+    /// group, and holds a credential whose assignment window
+    /// (`effectiveFrom` inclusive, `effectiveTo` exclusive) covers `at`.
+    /// Brivo enforces the window itself: this is what still ends access
+    /// when no runner removes the group.
+    pub fn admits(&self, user_id: i64, group_id: i64, at: chrono::DateTime<chrono::Utc>) -> bool {
+        let st = lock(&self.inner.state);
+        let Some(u) = st.users.get(&user_id) else {
+            return false;
+        };
+        let parse = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.to_utc())
+        };
+        !u.suspended
+            && st.members.contains(&(user_id, group_id))
+            && st
+                .assignments
+                .iter()
+                .filter(|((uid, _), _)| *uid == user_id)
+                .any(|(_, (from, to))| {
+                    parse(from).is_none_or(|f| f <= at) && parse(to).is_none_or(|t| at < t)
+                })
+    }
+
+    /// The credential windows of `user_id`'s assignments:
+    /// (credential id, `effectiveFrom`, `effectiveTo`).
+    pub fn credential_windows(&self, user_id: i64) -> Vec<(i64, Option<String>, Option<String>)> {
+        lock(&self.inner.state)
+            .assignments
+            .iter()
+            .filter(|((u, _), _)| *u == user_id)
+            .map(|((_, c), (f, t))| (*c, f.clone(), t.clone()))
+            .collect()
     }
 
     /// Adds a user directly (not counted as a call); returns its id.

@@ -15,7 +15,7 @@ use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
 use crate::identity::IdKey;
 use crate::mapping::{GroupId, Mappings};
-use crate::observed::{BrivoUserId, Observed, ObservedUser};
+use crate::observed::{BrivoUserId, CredentialWindow, Observed, ObservedUser};
 use crate::policy::{Exclusivity, NoAccessPolicy, Policy};
 use crate::reason::{FactKind, FactRef, Reason, Rule};
 
@@ -351,6 +351,18 @@ fn diff_identity(
     {
         out.invite(d, i, ChangeKey::Existing(u.id), user, u.mobile_pass_invited);
     }
+
+    // The backstop: the user's credentials end with their access, so that
+    // Brivo itself ends it if the runner stops.
+    let gone = matches!(
+        w.directory,
+        Some(DirectoryState::Disabled | DirectoryState::Deleted)
+    );
+    // (an adoption the runner refuses skips the user's later actions)
+    if !gone && w.suspended != Some(true) {
+        let known = observed.users[ui as usize].credential_window;
+        out.window(cx, i, ChangeKey::Existing(u.id), known, hold);
+    }
 }
 
 /// An identity with no Brivo user: create one only when there is access
@@ -376,6 +388,7 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             reasons: vec![Reason::rule(Rule::HasAccess)],
         },
     ));
+    out.window(cx, i, ChangeKey::New(i), None, || None);
     let user = UserRef::New(external_id);
     if groups.len() > policy.max_groups_per_user {
         let rule = HoldRule::TooManyGroups {
@@ -594,6 +607,8 @@ pub(super) struct Out {
     pub(super) changes: Vec<(ChangeKey, UserRef, Vec<GroupChange>, Vec<GroupChange>)>,
     /// (sort key as for `changes`, action).
     pub(super) invites: Vec<(ChangeKey, Action)>,
+    /// (sort key as for `changes`, action).
+    pub(super) windows: Vec<(ChangeKey, Action)>,
     pub(super) suspends: Vec<(BrivoUserId, Action)>,
     pub(super) deletes: Vec<(BrivoUserId, Action)>,
     pub(super) held: Vec<Held>,
@@ -646,6 +661,61 @@ impl Out {
         }
     }
 
+    /// The backstop (policy `credential_windows`): identity `i`'s
+    /// credentials end with its access, so that Brivo itself ends it if
+    /// the runner stops. Planned when the window the runner last set
+    /// (`known`) differs from the span of the access, or is unknown; an
+    /// end brought forward is a revocation and waits under `hold` like one.
+    fn window(
+        &mut self,
+        cx: &Ctx<'_, '_>,
+        i: usize,
+        key: ChangeKey,
+        known: Option<CredentialWindow>,
+        hold: impl FnOnce() -> Option<HoldRule>,
+    ) {
+        let now = cx.now;
+        if !cx.policy.credential_windows {
+            return;
+        }
+        let Some((start, end)) = cx.d.span(i, now) else {
+            return;
+        };
+        let wanted = CredentialWindow::new(start.filter(|s| *s > now), end);
+        let differs = known
+            .is_none_or(|k| k.to != wanted.to || (wanted.from.is_some() && k.from != wanted.from));
+        if !differs {
+            return;
+        }
+        let reasons = vec![Reason::rule(Rule::CredentialWindow)];
+        let earlier = match (wanted.to, known.map(|k| k.to)) {
+            (None, _) => false,
+            (Some(a), Some(Some(b))) => a < b,
+            (Some(_), _) => true,
+        };
+        let user = match key {
+            ChangeKey::Existing(id) => UserRef::Existing(id),
+            ChangeKey::New(i) => UserRef::New(
+                cx.d.identities[i]
+                    .key
+                    .external_id(&cx.policy.ownership_prefix),
+            ),
+        };
+        match (hold().filter(|_| earlier), key) {
+            (Some(rule), ChangeKey::Existing(id)) => {
+                self.hold(id, HeldItem::CredentialWindow, rule, reasons);
+            }
+            _ => self.windows.push((
+                key,
+                Action::SetCredentialWindow {
+                    user,
+                    window: wanted,
+                    reasons,
+                },
+            )),
+        }
+    }
+
     /// Invites the identity's user to Mobile Pass, if it has an email.
     fn invite(&mut self, d: &Desired<'_>, i: usize, key: ChangeKey, user: UserRef, reissue: bool) {
         let Some(email) = d
@@ -684,6 +754,7 @@ impl Out {
         self.unsuspends.extend(other.unsuspends);
         self.changes.extend(other.changes);
         self.invites.extend(other.invites);
+        self.windows.extend(other.windows);
         self.suspends.extend(other.suspends);
         self.deletes.extend(other.deletes);
         self.held.extend(other.held);

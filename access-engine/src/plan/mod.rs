@@ -34,7 +34,7 @@ pub(crate) use diff::want;
 use crate::desired::{self, Desired};
 use crate::facts::{Facts, Profile, Scope};
 use crate::mapping::{GroupId, Mappings};
-use crate::observed::{BrivoUserId, Observed};
+use crate::observed::{BrivoUserId, CredentialWindow, Observed};
 use crate::policy::Policy;
 use crate::reason::{FactKind, Reason};
 use crate::warning::Warning;
@@ -189,6 +189,19 @@ pub enum Action {
         /// Why.
         reasons: Vec<Reason>,
     },
+    /// Make every credential of an owned user valid within `window`
+    /// (`PUT /users/{id}/credentials/{credential}` with `effectiveFrom` /
+    /// `effectiveTo`): Brivo itself ends the user's access at `window.to`
+    /// if the runner stops (policy `credential_windows`).
+    SetCredentialWindow {
+        /// The user.
+        user: UserRef,
+        /// The window: `to` is the end of the user's access (`None`: no
+        /// end); `from` is set only while access has not begun.
+        window: CredentialWindow,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
     /// Suspend an owned user.
     Suspend {
         /// The user.
@@ -219,6 +232,8 @@ pub enum HeldItem {
     Delete,
     /// Lifting the user's suspension.
     Unsuspend,
+    /// Bringing the end of the user's credential window forward.
+    CredentialWindow,
 }
 
 /// The safety rule that held an item.
@@ -607,6 +622,10 @@ impl Plan {
                     user: UserRef::Existing(user),
                     ..
                 }
+                | Action::SetCredentialWindow {
+                    user: UserRef::Existing(user),
+                    ..
+                }
                 | Action::SetExternalId { user, .. }
                 | Action::UpdateProfile { user, .. }
                 | Action::Unsuspend { user, .. }
@@ -741,6 +760,14 @@ impl fmt::Display for Plan {
                 } => {
                     let again = if *reissue { " (again)" } else { "" };
                     writeln!(f, "  invite    {user} to Mobile Pass at {email}{again}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::SetCredentialWindow {
+                    user,
+                    window,
+                    reasons,
+                } => {
+                    writeln!(f, "  window    {user} credentials {window}")?;
                     write_reasons(f, reasons, "            ")?;
                 }
                 Action::Suspend { user, reasons } => {

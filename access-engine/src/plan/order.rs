@@ -93,6 +93,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     };
     sort_by_small_key(&mut out.changes, |c| key(&c.0));
     sort_by_small_key(&mut out.invites, |(k, _)| key(k));
+    sort_by_small_key(&mut out.windows, |(k, _)| key(k));
     out.held.sort_unstable();
 
     let mut actions = Vec::with_capacity(
@@ -103,6 +104,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
             + out.unsuspends.len()
             + out.changes.len()
             + out.invites.len()
+            + out.windows.len()
             + out.suspends.len()
             + out.deletes.len(),
     );
@@ -118,6 +120,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     );
     // after the groups: an invitation is redeemed into access that exists
     actions.extend(out.invites.into_iter().map(|(_, a)| a));
+    actions.extend(out.windows.into_iter().map(|(_, a)| a));
     actions.extend(out.suspends.into_iter().map(|(_, a)| a));
     actions.extend(out.deletes.into_iter().map(|(_, a)| a));
 

@@ -68,6 +68,13 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
             Action::UpdateProfile { user, profile, .. } => {
                 set_profile(find(&mut users, *user), profile)
             }
+            Action::SetCredentialWindow { user, window, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => *created.get(ext).expect("created before its window"),
+                };
+                find(&mut users, id).credential_window = Some(*window)
+            }
             Action::Unsuspend { user, .. } => find(&mut users, *user).suspended = false,
             Action::Suspend { user, .. } => find(&mut users, *user).suspended = true,
             Action::ChangeGroups { user, add, remove } => {

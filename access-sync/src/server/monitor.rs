@@ -416,6 +416,7 @@ fn action_kind(action: &access_engine::Action) -> &'static str {
         Action::CreateUser { .. } => "create_user",
         Action::AdoptUser { .. } => "adopt_user",
         Action::SetExternalId { .. } => "set_external_id",
+        Action::SetCredentialWindow { .. } => "set_credential_window",
         Action::UpdateProfile { .. } => "update_profile",
         Action::Unsuspend { .. } => "unsuspend",
         Action::ChangeGroups { .. } => "change_groups",

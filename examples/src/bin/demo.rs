@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 use access_engine::{GroupId, Policy};
 use access_sync::server::{Monitor, Routes, ScimDirectory};
 use access_sync::{
-    BrivoBackend, DirectorySource, EntrataSource, JsonLinesAudit, OfficeRndSource, Syncer,
+    BrivoBackend, DirectorySource, EntrataSource, JsonLinesAudit, ManualClock, OfficeRndSource,
+    Syncer,
 };
+use chrono::TimeZone as _;
 use examples::sandbox_wiring::{
     SCIM_TOKEN, WEBHOOK_SECRET, brivo_client, entrata_client, officernd_client, story_mappings,
     story_zones,
@@ -49,10 +51,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let brivo = brivo_client(&sb, 20.0); // the sandbox's Brivo allows 20 calls/s
     // each new resident or member with an email gets a Brivo Mobile Pass
-    // invitation: a way through the door, not only a group
+    // invitation: a way through the door, not only a group; its validity
+    // ends with their access, so Brivo ends it even if the runner stops
     let mut policy = Policy::default();
     policy.invite_mobile_pass = true;
+    policy.credential_windows = true;
+    // the runner's clock follows the storyline's instants
+    let clock = ManualClock::new(story::instants()[0].1);
     let syncer = Syncer::builder(BrivoBackend::new(brivo))
+        .clock(clock.clone())
         .source(EntrataSource::new(entrata_client(&sb)))
         .source(OfficeRndSource::new(officernd_client(&sb)))
         .mappings(story_mappings())
@@ -71,7 +78,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "Mapping: 3 Entrata properties and 1 OfficeRnD location to {} managed Brivo groups; \
          default policy (10:00 move-in, 16:00 move-out, guarantors excluded), plus Mobile Pass \
-         invitations for new users with an email.",
+         invitations for new users with an email and credential windows (a pass ends with \
+         its holder's access).",
         syncer.mappings().managed_groups().len()
     );
     println!(
@@ -87,6 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (n, (label, now)) in instants.into_iter().enumerate() {
         println!("── {}/{total} {label} ──", n + 1);
         println!("   {}", instant_line(now, &zones));
+        clock.set(now);
         let report = match syncer.sync_once(now).await {
             Ok(r) => r,
             Err(e) => {
@@ -130,6 +139,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     "no Brivo user, no access"
                 }
+            );
+        }
+        if n == 0 {
+            // Evan Brooks opens his invitation on his phone: the next run
+            // (a day or more later) finds the pass and sets its window.
+            if let Some(evan) = story_user(&sb, "Brooks") {
+                sb.brivo().redeem_invitation_at(evan, now);
+                println!(
+                    "   Evan Brooks (Notice, moving out 12/31) redeems his Mobile Pass invitation."
+                );
+            }
+        }
+        if n == 1
+            && let Some(evan) = story_user(&sb, "Brooks")
+        {
+            let residents = story::GROUP_HARBOR_VIEW_RESIDENTS;
+            let end = chrono::Utc
+                .with_ymd_and_hms(2026, 12, 31, 21, 0, 0)
+                .unwrap();
+            let opens = |t| sb.brivo().admits(evan, residents, t);
+            println!(
+                "   Backstop: Evan's pass is valid until {}. Were the runner to stop now, Brivo \
+                 itself would {} at 20:59Z on 12/31 and {} at 21:00Z (16:00 New York).",
+                sb.brivo()
+                    .credential_windows(evan)
+                    .first()
+                    .and_then(|w| w.2.clone())
+                    .unwrap_or_else(|| "-".into()),
+                if opens(end - chrono::TimeDelta::minutes(1)) {
+                    "open the door"
+                } else {
+                    "refuse him (unexpected!)"
+                },
+                if opens(end) {
+                    "still open it (unexpected!)"
+                } else {
+                    "refuse him"
+                },
             );
         }
         if label == "transfer overlap" {
@@ -185,6 +232,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Next: `cargo run -p examples --bin sync -- --help` to run against real accounts.");
     sb.shutdown().await;
     Ok(())
+}
+
+/// The Brivo id of the storyline's user with this family name, if any.
+fn story_user(sb: &Sandbox, last_name: &str) -> Option<i64> {
+    sb.brivo()
+        .snapshot()
+        .users
+        .iter()
+        .find(|u| u.last_name == last_name)
+        .map(|u| u.id)
 }
 
 /// The runner as a service, on the real clock: it polls only hourly, so

@@ -1,0 +1,185 @@
+//! The backstop (policy `credential_windows`): each owned user's
+//! credentials are valid for the span of their access, so that Brivo
+//! itself ends access at move-out if the runner stops. The end is the
+//! last grant's (none while one is perpetual); the start is written only
+//! while access has not begun; an end brought forward is a revocation and
+//! waits like one.
+
+mod common;
+
+use access_engine::*;
+use chrono::{DateTime, Utc};
+use common::{customer, d, lease, property, user, utc};
+
+const NY: &str = "America/New_York";
+
+fn facts(leases: Vec<Lease>) -> Facts {
+    let mut f = Facts::default();
+    f.properties.push(property("100", NY));
+    f.properties.push(property("200", NY));
+    f.leases = leases;
+    f
+}
+
+fn mappings() -> Mappings {
+    let mut m = Mappings::default();
+    m.properties.insert("100".into(), vec![GroupId(1)]);
+    m.properties.insert("200".into(), vec![GroupId(2)]);
+    m
+}
+
+fn policy() -> Policy {
+    common::policy_with(|p| p.credential_windows = true)
+}
+
+fn notice(move_out: chrono::NaiveDate) -> Lease {
+    lease(
+        "L1",
+        "100",
+        LeaseStatus::Notice,
+        Some(d(2025, 1, 1)),
+        Some(move_out),
+        vec![customer("7", CustomerType::Primary)],
+    )
+}
+
+fn evan(groups: &[i64], window: Option<CredentialWindow>) -> Observed {
+    let mut u = user(40, Some("sync:entrata:7"), "F7", "L7", groups);
+    u.credential_window = window;
+    Observed::new(vec![u], common::groups(&[1, 2]))
+}
+
+fn windows(p: &Plan) -> Vec<(UserRef, CredentialWindow)> {
+    p.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::SetCredentialWindow { user, window, .. } => Some((user.clone(), *window)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn w(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> CredentialWindow {
+    CredentialWindow::new(from, to)
+}
+
+const NOW: (i32, u32, u32) = (2026, 12, 3);
+
+fn now() -> DateTime<Utc> {
+    utc(NOW.0, NOW.1, NOW.2, 17, 0)
+}
+
+#[test]
+fn the_end_is_the_move_out_at_four_pm_local_and_only_the_end_is_written_once_begun() {
+    let f = facts(vec![notice(d(2026, 12, 31))]);
+    let p = plan(&f, &mappings(), &policy(), &evan(&[1], None), now());
+    let end = utc(2026, 12, 31, 21, 0);
+    assert_eq!(
+        windows(&p),
+        [(UserRef::Existing(BrivoUserId(40)), w(None, Some(end)))],
+        "{p}"
+    );
+    assert!(
+        p.to_string()
+            .contains("credentials until 2026-12-31 21:00Z"),
+        "{p}"
+    );
+    // in step: nothing to write
+    let known = CredentialWindow::new(None, Some(end));
+    let again = plan(&f, &mappings(), &policy(), &evan(&[1], Some(known)), now());
+    assert!(again.is_empty(), "{again}");
+    // off by default
+    let off = plan(
+        &f,
+        &mappings(),
+        &Policy::default(),
+        &evan(&[1], None),
+        now(),
+    );
+    assert!(off.is_empty(), "{off}");
+}
+
+#[test]
+fn a_transfer_into_a_perpetual_lease_has_no_end_and_a_new_user_gets_its_window() {
+    let mut f = facts(vec![notice(d(2026, 12, 5))]);
+    f.leases.push(lease(
+        "L2",
+        "200",
+        LeaseStatus::Future,
+        Some(d(2026, 12, 1)),
+        None,
+        vec![customer("7", CustomerType::Primary)],
+    ));
+    let empty = Observed::new(vec![], common::groups(&[1, 2]));
+    let p = plan(&f, &mappings(), &policy(), &empty, now());
+    assert_eq!(
+        windows(&p),
+        [(UserRef::New("sync:entrata:7".into()), w(None, None))],
+        "{p}"
+    );
+    assert!(p.to_string().contains("credentials with no end"), "{p}");
+}
+
+#[test]
+fn access_not_begun_sets_the_start_too() {
+    let f = facts(vec![lease(
+        "L3",
+        "100",
+        LeaseStatus::Future,
+        Some(d(2026, 12, 10)),
+        Some(d(2027, 6, 30)),
+        vec![customer("7", CustomerType::Primary)],
+    )]);
+    // a user that already exists (say, kept from an earlier lease)
+    let p = plan(&f, &mappings(), &policy(), &evan(&[], None), now());
+    assert_eq!(
+        windows(&p),
+        [(
+            UserRef::Existing(BrivoUserId(40)),
+            w(
+                Some(utc(2026, 12, 10, 15, 0)),
+                Some(utc(2027, 6, 30, 20, 0))
+            )
+        )],
+        "{p}"
+    );
+}
+
+#[test]
+fn an_earlier_end_waits_for_an_incomplete_scope_a_later_one_does_not() {
+    let known = CredentialWindow::new(None, Some(utc(2026, 12, 31, 21, 0)));
+    let mut f = facts(vec![notice(d(2026, 12, 20))]);
+    f.completeness
+        .mark_incomplete(Scope::Property("200".into()), "getLeases failed: 503");
+    let p = plan(&f, &mappings(), &policy(), &evan(&[1], Some(known)), now());
+    assert!(windows(&p).is_empty(), "{p}");
+    let held: Vec<(&HeldItem, &HoldRule)> = p.held.iter().map(|h| (&h.item, &h.rule)).collect();
+    assert_eq!(
+        held,
+        [(
+            &HeldItem::CredentialWindow,
+            &HoldRule::Incomplete {
+                scope: Scope::Property("200".into())
+            }
+        )],
+        "{p}"
+    );
+    // a renewal that moves the end later is no revocation: written at once
+    let mut renewed = f.clone();
+    renewed.leases[0] = notice(d(2027, 6, 30));
+    let p = plan(
+        &renewed,
+        &mappings(),
+        &policy(),
+        &evan(&[1], Some(known)),
+        now(),
+    );
+    assert_eq!(
+        windows(&p),
+        [(
+            UserRef::Existing(BrivoUserId(40)),
+            w(None, Some(utc(2027, 6, 30, 20, 0)))
+        )],
+        "{p}"
+    );
+}
