@@ -16,11 +16,11 @@ use crate::coworking::{MembershipStatus, PassHolder};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
 use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
-use crate::identity::IdKey;
+use crate::identity::{IdKey, Owner};
 use crate::leases::{Customer, CustomerType, Lease, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::ObservedGroup;
-use crate::policy::Policy;
+use crate::policy::{Policy, SamePerson};
 use crate::reason::{FactKind, FactRef, Reason, Rule, Window};
 use crate::time::{self, Edge};
 use crate::warning::Warning;
@@ -68,6 +68,9 @@ pub(crate) enum ProfileSrc<'f> {
 pub(crate) struct Identity<'f> {
     pub(crate) key: IdKey<'f>,
     pub(crate) profile: ProfileSrc<'f>,
+    /// The record is another's person (policy `same_person`): its key was
+    /// rewritten to that person's, and its profile yields to theirs.
+    pub(crate) alias: bool,
     /// Directory lifecycle state, with the directory user's index.
     pub(crate) directory: Option<(DirectoryState, u32)>,
 }
@@ -102,6 +105,11 @@ pub(crate) struct Desired<'f> {
     /// (identity, property) of every resident, sorted and distinct: the
     /// properties whose facts name them (a transfer: two).
     homes: Vec<(u32, &'f str)>,
+    /// Keys merged into another identity (policy `same_person`), with it,
+    /// by key fingerprint.
+    aliases: FxMap<u128, Vec<(IdKey<'f>, u32)>>,
+    /// Whether the policy merges records of different sources.
+    same_person: bool,
 }
 
 /// A fact that names a person but grants them nothing, and why (recorded
@@ -172,6 +180,19 @@ impl<'f> Desired<'f> {
         Some((from, to))
     }
 
+    /// The identity a record merged into another's (policy `same_person`)
+    /// is now part of, if `key` is such a record's.
+    pub(crate) fn alias_of(&self, key: &IdKey<'_>) -> Option<u32> {
+        if self.aliases.is_empty() {
+            return None;
+        }
+        self.aliases
+            .get(&fingerprint(key))?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, i)| *i)
+    }
+
     /// The properties whose facts name resident `identity` (sorted).
     pub(crate) fn homes_of(&self, identity: usize) -> impl Iterator<Item = &'f str> + '_ {
         let a = self.homes.partition_point(|h| h.0 < identity as u32);
@@ -220,13 +241,27 @@ impl<'f> Desired<'f> {
             own.filter(|s| has(s))
         };
         match key {
-            // A resident's leases may be at any property of the account.
-            IdKey::Entrata(_) => check(Source::Entrata, None).or_else(|| {
-                self.incomplete
-                    .iter()
-                    .find(|s| matches!(s, Scope::Property(_)))
-                    .cloned()
-            }),
+            // A resident's leases may be at any property of the account;
+            // with records merged (policy same_person), the resident may be
+            // a member too.
+            IdKey::Entrata(_) => check(Source::Entrata, None)
+                .or_else(|| {
+                    self.incomplete
+                        .iter()
+                        .find(|s| matches!(s, Scope::Property(_)))
+                        .cloned()
+                })
+                .or_else(|| {
+                    // (configured, not only merged now: a failed OfficeRnD
+                    // read leaves nothing to merge)
+                    let merging = self.same_person;
+                    let coworking = |s: &&Scope| {
+                        matches!(s, Scope::Location(_) | Scope::Source(Source::OfficeRnd))
+                    };
+                    merging
+                        .then(|| self.incomplete.iter().find(coworking).cloned())
+                        .flatten()
+                }),
             IdKey::Directory(d, _) => {
                 check(Source::Directory, Some(Scope::Directory((*d).to_owned())))
             }
@@ -548,7 +583,11 @@ fn merge_occurrences<'f>(occs: Vec<Identity<'f>>, b: &Builder<'f>) -> Merged<'f>
         let ident = &mut identities[id as usize];
         let occ = &occs[o];
         let (old, new) = (b.resolve(ident.profile), b.resolve(occ.profile));
-        if old != new {
+        if ident.alias && !occ.alias {
+            // the person's own record names them, not the merged one
+            ident.profile = occ.profile;
+            ident.alias = false;
+        } else if old != new && ident.alias == occ.alias {
             conflicts.insert(id);
             if new < old {
                 ident.profile = occ.profile;
@@ -710,6 +749,7 @@ impl<'f> Builder<'f> {
         self.identities.push(Identity {
             key,
             profile,
+            alias: false,
             directory: None,
         });
         self.identities.len() as u32 - 1
@@ -957,8 +997,26 @@ fn build_with<'f>(
     );
     directory(&mut b, &t_dirs);
 
-    let occurrences = std::mem::take(&mut b.identities);
+    let mut occurrences = std::mem::take(&mut b.identities);
+    let renamed = same_person(&mut occurrences, &mut b, &policy.same_person);
     let (identities, occ_id, by_fp, conflicts) = merge_occurrences(occurrences, &b);
+    let mut aliases: FxMap<u128, Vec<(IdKey<'f>, u32)>> = FxMap::default();
+    if !renamed.is_empty() {
+        let primaries: FxMap<IdKey<'f>, u32> = identities
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| renamed.iter().any(|(_, p)| *p == x.key))
+            .map(|(i, x)| (x.key, i as u32))
+            .collect();
+        for (alias, primary) in renamed {
+            if let Some(&i) = primaries.get(&primary) {
+                aliases
+                    .entry(fingerprint(&alias))
+                    .or_default()
+                    .push((alias, i));
+            }
+        }
+    }
     for id in conflicts {
         let key = identities[id as usize].key;
         b.warnings.insert(Warning::DuplicateIdentity {
@@ -1066,6 +1124,8 @@ fn build_with<'f>(
         derived_profiles: b.derived_profiles,
         excluded: b.excluded.unwrap_or_default(),
         homes,
+        aliases,
+        same_person: !policy.same_person.is_empty(),
     }
 }
 
@@ -1166,6 +1226,123 @@ fn blank(id: &str) -> bool {
 /// keyed by property (Entrata's ids are integers).
 fn keyable(id: &str) -> bool {
     !blank(id) && !id.contains(':')
+}
+
+/// Policy `same_person`: the records that are one person (explicit links,
+/// and trusted emails that name exactly one resident and one member) get
+/// the key of the person's first record (Entrata, then OfficeRnD, then by
+/// id), so that the merge of occurrences gives them one identity and the
+/// union of their grants. Returns each rewritten key with its new one.
+fn same_person<'f>(
+    occs: &mut [Identity<'f>],
+    b: &mut Builder<'f>,
+    rule: &SamePerson,
+) -> Vec<(IdKey<'f>, IdKey<'f>)> {
+    if rule.is_empty() {
+        return Vec::new();
+    }
+    // the records that may merge, numbered
+    let mut nodes: BTreeMap<IdKey<'f>, usize> = BTreeMap::new();
+    for o in occs.iter() {
+        if matches!(o.key, IdKey::Entrata(_) | IdKey::Member(_)) {
+            let next = nodes.len();
+            nodes.entry(o.key).or_insert(next);
+        }
+    }
+    let keys: Vec<IdKey<'f>> = {
+        let mut v = vec![IdKey::Entrata(""); nodes.len()];
+        for (k, &n) in &nodes {
+            v[n] = *k;
+        }
+        v
+    };
+    let mut parent: Vec<usize> = (0..nodes.len()).collect();
+    fn root(parent: &mut [usize], mut n: usize) -> usize {
+        while parent[n] != n {
+            parent[n] = parent[parent[n]];
+            n = parent[n];
+        }
+        n
+    }
+    let join = |parent: &mut Vec<usize>, a: usize, c: usize| {
+        let (ra, rc) = (root(parent, a), root(parent, c));
+        // the least key is the root: the person's first record
+        let (lo, hi) = if keys[ra] <= keys[rc] {
+            (ra, rc)
+        } else {
+            (rc, ra)
+        };
+        parent[hi] = lo;
+    };
+    for [x, y] in &rule.links {
+        let node = |id: &str| match IdKey::parse(Some(&format!("x:{id}")), "x") {
+            Owner::Owned(k) => nodes.iter().find(|(n, _)| **n == k).map(|(_, &i)| i),
+            _ => None,
+        };
+        // a link to a record not in this batch merges nothing
+        if let (Some(a), Some(c)) = (node(x), node(y)) {
+            join(&mut parent, a, c);
+        }
+    }
+    if rule.by_email.contains(&Source::Entrata) && rule.by_email.contains(&Source::OfficeRnd) {
+        let mut by_email: BTreeMap<String, [BTreeSet<usize>; 2]> = BTreeMap::new();
+        for o in occs.iter() {
+            let side = match o.key {
+                IdKey::Entrata(_) => 0,
+                IdKey::Member(_) => 1,
+                _ => continue,
+            };
+            let Some(email) = b.resolve(o.profile).email.as_deref() else {
+                continue;
+            };
+            let email = email.trim().to_lowercase();
+            if email.is_empty() {
+                continue;
+            }
+            by_email.entry(email).or_default()[side].insert(nodes[&o.key]);
+        }
+        for (email, [residents, members]) in by_email {
+            match (residents.len(), members.len()) {
+                (1, 1) => {
+                    let (a, c) = (
+                        *residents.first().unwrap_or(&0),
+                        *members.first().unwrap_or(&0),
+                    );
+                    join(&mut parent, a, c);
+                }
+                (r, m) if r > 1 && m > 0 || m > 1 && r > 0 => {
+                    let records = residents
+                        .iter()
+                        .chain(&members)
+                        .map(|&n| {
+                            let ext = keys[n].external_id("");
+                            ext.trim_start_matches(':').to_owned()
+                        })
+                        .collect();
+                    b.warnings
+                        .insert(Warning::SamePersonConflict { email, records });
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut renamed = Vec::new();
+    for (n, key) in keys.iter().enumerate() {
+        let r = root(&mut parent, n);
+        if r != n {
+            renamed.push((*key, keys[r]));
+        }
+    }
+    if !renamed.is_empty() {
+        let to: BTreeMap<IdKey<'f>, IdKey<'f>> = renamed.iter().copied().collect();
+        for o in occs.iter_mut() {
+            if let Some(&primary) = to.get(&o.key) {
+                o.key = primary;
+                o.alias = true;
+            }
+        }
+    }
+    renamed
 }
 
 /// The later of two optional dates (either may be missing).

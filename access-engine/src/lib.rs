@@ -152,7 +152,7 @@ pub use plan::{
 };
 pub use policy::{
     Exclusivity, InvalidPolicy, MAX_POLICY_MINUTES, MAX_PREFIX_LEN, NoAccessPolicy, Policy,
-    RevocationThreshold,
+    RevocationThreshold, SamePerson,
 };
 pub use reason::{FactKind, FactRef, Reason, Rule, Window};
 pub use time::{Edge, resolve};

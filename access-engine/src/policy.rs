@@ -3,6 +3,8 @@
 use chrono::{NaiveTime, Timelike as _};
 use serde::{Deserialize, Serialize};
 
+use crate::facts::Source;
+use crate::identity::{IdKey, Owner};
 use crate::leases::CustomerType;
 use crate::plan::ProfileField;
 
@@ -151,6 +153,9 @@ pub struct Policy {
     /// to every owned user's credentials once). A group removal still
     /// needs the runner: this is the second line of defence, not the first.
     pub credential_windows: bool,
+    /// When records of different sources are one person, who then has one
+    /// Brivo user holding the union of their grants (default: never).
+    pub same_person: SamePerson,
     /// Brivo's limit of groups per user (default 16).
     pub max_groups_per_user: usize,
     /// The mass-revocation and per-scope drop thresholds.
@@ -186,9 +191,52 @@ impl Default for Policy {
             ],
             invite_mobile_pass: false,
             credential_windows: false,
+            same_person: SamePerson::default(),
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
         }
+    }
+}
+
+/// When an Entrata resident and an OfficeRnD member are one person: one
+/// Brivo user, with the union of their grants (each group's reasons name
+/// its own facts). The operator chooses; the engine never guesses.
+///
+/// The person's user carries the first of their identities in the order
+/// Entrata, OfficeRnD (then by id). A user the other record already has is
+/// given that id (`rekey`), or, when both records have one, retired once
+/// the first holds the person's groups: never a lockout in between.
+/// Directory users are not merged: their platform's lifecycle (suspend,
+/// delete the user) must not reach a resident's access.
+///
+/// ```
+/// use access_engine::{Policy, Source};
+/// let p: Policy = serde_json::from_str(r#"{"same_person": {
+///     "links": [["entrata:5009", "officernd:64b00000000000000000d001"]],
+///     "by_email": ["Entrata", "OfficeRnd"]
+/// }}"#).unwrap();
+/// assert_eq!(p.same_person.by_email, [Source::Entrata, Source::OfficeRnd]);
+/// assert!(p.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SamePerson {
+    /// Pairs of records that are one person, each named as its external id
+    /// without the prefix: `entrata:{customerId}`, `officernd:{memberId}`.
+    pub links: Vec<[String; 2]>,
+    /// Sources whose emails are trusted to name a person (at least two, or
+    /// none): a resident and a member with the same email (trimmed, any
+    /// case) are one person when that email names exactly one record of
+    /// each. An email that names two records of one source merges nothing
+    /// and is warned about (`SamePersonConflict`).
+    pub by_email: Vec<Source>,
+}
+
+impl SamePerson {
+    /// Whether any rule merges anything.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.links.is_empty() && self.by_email.is_empty()
     }
 }
 
@@ -290,6 +338,43 @@ impl Policy {
                 ),
             ));
         }
+        let field = "same_person.links";
+        for (n, link) in self.same_person.links.iter().enumerate() {
+            for id in link {
+                if !matches!(
+                    IdKey::parse(Some(&format!("x:{id}")), "x"),
+                    Owner::Owned(IdKey::Entrata(_) | IdKey::Member(_))
+                ) {
+                    return Err(InvalidPolicy::new(
+                        field,
+                        format!(
+                            "link {n}: {id:?} names no resident or member: use `entrata:<customer id>` or `officernd:<member id>`"
+                        ),
+                    ));
+                }
+            }
+            if link[0] == link[1] {
+                return Err(InvalidPolicy::new(
+                    field,
+                    format!("link {n} names {:?} twice", link[0]),
+                ));
+            }
+        }
+        let email = &self.same_person.by_email;
+        if email.contains(&Source::Directory) {
+            return Err(InvalidPolicy::new(
+                "same_person.by_email",
+                "Directory users are not merged (their platform suspends and deletes the Brivo user): use Entrata and OfficeRnd",
+            ));
+        }
+        if !email.is_empty()
+            && (!email.contains(&Source::Entrata) || !email.contains(&Source::OfficeRnd))
+        {
+            return Err(InvalidPolicy::new(
+                "same_person.by_email",
+                "names one source: emails merge records of two sources, so name both Entrata and OfficeRnd (or none)",
+            ));
+        }
         let r = &self.revocation_threshold;
         share("revocation_threshold.max_share", r.max_share)?;
         share("revocation_threshold.max_scope_drop", r.max_scope_drop)?;
@@ -326,6 +411,21 @@ mod tests {
             ("ownership_prefix", |p| p.ownership_prefix = "x".repeat(65)),
             ("revocation_threshold.max_share", |p| {
                 p.revocation_threshold.max_share = Some(1.5);
+            }),
+            ("same_person.links", |p| {
+                p.same_person.links = vec![["entrata:1".into(), "directory:hq:u1".into()]];
+            }),
+            ("same_person.links", |p| {
+                p.same_person.links = vec![["entrata:1".into(), "entrata:1".into()]];
+            }),
+            ("same_person.links", |p| {
+                p.same_person.links = vec![["entrata:1:2".into(), "officernd:m1".into()]];
+            }),
+            ("same_person.by_email", |p| {
+                p.same_person.by_email = vec![Source::Entrata];
+            }),
+            ("same_person.by_email", |p| {
+                p.same_person.by_email = vec![Source::Entrata, Source::Directory];
             }),
             ("revocation_threshold.max_share", |p| {
                 p.revocation_threshold.max_share = Some(f64::NAN);

@@ -166,6 +166,9 @@ pub enum Rule {
     /// The user's credentials are kept valid exactly while their access
     /// lasts (policy `credential_windows`).
     CredentialWindow,
+    /// The user carries a record that is another's person (policy
+    /// `same_person`): one user for the person, with the first record's id.
+    SamePerson,
 }
 
 /// One reason: a rule, usually a fact and its window.
@@ -216,6 +219,7 @@ impl fmt::Display for Reason {
             }
             Rule::Superseded => "the same person's other user keeps the identity",
             Rule::CredentialWindow => "credentials valid while access lasts (policy)",
+            Rule::SamePerson => "the same person as another record (policy same_person)",
         };
         f.write_str(prefix)?;
         let mut sep = if prefix.is_empty() || prefix.ends_with(' ') {

@@ -146,6 +146,14 @@ pub enum Warning {
         /// Why.
         reason: String,
     },
+    /// An email that `same_person.by_email` trusts names several records of
+    /// one source: none of them is merged by it (link them explicitly).
+    SamePersonConflict {
+        /// The email, as normalised (trimmed, lower case).
+        email: String,
+        /// The records it names, as `entrata:5009`, `officernd:m1`.
+        records: Vec<String>,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -224,6 +232,12 @@ impl fmt::Display for Warning {
                 f,
                 "user {} has a wanted email but is not adopted ({reason}); a new user is created",
                 user.0
+            ),
+            Warning::SamePersonConflict { email, records } => write!(
+                f,
+                "{email} names {} records ({}): not merged by email; link the right ones in same_person.links",
+                records.len(),
+                records.join(", ")
             ),
         }
     }

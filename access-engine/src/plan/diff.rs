@@ -219,7 +219,11 @@ fn diff_identity(
                     user: u.id,
                     from: from.unwrap_or_default(),
                     external_id: ident.key.external_id(prefix),
-                    reasons: vec![Reason::rule(Rule::EarlierExternalId)],
+                    reasons: vec![Reason::rule(if u.merged {
+                        Rule::SamePerson
+                    } else {
+                        Rule::EarlierExternalId
+                    })],
                 },
             ));
         }

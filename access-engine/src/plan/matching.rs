@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::diff::want;
-use super::summary::{ObsInfo, Summary};
+use super::summary::{ObsInfo, PackedKey, Summary};
 use crate::desired::Desired;
 use crate::hash::{FxMap, map_with_capacity};
 use crate::identity::IdKey;
@@ -195,6 +195,7 @@ pub(super) fn match_users<'o>(
             users,
         });
     }
+    claim_merged(&mut m, d, observed, prefix);
     if policy.adopt_by_email {
         // Adoption needs the unmatched identities first, so with it the
         // confirmation is a pass of its own.
@@ -209,6 +210,45 @@ pub(super) fn match_users<'o>(
         adopt_by_email(&mut m, d, policy, observed, now);
     }
     m
+}
+
+/// Users that carry the key of a record merged into another identity
+/// (policy `same_person`) are that person's. One keeps the identity: a
+/// user with the identity's own key, else the lowest Brivo id (then given
+/// the identity's key); the others are retired once it holds the person's
+/// groups.
+fn claim_merged(m: &mut Matches<'_>, d: &Desired<'_>, observed: &Observed, prefix: &str) {
+    let mut claimed: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    m.orphans
+        .retain(|&(ui, key)| match key.and_then(|k| d.alias_of(&k)) {
+            Some(i) => {
+                claimed.entry(i).or_default().push(ui);
+                false
+            }
+            None => true,
+        });
+    for (i, mut users) in claimed {
+        let own = m.user_of[i as usize];
+        let own_confirmed = own != NONE && m.confirmed(d, observed, prefix, i as usize, own);
+        if own_confirmed {
+            users.push(own);
+        }
+        users.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
+        let keep = match own_confirmed && !m.info(own).earlier_form {
+            true => own,
+            false => users[0],
+        };
+        for &ui in users.iter().filter(|&&ui| ui != keep) {
+            m.retired.push((ui, i));
+        }
+        if keep != own {
+            let info = &mut m.summary.infos[keep as usize];
+            info.earlier_form = true;
+            info.merged = true;
+            info.key = PackedKey::new(&d.identities[i as usize].key);
+            m.user_of[i as usize] = keep;
+        }
+    }
 }
 
 /// Adopt-by-email: an unowned user whose email is unique among unowned

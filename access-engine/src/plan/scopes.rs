@@ -159,13 +159,19 @@ impl<'f> ScopeIndex<'f> {
                 }
                 // A resident is named in each property whose facts name
                 // them (a transfer: both), records that could not be read
-                // included.
+                // included; a resident who is also a member (policy
+                // same_person), in the member's locations too.
                 IdKey::Entrata(_) => {
                     for p in d.homes_of(i) {
                         if let Some(at) = self.index(PROPERTY, p) {
                             c.named[at as usize] += 1;
                         }
                     }
+                    let coworking = grants
+                        .iter()
+                        .map(|g| g.src)
+                        .filter(|s| !matches!(s, Src::Lease { .. }));
+                    self.count_in(facts, coworking, &mut last, &mut c.named);
                     if grants.iter().any(|g| live(&g)) {
                         let srcs = grants.iter().filter(live).map(|g| g.src);
                         self.count_in(facts, srcs, &mut last, &mut c.with_access);

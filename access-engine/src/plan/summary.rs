@@ -70,8 +70,13 @@ pub(super) struct ObsInfo {
     pub(super) suspended_by_integration: bool,
     /// This integration invited it to Mobile Pass.
     pub(super) mobile_pass_invited: bool,
-    /// Its external id has an earlier version's form ([`Owner::Earlier`]).
+    /// Its external id has an earlier version's form ([`Owner::Earlier`]),
+    /// or another record's that is the same person: it is given the
+    /// identity's own.
     pub(super) earlier_form: bool,
+    /// It carries the key of a record merged into another identity
+    /// (policy `same_person`).
+    pub(super) merged: bool,
     /// Its live managed groups, sorted and distinct: the first `len` of
     /// `inline` when `len <= INLINE_GROUPS` (the common case, read with the
     /// rest of the summary), else `flat[start..start + len]`.
@@ -209,6 +214,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
             suspended_by_integration: u.suspended_by_integration,
             mobile_pass_invited: u.mobile_pass_invited,
             earlier_form: false,
+            merged: false,
             inline,
             start: start as u32,
             len,
