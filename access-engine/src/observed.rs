@@ -88,6 +88,10 @@ pub struct ObservedUser {
     /// integration (the runner records each invitation it sends).
     #[serde(default)]
     pub mobile_pass_invited: bool,
+    /// Whether this integration gave the user a card from the policy's
+    /// card pool (the runner records each one it assigns).
+    #[serde(default)]
+    pub card_assigned: bool,
     /// Why adopt-by-email may never adopt this user, if the runner found a
     /// reason when it tried (it belongs to groups this integration does not
     /// manage, or holds credentials; recorded in the run state).
@@ -215,6 +219,13 @@ impl ObservedUser {
     #[must_use]
     pub fn with_adoption_refused(mut self, reason: impl Into<String>) -> Self {
         self.adoption_refused = Some(reason.into());
+        self
+    }
+
+    /// Sets whether this integration gave the user a card from the pool.
+    #[must_use]
+    pub fn with_card_assigned(mut self, assigned: bool) -> Self {
+        self.card_assigned = assigned;
         self
     }
 

@@ -153,6 +153,12 @@ pub struct Policy {
     /// to every owned user's credentials once). A group removal still
     /// needs the runner: this is the second line of defence, not the first.
     pub credential_windows: bool,
+    /// Give each owned user with access one card from the account's card
+    /// bank: an unassigned card whose reference id (the printed number)
+    /// starts with this prefix, lowest first (default none). Once per user;
+    /// cards an administrator hands out are never touched, and a pool that
+    /// runs dry is reported, not guessed around.
+    pub card_pool: Option<String>,
     /// When records of different sources are one person, who then has one
     /// Brivo user holding the union of their grants (default: never).
     pub same_person: SamePerson,
@@ -191,6 +197,7 @@ impl Default for Policy {
             ],
             invite_mobile_pass: false,
             credential_windows: false,
+            card_pool: None,
             same_person: SamePerson::default(),
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),
@@ -336,6 +343,14 @@ impl Policy {
                 format!(
                     "must be 1 to {MAX_PREFIX_LEN} bytes without `:`, spaces or control characters (e.g. `sync`)"
                 ),
+            ));
+        }
+        if let Some(pool) = &self.card_pool
+            && (pool.trim().is_empty() || pool.len() > 64 || pool.chars().any(char::is_control))
+        {
+            return Err(InvalidPolicy::new(
+                "card_pool",
+                "must be the printed prefix of the pool's cards, 1 to 64 characters (e.g. `HV-`)",
             ));
         }
         let field = "same_person.links";

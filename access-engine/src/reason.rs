@@ -166,6 +166,8 @@ pub enum Rule {
     /// The user's credentials are kept valid exactly while their access
     /// lasts (policy `credential_windows`).
     CredentialWindow,
+    /// Has access and no card from the policy's pool yet.
+    CardPool,
     /// The user carries a record that is another's person (policy
     /// `same_person`): one user for the person, with the first record's id.
     SamePerson,
@@ -219,6 +221,7 @@ impl fmt::Display for Reason {
             }
             Rule::Superseded => "the same person's other user keeps the identity",
             Rule::CredentialWindow => "credentials valid while access lasts (policy)",
+            Rule::CardPool => "has access and no card from the pool yet (policy)",
             Rule::SamePerson => "the same person as another record (policy same_person)",
         };
         f.write_str(prefix)?;

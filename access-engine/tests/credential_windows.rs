@@ -183,3 +183,36 @@ fn an_earlier_end_waits_for_an_incomplete_scope_a_later_one_does_not() {
         "{p}"
     );
 }
+
+/// A card from the pool (policy `card_pool`): once per owned user with
+/// access, for new users in the same plan; never for a user without access.
+#[test]
+fn a_card_from_the_pool_is_planned_once_per_user_with_access() {
+    let policy = common::policy_with(|p| p.card_pool = Some("HV-".into()));
+    let cards = |p: &Plan| -> Vec<UserRef> {
+        p.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::AssignCard { user, pool, .. } if pool == "HV-" => Some(user.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let f = facts(vec![notice(d(2026, 12, 31))]);
+    let p = plan(&f, &mappings(), &policy, &evan(&[1], None), now());
+    assert_eq!(cards(&p), [UserRef::Existing(BrivoUserId(40))], "{p}");
+    assert!(
+        p.to_string().contains("card      user 40 from pool HV-"),
+        "{p}"
+    );
+    let mut given = evan(&[1], None);
+    given.users[0].card_assigned = true;
+    assert!(plan(&f, &mappings(), &policy, &given, now()).is_empty());
+    let empty = Observed::new(vec![], common::groups(&[1, 2]));
+    let p = plan(&f, &mappings(), &policy, &empty, now());
+    assert_eq!(cards(&p), [UserRef::New("sync:entrata:7".into())], "{p}");
+    // moved out: no card
+    let gone = facts(vec![notice(d(2026, 11, 30))]);
+    let p = plan(&gone, &mappings(), &policy, &evan(&[], None), now());
+    assert!(cards(&p).is_empty(), "{p}");
+}

@@ -267,6 +267,7 @@ fn case() -> impl Strategy<Value = Case> {
         0u32..90,
         prop_oneof![4 => Just(16usize), 1 => Just(2usize)],
         prop::bool::ANY,
+        prop::option::weighted(0.3, Just("HV-".to_owned())),
     );
     let missing = prop::option::weighted(0.2, 1i64..16);
     let incomplete = prop::option::weighted(
@@ -421,8 +422,17 @@ fn case() -> impl Strategy<Value = Case> {
                         .map(|&g| ObservedGroup::new(GroupId(g), format!("g{g}")))
                         .collect(),
                 );
-                let (no_access, exclusivity, visitors, adopt, early, grace, max_groups, windows) =
-                    pol;
+                let (
+                    no_access,
+                    exclusivity,
+                    visitors,
+                    adopt,
+                    early,
+                    grace,
+                    max_groups,
+                    windows,
+                    cards,
+                ) = pol;
                 let mut policy = Policy::default();
                 policy.no_access = no_access;
                 policy.exclusivity = exclusivity;
@@ -432,6 +442,7 @@ fn case() -> impl Strategy<Value = Case> {
                 policy.grace_minutes = grace;
                 policy.max_groups_per_user = max_groups;
                 policy.credential_windows = windows;
+                policy.card_pool = cards;
                 policy.revocation_threshold.max_count = None;
                 policy.revocation_threshold.max_share = None;
                 Case {

@@ -523,6 +523,27 @@ pub trait AccessBackend: Send + Sync {
         ))
     }
 
+    /// Gives `user` a card from the account's card bank: the unassigned
+    /// card whose reference id starts with `pool`, lowest first. Returns
+    /// the card's reference id, or `None` when the user already holds a
+    /// card of the pool (a crash after assigning: nothing assigned). Only
+    /// ever called for owned users.
+    ///
+    /// # Errors
+    /// Of kind [`ErrorKind::Rejected`] when the pool has no card left.
+    /// The default refuses: a backend without a card bank.
+    async fn assign_card(
+        &self,
+        user: BrivoUserId,
+        pool: &str,
+    ) -> Result<Option<String>, BackendError> {
+        let _ = (user, pool);
+        Err(BackendError::new(
+            ErrorKind::Rejected,
+            "this backend has no card bank",
+        ))
+    }
+
     /// Makes every credential `user` holds valid within `window`
     /// (Brivo's `effectiveFrom`/`effectiveTo` on each assignment; a
     /// `to` of `None` is no end, a `from` of `None` keeps the start the

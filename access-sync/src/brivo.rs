@@ -58,6 +58,9 @@ const PHONE_KIND: &str = "mobile";
 pub struct BrivoBackend {
     client: Client,
     counters: std::sync::Arc<Counters>,
+    /// One card from the pool at a time: two users' actions run
+    /// concurrently and would otherwise both pick the lowest free card.
+    card_bank: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +170,7 @@ impl BrivoBackend {
         BrivoBackend {
             client,
             counters: std::sync::Arc::default(),
+            card_bank: std::sync::Arc::default(),
         }
     }
 
@@ -323,6 +327,51 @@ impl AccessBackend for BrivoBackend {
             .await
             .map_err(to_backend)?;
         Ok(true)
+    }
+
+    async fn assign_card(
+        &self,
+        user: BrivoUserId,
+        pool: &str,
+    ) -> Result<Option<String>, BackendError> {
+        use brivo_client::{CredentialQuery, CredentialStatus, CredentialWindow};
+        let id = brivo_user_id(user);
+        let in_pool = |c: &brivo_client::Credential| {
+            c.reference_id
+                .as_deref()
+                .is_some_and(|r| r.starts_with(pool))
+        };
+        // a crash after assigning: the user holds one already
+        let held = self
+            .collect("credentials", self.client.user_credentials(id).pages())
+            .await?;
+        if held.iter().any(in_pool) {
+            return Ok(None);
+        }
+        let _one_at_a_time = self.card_bank.lock().await;
+        // the filter is a contains-match: keep the prefix ones, lowest first
+        let query = CredentialQuery::default()
+            .status(CredentialStatus::Unassigned)
+            .reference_id_contains(pool);
+        let mut bank = self
+            .collect("the card bank", self.client.list_credentials(query).pages())
+            .await?;
+        bank.retain(in_pool);
+        bank.sort_by(|a, b| (&a.reference_id, a.id).cmp(&(&b.reference_id, b.id)));
+        let Some(card) = bank.first() else {
+            return Err(BackendError::new(
+                crate::ErrorKind::Rejected,
+                format!(
+                    "card pool {pool:?} has no unassigned card left: add cards to Brivo's card bank"
+                ),
+            ));
+        };
+        self.write();
+        self.client
+            .assign_credential(id, card.id, CredentialWindow::default())
+            .await
+            .map_err(to_backend)?;
+        Ok(card.reference_id.clone())
     }
 
     async fn set_credential_window(

@@ -392,6 +392,11 @@ const SUSPENDED_BY_US: &str = "suspended-by-integration";
 /// invited to Brivo Mobile Pass (key: Brivo user id).
 const MOBILE_PASS_INVITED: &str = "mobile-pass-invited";
 
+/// The run-state cache kind under which the runner records the users it
+/// gave a card from the pool (key: Brivo user id, value: the card's
+/// reference id).
+const CARD_ASSIGNED: &str = "card-assigned";
+
 /// The run-state cache kind under which the runner records the window it
 /// last set on each owned user's credentials (key: Brivo user id, value:
 /// the window and how many credentials the user held).
@@ -733,7 +738,8 @@ fn user_key(action: &Action) -> Option<String> {
         | Action::Delete { user, .. } => id(user),
         Action::ChangeGroups { user, .. }
         | Action::InviteMobilePass { user, .. }
-        | Action::SetCredentialWindow { user, .. } => match user {
+        | Action::SetCredentialWindow { user, .. }
+        | Action::AssignCard { user, .. } => match user {
             UserRef::Existing(u) => id(u),
             UserRef::New(ext) => format!("new:{ext}"),
         },
@@ -793,6 +799,7 @@ pub fn describe(action: &Action) -> String {
         Action::SetCredentialWindow { user, window, .. } => {
             format!("credentials of {user} valid {window}")
         }
+        Action::AssignCard { user, pool, .. } => format!("card for {user} from pool {pool}"),
         Action::Suspend { user, .. } => format!("suspend {user}"),
         Action::Delete { user, .. } => format!("delete {user}"),
         other => format!("{other:?}"),
@@ -921,7 +928,33 @@ impl Syncer {
         if self.inner.policy.credential_windows {
             self.mark_credential_windows(&mut observed).await;
         }
+        if self.inner.policy.card_pool.is_some() {
+            self.mark_cards(&mut observed).await;
+        }
         Ok(observed)
+    }
+
+    /// Marks the owned users the runner gave a card from the pool. A state
+    /// that cannot be read marks none: the runner looks at the user's
+    /// credentials before assigning, so a second card is never given.
+    async fn mark_cards(&self, observed: &mut Observed) {
+        let ns = &self.inner.namespace;
+        let owned = format!("{}:", self.inner.policy.ownership_prefix);
+        for u in observed.users.iter_mut().filter(|u| {
+            u.external_id
+                .as_deref()
+                .is_some_and(|x| x.starts_with(&owned))
+        }) {
+            match self
+                .state()
+                .cache_get(ns, CARD_ASSIGNED, &u.id.0.to_string())
+                .await
+            {
+                Ok(found) => u.card_assigned = found.is_some(),
+                Err(e) => warn!(error = %e, user = %u.id,
+                    "could not read the cards given; the user's credentials are looked at before assigning"),
+            }
+        }
     }
 
     /// Gives each owned user the credential window the runner last set on
@@ -1643,10 +1676,14 @@ impl Syncer {
                 }
             };
             if let Outcome::Failed { error } = &outcome {
-                // An invitation Brivo keeps refusing (no passes left) must
-                // not hold back this user's revocations: it is retried on
-                // the next run without a backoff.
-                failed |= !matches!(action, Action::InviteMobilePass { .. });
+                // An invitation Brivo keeps refusing (no passes left) or an
+                // empty card pool must not hold back this user's
+                // revocations: it is retried on the next run without a
+                // backoff.
+                failed |= !matches!(
+                    action,
+                    Action::InviteMobilePass { .. } | Action::AssignCard { .. }
+                );
                 warn!(index = i, action = %describe(action), %error, kind = %error.kind(), "action failed");
                 if matches!(action, Action::CreateUser { .. }) {
                     broken = Some("skipped: its user's create failed".into());
@@ -1770,6 +1807,33 @@ impl Syncer {
                 )
                 .await,
             ),
+            Action::AssignCard { user, pool, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => match created {
+                        Some(id) => *id,
+                        None => {
+                            return Outcome::Skipped {
+                                reason: format!("{ext} was not created in this run"),
+                            };
+                        }
+                    },
+                };
+                match b.assign_card(id, pool).await {
+                    Ok(card) => {
+                        let value = card.clone().map_or(serde_json::Value::Null, Into::into);
+                        let lost = "the next run looks at the user's credentials and assigns none";
+                        self.remember(CARD_ASSIGNED, id, value, lost).await;
+                        Outcome::Ok {
+                            note: Some(match card {
+                                Some(reference) => format!("card {reference}"),
+                                None => "already holds a card of the pool".to_owned(),
+                            }),
+                        }
+                    }
+                    Err(error) => Outcome::Failed { error },
+                }
+            }
             Action::SetCredentialWindow { user, window, .. } => {
                 let id = match user {
                     UserRef::Existing(id) => *id,

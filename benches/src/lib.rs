@@ -292,6 +292,13 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                 };
                 users[pos[&id]].credential_window = Some(*window)
             }
+            Action::AssignCard { user, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => created[ext.as_str()],
+                };
+                users[pos[&id]].card_assigned = true
+            }
             Action::Unsuspend { user, .. } => users[pos[user]].suspended = false,
             Action::Suspend { user, .. } => users[pos[user]].suspended = true,
             Action::ChangeGroups { user, add, remove } => {

@@ -407,6 +407,16 @@ pub fn plan_table(plan: &Plan, names: &Names, results: Option<&[ActionResult]>) 
                 "-".into(),
                 format!("Brivo Mobile Pass invitation to {email}"),
             ),
+            Action::AssignCard {
+                user,
+                pool,
+                reasons,
+            } => row(
+                "card",
+                names.user(user),
+                format!("pool {pool}"),
+                first_reason(reasons),
+            ),
             Action::SetCredentialWindow {
                 user,
                 window,

@@ -449,6 +449,31 @@ impl BrivoHandle {
         true
     }
 
+    /// Adds an unassigned card (format 100 "Standard 26 Bit", printed
+    /// number `reference`) to the account's card bank; returns its id.
+    pub fn add_card(&self, reference: &str) -> i64 {
+        let mut st = lock(&self.inner.state);
+        let cid = st.alloc_id();
+        st.credentials.insert(
+            cid,
+            json!({"id": cid, "credentialFormat": {"id": 100, "name": "Standard 26 Bit"},
+                   "referenceId": reference}),
+        );
+        cid
+    }
+
+    /// The reference ids of the cards assigned to `user_id`.
+    pub fn cards_of(&self, user_id: i64) -> Vec<String> {
+        let st = lock(&self.inner.state);
+        st.assignments
+            .keys()
+            .filter(|(u, _)| *u == user_id)
+            .filter_map(|(_, c)| st.credentials.get(c))
+            .filter(|c| c["credentialFormat"]["id"] == 100)
+            .filter_map(|c| c["referenceId"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// An administrator hands `user_id` a card (format 100 "Standard 26
     /// Bit", printed number `reference`), assigned from `at` with no end;
     /// returns the credential's id.

@@ -353,7 +353,22 @@ fn diff_identity(
         && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
         && (!u.mobile_pass_invited || reissue())
     {
-        out.invite(d, i, ChangeKey::Existing(u.id), user, u.mobile_pass_invited);
+        out.invite(
+            d,
+            i,
+            ChangeKey::Existing(u.id),
+            user.clone(),
+            u.mobile_pass_invited,
+        );
+    }
+    if let Some(pool) = &policy.card_pool
+        && !scratch.is_empty()
+        && !too_many
+        && w.suspended != Some(true)
+        && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
+        && !u.card_assigned
+    {
+        out.card(ChangeKey::Existing(u.id), user, pool);
     }
 
     // The backstop: the user's credentials end with their access, so that
@@ -411,9 +426,14 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
         out.changes
             .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
     }
-    // an invitation opens nothing while every group is held
-    if policy.invite_mobile_pass && groups.len() <= policy.max_groups_per_user {
-        out.invite(d, i, ChangeKey::New(i), user, false);
+    // an invitation or a card opens nothing while every group is held
+    if groups.len() <= policy.max_groups_per_user {
+        if policy.invite_mobile_pass {
+            out.invite(d, i, ChangeKey::New(i), user.clone(), false);
+        }
+        if let Some(pool) = &policy.card_pool {
+            out.card(ChangeKey::New(i), user, pool);
+        }
     }
 }
 
@@ -612,6 +632,8 @@ pub(super) struct Out {
     /// (sort key as for `changes`, action).
     pub(super) invites: Vec<(ChangeKey, Action)>,
     /// (sort key as for `changes`, action).
+    pub(super) cards: Vec<(ChangeKey, Action)>,
+    /// (sort key as for `changes`, action).
     pub(super) windows: Vec<(ChangeKey, Action)>,
     pub(super) suspends: Vec<(BrivoUserId, Action)>,
     pub(super) deletes: Vec<(BrivoUserId, Action)>,
@@ -720,6 +742,18 @@ impl Out {
         }
     }
 
+    /// Gives the user a card from `pool`.
+    fn card(&mut self, key: ChangeKey, user: UserRef, pool: &str) {
+        self.cards.push((
+            key,
+            Action::AssignCard {
+                user,
+                pool: pool.to_owned(),
+                reasons: vec![Reason::rule(Rule::CardPool)],
+            },
+        ));
+    }
+
     /// Invites the identity's user to Mobile Pass, if it has an email.
     fn invite(&mut self, d: &Desired<'_>, i: usize, key: ChangeKey, user: UserRef, reissue: bool) {
         let Some(email) = d
@@ -758,6 +792,7 @@ impl Out {
         self.unsuspends.extend(other.unsuspends);
         self.changes.extend(other.changes);
         self.invites.extend(other.invites);
+        self.cards.extend(other.cards);
         self.windows.extend(other.windows);
         self.suspends.extend(other.suspends);
         self.deletes.extend(other.deletes);

@@ -189,6 +189,18 @@ pub enum Action {
         /// Why.
         reasons: Vec<Reason>,
     },
+    /// Give the user a card from the policy's pool (`card_pool`): the
+    /// runner assigns the unassigned card of the account's card bank whose
+    /// reference id starts with `pool`, lowest first, unless the user holds
+    /// one of the pool's cards already (a crash after assigning).
+    AssignCard {
+        /// The user.
+        user: UserRef,
+        /// The pool: the prefix of its cards' reference ids.
+        pool: String,
+        /// Why.
+        reasons: Vec<Reason>,
+    },
     /// Make every credential of an owned user valid within `window`
     /// (`PUT /users/{id}/credentials/{credential}` with `effectiveFrom` /
     /// `effectiveTo`): Brivo itself ends the user's access at `window.to`
@@ -626,6 +638,10 @@ impl Plan {
                     user: UserRef::Existing(user),
                     ..
                 }
+                | Action::AssignCard {
+                    user: UserRef::Existing(user),
+                    ..
+                }
                 | Action::SetExternalId { user, .. }
                 | Action::UpdateProfile { user, .. }
                 | Action::Unsuspend { user, .. }
@@ -760,6 +776,14 @@ impl fmt::Display for Plan {
                 } => {
                     let again = if *reissue { " (again)" } else { "" };
                     writeln!(f, "  invite    {user} to Mobile Pass at {email}{again}")?;
+                    write_reasons(f, reasons, "            ")?;
+                }
+                Action::AssignCard {
+                    user,
+                    pool,
+                    reasons,
+                } => {
+                    writeln!(f, "  card      {user} from pool {pool}")?;
                     write_reasons(f, reasons, "            ")?;
                 }
                 Action::SetCredentialWindow {

@@ -93,6 +93,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     };
     sort_by_small_key(&mut out.changes, |c| key(&c.0));
     sort_by_small_key(&mut out.invites, |(k, _)| key(k));
+    sort_by_small_key(&mut out.cards, |(k, _)| key(k));
     sort_by_small_key(&mut out.windows, |(k, _)| key(k));
     out.held.sort_unstable();
 
@@ -104,6 +105,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
             + out.unsuspends.len()
             + out.changes.len()
             + out.invites.len()
+            + out.cards.len()
             + out.windows.len()
             + out.suspends.len()
             + out.deletes.len(),
@@ -120,6 +122,8 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     );
     // after the groups: an invitation is redeemed into access that exists
     actions.extend(out.invites.into_iter().map(|(_, a)| a));
+    // a card before the windows, so that it gets its window in the same run
+    actions.extend(out.cards.into_iter().map(|(_, a)| a));
     actions.extend(out.windows.into_iter().map(|(_, a)| a));
     actions.extend(out.suspends.into_iter().map(|(_, a)| a));
     actions.extend(out.deletes.into_iter().map(|(_, a)| a));

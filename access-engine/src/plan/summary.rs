@@ -70,6 +70,8 @@ pub(super) struct ObsInfo {
     pub(super) suspended_by_integration: bool,
     /// This integration invited it to Mobile Pass.
     pub(super) mobile_pass_invited: bool,
+    /// This integration gave it a card from the pool.
+    pub(super) card_assigned: bool,
     /// Its external id has an earlier version's form ([`Owner::Earlier`]),
     /// or another record's that is the same person: it is given the
     /// identity's own.
@@ -213,6 +215,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
             suspended: u.suspended,
             suspended_by_integration: u.suspended_by_integration,
             mobile_pass_invited: u.mobile_pass_invited,
+            card_assigned: u.card_assigned,
             earlier_form: false,
             merged: false,
             inline,

@@ -75,6 +75,13 @@ pub fn apply(plan: &Plan, observed: &Observed) -> Observed {
                 };
                 find(&mut users, id).credential_window = Some(*window)
             }
+            Action::AssignCard { user, .. } => {
+                let id = match user {
+                    UserRef::Existing(id) => *id,
+                    UserRef::New(ext) => *created.get(ext).expect("created before its card"),
+                };
+                find(&mut users, id).card_assigned = true
+            }
             Action::Unsuspend { user, .. } => find(&mut users, *user).suspended = false,
             Action::Suspend { user, .. } => find(&mut users, *user).suspended = true,
             Action::ChangeGroups { user, add, remove } => {

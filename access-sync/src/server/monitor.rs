@@ -417,6 +417,7 @@ fn action_kind(action: &access_engine::Action) -> &'static str {
         Action::AdoptUser { .. } => "adopt_user",
         Action::SetExternalId { .. } => "set_external_id",
         Action::SetCredentialWindow { .. } => "set_credential_window",
+        Action::AssignCard { .. } => "assign_card",
         Action::UpdateProfile { .. } => "update_profile",
         Action::Unsuspend { .. } => "unsuspend",
         Action::ChangeGroups { .. } => "change_groups",
