@@ -159,6 +159,11 @@ pub struct Policy {
     /// cards an administrator hands out are never touched, and a pool that
     /// runs dry is reported, not guessed around.
     pub card_pool: Option<String>,
+    /// The sources whose people get credentials from the integration (the
+    /// Mobile Pass invitation, the card): default all three. A coworking
+    /// space whose members get passes from OfficeRnD's own app, say, leaves
+    /// `OfficeRnd` out. Credential windows apply to every owned user.
+    pub credential_sources: Vec<Source>,
     /// When records of different sources are one person, who then has one
     /// Brivo user holding the union of their grants (default: never).
     pub same_person: SamePerson,
@@ -198,6 +203,7 @@ impl Default for Policy {
             invite_mobile_pass: false,
             credential_windows: false,
             card_pool: None,
+            credential_sources: vec![Source::Entrata, Source::OfficeRnd, Source::Directory],
             same_person: SamePerson::default(),
             max_groups_per_user: 16,
             revocation_threshold: RevocationThreshold::default(),

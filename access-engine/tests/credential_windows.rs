@@ -216,3 +216,130 @@ fn a_card_from_the_pool_is_planned_once_per_user_with_access() {
     let p = plan(&gone, &mappings(), &policy, &evan(&[], None), now());
     assert!(cards(&p).is_empty(), "{p}");
 }
+
+/// Credentials per source (`credential_sources`): residents left out get
+/// neither an invitation nor a card; the backstop still covers them.
+#[test]
+fn credentials_go_only_to_the_chosen_sources() {
+    let policy = common::policy_with(|p| {
+        p.card_pool = Some("HV-".into());
+        p.invite_mobile_pass = true;
+        p.credential_windows = true;
+        p.credential_sources = vec![Source::OfficeRnd];
+    });
+    let mut f = facts(vec![notice(d(2026, 12, 31))]);
+    f.leases[0].customers[0].profile.email = Some("f7@example.com".into());
+    let mut observed = evan(&[1], None);
+    observed.users[0].emails = vec!["f7@example.com".into()];
+    let p = plan(&f, &mappings(), &policy, &observed, now());
+    let kinds: Vec<&str> = p
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::AssignCard { .. } => "card",
+            Action::InviteMobilePass { .. } => "invite",
+            Action::SetCredentialWindow { .. } => "window",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["window"], "{p}");
+    let all = common::policy_with(|p| {
+        p.card_pool = Some("HV-".into());
+        p.invite_mobile_pass = true;
+    });
+    let p = plan(&f, &mappings(), &all, &observed, now());
+    assert_eq!(p.actions.len(), 2, "{p}");
+    assert!(p.to_string().contains("invite"), "{p}");
+}
+
+/// A start in the future would close the door now: never written on a
+/// user who keeps a group whose removal is held (a property that could not
+/// be read may be where they live now).
+#[test]
+fn no_future_start_on_a_user_whose_removal_is_held() {
+    let mut f = facts(vec![lease(
+        "L2",
+        "200",
+        LeaseStatus::Future,
+        Some(d(2026, 12, 10)),
+        None,
+        vec![customer("7", CustomerType::Primary)],
+    )]);
+    f.completeness
+        .mark_incomplete(Scope::Property("100".into()), "getLeases failed: 503");
+    let p = plan(&f, &mappings(), &policy(), &evan(&[1], None), now());
+    assert_eq!(
+        windows(&p),
+        [(UserRef::Existing(BrivoUserId(40)), w(None, None))],
+        "{p}"
+    );
+    assert_eq!(p.held.len(), 1, "{p}"); // the removal of group 1
+}
+
+/// A start written while access had not begun is brought back when the
+/// move-in moves earlier: otherwise Brivo keeps the door shut until then.
+#[test]
+fn a_start_written_before_is_brought_back_when_access_begins_earlier() {
+    let known = w(Some(utc(2026, 12, 10, 15, 0)), None);
+    let f = facts(vec![lease(
+        "L3",
+        "100",
+        LeaseStatus::Current,
+        Some(d(2026, 12, 1)),
+        None,
+        vec![customer("7", CustomerType::Primary)],
+    )]);
+    let p = plan(&f, &mappings(), &policy(), &evan(&[], Some(known)), now());
+    assert_eq!(
+        windows(&p),
+        [(
+            UserRef::Existing(BrivoUserId(40)),
+            w(Some(utc(2026, 12, 1, 15, 0)), None)
+        )],
+        "{p}"
+    );
+}
+
+/// Ends brought forward count against the mass-revocation threshold: a
+/// source that moves every move-out earlier at once would otherwise reach
+/// the doors through Brivo's own windows while the removals are held.
+#[test]
+fn windows_closing_earlier_count_as_revocations() {
+    let mut f = facts(vec![]);
+    let mut users = Vec::new();
+    for (n, c) in ["7", "8", "9"].into_iter().enumerate() {
+        f.leases.push(lease(
+            &format!("L{c}"),
+            "100",
+            LeaseStatus::Notice,
+            Some(d(2025, 1, 1)),
+            Some(d(2026, 12, 20)),
+            vec![customer(c, CustomerType::Primary)],
+        ));
+        let mut u = user(
+            40 + n as i64,
+            Some(&format!("sync:entrata:{c}")),
+            &format!("F{c}"),
+            &format!("L{c}"),
+            &[1],
+        );
+        u.credential_window = Some(w(None, Some(utc(2027, 6, 30, 20, 0))));
+        users.push(u);
+    }
+    let observed = Observed::new(users, common::groups(&[1, 2]));
+    let mut guarded = policy();
+    guarded.revocation_threshold = common::threshold(Some(2), None);
+    let p = plan(&f, &mappings(), &guarded, &observed, now());
+    assert!(windows(&p).is_empty(), "{p}");
+    assert_eq!(p.held.len(), 3, "{p}");
+    assert!(
+        p.held.iter().all(|h| h.item == HeldItem::CredentialWindow
+            && matches!(h.rule, HoldRule::MassRevocation { revocations: 3, .. })),
+        "{p}"
+    );
+    // approved for this run: written
+    let mut approved = f.clone();
+    approved.baseline.approved.insert("revocations:3".into());
+    let p = plan(&approved, &mappings(), &guarded, &observed, now());
+    assert_eq!(windows(&p).len(), 3, "{p}");
+}

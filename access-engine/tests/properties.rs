@@ -657,10 +657,10 @@ proptest! {
 
         // (2) planning again on that state yields an empty plan; a
         // person's second user is retired one run after the user that keeps
-        // the identity holds its groups (never a lockout in between).
+        // the identity holds its groups (never a lockout in between; while
+        // it cannot hold them, suspended or over the group cap, never).
         let mut again = access_engine::plan(&c.facts, &m, &c.policy, &after, c.now);
         if plan.held.iter().any(|h| matches!(h.rule, HoldRule::Merging { .. })) {
-            prop_assert!(!again.held.iter().any(|h| matches!(h.rule, HoldRule::Merging { .. })), "{}", again);
             let after2 = apply(&again, &after);
             again = access_engine::plan(&c.facts, &m, &c.policy, &after2, c.now);
         }

@@ -82,6 +82,33 @@ pub struct UserUpdate<'a> {
     pub fields: &'a [ProfileField],
 }
 
+/// The credentials a user holds, as [`AccessBackend::set_credential_window`]
+/// found them.
+///
+/// ```
+/// use access_sync::CredentialsHeld;
+/// let held = CredentialsHeld::new(2, 1); // a card and a Mobile Pass
+/// assert_eq!((held.total, held.mobile_passes), (2, 1));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CredentialsHeld {
+    /// Every credential (cards, passes, a PIN).
+    pub total: usize,
+    /// Of those, Brivo Mobile Passes (a redeemed invitation).
+    pub mobile_passes: usize,
+}
+
+impl CredentialsHeld {
+    /// `total` credentials, `mobile_passes` of them passes.
+    pub fn new(total: usize, mobile_passes: usize) -> Self {
+        CredentialsHeld {
+            total,
+            mobile_passes,
+        }
+    }
+}
+
 /// Every profile field, for an adoption.
 pub const ALL_PROFILE_FIELDS: &[ProfileField] = &[
     ProfileField::FirstName,
@@ -547,16 +574,16 @@ pub trait AccessBackend: Send + Sync {
     /// Makes every credential `user` holds valid within `window`
     /// (Brivo's `effectiveFrom`/`effectiveTo` on each assignment; a
     /// `to` of `None` is no end, a `from` of `None` keeps the start the
-    /// credential has) and returns how many credentials it holds, so the
-    /// runner knows to look again for a user who holds none yet. Only ever
-    /// called for owned users.
+    /// credential has) and returns what it holds, so the runner knows to
+    /// look again for a user still waiting for a pass. Only ever called
+    /// for owned users.
     ///
     /// The default refuses: a backend without credentials.
     async fn set_credential_window(
         &self,
         user: BrivoUserId,
         window: CredentialWindow,
-    ) -> Result<usize, BackendError> {
+    ) -> Result<CredentialsHeld, BackendError> {
         let _ = (user, window);
         Err(BackendError::new(
             ErrorKind::Rejected,

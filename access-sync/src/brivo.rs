@@ -15,8 +15,8 @@ use futures::{Stream, StreamExt as _};
 use tracing::{debug, warn};
 
 use crate::backend::{
-    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
-    MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, CredentialsHeld,
+    GroupsApplied, MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
 };
 
 /// The end written for "no end": Brivo documents no way to clear an
@@ -26,6 +26,8 @@ const NO_END: &str = "2100-01-01T00:00:00Z";
 /// (`effectiveFrom`/`effectiveTo` on the user: "the beginning date that a
 /// user's PIN is valid for use", in Brivo's user API).
 const PIN_FORMAT: i64 = 2;
+/// Brivo's credential format of a Brivo Mobile Pass.
+const MOBILE_PASS_FORMAT: i64 = 307;
 
 /// Brivo's `type` for the email the integration writes.
 const EMAIL_KIND: &str = "work";
@@ -378,7 +380,7 @@ impl AccessBackend for BrivoBackend {
         &self,
         user: BrivoUserId,
         window: CredentialWindow,
-    ) -> Result<usize, BackendError> {
+    ) -> Result<CredentialsHeld, BackendError> {
         let id = brivo_user_id(user);
         let held = self
             .collect("credentials", self.client.user_credentials(id).pages())
@@ -420,7 +422,15 @@ impl AccessBackend for BrivoBackend {
                 .await
                 .map_err(|e| to_backend(e).context("the PIN's window"))?;
         }
-        Ok(held.len())
+        let passes = held
+            .iter()
+            .filter(|c| {
+                c.credential_format
+                    .as_ref()
+                    .is_some_and(|f| f.id == MOBILE_PASS_FORMAT)
+            })
+            .count();
+        Ok(CredentialsHeld::new(held.len(), passes))
     }
 
     async fn adoption_refusal(

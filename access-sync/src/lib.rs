@@ -58,8 +58,8 @@ pub use async_trait::async_trait;
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{
-    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
-    ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, CredentialsHeld,
+    GroupsApplied, ObserveScope, UserUpdate,
 };
 pub use brivo::BrivoBackend;
 pub use clock::{Clock, ManualClock, SystemClock, TokioClock};

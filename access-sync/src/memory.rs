@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::backend::{
-    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
-    MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
+    AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, CredentialsHeld,
+    GroupsApplied, MAX_GROUPS_PER_USER, ObserveScope, UserUpdate,
 };
 use crate::error::ErrorKind;
 use crate::sources::{FactSource, SourceBatch, SourceError};
@@ -292,7 +292,7 @@ impl AccessBackend for MemoryBackend {
         &self,
         user: BrivoUserId,
         window: CredentialWindow,
-    ) -> Result<usize, BackendError> {
+    ) -> Result<CredentialsHeld, BackendError> {
         let mut st = self.lock();
         st.reads += 1;
         let Some(u) = st.users.get_mut(&user) else {
@@ -303,7 +303,7 @@ impl AccessBackend for MemoryBackend {
             u.credential_window = Some(window);
             st.writes += held as u64;
         }
-        Ok(held)
+        Ok(CredentialsHeld::new(held, 0))
     }
 
     async fn adoption_refusal(

@@ -411,6 +411,26 @@ fn no_credential_recheck(checks: u64) -> chrono::TimeDelta {
     chrono::TimeDelta::days(1 << checks.saturating_sub(1).min(5))
 }
 
+/// What the run state keeps of a user's credential window.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct WindowRecord {
+    /// The window last set; `None`: set it again.
+    #[serde(default)]
+    window: Option<access_engine::CredentialWindow>,
+    /// How many credentials the user held then.
+    #[serde(default)]
+    credentials: u64,
+    /// Of those, Mobile Passes.
+    #[serde(default)]
+    passes: u64,
+    /// How many times in a row it was found still waiting for one.
+    #[serde(default)]
+    checks: u64,
+    /// A pass was invited and not seen yet.
+    #[serde(default)]
+    awaiting: bool,
+}
+
 /// The run-state cache kind under which the runner records the unowned
 /// users it found it may not adopt (key: Brivo user id, value: why).
 const ADOPTION_REFUSED: &str = "adoption-refused";
@@ -975,12 +995,12 @@ impl Syncer {
                 .await
             {
                 Ok(Some((value, at))) => {
-                    let none_held = value["credentials"].as_u64() == Some(0);
-                    let checks = value["checks"].as_u64().unwrap_or(0);
-                    if none_held && now - at >= no_credential_recheck(checks) {
+                    let r: WindowRecord = serde_json::from_value(value).unwrap_or_default();
+                    let waiting = r.credentials == 0 || r.awaiting;
+                    if waiting && now - at >= no_credential_recheck(r.checks) {
                         continue;
                     }
-                    u.credential_window = serde_json::from_value(value["window"].clone()).ok();
+                    u.credential_window = r.window;
                 }
                 Ok(None) => {}
                 Err(e) => warn!(error = %e, user = %u.id,
@@ -1071,9 +1091,35 @@ impl Syncer {
         }
     }
 
-    /// How many times in a row `user` was found holding no credential when
-    /// its window was set (0 when unknown).
-    async fn credential_checks(&self, user: BrivoUserId) -> u64 {
+    /// A new card has no window yet: the record is dropped, so that the
+    /// next run sets it again.
+    async fn forget_window(&self, user: BrivoUserId) {
+        if self.inner.policy.credential_windows {
+            let lost = "the new card has no window until the user's next change";
+            let unknown = serde_json::to_value(WindowRecord::default()).unwrap_or_default();
+            self.remember(CREDENTIAL_WINDOW, user, unknown, lost).await;
+        }
+    }
+
+    /// A pass was invited: it becomes a credential when redeemed, at a time
+    /// nobody knows, so the user is looked at again (1, 2, 4 ... days) until
+    /// it holds more credentials than now.
+    async fn await_pass(&self, user: BrivoUserId) {
+        if self.inner.policy.credential_windows {
+            let record = WindowRecord {
+                awaiting: true,
+                checks: 0,
+                ..self.window_record(user).await
+            };
+            let lost = "a pass redeemed later has no window until the user's next change";
+            let value = serde_json::to_value(&record).unwrap_or_default();
+            self.remember(CREDENTIAL_WINDOW, user, value, lost).await;
+        }
+    }
+
+    /// What the run state keeps of `user`'s credential window (empty when
+    /// nothing, or it cannot be read).
+    async fn window_record(&self, user: BrivoUserId) -> WindowRecord {
         let found = self
             .state()
             .cache_get(
@@ -1083,10 +1129,8 @@ impl Syncer {
             )
             .await;
         match found {
-            Ok(Some((v, _))) if v["credentials"].as_u64() == Some(0) => {
-                v["checks"].as_u64().unwrap_or(1)
-            }
-            _ => 0,
+            Ok(Some((v, _))) => serde_json::from_value(v).unwrap_or_default(),
+            _ => WindowRecord::default(),
         }
     }
 
@@ -1676,13 +1720,15 @@ impl Syncer {
                 }
             };
             if let Outcome::Failed { error } = &outcome {
-                // An invitation Brivo keeps refusing (no passes left) or an
-                // empty card pool must not hold back this user's
-                // revocations: it is retried on the next run without a
-                // backoff.
+                // An invitation Brivo keeps refusing (no passes left), an
+                // empty card pool or a window Brivo refuses must not hold
+                // back this user's revocations: it is retried on the next
+                // run without a backoff.
                 failed |= !matches!(
                     action,
-                    Action::InviteMobilePass { .. } | Action::AssignCard { .. }
+                    Action::InviteMobilePass { .. }
+                        | Action::AssignCard { .. }
+                        | Action::SetCredentialWindow { .. }
                 );
                 warn!(index = i, action = %describe(action), %error, kind = %error.kind(), "action failed");
                 if matches!(action, Action::CreateUser { .. }) {
@@ -1824,6 +1870,9 @@ impl Syncer {
                         let value = card.clone().map_or(serde_json::Value::Null, Into::into);
                         let lost = "the next run looks at the user's credentials and assigns none";
                         self.remember(CARD_ASSIGNED, id, value, lost).await;
+                        if card.is_some() {
+                            self.forget_window(id).await;
+                        }
                         Outcome::Ok {
                             note: Some(match card {
                                 Some(reference) => format!("card {reference}"),
@@ -1847,25 +1896,31 @@ impl Syncer {
                     },
                 };
                 match b.set_credential_window(id, *window).await {
-                    Ok(held) => {
-                        // how often this user was found without a credential
-                        let checks = match held {
-                            0 => self.credential_checks(id).await + 1,
-                            _ => 0,
+                    Ok(found) => {
+                        let prev = self.window_record(id).await;
+                        let (held, passes) = (found.total as u64, found.mobile_passes as u64);
+                        // still waiting for a credential (none yet, or a pass
+                        // invited and not redeemed): looked at again later
+                        let awaiting = prev.awaiting && passes <= prev.passes;
+                        let waiting = held == 0 || awaiting;
+                        let record = WindowRecord {
+                            window: Some(*window),
+                            credentials: held,
+                            passes,
+                            checks: if waiting { prev.checks + 1 } else { 0 },
+                            awaiting,
                         };
-                        let record = serde_json::json!({
-                            "window": window, "credentials": held, "checks": checks,
+                        let note = waiting.then(|| {
+                            format!(
+                                "{} credential(s), waiting for one; looked at again in {} day(s)",
+                                held,
+                                no_credential_recheck(record.checks).num_days()
+                            )
                         });
                         let lost = "the next run sets the window again";
-                        self.remember(CREDENTIAL_WINDOW, id, record, lost).await;
-                        Outcome::Ok {
-                            note: (held == 0).then(|| {
-                                format!(
-                                    "no credential yet; looked at again in {} day(s)",
-                                    no_credential_recheck(checks).num_days()
-                                )
-                            }),
-                        }
+                        let value = serde_json::to_value(&record).unwrap_or_default();
+                        self.remember(CREDENTIAL_WINDOW, id, value, lost).await;
+                        Outcome::Ok { note }
                     }
                     Err(error) => Outcome::Failed { error },
                 }
@@ -1944,6 +1999,9 @@ impl Syncer {
                         let lost = "the next run plans it again and looks in Brivo before sending";
                         self.remember(MOBILE_PASS_INVITED, id, true.into(), lost)
                             .await;
+                        if sent {
+                            self.await_pass(id).await;
+                        }
                         match sent {
                             true => Outcome::ok(),
                             // a crash after sending, or an invitation made by hand

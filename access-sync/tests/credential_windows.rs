@@ -76,7 +76,7 @@ async fn brivo_ends_access_at_move_out_after_the_runner_stops() {
         window.action
     );
     assert!(
-        format!("{:?}", window.outcome).contains("no credential yet"),
+        format!("{:?}", window.outcome).contains("waiting for one"),
         "{:?}",
         window.outcome
     );
@@ -131,9 +131,11 @@ async fn brivo_ends_access_at_move_out_after_the_runner_stops() {
         .unwrap();
     assert!(fourth.results.is_empty(), "{:#?}", fourth.results);
 
-    // Alice never redeems hers: after two looks she is looked at again in
-    // two days, not one (a backoff up to a month).
+    // Alice is handed a desk card but has not redeemed her pass: the card
+    // does not end the wait for the pass. After two looks she is looked at
+    // again in two days, not one (a backoff up to a month).
     let alice = user_of(&sb, story::CUSTOMER_ALICE);
+    sb.brivo().assign_card(alice, "40200", redeemed);
     let looks_at_alice = |r: &access_sync::SyncReport| {
         r.results.iter().any(|a| {
             a.action.starts_with("credentials of") && a.action.contains(&alice.to_string())
@@ -153,6 +155,26 @@ async fn brivo_ends_access_at_move_out_after_the_runner_stops() {
         .await
         .unwrap();
     assert!(looks_at_alice(&sixth), "{:#?}", sixth.results);
+    // she redeems it at last: the next look gives the pass its window too
+    assert!(sb.brivo().redeem_invitation_at(alice, redeemed));
+    let day_seven = day_three + TimeDelta::days(4);
+    clock.set(day_seven);
+    syncer(&sb, state.clone(), &clock)
+        .sync_once(day_seven)
+        .await
+        .unwrap();
+    let alices = windows(&sb, alice);
+    assert_eq!(alices.len(), 2, "{alices:?}");
+    // Alice's lease has no move-out: both have no end
+    assert!(alices.iter().all(|(_, to)| to.is_none()), "{alices:?}");
+    // and the wait is over: no more looks, even 40 days on (the record's
+    // age is read off the runner's clock; the plan stays before 12/31)
+    clock.set(day_seven + TimeDelta::days(40));
+    let quiet = syncer(&sb, state.clone(), &clock)
+        .sync_once(day_seven)
+        .await
+        .unwrap();
+    assert!(!looks_at_alice(&quiet), "{:#?}", quiet.results);
 
     // The runner stops here. Evan is still in the residents' group, but
     // Brivo itself closes the door at his move-out; Leo's stays open.

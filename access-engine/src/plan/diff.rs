@@ -283,6 +283,7 @@ fn diff_identity(
         _ => {}
     }
 
+    let held_before = out.held.len();
     // Group diff (both sorted).
     let (mut a, mut b) = (0, 0);
     let mut adds = Vec::new();
@@ -345,14 +346,15 @@ fn diff_identity(
             .approved
             .contains(&format!("invite:{}", u.id.0))
     };
-    if policy.invite_mobile_pass
-        && !scratch.is_empty()
+    // A credential opens something only for a user with access now, whose
+    // groups are not all held, and who is not suspended (by hand: the
+    // unsuspension is held).
+    let opens = !scratch.is_empty()
         && !too_many
         && w.suspended != Some(true)
-        // suspended (by hand: the unsuspension is held), the pass opens nothing
         && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
-        && (!u.mobile_pass_invited || reissue())
-    {
+        && credentials_for(policy, &ident.key);
+    if opens && policy.invite_mobile_pass && (!u.mobile_pass_invited || reissue()) {
         out.invite(
             d,
             i,
@@ -361,12 +363,10 @@ fn diff_identity(
             u.mobile_pass_invited,
         );
     }
-    if let Some(pool) = &policy.card_pool
-        && !scratch.is_empty()
-        && !too_many
-        && w.suspended != Some(true)
-        && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
-        && !u.card_assigned
+    if let Some(pool) = policy
+        .card_pool
+        .as_deref()
+        .filter(|_| opens && !u.card_assigned)
     {
         out.card(ChangeKey::Existing(u.id), user, pool);
     }
@@ -380,7 +380,11 @@ fn diff_identity(
     // (an adoption the runner refuses skips the user's later actions)
     if !gone && w.suspended != Some(true) {
         let known = observed.users[ui as usize].credential_window;
-        out.window(cx, i, ChangeKey::Existing(u.id), known, hold);
+        // groups it keeps after this plan: held removals (no access now)
+        let holds_groups = out.held[held_before..]
+            .iter()
+            .any(|h| matches!(h.item, HeldItem::RemoveGroup(_)));
+        out.window(cx, i, ChangeKey::Existing(u.id), known, holds_groups, hold);
     }
 }
 
@@ -407,7 +411,7 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             reasons: vec![Reason::rule(Rule::HasAccess)],
         },
     ));
-    out.window(cx, i, ChangeKey::New(i), None, || None);
+    out.window(cx, i, ChangeKey::New(i), None, false, || None);
     let user = UserRef::New(external_id);
     if groups.len() > policy.max_groups_per_user {
         let rule = HoldRule::TooManyGroups {
@@ -427,7 +431,7 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
     }
     // an invitation or a card opens nothing while every group is held
-    if groups.len() <= policy.max_groups_per_user {
+    if groups.len() <= policy.max_groups_per_user && credentials_for(policy, &d.identities[i].key) {
         if policy.invite_mobile_pass {
             out.invite(d, i, ChangeKey::New(i), user.clone(), false);
         }
@@ -435,6 +439,17 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             out.card(ChangeKey::New(i), user, pool);
         }
     }
+}
+
+/// Whether the policy gives credentials (invitations, cards) to people of
+/// this identity's source (`credential_sources`).
+fn credentials_for(policy: &Policy, key: &IdKey<'_>) -> bool {
+    let source = match key {
+        IdKey::Entrata(_) => Source::Entrata,
+        IdKey::Member(_) | IdKey::Visitor(_) => Source::OfficeRnd,
+        IdKey::Directory(..) => Source::Directory,
+    };
+    policy.credential_sources.contains(&source)
 }
 
 /// The rule that holds what `scope` feeds: it is incomplete, or it changed
@@ -510,7 +525,10 @@ pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
         }
         want(d, policy, i as usize, cx.now, &mut wanted);
         m.summary.live_groups_of(survivor, &mut held);
-        wanted.retain(|g| held.binary_search(g).is_err());
+        // a suspended survivor opens nothing: it lacks every group
+        if !m.info(survivor).suspended {
+            wanted.retain(|g| held.binary_search(g).is_err());
+        }
         let to = Survivor {
             user: m.info(survivor).id,
             pending: &wanted,
@@ -619,6 +637,16 @@ pub(super) fn diff_unowned(cx: &Ctx<'_, '_>, out: &mut Out) {
     }
 }
 
+/// Whether a credential window closes a door: it ends earlier or starts
+/// later than the credentials allow now.
+#[derive(Clone, Copy)]
+pub(super) struct Closes {
+    /// It does (held with the revocations when they are held).
+    pub(super) door: bool,
+    /// It does, and a window was known before: counted as a revocation.
+    pub(super) counted: bool,
+}
+
 /// The changes found so far, by kind, before they are ordered.
 #[derive(Default)]
 pub(super) struct Out {
@@ -633,8 +661,8 @@ pub(super) struct Out {
     pub(super) invites: Vec<(ChangeKey, Action)>,
     /// (sort key as for `changes`, action).
     pub(super) cards: Vec<(ChangeKey, Action)>,
-    /// (sort key as for `changes`, action).
-    pub(super) windows: Vec<(ChangeKey, Action)>,
+    /// (sort key as for `changes`, action, whether it closes a door).
+    pub(super) windows: Vec<(ChangeKey, Action, Closes)>,
     pub(super) suspends: Vec<(BrivoUserId, Action)>,
     pub(super) deletes: Vec<(BrivoUserId, Action)>,
     pub(super) held: Vec<Held>,
@@ -698,6 +726,7 @@ impl Out {
         i: usize,
         key: ChangeKey,
         known: Option<CredentialWindow>,
+        holds_groups: bool,
         hold: impl FnOnce() -> Option<HoldRule>,
     ) {
         let now = cx.now;
@@ -707,17 +736,36 @@ impl Out {
         let Some((start, end)) = cx.d.span(i, now) else {
             return;
         };
-        let wanted = CredentialWindow::new(start.filter(|s| *s > now), end);
+        let from = match (start.filter(|s| *s > now), known.and_then(|k| k.from)) {
+            // a start written while access had not begun, and it has now
+            // (a move-in brought forward): bring the start back too
+            (None, Some(f)) if f > now => Some(start.filter(|s| *s <= now).unwrap_or(now)),
+            // a start in the future only on a user who holds no group now:
+            // on one who does, it would close the door before any of its
+            // removals (which may be held) is made
+            (Some(_), _) if holds_groups => None,
+            (wanted, _) => wanted,
+        };
+        let wanted = CredentialWindow::new(from, end);
         let differs = known
             .is_none_or(|k| k.to != wanted.to || (wanted.from.is_some() && k.from != wanted.from));
         if !differs {
             return;
         }
         let reasons = vec![Reason::rule(Rule::CredentialWindow)];
-        let earlier = match (wanted.to, known.map(|k| k.to)) {
+        // an earlier end, or a start still to come, closes a door: a
+        // revocation, held like one
+        let earlier_end = match (wanted.to, known.map(|k| k.to)) {
             (None, _) => false,
             (Some(a), Some(Some(b))) => a < b,
             (Some(_), _) => true,
+        };
+        let restricts = earlier_end || wanted.from.is_some_and(|f| f > now);
+        let closes = Closes {
+            door: restricts,
+            // what the mass-revocation threshold counts: a window known
+            // before that now closes earlier (a first one is no revocation)
+            counted: restricts && known.is_some(),
         };
         let user = match key {
             ChangeKey::Existing(id) => UserRef::Existing(id),
@@ -727,7 +775,7 @@ impl Out {
                     .external_id(&cx.policy.ownership_prefix),
             ),
         };
-        match (hold().filter(|_| earlier), key) {
+        match (hold().filter(|_| restricts), key) {
             (Some(rule), ChangeKey::Existing(id)) => {
                 self.hold(id, HeldItem::CredentialWindow, rule, reasons);
             }
@@ -738,6 +786,7 @@ impl Out {
                     window: wanted,
                     reasons,
                 },
+                closes,
             )),
         }
     }

@@ -132,13 +132,15 @@ pub(super) fn match_users<'o>(
             }
             for (key, mut uis) in groups {
                 // One user keeps the identity: one already in the current
-                // form, else the lowest Brivo id (the oldest, which most
-                // likely holds the person's credential).
+                // form, else the lowest Brivo id that is not suspended (the
+                // oldest, which most likely holds the person's credential).
                 uis.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
+                let info = |ui: u32| &summary.infos[ui as usize];
                 let keep = uis
                     .iter()
                     .copied()
-                    .find(|&ui| !summary.infos[ui as usize].earlier_form)
+                    .find(|&ui| !info(ui).earlier_form)
+                    .or_else(|| uis.iter().copied().find(|&ui| !info(ui).suspended))
                     .unwrap_or(uis[0]);
                 let ext = |ui: u32| {
                     observed.users[ui as usize]
@@ -214,9 +216,9 @@ pub(super) fn match_users<'o>(
 
 /// Users that carry the key of a record merged into another identity
 /// (policy `same_person`) are that person's. One keeps the identity: a
-/// user with the identity's own key, else the lowest Brivo id (then given
-/// the identity's key); the others are retired once it holds the person's
-/// groups.
+/// user with the identity's own key, else the lowest Brivo id that is not
+/// suspended (then given the identity's key); the others are retired once
+/// it holds the person's groups.
 fn claim_merged(m: &mut Matches<'_>, d: &Desired<'_>, observed: &Observed, prefix: &str) {
     let mut claimed: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     m.orphans
@@ -236,7 +238,11 @@ fn claim_merged(m: &mut Matches<'_>, d: &Desired<'_>, observed: &Observed, prefi
         users.sort_unstable_by_key(|&ui| observed.users[ui as usize].id);
         let keep = match own_confirmed && !m.info(own).earlier_form {
             true => own,
-            false => users[0],
+            false => users
+                .iter()
+                .copied()
+                .find(|&ui| !m.info(ui).suspended)
+                .unwrap_or(users[0]),
         };
         for &ui in users.iter().filter(|&&ui| ui != keep) {
             m.retired.push((ui, i));

@@ -94,7 +94,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     sort_by_small_key(&mut out.changes, |c| key(&c.0));
     sort_by_small_key(&mut out.invites, |(k, _)| key(k));
     sort_by_small_key(&mut out.cards, |(k, _)| key(k));
-    sort_by_small_key(&mut out.windows, |(k, _)| key(k));
+    sort_by_small_key(&mut out.windows, |(k, ..)| key(k));
     out.held.sort_unstable();
 
     let mut actions = Vec::with_capacity(
@@ -124,7 +124,7 @@ pub(super) fn order(mut out: Out, d: &Desired<'_>) -> (Vec<Action>, Vec<Held>) {
     actions.extend(out.invites.into_iter().map(|(_, a)| a));
     // a card before the windows, so that it gets its window in the same run
     actions.extend(out.cards.into_iter().map(|(_, a)| a));
-    actions.extend(out.windows.into_iter().map(|(_, a)| a));
+    actions.extend(out.windows.into_iter().map(|(_, a, _)| a));
     actions.extend(out.suspends.into_iter().map(|(_, a)| a));
     actions.extend(out.deletes.into_iter().map(|(_, a)| a));
 

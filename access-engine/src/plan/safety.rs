@@ -15,7 +15,8 @@ use crate::policy::Policy;
 pub(super) fn hold_mass_revocation(out: &mut Out, policy: &Policy, approved: &BTreeSet<String>) {
     let revocations: usize = out.changes.iter().map(|c| c.3.len()).sum::<usize>()
         + out.suspends.len()
-        + out.deletes.len();
+        + out.deletes.len()
+        + out.windows.iter().filter(|w| w.2.counted).count();
     let limits = policy.revocation_threshold;
     let exceeded = limits.max_count.is_some_and(|m| revocations > m)
         || (revocations >= limits.share_floor
@@ -39,6 +40,18 @@ pub(super) fn hold_mass_revocation(out: &mut Out, policy: &Policy, approved: &BT
             }
         }
         out.changes.retain(|c| !c.2.is_empty());
+        // windows that close a door: Brivo would enforce them even with
+        // every group removal held
+        for (_, action, _) in out.windows.extract_if(.., |w| w.2.door) {
+            if let Action::SetCredentialWindow { user, reasons, .. } = action {
+                out.held.push(Held {
+                    user,
+                    item: HeldItem::CredentialWindow,
+                    rule: rule.clone(),
+                    reasons,
+                });
+            }
+        }
         for (item, list) in [
             (HeldItem::Suspend, std::mem::take(&mut out.suspends)),
             (HeldItem::Delete, std::mem::take(&mut out.deletes)),
