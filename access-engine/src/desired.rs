@@ -16,7 +16,7 @@ use crate::coworking::{MembershipStatus, PassHolder};
 use crate::directory::DirectoryState;
 use crate::facts::{Facts, Profile, Scope, Source};
 use crate::hash::{FxMap, FxSet, fingerprint, map_with_capacity};
-use crate::identity::{IdKey, Owner};
+use crate::identity::IdKey;
 use crate::leases::{Customer, CustomerType, Lease, LeaseStatus};
 use crate::mapping::{GroupId, Mappings};
 use crate::observed::ObservedGroup;
@@ -587,7 +587,7 @@ fn merge_occurrences<'f>(occs: Vec<Identity<'f>>, b: &Builder<'f>) -> Merged<'f>
             // the person's own record names them, not the merged one
             ident.profile = occ.profile;
             ident.alias = false;
-        } else if old != new && ident.alias == occ.alias {
+        } else if old != new && !ident.alias && !occ.alias {
             conflicts.insert(id);
             if new < old {
                 ident.profile = occ.profile;
@@ -1002,10 +1002,11 @@ fn build_with<'f>(
     let (identities, occ_id, by_fp, conflicts) = merge_occurrences(occurrences, &b);
     let mut aliases: FxMap<u128, Vec<(IdKey<'f>, u32)>> = FxMap::default();
     if !renamed.is_empty() {
+        let wanted: BTreeSet<IdKey<'f>> = renamed.iter().map(|(_, p)| *p).collect();
         let primaries: FxMap<IdKey<'f>, u32> = identities
             .iter()
             .enumerate()
-            .filter(|(_, x)| renamed.iter().any(|(_, p)| *p == x.key))
+            .filter(|(_, x)| wanted.contains(&x.key))
             .map(|(i, x)| (x.key, i as u32))
             .collect();
         for (alias, primary) in renamed {
@@ -1232,11 +1233,18 @@ fn keyable(id: &str) -> bool {
 /// and trusted emails that name exactly one resident and one member) get
 /// the key of the person's first record (Entrata, then OfficeRnD, then by
 /// id), so that the merge of occurrences gives them one identity and the
-/// union of their grants. Returns each rewritten key with its new one.
+/// union of their grants. Returns each rewritten key with its new one,
+/// and for a link whose other record is not in the batch, that record's
+/// key with the present one's (its user, if it has one, is the person's).
+///
+/// Never a guess: a group that would hold two residents or two members
+/// (links and emails chained) merges nothing and is warned about, and no
+/// email merges while a property or location was not read completely (a
+/// resident with the same email may be the one missing).
 fn same_person<'f>(
     occs: &mut [Identity<'f>],
     b: &mut Builder<'f>,
-    rule: &SamePerson,
+    rule: &'f SamePerson,
 ) -> Vec<(IdKey<'f>, IdKey<'f>)> {
     if rule.is_empty() {
         return Vec::new();
@@ -1249,13 +1257,10 @@ fn same_person<'f>(
             nodes.entry(o.key).or_insert(next);
         }
     }
-    let keys: Vec<IdKey<'f>> = {
-        let mut v = vec![IdKey::Entrata(""); nodes.len()];
-        for (k, &n) in &nodes {
-            v[n] = *k;
-        }
-        v
-    };
+    let mut keys: Vec<IdKey<'f>> = vec![IdKey::Entrata(""); nodes.len()];
+    for (k, &n) in &nodes {
+        keys[n] = *k;
+    }
     let mut parent: Vec<usize> = (0..nodes.len()).collect();
     fn root(parent: &mut [usize], mut n: usize) -> usize {
         while parent[n] != n {
@@ -1274,17 +1279,32 @@ fn same_person<'f>(
         };
         parent[hi] = lo;
     };
+    // links to a record not in this batch: (absent key, present node)
+    let mut absent: Vec<(IdKey<'f>, usize)> = Vec::new();
     for [x, y] in &rule.links {
-        let node = |id: &str| match IdKey::parse(Some(&format!("x:{id}")), "x") {
-            Owner::Owned(k) => nodes.iter().find(|(n, _)| **n == k).map(|(_, &i)| i),
-            _ => None,
+        let (Some(kx), Some(ky)) = (IdKey::parse_bare(x), IdKey::parse_bare(y)) else {
+            continue; // refused by validation
         };
-        // a link to a record not in this batch merges nothing
-        if let (Some(a), Some(c)) = (node(x), node(y)) {
-            join(&mut parent, a, c);
+        match (nodes.get(&kx).copied(), nodes.get(&ky).copied()) {
+            (Some(a), Some(c)) => join(&mut parent, a, c),
+            (Some(a), None) => absent.push((ky, a)),
+            (None, Some(c)) => absent.push((kx, c)),
+            (None, None) => {}
         }
     }
-    if rule.by_email.contains(&Source::Entrata) && rule.by_email.contains(&Source::OfficeRnd) {
+    let complete = !b.incomplete.iter().any(|s| {
+        matches!(
+            s,
+            Scope::Source(Source::Entrata | Source::OfficeRnd)
+                | Scope::Property(_)
+                | Scope::Location(_)
+        )
+    });
+    let name = |k: &IdKey<'_>| k.external_id("").trim_start_matches(':').to_owned();
+    if complete
+        && rule.by_email.contains(&Source::Entrata)
+        && rule.by_email.contains(&Source::OfficeRnd)
+    {
         let mut by_email: BTreeMap<String, [BTreeSet<usize>; 2]> = BTreeMap::new();
         for o in occs.iter() {
             let side = match o.key {
@@ -1314,23 +1334,43 @@ fn same_person<'f>(
                     let records = residents
                         .iter()
                         .chain(&members)
-                        .map(|&n| {
-                            let ext = keys[n].external_id("");
-                            ext.trim_start_matches(':').to_owned()
-                        })
+                        .map(|&n| name(&keys[n]))
                         .collect();
-                    b.warnings
-                        .insert(Warning::SamePersonConflict { email, records });
+                    b.warnings.insert(Warning::SamePersonConflict {
+                        records,
+                        why: format!("the email {email} names more than one of a source"),
+                    });
                 }
                 _ => {}
             }
         }
     }
-    let mut renamed = Vec::new();
-    for (n, key) in keys.iter().enumerate() {
+    // every group: at most one resident and one member, or nothing merges
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for n in 0..keys.len() {
         let r = root(&mut parent, n);
-        if r != n {
-            renamed.push((*key, keys[r]));
+        groups.entry(r).or_default().push(n);
+    }
+    let mut renamed = Vec::new();
+    let mut refused = BTreeSet::new();
+    for (r, members) in &groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let residents = members
+            .iter()
+            .filter(|&&n| matches!(keys[n], IdKey::Entrata(_)))
+            .count();
+        if residents > 1 || members.len() - residents > 1 {
+            refused.insert(*r);
+            b.warnings.insert(Warning::SamePersonConflict {
+                records: members.iter().map(|&n| name(&keys[n])).collect(),
+                why: "links and emails would join two residents or two members".to_owned(),
+            });
+            continue;
+        }
+        for &n in members.iter().filter(|&&n| n != *r) {
+            renamed.push((keys[n], keys[*r]));
         }
     }
     if !renamed.is_empty() {
@@ -1340,6 +1380,12 @@ fn same_person<'f>(
                 o.key = primary;
                 o.alias = true;
             }
+        }
+    }
+    for (key, present) in absent {
+        let r = root(&mut parent, present);
+        if !refused.contains(&r) {
+            renamed.push((key, keys[r]));
         }
     }
     renamed

@@ -88,6 +88,16 @@ impl<'a> IdKey<'a> {
         }
     }
 
+    /// A resident's or member's key as the policy names it, without the
+    /// prefix: `entrata:5009`, `officernd:64b0…`.
+    pub(crate) fn parse_bare(id: &'a str) -> Option<IdKey<'a>> {
+        if let Some(c) = id.strip_prefix("entrata:") {
+            return (!c.is_empty() && !c.contains(':')).then_some(IdKey::Entrata(c));
+        }
+        let m = id.strip_prefix("officernd:")?;
+        (!m.is_empty()).then_some(IdKey::Member(m))
+    }
+
     pub(crate) fn parse(external_id: Option<&'a str>, prefix: &str) -> Owner<'a> {
         let Some(rest) = external_id
             .and_then(|e| e.strip_prefix(prefix))

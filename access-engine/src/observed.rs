@@ -88,6 +88,13 @@ pub struct ObservedUser {
     /// integration (the runner records each invitation it sends).
     #[serde(default)]
     pub mobile_pass_invited: bool,
+    /// Whether the user holds a credential (a card, a pass), when the
+    /// runner knows (its run state records what it saw when it set a
+    /// window or gave a card); `None`: unknown. A person's second user is
+    /// not retired while the user that keeps the identity is known to hold
+    /// none: the second may hold the only credential the person uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds_credential: Option<bool>,
     /// Whether this integration gave the user a card from the policy's
     /// card pool (the runner records each one it assigns).
     #[serde(default)]

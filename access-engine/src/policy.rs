@@ -4,7 +4,7 @@ use chrono::{NaiveTime, Timelike as _};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Source;
-use crate::identity::{IdKey, Owner};
+use crate::identity::IdKey;
 use crate::leases::CustomerType;
 use crate::plan::ProfileField;
 
@@ -360,12 +360,10 @@ impl Policy {
             ));
         }
         let field = "same_person.links";
+        let mut named = std::collections::BTreeSet::new();
         for (n, link) in self.same_person.links.iter().enumerate() {
             for id in link {
-                if !matches!(
-                    IdKey::parse(Some(&format!("x:{id}")), "x"),
-                    Owner::Owned(IdKey::Entrata(_) | IdKey::Member(_))
-                ) {
+                if IdKey::parse_bare(id).is_none() {
                     return Err(InvalidPolicy::new(
                         field,
                         format!(
@@ -379,6 +377,23 @@ impl Policy {
                     field,
                     format!("link {n} names {:?} twice", link[0]),
                 ));
+            }
+            let kind = |id: &str| id.split(':').next().unwrap_or_default().to_owned();
+            if kind(&link[0]) == kind(&link[1]) {
+                return Err(InvalidPolicy::new(
+                    field,
+                    format!(
+                        "link {n} joins two records of one source: a link is one resident and one member"
+                    ),
+                ));
+            }
+            for id in link {
+                if !named.insert(id.as_str()) {
+                    return Err(InvalidPolicy::new(
+                        field,
+                        format!("{id:?} is in two links: a record is one person"),
+                    ));
+                }
             }
         }
         let email = &self.same_person.by_email;
@@ -441,6 +456,15 @@ mod tests {
             }),
             ("same_person.links", |p| {
                 p.same_person.links = vec![["entrata:1:2".into(), "officernd:m1".into()]];
+            }),
+            ("same_person.links", |p| {
+                p.same_person.links = vec![["entrata:1".into(), "entrata:2".into()]];
+            }),
+            ("same_person.links", |p| {
+                p.same_person.links = vec![
+                    ["entrata:1".into(), "officernd:m1".into()],
+                    ["entrata:2".into(), "officernd:m1".into()],
+                ];
             }),
             ("same_person.by_email", |p| {
                 p.same_person.by_email = vec![Source::Entrata];

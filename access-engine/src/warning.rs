@@ -146,13 +146,14 @@ pub enum Warning {
         /// Why.
         reason: String,
     },
-    /// An email that `same_person.by_email` trusts names several records of
-    /// one source: none of them is merged by it (link them explicitly).
+    /// Policy `same_person` would make one person of records that cannot
+    /// be one (an email that names two residents, links and emails that
+    /// chain two residents together): none of them is merged.
     SamePersonConflict {
-        /// The email, as normalised (trimmed, lower case).
-        email: String,
-        /// The records it names, as `entrata:5009`, `officernd:m1`.
+        /// The records, as `entrata:5009`, `officernd:m1`.
         records: Vec<String>,
+        /// Why they are not merged.
+        why: String,
     },
 }
 
@@ -233,10 +234,9 @@ impl fmt::Display for Warning {
                 "user {} has a wanted email but is not adopted ({reason}); a new user is created",
                 user.0
             ),
-            Warning::SamePersonConflict { email, records } => write!(
+            Warning::SamePersonConflict { records, why } => write!(
                 f,
-                "{email} names {} records ({}): not merged by email; link the right ones in same_person.links",
-                records.len(),
+                "{} are not merged ({why}); link the right ones in same_person.links",
                 records.join(", ")
             ),
         }

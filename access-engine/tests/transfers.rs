@@ -319,3 +319,39 @@ fn a_resident_id_with_a_colon_is_a_bad_record() {
         "{p}"
     );
 }
+
+/// The user that keeps the identity is known to hold no credential (the
+/// runner saw none): the other user may hold the person's only pass, so
+/// it keeps every group the person needs.
+#[test]
+fn the_other_user_keeps_the_persons_groups_while_the_survivor_holds_no_credential() {
+    let now = utc(2026, 12, 3, 19, 0);
+    let mut survivor = user(40, Some("sync:entrata:200:5009"), "F5009", "L5009", &[2, 3]);
+    survivor.holds_credential = Some(false);
+    let observed = brivo(vec![
+        survivor,
+        user(41, Some("sync:entrata:300:5009"), "F5009", "L5009", &[3]),
+    ]);
+    let p = plan(&transfer(), &mappings(), &Policy::default(), &observed, now);
+    assert_eq!(
+        changes_of(&p, &UserRef::Existing(BrivoUserId(41))),
+        (vec![], vec![]),
+        "{p}"
+    );
+    let held: Vec<&HeldItem> = p
+        .held
+        .iter()
+        .filter(|h| h.user == UserRef::Existing(BrivoUserId(41)))
+        .map(|h| &h.item)
+        .collect();
+    assert_eq!(held, [&HeldItem::RemoveGroup(GroupId(3))], "{p}");
+    // once it holds one, the other user is retired
+    let mut observed = observed;
+    observed.users[0].holds_credential = Some(true);
+    let p = plan(&transfer(), &mappings(), &Policy::default(), &observed, now);
+    assert_eq!(
+        changes_of(&p, &UserRef::Existing(BrivoUserId(41))),
+        (vec![], vec![3]),
+        "{p}"
+    );
+}

@@ -970,7 +970,12 @@ impl Syncer {
                 .cache_get(ns, CARD_ASSIGNED, &u.id.0.to_string())
                 .await
             {
-                Ok(found) => u.card_assigned = found.is_some(),
+                Ok(found) => {
+                    u.card_assigned = found.is_some();
+                    if found.is_some() {
+                        u.holds_credential = Some(true);
+                    }
+                }
                 Err(e) => warn!(error = %e, user = %u.id,
                     "could not read the cards given; the user's credentials are looked at before assigning"),
             }
@@ -996,6 +1001,9 @@ impl Syncer {
             {
                 Ok(Some((value, at))) => {
                     let r: WindowRecord = serde_json::from_value(value).unwrap_or_default();
+                    if r.window.is_some() {
+                        u.holds_credential = Some(r.credentials > 0);
+                    }
                     let waiting = r.credentials == 0 || r.awaiting;
                     if waiting && now - at >= no_credential_recheck(r.checks) {
                         continue;
@@ -1096,7 +1104,12 @@ impl Syncer {
     async fn forget_window(&self, user: BrivoUserId) {
         if self.inner.policy.credential_windows {
             let lost = "the new card has no window until the user's next change";
-            let unknown = serde_json::to_value(WindowRecord::default()).unwrap_or_default();
+            // keep the wait for a pass, if any
+            let record = WindowRecord {
+                window: None,
+                ..self.window_record(user).await
+            };
+            let unknown = serde_json::to_value(&record).unwrap_or_default();
             self.remember(CREDENTIAL_WINDOW, user, unknown, lost).await;
         }
     }
@@ -1870,9 +1883,9 @@ impl Syncer {
                         let value = card.clone().map_or(serde_json::Value::Null, Into::into);
                         let lost = "the next run looks at the user's credentials and assigns none";
                         self.remember(CARD_ASSIGNED, id, value, lost).await;
-                        if card.is_some() {
-                            self.forget_window(id).await;
-                        }
+                        // (also when it held one already: a crash may have
+                        // come before its window was set)
+                        self.forget_window(id).await;
                         Outcome::Ok {
                             note: Some(match card {
                                 Some(reference) => format!("card {reference}"),

@@ -353,7 +353,7 @@ fn diff_identity(
         && !too_many
         && w.suspended != Some(true)
         && (!u.suspended || out.unsuspends.last().is_some_and(|(id, _)| *id == u.id))
-        && credentials_for(policy, &ident.key);
+        && credentials_for(policy, d, i);
     if opens && policy.invite_mobile_pass && (!u.mobile_pass_invited || reissue()) {
         out.invite(
             d,
@@ -431,7 +431,7 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
             .push((ChangeKey::New(i), user.clone(), adds, Vec::new()));
     }
     // an invitation or a card opens nothing while every group is held
-    if groups.len() <= policy.max_groups_per_user && credentials_for(policy, &d.identities[i].key) {
+    if groups.len() <= policy.max_groups_per_user && credentials_for(policy, d, i) {
         if policy.invite_mobile_pass {
             out.invite(d, i, ChangeKey::New(i), user.clone(), false);
         }
@@ -441,15 +441,24 @@ fn create(cx: &Ctx<'_, '_>, i: usize, w: &Want, groups: &[GroupId], out: &mut Ou
     }
 }
 
-/// Whether the policy gives credentials (invitations, cards) to people of
-/// this identity's source (`credential_sources`).
-fn credentials_for(policy: &Policy, key: &IdKey<'_>) -> bool {
-    let source = match key {
+/// Whether the policy gives credentials (invitations, cards) to identity
+/// `i` (`credential_sources`): a person any of whose facts comes from one
+/// of those sources (a resident who is also a member, from either).
+fn credentials_for(policy: &Policy, d: &Desired<'_>, i: usize) -> bool {
+    let wanted = &policy.credential_sources;
+    let of = |key: &IdKey<'_>| match key {
         IdKey::Entrata(_) => Source::Entrata,
         IdKey::Member(_) | IdKey::Visitor(_) => Source::OfficeRnd,
         IdKey::Directory(..) => Source::Directory,
     };
-    policy.credential_sources.contains(&source)
+    wanted.contains(&of(&d.identities[i].key))
+        || d.grants_of(i).iter().any(|g| {
+            wanted.contains(&match g.src {
+                desired::Src::Lease { .. } => Source::Entrata,
+                desired::Src::Directory { .. } => Source::Directory,
+                _ => Source::OfficeRnd,
+            })
+        })
 }
 
 /// The rule that holds what `scope` feeds: it is incomplete, or it changed
@@ -525,8 +534,11 @@ pub(super) fn diff_orphans(cx: &Ctx<'_, '_>, out: &mut Out) {
         }
         want(d, policy, i as usize, cx.now, &mut wanted);
         m.summary.live_groups_of(survivor, &mut held);
-        // a suspended survivor opens nothing: it lacks every group
-        if !m.info(survivor).suspended {
+        // a suspended survivor opens nothing, nor does one known to hold no
+        // credential (the other user may hold the person's only one): it
+        // lacks every group
+        let s = m.info(survivor);
+        if !s.suspended && !s.no_credential {
             wanted.retain(|g| held.binary_search(g).is_err());
         }
         let to = Survivor {

@@ -72,6 +72,8 @@ pub(super) struct ObsInfo {
     pub(super) mobile_pass_invited: bool,
     /// This integration gave it a card from the pool.
     pub(super) card_assigned: bool,
+    /// Known to hold no credential.
+    pub(super) no_credential: bool,
     /// Its external id has an earlier version's form ([`Owner::Earlier`]),
     /// or another record's that is the same person: it is given the
     /// identity's own.
@@ -216,6 +218,7 @@ pub(super) fn summarize<'o>(observed: &'o Observed, live: &[GroupId], prefix: &s
             suspended_by_integration: u.suspended_by_integration,
             mobile_pass_invited: u.mobile_pass_invited,
             card_assigned: u.card_assigned,
+            no_credential: u.holds_credential == Some(false),
             earlier_form: false,
             merged: false,
             inline,
