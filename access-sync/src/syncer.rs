@@ -767,6 +767,25 @@ fn user_key(action: &Action) -> Option<String> {
     })
 }
 
+/// The Brivo id of `user`: an existing one, or the one created earlier in
+/// this user's queue; a skipped outcome when the create did not happen.
+fn existing(user: &UserRef, created: Option<BrivoUserId>) -> Result<BrivoUserId, Outcome> {
+    match (user, created) {
+        (UserRef::Existing(id), _) => Ok(*id),
+        (UserRef::New(_), Some(id)) => Ok(id),
+        (UserRef::New(ext), None) => Err(Outcome::Skipped {
+            reason: format!("{ext} was not created in this run"),
+        }),
+    }
+}
+
+/// Whether `u` carries an external id under `owned` (`{prefix}:`).
+fn owned_by(u: &access_engine::ObservedUser, owned: &str) -> bool {
+    u.external_id
+        .as_deref()
+        .is_some_and(|x| x.starts_with(owned))
+}
+
 /// A one-line description of an action.
 pub fn describe(action: &Action) -> String {
     let groups = |list: &[access_engine::GroupChange]| {
@@ -960,11 +979,7 @@ impl Syncer {
     async fn mark_cards(&self, observed: &mut Observed) {
         let ns = &self.inner.namespace;
         let owned = format!("{}:", self.inner.policy.ownership_prefix);
-        for u in observed.users.iter_mut().filter(|u| {
-            u.external_id
-                .as_deref()
-                .is_some_and(|x| x.starts_with(&owned))
-        }) {
+        for u in observed.users.iter_mut().filter(|u| owned_by(u, &owned)) {
             match self
                 .state()
                 .cache_get(ns, CARD_ASSIGNED, &u.id.0.to_string())
@@ -989,11 +1004,7 @@ impl Syncer {
         let ns = &self.inner.namespace;
         let owned = format!("{}:", self.inner.policy.ownership_prefix);
         let now = self.inner.clock.now();
-        for u in observed.users.iter_mut().filter(|u| {
-            u.external_id
-                .as_deref()
-                .is_some_and(|x| x.starts_with(&owned))
-        }) {
+        for u in observed.users.iter_mut().filter(|u| owned_by(u, &owned)) {
             match self
                 .state()
                 .cache_get(ns, CREDENTIAL_WINDOW, &u.id.0.to_string())
@@ -1023,11 +1034,7 @@ impl Syncer {
     async fn mark_invited(&self, observed: &mut Observed) {
         let ns = &self.inner.namespace;
         let owned = format!("{}:", self.inner.policy.ownership_prefix);
-        for u in observed.users.iter_mut().filter(|u| {
-            u.external_id
-                .as_deref()
-                .is_some_and(|x| x.starts_with(&owned))
-        }) {
+        for u in observed.users.iter_mut().filter(|u| owned_by(u, &owned)) {
             match self
                 .state()
                 .cache_get(ns, MOBILE_PASS_INVITED, &u.id.0.to_string())
@@ -1079,11 +1086,7 @@ impl Syncer {
         let ns = &self.inner.namespace;
         let owned = format!("{}:", self.inner.policy.ownership_prefix);
         for u in observed.users.iter_mut().filter(|u| u.suspended) {
-            if !u
-                .external_id
-                .as_deref()
-                .is_some_and(|x| x.starts_with(&owned))
-            {
+            if !owned_by(u, &owned) {
                 continue;
             }
             match self
@@ -1867,16 +1870,9 @@ impl Syncer {
                 .await,
             ),
             Action::AssignCard { user, pool, .. } => {
-                let id = match user {
-                    UserRef::Existing(id) => *id,
-                    UserRef::New(ext) => match created {
-                        Some(id) => *id,
-                        None => {
-                            return Outcome::Skipped {
-                                reason: format!("{ext} was not created in this run"),
-                            };
-                        }
-                    },
+                let id = match existing(user, *created) {
+                    Ok(id) => id,
+                    Err(skipped) => return skipped,
                 };
                 match b.assign_card(id, pool).await {
                     Ok(card) => {
@@ -1897,16 +1893,9 @@ impl Syncer {
                 }
             }
             Action::SetCredentialWindow { user, window, .. } => {
-                let id = match user {
-                    UserRef::Existing(id) => *id,
-                    UserRef::New(ext) => match created {
-                        Some(id) => *id,
-                        None => {
-                            return Outcome::Skipped {
-                                reason: format!("{ext} was not created in this run"),
-                            };
-                        }
-                    },
+                let id = match existing(user, *created) {
+                    Ok(id) => id,
+                    Err(skipped) => return skipped,
                 };
                 match b.set_credential_window(id, *window).await {
                     Ok(found) => {
@@ -1961,16 +1950,9 @@ impl Syncer {
                 done(r)
             }
             Action::ChangeGroups { user, add, remove } => {
-                let id = match user {
-                    UserRef::Existing(id) => *id,
-                    UserRef::New(ext) => match created {
-                        Some(id) => *id,
-                        None => {
-                            return Outcome::Skipped {
-                                reason: format!("{ext} was not created in this run"),
-                            };
-                        }
-                    },
+                let id = match existing(user, *created) {
+                    Ok(id) => id,
+                    Err(skipped) => return skipped,
                 };
                 let add_ids: Vec<GroupId> = add.iter().map(|c| c.group).collect();
                 let remove_ids: Vec<GroupId> = remove.iter().map(|c| c.group).collect();
@@ -1996,16 +1978,9 @@ impl Syncer {
                 reissue,
                 ..
             } => {
-                let id = match user {
-                    UserRef::Existing(id) => *id,
-                    UserRef::New(ext) => match created {
-                        Some(id) => *id,
-                        None => {
-                            return Outcome::Skipped {
-                                reason: format!("{ext} was not created in this run"),
-                            };
-                        }
-                    },
+                let id = match existing(user, *created) {
+                    Ok(id) => id,
+                    Err(skipped) => return skipped,
                 };
                 match b.invite_mobile_pass(id, email, *reissue).await {
                     Ok(sent) => {

@@ -86,6 +86,9 @@ impl UserRec {
     }
 }
 
+/// Format 100, the sandbox's only card format.
+const CARD_FORMAT: (i64, &str) = (100, "Standard 26 Bit");
+
 #[derive(Debug, Default)]
 pub(crate) struct BrivoState {
     users: BTreeMap<i64, UserRec>,
@@ -147,6 +150,19 @@ impl BrivoState {
     fn alloc_id(&mut self) -> i64 {
         self.next_id += 1;
         self.next_id
+    }
+    /// A credential of `format` (id, name) in the card bank, unassigned.
+    fn put_credential(&mut self, id: i64, format: (i64, &str), reference: &str) {
+        self.credentials.insert(
+            id,
+            json!({"id": id, "credentialFormat": {"id": format.0, "name": format.1},
+                   "referenceId": reference}),
+        );
+    }
+    /// Assigns credential `cid` to `user` from `at`, with no end.
+    fn assign_from(&mut self, user: i64, cid: i64, at: chrono::DateTime<chrono::Utc>) {
+        let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        self.assignments.insert((user, cid), (Some(from), None));
     }
     fn groups_of(&self, user: i64) -> BTreeSet<i64> {
         self.members
@@ -439,13 +455,8 @@ impl BrivoHandle {
         };
         i.status = "REDEEMED";
         let (cid, reference) = (i.credential_id, i.reference_id.clone());
-        st.credentials.insert(
-            cid,
-            json!({"id": cid, "credentialFormat": {"id": 307, "name": "Brivo Mobile Pass"},
-                   "referenceId": reference}),
-        );
-        let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        st.assignments.insert((user_id, cid), (Some(from), None));
+        st.put_credential(cid, (307, "Brivo Mobile Pass"), &reference);
+        st.assign_from(user_id, cid, at);
         true
     }
 
@@ -454,11 +465,7 @@ impl BrivoHandle {
     pub fn add_card(&self, reference: &str) -> i64 {
         let mut st = lock(&self.inner.state);
         let cid = st.alloc_id();
-        st.credentials.insert(
-            cid,
-            json!({"id": cid, "credentialFormat": {"id": 100, "name": "Standard 26 Bit"},
-                   "referenceId": reference}),
-        );
+        st.put_credential(cid, CARD_FORMAT, reference);
         cid
     }
 
@@ -485,13 +492,8 @@ impl BrivoHandle {
     ) -> i64 {
         let mut st = lock(&self.inner.state);
         let cid = st.alloc_id();
-        st.credentials.insert(
-            cid,
-            json!({"id": cid, "credentialFormat": {"id": 100, "name": "Standard 26 Bit"},
-                   "referenceId": reference}),
-        );
-        let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        st.assignments.insert((user_id, cid), (Some(from), None));
+        st.put_credential(cid, CARD_FORMAT, reference);
+        st.assign_from(user_id, cid, at);
         cid
     }
 
