@@ -66,6 +66,10 @@ pub struct AuditRecord {
     /// if the run failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<ErrorKind>,
+    /// Reads deferred because they would have overspent a budget, each
+    /// with the window and when it recovers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<crate::budget::Deferral>,
 }
 
 /// Where audit records go.

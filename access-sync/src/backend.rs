@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 use std::error::Error as StdError;
 use std::fmt;
 
-use access_engine::{BrivoUserId, CredentialWindow, GroupId, Observed, Profile, ProfileField};
+use access_engine::{
+    BrivoUserId, CredentialWindow, GroupId, Observed, ObservedUser, Profile, ProfileField,
+};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -481,6 +483,30 @@ pub trait AccessBackend: Send + Sync {
     /// Reads the state the engine diffs against. An error means no plan at
     /// all: never plan from a partial observation.
     async fn observe(&self, scope: &ObserveScope) -> Result<Observed, BackendError>;
+
+    /// Reads `users` again, as [`observe`](Self::observe) would show them
+    /// (managed groups only; a user `observe` would leave out, or one that
+    /// no longer exists, is not returned). The runner calls it for the
+    /// users a plan from its cached observation is about to write, so that
+    /// a write never rests on a stale read.
+    ///
+    /// The default observes everything and keeps those users: correct for
+    /// any backend, but it costs a whole observation; a backend that can
+    /// read one user should (Brivo: one user and its groups, two calls).
+    async fn observe_users(
+        &self,
+        scope: &ObserveScope,
+        users: &[BrivoUserId],
+    ) -> Result<Vec<ObservedUser>, BackendError> {
+        let wanted: BTreeSet<BrivoUserId> = users.iter().copied().collect();
+        Ok(self
+            .observe(scope)
+            .await?
+            .users
+            .into_iter()
+            .filter(|u| wanted.contains(&u.id))
+            .collect())
+    }
 
     /// The user carrying this external id, if any.
     async fn find_user(&self, external_id: &str) -> Result<Option<BrivoUserId>, BackendError>;

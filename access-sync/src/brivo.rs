@@ -291,6 +291,50 @@ impl AccessBackend for BrivoBackend {
         Ok(Observed::new(users.into_values().collect(), groups))
     }
 
+    /// Two reads a user: `GET /users/{id}` (a 404 is a user gone) and
+    /// `GET /users/{id}/groups` (one page holds Brivo's 16-group cap).
+    async fn observe_users(
+        &self,
+        scope: &ObserveScope,
+        users: &[BrivoUserId],
+    ) -> Result<Vec<ObservedUser>, BackendError> {
+        let mut out = Vec::with_capacity(users.len());
+        for &id in users {
+            self.read();
+            let u = match self.client.get_user(brivo_user_id(id)).await {
+                Ok(u) => u,
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(to_backend(e).context(format_args!("re-reading user {id}"))),
+            };
+            self.read();
+            let listing = self.client.user_groups(u.id).await.map_err(|e| {
+                to_backend(e).context(format_args!("re-reading user {id}'s groups"))
+            })?;
+            if !listing.skipped.is_empty() {
+                // a membership we cannot read could be a managed one
+                return Err(BackendError::failed(format!(
+                    "user {id}'s groups: {} record(s) could not be read",
+                    listing.skipped.len()
+                )));
+            }
+            let mut o = observed_user(&u);
+            o.groups = listing
+                .items
+                .iter()
+                .map(|g| group_id(g.id))
+                .filter(|g| scope.managed_groups.contains(g))
+                .collect();
+            o.groups.sort();
+            if scope.is_owned(o.external_id.as_deref())
+                || (scope.adoption_candidates && !o.emails.is_empty())
+                || !o.groups.is_empty()
+            {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
     async fn invite_mobile_pass(
         &self,
         user: BrivoUserId,

@@ -38,6 +38,7 @@
 pub mod audit;
 pub mod backend;
 pub mod brivo;
+pub mod budget;
 pub mod clock;
 pub mod config;
 pub mod directory;
@@ -62,6 +63,7 @@ pub use backend::{
     GroupsApplied, ObserveScope, UserUpdate,
 };
 pub use brivo::BrivoBackend;
+pub use budget::{Budget, BudgetUse, BudgetWindow, Deferral};
 pub use clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectorySource};
 pub use entrata::EntrataSource;

@@ -201,6 +201,14 @@ impl MemoryBackend {
             .insert(group);
     }
 
+    /// Takes a user out of a group directly, as an administrator would by
+    /// hand (not counted).
+    pub fn take_out_of_group(&self, user: BrivoUserId, group: GroupId) {
+        if let Some(u) = self.lock().users.get_mut(&user) {
+            u.groups.remove(&group);
+        }
+    }
+
     /// Removes every injected failure.
     pub fn clear_failures(&self) {
         let mut st = self.lock();
@@ -267,6 +275,29 @@ impl AccessBackend for MemoryBackend {
             })
             .collect();
         Ok(Observed::new(users, groups))
+    }
+
+    /// One read a user (as Brivo's `GET /users/{id}` with its groups).
+    async fn observe_users(
+        &self,
+        scope: &ObserveScope,
+        users: &[BrivoUserId],
+    ) -> Result<Vec<ObservedUser>, BackendError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        {
+            let mut st = self.lock();
+            // the full observation below counts one
+            st.reads += users.len() as u64 - 1;
+        }
+        let observed = self.observe(scope).await?;
+        let wanted: std::collections::BTreeSet<_> = users.iter().collect();
+        Ok(observed
+            .users
+            .into_iter()
+            .filter(|u| wanted.contains(&u.id))
+            .collect())
     }
 
     async fn invite_mobile_pass(
@@ -484,6 +515,8 @@ pub struct StaticSource {
     name: String,
     scope: Scope,
     facts: Arc<Mutex<Result<Facts, SourceError>>>,
+    fetches: Arc<std::sync::atomic::AtomicU64>,
+    calls: u64,
 }
 
 impl StaticSource {
@@ -493,7 +526,21 @@ impl StaticSource {
             name: name.into(),
             scope,
             facts: Arc::new(Mutex::new(Ok(facts))),
+            fetches: Arc::default(),
+            calls: 0,
         }
+    }
+
+    /// Each fetch reports `n` calls made (counted against the source's
+    /// [`Budget`](crate::Budget)).
+    pub fn with_calls(mut self, n: u64) -> Self {
+        self.calls = n;
+        self
+    }
+
+    /// How many times the source was fetched.
+    pub fn fetches(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces the facts returned from now on.
@@ -539,7 +586,9 @@ impl FactSource for StaticSource {
     }
 
     async fn fetch(&self, _now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let facts = self.facts.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        facts.map(SourceBatch::new)
+        facts.map(|f| SourceBatch::new(f).with_calls(self.calls))
     }
 }

@@ -313,6 +313,11 @@ pub struct SourceReport {
     pub notes: Vec<String>,
     /// Requests made.
     pub calls: u64,
+    /// When the facts used were read: this run's `now` for a fetch made by
+    /// the run, an earlier instant for facts served from the cache (see
+    /// [`Syncer::sync_due`](crate::Syncer::sync_due)); `None` when nothing
+    /// was read.
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 impl SourceReport {
@@ -344,6 +349,8 @@ struct SourceReportWire {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
     calls: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    read_at: Option<DateTime<Utc>>,
 }
 
 impl From<SourceReport> for SourceReportWire {
@@ -362,6 +369,7 @@ impl From<SourceReport> for SourceReportWire {
             name: r.name,
             notes: r.notes,
             calls: r.calls,
+            read_at: r.read_at,
         }
     }
 }
@@ -393,6 +401,7 @@ impl From<SourceReportWire> for SourceReport {
             errors,
             notes: w.notes,
             calls: w.calls,
+            read_at: w.read_at,
         }
     }
 }

@@ -22,9 +22,14 @@ use crate::backend::{
     AccessBackend, AdoptionRules, BackendError, CallCounts, CapRefusal, GroupsApplied,
     ObserveScope, UserUpdate,
 };
+use crate::budget::{Budget, Deferral};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorKind;
-use crate::sources::{FactSource, InputCounts, SourceReport, merge_facts};
+use crate::sources::{
+    FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
+};
+
+mod incremental;
 
 /// Why a run produced no plan or refused to apply one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -289,6 +294,10 @@ pub struct ActionResult {
     pub action: String,
     /// What happened.
     pub outcome: Outcome,
+    /// The Brivo user written (for a create, the user made or found), when
+    /// known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<BrivoUserId>,
 }
 
 /// A dry run's result: the plan and what it was computed from. Nothing was
@@ -332,6 +341,16 @@ pub struct SyncReport {
     /// Items held back while applying, beside the plan's own `held`: the
     /// additions Brivo refused for its 16-group cap (see [`Outcome::Held`]).
     pub held: Vec<Held>,
+    /// Reads not made because they would have overspent a [`Budget`]: the
+    /// cached facts or observation served instead.
+    pub deferred: Vec<Deferral>,
+    /// True when Brivo was observed in full for this run; false when the
+    /// plan was made from the cached observation (see
+    /// [`Syncer::sync_due`]).
+    pub observed_fully: bool,
+    /// Users read again before writing them (a run from the cached
+    /// observation).
+    pub verified_users: usize,
 }
 
 impl SyncReport {
@@ -463,6 +482,10 @@ pub struct SyncerBuilder {
     holder: String,
     lock_ttl: Option<Duration>,
     max_plan_age: Duration,
+    refresh: BTreeMap<String, Duration>,
+    max_fact_age: Option<Duration>,
+    full_every: Duration,
+    budgets: BTreeMap<String, Budget>,
 }
 
 /// A progress callback: `(actions done, actions in the plan)`.
@@ -635,6 +658,44 @@ impl SyncerBuilder {
         self
     }
 
+    /// How often the run loop reads `source` again (by its
+    /// [`FactSource::name`]; default: the poll interval). Each source's
+    /// [`Budget`] stretches it when reads at this cadence would spend more
+    /// than the budget's polling share. Between reads, the loop plans from
+    /// the facts last read (see [`Syncer::sync_due`]).
+    pub fn refresh(mut self, source: impl Into<String>, every: Duration) -> Self {
+        self.refresh.insert(source.into(), every);
+        self
+    }
+
+    /// How old a source's cached facts may grow before they are no longer
+    /// trusted: its scope is then incomplete, so nothing it feeds is
+    /// revoked or newly granted until it is read again. Default: twice the
+    /// source's cadence (see [`refresh`](Self::refresh)), at least an hour.
+    pub fn max_fact_age(mut self, age: Duration) -> Self {
+        self.max_fact_age = Some(age);
+        self
+    }
+
+    /// How often the run loop observes Brivo in full (default daily),
+    /// stretched by Brivo's budget. In between it plans from its cached
+    /// observation and reads again only the users it writes; the full
+    /// observation is what finds changes made by hand to other users.
+    /// `Duration::ZERO` observes in full on every run.
+    pub fn full_reconciliation_every(mut self, every: Duration) -> Self {
+        self.full_every = every;
+        self
+    }
+
+    /// The call budget of a service: `"brivo"` or a source's name.
+    /// Defaults: Brivo 100,000 calls per 30 days ([`Budget::brivo_default`]),
+    /// a source named `entrata` 2,500 a day ([`Budget::entrata_default`]);
+    /// others none. See [`crate::budget`].
+    pub fn budget(mut self, service: impl Into<String>, budget: Budget) -> Self {
+        self.budgets.insert(service.into(), budget);
+        self
+    }
+
     /// Builds the syncer.
     pub fn build(self) -> Syncer {
         let namespace = self
@@ -670,6 +731,11 @@ impl SyncerBuilder {
                 audit: self.audit,
                 wake: Arc::new(Notify::new()),
                 progress: self.progress,
+                cache: tokio::sync::Mutex::default(),
+                refresh: self.refresh,
+                max_fact_age: self.max_fact_age,
+                full_every: self.full_every,
+                budgets: self.budgets,
             }),
         }
     }
@@ -695,6 +761,11 @@ struct Inner {
     holder: String,
     lock_ttl: Duration,
     max_plan_age: Duration,
+    cache: tokio::sync::Mutex<incremental::Cache>,
+    refresh: BTreeMap<String, Duration>,
+    max_fact_age: Option<Duration>,
+    full_every: Duration,
+    budgets: BTreeMap<String, Budget>,
 }
 
 /// The runner: sources → engine → backend. Cheap to clone.
@@ -703,9 +774,11 @@ struct Inner {
 ///   Brivo, compute the plan; nothing is written.
 /// * [`apply`](Syncer::apply) executes exactly a plan after checking it is
 ///   not stale; [`sync_once`](Syncer::sync_once) plans and applies at once.
-/// * [`run`](Syncer::run) loops: it wakes at the plan's `next_change` or the
-///   poll interval, whichever comes first (or when [`waker`](Syncer::waker)
-///   is notified), re-plans and applies, until shut down.
+/// * [`run`](Syncer::run) loops: it wakes at the plan's `next_change`, when
+///   a source read or a full observation of Brivo falls due, or at the poll
+///   interval, whichever comes first (or when [`waker`](Syncer::waker) is
+///   notified), and runs [`sync_due`](Syncer::sync_due): only what may have
+///   changed is read again, within each service's [`Budget`].
 ///
 /// ```
 /// use access_engine::*;
@@ -784,6 +857,28 @@ fn owned_by(u: &access_engine::ObservedUser, owned: &str) -> bool {
     u.external_id
         .as_deref()
         .is_some_and(|x| x.starts_with(owned))
+}
+
+/// The Brivo user an action writes: its own id, or the user its create
+/// made (`created`).
+fn target(action: &Action, created: Option<BrivoUserId>) -> Option<BrivoUserId> {
+    match action {
+        Action::CreateUser { .. } => created,
+        Action::AdoptUser { user, .. }
+        | Action::SetExternalId { user, .. }
+        | Action::UpdateProfile { user, .. }
+        | Action::Unsuspend { user, .. }
+        | Action::Suspend { user, .. }
+        | Action::Delete { user, .. } => Some(*user),
+        Action::ChangeGroups { user, .. }
+        | Action::InviteMobilePass { user, .. }
+        | Action::AssignCard { user, .. }
+        | Action::SetCredentialWindow { user, .. } => match user {
+            UserRef::Existing(id) => Some(*id),
+            _ => created,
+        },
+        _ => None,
+    }
 }
 
 /// A one-line description of an action.
@@ -869,6 +964,13 @@ impl Syncer {
             holder: default_holder(),
             lock_ttl: None,
             max_plan_age: Duration::from_secs(3600),
+            refresh: BTreeMap::new(),
+            max_fact_age: None,
+            full_every: Duration::from_secs(24 * 3600),
+            budgets: BTreeMap::from([
+                ("brivo".to_owned(), Budget::brivo_default()),
+                ("entrata".to_owned(), Budget::entrata_default()),
+            ]),
         }
     }
 
@@ -893,8 +995,9 @@ impl Syncer {
     }
 
     /// A handle that wakes [`run`](Syncer::run) for an immediate run (e.g.
-    /// from a webhook handler). Webhooks only schedule a run: the run still
-    /// fetches everything and plans from scratch.
+    /// from a webhook handler). A woken run reads every source again,
+    /// whatever their cadence (see [`refresh_sources`](Syncer::refresh_sources)),
+    /// within the budgets' whole allowance.
     pub fn waker(&self) -> Arc<Notify> {
         self.inner.wake.clone()
     }
@@ -902,47 +1005,42 @@ impl Syncer {
     /// Fetches every source (concurrently). A failed source marks its scope
     /// incomplete; it never fails the run.
     pub async fn fetch(&self, now: DateTime<Utc>) -> (Facts, Vec<SourceReport>) {
-        let fetches = self.inner.sources.iter().map(|s| async move {
-            let span = info_span!("fetch", source = s.name());
-            (s, s.fetch(now).instrument(span).await)
-        });
+        let results = self.fetch_sources(&self.inner.sources, now).await;
         let mut facts = Facts::default();
         let mut reports = Vec::new();
-        for (source, result) in futures::future::join_all(fetches).await {
-            match result {
-                Ok(batch) => {
-                    for note in &batch.notes {
-                        warn!(source = source.name(), "{note}");
-                    }
-                    for e in &batch.errors {
-                        warn!(source = source.name(), error = %e, kind = %e.kind(),
-                            "part of the source could not be read; its revocations are held");
-                    }
-                    reports.push(SourceReport {
-                        name: source.name().to_owned(),
-                        error: None,
-                        errors: batch.errors,
-                        notes: batch.notes,
-                        calls: batch.calls,
-                    });
-                    merge_facts(&mut facts, batch.facts);
-                }
-                Err(e) => {
-                    let scope = source.scope();
-                    warn!(source = source.name(), error = %e, kind = %e.kind(), %scope,
-                        "fetch failed; revocations it feeds are held");
-                    facts.completeness.mark_incomplete(scope, e.to_string());
-                    reports.push(SourceReport {
-                        name: source.name().to_owned(),
-                        error: Some(e),
-                        errors: Vec::new(),
-                        notes: Vec::new(),
-                        calls: 0,
-                    });
-                }
+        let mut keep = Vec::new();
+        for (i, (source, result)) in self.inner.sources.iter().zip(results).enumerate() {
+            let (batch, report) = incremental::absorb(source.as_ref(), result, now);
+            match &batch {
+                Some(f) => merge_facts(&mut facts, f.clone()),
+                None => facts.completeness.mark_incomplete(
+                    source.scope(),
+                    report
+                        .error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
             }
+            keep.push((i, batch, report.clone()));
+            reports.push(report);
         }
+        // What was read serves the run loop's next runs too.
+        self.inner.cache.lock().await.store_fetch(now, keep);
         (facts, reports)
+    }
+
+    /// Reads `sources` concurrently; results in their order.
+    async fn fetch_sources(
+        &self,
+        sources: &[Arc<dyn FactSource>],
+        now: DateTime<Utc>,
+    ) -> Vec<Result<SourceBatch, SourceError>> {
+        let fetches = sources.iter().map(|s| async move {
+            let span = info_span!("fetch", source = s.name());
+            s.fetch(now).instrument(span).await
+        });
+        futures::future::join_all(fetches).await
     }
 
     /// Reads the backend's state for the managed groups and owned users.
@@ -950,27 +1048,44 @@ impl Syncer {
     /// # Errors
     /// [`SyncError::Observe`] if the backend cannot be read.
     pub async fn observe(&self) -> Result<Observed, SyncError> {
-        let mut observed = self
-            .inner
+        let before = self.inner.backend.calls();
+        let mut observed = self.observe_raw().await?;
+        let calls = self.inner.backend.calls().since(&before).http;
+        self.inner
+            .cache
+            .lock()
+            .await
+            .store_observation(&observed, self.inner.clock.now(), calls);
+        self.mark(&mut observed).await;
+        Ok(observed)
+    }
+
+    /// The backend's observation, without the run state's marks.
+    async fn observe_raw(&self) -> Result<Observed, SyncError> {
+        self.inner
             .backend
             .observe(&self.inner.scope)
             .instrument(info_span!("observe"))
             .await
-            .map_err(SyncError::Observe)?;
-        self.mark_own_suspensions(&mut observed).await;
+            .map_err(SyncError::Observe)
+    }
+
+    /// Adds what the run state knows and Brivo cannot tell: who suspended
+    /// a user, invitations sent, adoptions refused, windows and cards set.
+    async fn mark(&self, observed: &mut Observed) {
+        self.mark_own_suspensions(observed).await;
         if self.inner.policy.invite_mobile_pass {
-            self.mark_invited(&mut observed).await;
+            self.mark_invited(observed).await;
         }
         if self.inner.policy.adopt_by_email {
-            self.mark_refused_adoptions(&mut observed).await;
+            self.mark_refused_adoptions(observed).await;
         }
         if self.inner.policy.credential_windows {
-            self.mark_credential_windows(&mut observed).await;
+            self.mark_credential_windows(observed).await;
         }
         if self.inner.policy.card_pool.is_some() {
-            self.mark_cards(&mut observed).await;
+            self.mark_cards(observed).await;
         }
-        Ok(observed)
     }
 
     /// Marks the owned users the runner gave a card from the pool. A state
@@ -1199,6 +1314,7 @@ impl Syncer {
                 calls: p.calls,
                 error: None,
                 error_kind: None,
+                deferred: Vec::new(),
             }),
             Err(f) => self.audit_failure(now, f),
         }
@@ -1603,6 +1719,28 @@ impl Syncer {
         sources: Vec<SourceReport>,
         before: CallCounts,
     ) -> SyncReport {
+        let how = Observation {
+            deferred: Vec::new(),
+            fully: true,
+            verified: 0,
+        };
+        self.execute_with(plan, observed, replanned, inputs, sources, before, how)
+            .await
+    }
+
+    /// [`execute`](Self::execute) for a run that may have planned from the
+    /// cache: how Brivo was observed, and what was deferred.
+    #[allow(clippy::too_many_arguments)]
+    async fn execute_with(
+        &self,
+        plan: Plan,
+        observed: Observed,
+        replanned: bool,
+        inputs: Option<InputCounts>,
+        sources: Vec<SourceReport>,
+        before: CallCounts,
+        how: Observation,
+    ) -> SyncReport {
         let mut queues: Vec<(String, Vec<usize>)> = Vec::new();
         let mut index_of: HashMap<String, usize> = HashMap::new();
         let mut results: Vec<Option<ActionResult>> = vec![None; plan.actions.len()];
@@ -1623,6 +1761,7 @@ impl Syncer {
                             reason: "unknown action kind: this runner is older than the engine"
                                 .into(),
                         },
+                        user: None,
                     });
                 }
             }
@@ -1658,6 +1797,9 @@ impl Syncer {
             calls,
             observed,
             held,
+            deferred: how.deferred,
+            observed_fully: how.fully,
+            verified_users: how.verified,
         };
         info!(
             actions = report.results.len(),
@@ -1682,6 +1824,7 @@ impl Syncer {
             calls,
             error: None,
             error_kind: None,
+            deferred: report.deferred.clone(),
         });
         report
     }
@@ -1716,6 +1859,7 @@ impl Syncer {
                             b.not_before.format("%Y-%m-%d %H:%M:%SZ")
                         ),
                     },
+                    user: target(&plan.actions[i], None),
                 });
                 tick();
             }
@@ -1760,6 +1904,7 @@ impl Syncer {
                 index: i,
                 action: describe(action),
                 outcome,
+                user: target(action, created),
             });
             tick();
         }
@@ -2101,9 +2246,11 @@ impl Syncer {
             .min(self.inner.poll_interval)
     }
 
-    /// The loop: run at the clock's now, then sleep until the plan's
-    /// `next_change` or the poll interval, whichever comes first (or until
-    /// woken by [`waker`](Syncer::waker)); after a failed run, back off
+    /// The loop: [`sync_due`](Syncer::sync_due) at the clock's now, then
+    /// sleep until the plan's `next_change`, the next read that falls due
+    /// ([`next_due`](Syncer::next_due)) or the poll interval, whichever
+    /// comes first (or until woken by [`waker`](Syncer::waker), which makes
+    /// the next run read every source); after a failed run, back off
     /// (doubling from [`SyncerBuilder::retry_base`], reset on success).
     /// Returns as soon as `shutdown` completes, even mid-run: the run is
     /// dropped at its next await point, which is safe because every action
@@ -2140,8 +2287,14 @@ impl Syncer {
                     Ok(report) => {
                         failures = 0;
                         on_event(RunEvent::Synced(&report));
-                        // From the clock's now after the run: the run itself took time.
-                        self.next_wait(self.inner.clock.now(), report.plan.next_change)
+                        // From the clock's now after the run: the run itself
+                        // took time. Wake for the next boundary or the next
+                        // read that falls due, whichever is first.
+                        let next = match (report.plan.next_change, self.next_due().await) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        self.next_wait(self.inner.clock.now(), next)
                     }
                     Err(e) => {
                         failures += 1;
@@ -2162,7 +2315,11 @@ impl Syncer {
                     return;
                 }
                 () = tokio::time::sleep(wait) => {}
-                () = self.inner.wake.notified() => debug!("woken"),
+                // A wake means something changed: read every source.
+                () = self.inner.wake.notified() => {
+                    debug!("woken");
+                    self.refresh_sources().await;
+                }
             }
         }
     }
@@ -2170,7 +2327,10 @@ impl Syncer {
     /// [`sync_locked`](Self::sync_locked), with a panic caught, logged,
     /// audited as a failed run and returned as [`SyncError::Panicked`].
     async fn sync_caught(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
-        match AssertUnwindSafe(self.sync_locked(now)).catch_unwind().await {
+        let run = self
+            .sync_due_locked(now)
+            .instrument(info_span!("sync", %now));
+        match AssertUnwindSafe(run).catch_unwind().await {
             Ok(result) => result,
             Err(payload) => {
                 let error = SyncError::Panicked(panic_message(payload.as_ref()));
@@ -2220,8 +2380,16 @@ impl Syncer {
             calls: f.calls,
             error: Some(f.error.to_string()),
             error_kind: Some(f.error.kind()),
+            deferred: Vec::new(),
         });
     }
+}
+
+/// How a run observed Brivo, for its report.
+struct Observation {
+    deferred: Vec<Deferral>,
+    fully: bool,
+    verified: usize,
 }
 
 struct Failure {

@@ -1,0 +1,721 @@
+//! Runs that re-read only what may have changed.
+//!
+//! Most wakes of the run loop change nothing in the sources: a wake at a
+//! plan's `next_change` (a move-in at 10:00) is time passing, not a fact
+//! changing. So [`Syncer::sync_due`] keeps, between runs:
+//!
+//! * each source's last batch and when it was read. A source is read again
+//!   on its cadence ([`SyncerBuilder::refresh`], stretched so that polling
+//!   stays within the source's [`Budget`]), at once when the loop is woken
+//!   ([`Syncer::waker`], [`Syncer::refresh_sources`]), and otherwise served
+//!   from the cache. Facts older than [`SyncerBuilder::max_fact_age`] still
+//!   grant, but their scope is marked incomplete, so nothing they would
+//!   revoke is revoked on stale word.
+//! * the last observation of Brivo, kept in step with the runner's own
+//!   writes. Before a plan made from it is applied, every user it writes
+//!   is read again; if any differs, the plan is made again from what was
+//!   read. A full observation runs on a slower cadence
+//!   ([`SyncerBuilder::full_reconciliation_every`], default daily), which
+//!   also catches what was changed by hand to users the runner had no
+//!   reason to write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use access_engine::{Action, BrivoUserId, Facts, Observed, ObservedUser, Plan, Scope, UserRef};
+use chrono::{DateTime, TimeDelta, Utc};
+use tracing::{Instrument as _, debug, info, info_span, warn};
+
+use super::{ActionResult, Failure, Observation, Outcome, SyncError, SyncReport, Syncer};
+use crate::budget::{self, Budget, BudgetUse, Deferral};
+use crate::sources::{
+    FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
+};
+
+/// What the runner keeps between runs.
+#[derive(Debug, Default)]
+pub(super) struct Cache {
+    /// Each source's last successful batch, by the source's index.
+    sources: BTreeMap<usize, CachedBatch>,
+    /// The next run re-reads every source (a webhook, an operator).
+    pub(super) forced: bool,
+    /// Brivo as last seen, kept in step with the runner's writes.
+    observation: Option<CachedObservation>,
+    /// Users whose state after a write is not known (a failed or partial
+    /// write, a lookup that found an existing user): read again before the
+    /// next plan.
+    unsure: BTreeSet<BrivoUserId>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedBatch {
+    facts: Facts,
+    report: SourceReport,
+    read_at: DateTime<Utc>,
+    /// When a read was last tried (failed ones too).
+    tried_at: DateTime<Utc>,
+    calls: u64,
+}
+
+#[derive(Debug, Clone)]
+struct CachedObservation {
+    /// Unmarked (the run-state marks are applied per run).
+    raw: Observed,
+    full_at: DateTime<Utc>,
+    calls: u64,
+}
+
+impl Cache {
+    /// Keeps a full read of the sources (a dry run or `sync_once`).
+    pub(super) fn store_fetch(
+        &mut self,
+        now: DateTime<Utc>,
+        batches: Vec<(usize, Option<Facts>, SourceReport)>,
+    ) {
+        for (i, facts, report) in batches {
+            match facts {
+                Some(f) => {
+                    self.sources.insert(
+                        i,
+                        CachedBatch {
+                            facts: f,
+                            calls: report.calls,
+                            report,
+                            read_at: now,
+                            tried_at: now,
+                        },
+                    );
+                }
+                None => {
+                    if let Some(c) = self.sources.get_mut(&i) {
+                        c.tried_at = now;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Keeps a full observation.
+    pub(super) fn store_observation(&mut self, raw: &Observed, now: DateTime<Utc>, calls: u64) {
+        self.observation = Some(CachedObservation {
+            raw: raw.clone(),
+            full_at: now,
+            calls,
+        });
+        self.unsure.clear();
+    }
+}
+
+/// Replaces `users` in `raw` by what was read of them (a user not read is
+/// gone from the observation). True if anything differed.
+fn merge_users(raw: &mut Observed, users: &[BrivoUserId], fresh: Vec<ObservedUser>) -> bool {
+    let wanted: BTreeSet<BrivoUserId> = users.iter().copied().collect();
+    let mut old: BTreeMap<BrivoUserId, ObservedUser> = BTreeMap::new();
+    raw.users.retain(|u| {
+        if wanted.contains(&u.id) {
+            old.insert(u.id, u.clone());
+            false
+        } else {
+            true
+        }
+    });
+    let mut changed = old.len() != fresh.len();
+    for mut u in fresh {
+        u.groups.sort();
+        match old.get_mut(&u.id) {
+            Some(o) => {
+                o.groups.sort();
+                changed |= *o != u;
+            }
+            None => changed = true,
+        }
+        raw.users.push(u);
+    }
+    changed
+}
+
+/// The existing users a plan writes.
+fn written_users(plan: &Plan) -> BTreeSet<BrivoUserId> {
+    let mut out = BTreeSet::new();
+    for a in &plan.actions {
+        match a {
+            Action::AdoptUser { user, .. }
+            | Action::SetExternalId { user, .. }
+            | Action::UpdateProfile { user, .. }
+            | Action::Unsuspend { user, .. }
+            | Action::Suspend { user, .. }
+            | Action::Delete { user, .. } => {
+                out.insert(*user);
+            }
+            Action::ChangeGroups { user, .. }
+            | Action::InviteMobilePass { user, .. }
+            | Action::AssignCard { user, .. }
+            | Action::SetCredentialWindow { user, .. } => {
+                if let UserRef::Existing(id) = user {
+                    out.insert(*id);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Brings the cached observation in step with what a run wrote: each
+/// action that succeeded is applied to it; a user whose result is not
+/// known exactly is read again before the next plan.
+fn record_results(cache: &mut Cache, plan: &Plan, results: &[ActionResult]) {
+    let Some(obs) = cache.observation.as_mut() else {
+        return;
+    };
+    let raw = &mut obs.raw;
+    let find = |raw: &mut Observed, id: BrivoUserId| raw.users.iter().position(|u| u.id == id);
+    for r in results {
+        let Some(action) = plan.actions.get(r.index) else {
+            continue;
+        };
+        let ok = matches!(r.outcome, Outcome::Ok { .. });
+        let target = r.user;
+        let exact = match (action, &r.outcome) {
+            (Action::CreateUser { external_id, profile, .. }, Outcome::Ok { note })
+                // a create that found the user existing: its state is unknown
+                if note.as_deref().is_none_or(|n| n.starts_with("created")) =>
+            {
+                match target {
+                    Some(id) => {
+                        let mut u = ObservedUser::new(id)
+                            .with_name(profile.first_name.clone(), profile.last_name.clone());
+                        u.external_id = Some(external_id.clone());
+                        u.emails = profile.email.iter().cloned().collect();
+                        u.phones = profile.phone.iter().cloned().collect();
+                        raw.users.push(u);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (Action::ChangeGroups { add, remove, .. }, Outcome::Ok { .. }) => {
+                match target.and_then(|id| find(raw, id)) {
+                    Some(i) => {
+                        let u = &mut raw.users[i];
+                        u.groups.retain(|g| !remove.iter().any(|c| c.group == *g));
+                        for c in add {
+                            if !u.groups.contains(&c.group) {
+                                u.groups.push(c.group);
+                            }
+                        }
+                        u.groups.sort();
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (Action::Suspend { user, .. } | Action::Unsuspend { user, .. }, Outcome::Ok { .. }) => {
+                match find(raw, *user) {
+                    Some(i) => {
+                        raw.users[i].suspended = matches!(action, Action::Suspend { .. });
+                        true
+                    }
+                    None => false,
+                }
+            }
+            (Action::Delete { user, .. }, Outcome::Ok { .. }) => {
+                raw.users.retain(|u| u.id != *user);
+                true
+            }
+            // Credentials live in the run state's marks, not in the
+            // observation: nothing to bring in step.
+            (
+                Action::InviteMobilePass { .. }
+                | Action::AssignCard { .. }
+                | Action::SetCredentialWindow { .. },
+                _,
+            ) => true,
+            _ => false,
+        };
+        if let Some(id) = target.filter(|_| !exact || !ok) {
+            cache.unsure.insert(id);
+        }
+    }
+}
+
+impl Syncer {
+    /// The run loop's run: re-reads only what may have changed, and applies.
+    ///
+    /// * Sources are read when due (see [`SyncerBuilder::refresh`]) or when
+    ///   a refresh was asked for; the others are served from the facts last
+    ///   read, with their age in [`SourceReport::read_at`]. A read that
+    ///   would overspend its [`Budget`] is deferred (in
+    ///   [`SyncReport::deferred`]).
+    /// * Brivo is observed fully when the last full observation is older
+    ///   than [`SyncerBuilder::full_reconciliation_every`] (and the budget
+    ///   allows); otherwise the runner plans from its cached observation and
+    ///   reads again each user the plan writes, re-planning if any differs.
+    ///
+    /// [`sync_once`](Syncer::sync_once) is the full-read run; the first
+    /// `sync_due` of a syncer reads everything too.
+    ///
+    /// ```
+    /// use access_engine::*;
+    /// use access_sync::{Syncer, memory::{MemoryBackend, StaticSource}};
+    /// use chrono::{NaiveDate, TimeZone, Utc};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), access_sync::SyncError> {
+    /// let mut facts = Facts::default();
+    /// facts.properties.push(Property::new("100", "UTC"));
+    /// facts.leases.push(
+    ///     Lease::new("1", "100", LeaseStatus::Future)
+    ///         .with_move_in(NaiveDate::from_ymd_opt(2026, 3, 10))
+    ///         .with_customer(Customer::new("77", CustomerType::Primary, Profile::new("Ada", "Lovelace"))),
+    /// );
+    /// let brivo = MemoryBackend::new();
+    /// brivo.add_group(GroupId(7), "Residents");
+    /// let mut mappings = Mappings::default();
+    /// mappings.properties.insert("100".into(), vec![GroupId(7)]);
+    /// let source = StaticSource::new("entrata", Scope::Source(Source::Entrata), facts);
+    /// let syncer = Syncer::builder(brivo.clone())
+    ///     .source(source.clone())
+    ///     .mappings(mappings)
+    ///     .refresh("entrata", Duration::from_secs(1800))
+    ///     .build();
+    ///
+    /// let morning = Utc.with_ymd_and_hms(2026, 3, 10, 9, 50, 0).unwrap();
+    /// let first = syncer.sync_due(morning).await?; // reads everything
+    /// assert_eq!(source.fetches(), 1);
+    /// // at 10:00, the move-in: from the facts read at 09:50
+    /// let ten = first.plan.next_change.unwrap();
+    /// let report = syncer.sync_due(ten).await?;
+    /// assert_eq!(source.fetches(), 1);
+    /// assert!(report.is_success());
+    /// assert_eq!(brivo.members_of(GroupId(7)).len(), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`sync_once`](Syncer::sync_once).
+    ///
+    /// [`SyncerBuilder::refresh`]: crate::SyncerBuilder::refresh
+    /// [`SyncerBuilder::full_reconciliation_every`]: crate::SyncerBuilder::full_reconciliation_every
+    pub async fn sync_due(&self, now: DateTime<Utc>) -> Result<SyncReport, SyncError> {
+        let result = self
+            .sync_due_locked(now)
+            .instrument(info_span!("sync", %now, due = true))
+            .await;
+        self.unlock().await;
+        result
+    }
+
+    /// Makes the next [`sync_due`](Syncer::sync_due) (and the next run of
+    /// the loop) read every source, whatever its cadence: for a webhook or
+    /// an operator who knows something changed. Waking the loop through
+    /// [`waker`](Syncer::waker) does the same.
+    pub async fn refresh_sources(&self) {
+        self.inner.cache.lock().await.forced = true;
+    }
+
+    /// When the next source read or full observation falls due (`None`
+    /// before the first run): the loop wakes then, if nothing earlier.
+    pub async fn next_due(&self) -> Option<DateTime<Utc>> {
+        let cache = self.inner.cache.lock().await;
+        let mut next: Option<DateTime<Utc>> = None;
+        let mut at = |t: DateTime<Utc>| next = Some(next.map_or(t, |n| n.min(t)));
+        for (i, s) in self.inner.sources.iter().enumerate() {
+            let c = cache.sources.get(&i)?;
+            at(c.tried_at + delta(self.cadence(s.name(), c.calls)));
+        }
+        let obs = cache.observation.as_ref()?;
+        at(obs.full_at + delta(self.full_cadence(obs.calls)));
+        next
+    }
+
+    /// Each budget's windows and the calls counted in them, at `now` (the
+    /// calls are counted at the syncer's clock).
+    pub async fn budget_use(&self, now: DateTime<Utc>) -> Vec<BudgetUse> {
+        let mut out = Vec::new();
+        for (service, b) in &self.inner.budgets {
+            out.extend(budget::uses(self.state(), &self.inner.namespace, service, b, now).await);
+        }
+        out
+    }
+
+    fn budget_of(&self, service: &str) -> Budget {
+        self.inner.budgets.get(service).copied().unwrap_or_default()
+    }
+
+    /// How often a source is read: its refresh interval, stretched so that
+    /// reads of its last cost stay within its budget's polling share.
+    fn cadence(&self, source: &str, cost: u64) -> Duration {
+        let every = self
+            .inner
+            .refresh
+            .get(source)
+            .copied()
+            .unwrap_or(self.inner.poll_interval);
+        every.max(self.budget_of(source).pace(cost.max(1)))
+    }
+
+    /// How old a source's facts may be and still be trusted.
+    fn max_fact_age(&self, source: &str, cost: u64) -> Duration {
+        self.inner.max_fact_age.unwrap_or_else(|| {
+            self.cadence(source, cost)
+                .saturating_mul(2)
+                .max(Duration::from_secs(3600))
+        })
+    }
+
+    fn full_cadence(&self, cost: u64) -> Duration {
+        self.inner
+            .full_every
+            .max(self.budget_of("brivo").pace(cost.max(1)))
+    }
+
+    pub(super) async fn sync_due_locked(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<SyncReport, SyncError> {
+        let before = self.inner.backend.calls();
+        let fail = |error: SyncError, sources: Vec<SourceReport>| {
+            let f = Failure {
+                error,
+                sources,
+                calls: self.inner.backend.calls().since(&before),
+            };
+            self.audit_failure(now, &f);
+            Err(f.error)
+        };
+        if let Err(e) = self.lock().await {
+            return fail(e, Vec::new());
+        }
+        let (mut facts, sources, mut deferred) = self.fetch_due(now).await;
+        facts.baseline = match self.baseline().await {
+            Ok(b) => b,
+            Err(e) => return fail(e, sources),
+        };
+        let (mut raw, full) = match self.observe_due(now, &mut deferred).await {
+            Ok(o) => o,
+            Err(e) => {
+                warn!(error = %e, "no plan: Brivo could not be observed");
+                return fail(e, sources);
+            }
+        };
+        // Plan; read again the users the plan writes; if any differs,
+        // plan again from what was read (each user is read once a run).
+        let mut verified: BTreeSet<BrivoUserId> = BTreeSet::new();
+        let (plan, facts, observed) = loop {
+            let mut observed = raw.clone();
+            self.mark(&mut observed).await;
+            let (plan, f, observed) = match self.plan_off_runtime(facts, observed, now).await {
+                Ok(p) => p,
+                Err(e) => {
+                    error_planner(&e);
+                    return fail(e, sources);
+                }
+            };
+            facts = f;
+            let unread: Vec<BrivoUserId> = if full {
+                Vec::new()
+            } else {
+                written_users(&plan)
+                    .difference(&verified)
+                    .copied()
+                    .collect()
+            };
+            if unread.is_empty() {
+                break (plan, facts, observed);
+            }
+            let fresh = match self
+                .inner
+                .backend
+                .observe_users(&self.inner.scope, &unread)
+                .instrument(info_span!("verify", users = unread.len()))
+                .await
+            {
+                Ok(f) => f,
+                Err(e) => {
+                    warn!(error = %e, "no plan: the users to write could not be read again");
+                    return fail(SyncError::Observe(e), sources);
+                }
+            };
+            verified.extend(unread.iter().copied());
+            if !merge_users(&mut raw, &unread, fresh) {
+                break (plan, facts, observed);
+            }
+            info!(
+                users = unread.len(),
+                "Brivo differs from the cached observation; planning again"
+            );
+        };
+        {
+            let mut cache = self.inner.cache.lock().await;
+            if let Some(o) = cache.observation.as_mut() {
+                o.raw = raw;
+            }
+            for id in &verified {
+                cache.unsure.remove(id);
+            }
+        }
+        let mut plan = plan;
+        plan.meta.made_at = Some(self.inner.clock.now());
+        let inputs = InputCounts::of(&facts, &observed);
+        let how = Observation {
+            deferred,
+            fully: full,
+            verified: verified.len(),
+        };
+        let report = self
+            .execute_with(plan, observed, false, Some(inputs), sources, before, how)
+            .await;
+        {
+            let mut cache = self.inner.cache.lock().await;
+            record_results(&mut cache, &report.plan, &report.results);
+        }
+        Ok(report)
+    }
+
+    /// The raw (unmarked) observation for this run, and whether it is a
+    /// full one: the cache, with the users left unsure re-read, or a full
+    /// observation when due and affordable (or when there is no cache).
+    async fn observe_due(
+        &self,
+        now: DateTime<Utc>,
+        deferred: &mut Vec<Deferral>,
+    ) -> Result<(Observed, bool), SyncError> {
+        let (cached, unsure) = {
+            let cache = self.inner.cache.lock().await;
+            (
+                cache.observation.clone(),
+                cache.unsure.iter().copied().collect::<Vec<_>>(),
+            )
+        };
+        let due = match &cached {
+            None => true,
+            Some(c) => {
+                now - c.full_at >= delta(self.full_cadence(c.calls))
+                    && match budget::afford(
+                        self.state(),
+                        &self.inner.namespace,
+                        "brivo",
+                        &self.budget_of("brivo"),
+                        "full reconciliation",
+                        c.calls,
+                        true,
+                        self.inner.clock.now(),
+                    )
+                    .await
+                    {
+                        Ok(()) => true,
+                        Err(d) => {
+                            warn!(%d, "full reconciliation of Brivo deferred");
+                            deferred.push(d);
+                            false
+                        }
+                    }
+            }
+        };
+        if due {
+            let before = self.inner.backend.calls();
+            let raw = self.observe_raw().await?;
+            let calls = self.inner.backend.calls().since(&before).http;
+            self.inner
+                .cache
+                .lock()
+                .await
+                .store_observation(&raw, now, calls);
+            return Ok((raw, true));
+        }
+        let mut raw = cached.map(|c| c.raw).unwrap_or_default();
+        if !unsure.is_empty() {
+            let fresh = self
+                .inner
+                .backend
+                .observe_users(&self.inner.scope, &unsure)
+                .instrument(info_span!("verify", users = unsure.len()))
+                .await
+                .map_err(SyncError::Observe)?;
+            merge_users(&mut raw, &unsure, fresh);
+            let mut cache = self.inner.cache.lock().await;
+            for id in &unsure {
+                cache.unsure.remove(id);
+            }
+        }
+        debug!(
+            users = raw.users.len(),
+            "planning from the cached observation"
+        );
+        Ok((raw, false))
+    }
+
+    /// Reads the sources that are due, serves the others from the cache.
+    async fn fetch_due(&self, now: DateTime<Utc>) -> (Facts, Vec<SourceReport>, Vec<Deferral>) {
+        let (cache_view, forced) = {
+            let mut cache = self.inner.cache.lock().await;
+            let forced = std::mem::take(&mut cache.forced);
+            (cache.sources.clone(), forced)
+        };
+        let mut deferred = Vec::new();
+        let mut due: Vec<usize> = Vec::new();
+        for (i, s) in self.inner.sources.iter().enumerate() {
+            let name = s.name();
+            let cached = cache_view.get(&i);
+            let is_due = cached
+                .is_none_or(|c| forced || now - c.tried_at >= delta(self.cadence(name, c.calls)));
+            if !is_due {
+                continue;
+            }
+            let cost = cached.map_or(1, |c| c.calls.max(1));
+            match budget::afford(
+                self.state(),
+                &self.inner.namespace,
+                name,
+                &self.budget_of(name),
+                "fetch",
+                cost,
+                !forced,
+                self.inner.clock.now(),
+            )
+            .await
+            {
+                Ok(()) => due.push(i),
+                Err(d) => {
+                    warn!(%d, "source read deferred");
+                    deferred.push(d);
+                }
+            }
+        }
+        let to_read: Vec<Arc<dyn FactSource>> =
+            due.iter().map(|&i| self.inner.sources[i].clone()).collect();
+        let mut fetched: BTreeMap<usize, Result<SourceBatch, SourceError>> = due
+            .into_iter()
+            .zip(self.fetch_sources(&to_read, now).await)
+            .collect();
+        let mut facts = Facts::default();
+        let mut reports = Vec::new();
+        let mut keep = Vec::new();
+        for (i, s) in self.inner.sources.iter().enumerate() {
+            let name = s.name();
+            let cached = cache_view.get(&i);
+            let max_age = delta(self.max_fact_age(name, cached.map_or(1, |c| c.calls)));
+            match fetched.remove(&i) {
+                Some(result) => {
+                    let (batch_facts, report) = absorb(s.as_ref(), result, now);
+                    match batch_facts {
+                        Some(f) => {
+                            merge_facts(&mut facts, f.clone());
+                            keep.push((i, Some(f), report.clone()));
+                        }
+                        None => {
+                            // The failed read's scope is incomplete (in
+                            // `absorb`); facts read before keep granting.
+                            facts.completeness.mark_incomplete(
+                                s.scope(),
+                                report
+                                    .error
+                                    .as_ref()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default(),
+                            );
+                            if let Some(c) = cached.filter(|c| now - c.read_at <= max_age) {
+                                merge_facts(&mut facts, c.facts.clone());
+                            }
+                            keep.push((i, None, report.clone()));
+                        }
+                    }
+                    reports.push(report);
+                }
+                None => match cached {
+                    Some(c) => {
+                        let age = now - c.read_at;
+                        let mut report = c.report.clone();
+                        report.calls = 0;
+                        report.read_at = Some(c.read_at);
+                        if age > max_age {
+                            // Not trusted: what it grants is kept (its
+                            // revocations are held), nothing new is granted.
+                            let why = format!(
+                                "facts read {} min ago, older than the {} min allowed: \
+                                 nothing it feeds is revoked or newly granted until it is read again",
+                                age.num_minutes(),
+                                max_age.num_minutes()
+                            );
+                            warn!(source = name, "{why}");
+                            facts.completeness.mark_incomplete(s.scope(), why.clone());
+                            report.notes.push(why);
+                        } else {
+                            merge_facts(&mut facts, c.facts.clone());
+                        }
+                        reports.push(report);
+                    }
+                    None => {
+                        facts
+                            .completeness
+                            .mark_incomplete(s.scope(), "not read yet: its budget is spent");
+                        reports.push(SourceReport {
+                            name: name.to_owned(),
+                            error: None,
+                            errors: Vec::new(),
+                            notes: vec!["not read yet: its budget is spent".into()],
+                            calls: 0,
+                            read_at: None,
+                        });
+                    }
+                },
+            }
+        }
+        self.inner.cache.lock().await.store_fetch(now, keep);
+        (facts, reports, deferred)
+    }
+}
+
+/// A fetch's result as facts to merge (`None` for a failed read) and its
+/// report, with its notes and errors logged.
+pub(super) fn absorb(
+    source: &dyn FactSource,
+    result: Result<SourceBatch, SourceError>,
+    now: DateTime<Utc>,
+) -> (Option<Facts>, SourceReport) {
+    match result {
+        Ok(batch) => {
+            for note in &batch.notes {
+                warn!(source = source.name(), "{note}");
+            }
+            for e in &batch.errors {
+                warn!(source = source.name(), error = %e, kind = %e.kind(),
+                    "part of the source could not be read; its revocations are held");
+            }
+            let report = SourceReport {
+                name: source.name().to_owned(),
+                error: None,
+                errors: batch.errors,
+                notes: batch.notes,
+                calls: batch.calls,
+                read_at: Some(now),
+            };
+            (Some(batch.facts), report)
+        }
+        Err(e) => {
+            let scope: Scope = source.scope();
+            warn!(source = source.name(), error = %e, kind = %e.kind(), %scope,
+                "fetch failed; revocations it feeds are held");
+            let report = SourceReport {
+                name: source.name().to_owned(),
+                error: Some(e),
+                errors: Vec::new(),
+                notes: Vec::new(),
+                calls: 0,
+                read_at: None,
+            };
+            (None, report)
+        }
+    }
+}
+
+fn error_planner(e: &SyncError) {
+    tracing::error!(error = %e, "the planner panicked; no plan");
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
