@@ -289,7 +289,17 @@ pub trait FactSource: Send + Sync {
 
     /// Reads the source. `now` lets a source bound what it reads (e.g. a
     /// bookings horizon); it must not filter out anything that still grants.
+    /// A source may serve parts that change slowly from what it read
+    /// recently (say so in its docs), as long as the batch is what a full
+    /// read would return.
     async fn fetch(&self, now: DateTime<Utc>) -> Result<SourceBatch, SourceError>;
+
+    /// Drops whatever the source keeps between fetches, so that the next
+    /// [`fetch`](FactSource::fetch) reads everything. The runner calls it
+    /// before a full-read run ([`Syncer::plan`](crate::Syncer::plan),
+    /// [`Syncer::sync_once`](crate::Syncer::sync_once)). The default keeps
+    /// nothing.
+    fn invalidate(&self) {}
 }
 
 /// How one source's fetch went, for the report and the audit log.

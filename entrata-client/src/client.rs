@@ -405,6 +405,7 @@ impl ClientBuilder {
                 request_ids: AtomicU64::new(1),
                 rate_limits: Mutex::default(),
                 page_caps: Mutex::default(),
+                page_floors: Mutex::default(),
                 config,
             }),
         })
@@ -471,6 +472,9 @@ struct Inner {
     /// Page-size caps the server was caught applying, per method: later
     /// listings start at the cap instead of rediscovering it.
     page_caps: Mutex<HashMap<&'static str, u32>>,
+    /// Per method, the most records the server was seen to return on one
+    /// page: its page-size cap, if it has one, is at least that.
+    page_floors: Mutex<HashMap<&'static str, u64>>,
 }
 
 #[derive(Default)]
@@ -740,6 +744,24 @@ impl Client {
         self.lock_caps().insert(method, cap);
     }
 
+    /// The most records `method` was seen to return on a page (0: none yet).
+    fn page_floor(&self, method: &'static str) -> u64 {
+        self.lock_floors().get(method).copied().unwrap_or(0)
+    }
+
+    fn learn_page_floor(&self, method: &'static str, n: u64) {
+        let mut floors = self.lock_floors();
+        let f = floors.entry(method).or_insert(0);
+        *f = (*f).max(n);
+    }
+
+    fn lock_floors(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, u64>> {
+        self.inner
+            .page_floors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn lock_caps(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, u32>> {
         self.inner
             .page_caps
@@ -902,7 +924,12 @@ impl<R: Output + Paged + Send + 'static> Listing<R> {
                 )));
             }
             // the held short page closes the listing; else the empty page
-            // does (so a listing always yields a page)
+            // does (so a listing always yields a page). The server returned
+            // all of that short page: its cap, if any, is no smaller.
+            if let Some(held) = &self.held {
+                self.client
+                    .learn_page_floor(self.call.name, held.record_count() as u64);
+            }
             let last = self.held.take().unwrap_or(page);
             self.emit(last);
             return self.finish();
@@ -945,6 +972,19 @@ impl<R: Output + Paged + Send + 'static> Listing<R> {
                 )));
             }
             self.emit(page);
+        } else if self.page == 1
+            && !self.restarted
+            && n < per_page
+            && n < self.client.page_floor(self.call.name)
+        {
+            // A first page with fewer records than the server has returned
+            // on one page before: not a cap (a cap is at least that), so
+            // the whole list. This saves the empty page that would confirm
+            // it (Entrata counts every call). Later short pages are still
+            // confirmed, so a server that changes its mind mid-listing is
+            // caught.
+            self.emit(page);
+            return self.finish();
         } else if n < per_page {
             // maybe the end, maybe a cap: the next page decides, asked at
             // this page's size when this is the first page
@@ -953,6 +993,7 @@ impl<R: Output + Paged + Send + 'static> Listing<R> {
             }
             self.held = Some(page);
         } else {
+            self.client.learn_page_floor(self.call.name, n);
             self.emit(page);
         }
         self.page += 1;

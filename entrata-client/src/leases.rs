@@ -857,7 +857,10 @@ impl Client {
     ///   records. An empty page before that, more records than that, or a
     ///   total that changes between pages is an [`Error::Pagination`] naming
     ///   the numbers.
-    /// - **Without it**, a short page is confirmed by asking for the next
+    /// - **Without it**, a first page shorter than the most records the
+    ///   server has returned on one page of this method before (on this
+    ///   client and its clones) is the whole list: a cap is at least that.
+    ///   Another short page is confirmed by asking for the next
     ///   one — after a short *first* page of `k` records, asked with
     ///   `per_page = k`, so that it starts right after them even on a server
     ///   that offsets pages by the size asked for: an empty page ends the

@@ -198,6 +198,54 @@ async fn page_mock_at(
         .await
 }
 
+/// Entrata counts every call: once the server has returned a page of 5
+/// records, a later first page of 3 cannot be cut by a cap (a cap would be
+/// at least 5), so no empty page is asked to confirm it; a first page of 5
+/// still is (a cap of exactly 5 would look the same).
+#[tokio::test]
+async fn a_first_page_shorter_than_one_seen_before_needs_no_confirmation() {
+    let server = MockServer::start_async().await;
+    let of = |property: &'static str, page: &'static str, body: String| {
+        let server = &server;
+        async move {
+            server
+                .mock_async(move |when, then| {
+                    when.method(POST)
+                        .path("/api/v1/leases")
+                        .body_includes(format!("\"propertyId\":\"{property}\""))
+                        .query_param("page_no", page);
+                    then.status(200).body(body);
+                })
+                .await
+        }
+    };
+    let p1 = of("1", "1", leases_body(1, 5)).await;
+    let p2 = of("1", "2", fixture("no_records.json")).await;
+    let client = common::builder(&server).per_page(10).build().unwrap();
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    assert_eq!((all.leases.len(), all.pages), (5, 2));
+    p1.assert_calls_async(1).await;
+    p2.assert_calls_async(1).await;
+
+    // another property's list of 3: one call
+    let small = of("2", "1", leases_body(20, 3)).await;
+    let all = client
+        .all_leases(&LeasesRequest::new(PropertyId(2)))
+        .await
+        .unwrap();
+    assert_eq!((all.leases.len(), all.pages), (3, 1));
+    small.assert_calls_async(1).await;
+    // and the list of 5 is confirmed again
+    client
+        .all_leases(&LeasesRequest::new(PropertyId(1)))
+        .await
+        .unwrap();
+    p2.assert_calls_async(2).await;
+}
+
 #[tokio::test]
 async fn pagination_walks_pages_until_an_empty_page_confirms_a_short_one() {
     let server = MockServer::start_async().await;

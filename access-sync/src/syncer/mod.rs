@@ -1002,9 +1002,13 @@ impl Syncer {
         self.inner.wake.clone()
     }
 
-    /// Fetches every source (concurrently). A failed source marks its scope
-    /// incomplete; it never fails the run.
+    /// Fetches every source (concurrently), in full: what the sources keep
+    /// between fetches is dropped first ([`FactSource::invalidate`]). A
+    /// failed source marks its scope incomplete; it never fails the run.
     pub async fn fetch(&self, now: DateTime<Utc>) -> (Facts, Vec<SourceReport>) {
+        for s in &self.inner.sources {
+            s.invalidate();
+        }
         let results = self.fetch_sources(&self.inner.sources, now).await;
         let mut facts = Facts::default();
         let mut reports = Vec::new();
