@@ -2,6 +2,8 @@
 //! benches in `benches/` (and a Brivo `apply` simulator to build the
 //! converged observed state).
 
+pub mod month;
+
 use std::collections::BTreeMap;
 
 use access_engine::{

@@ -108,6 +108,32 @@ pub(crate) struct BrivoState {
     refresh_tokens: HashMap<String, ()>,
     next_id: i64,
     token_counter: u64,
+    /// Successful write requests that changed nothing (see [`BrivoHandle::redundant_writes`]).
+    redundant_writes: u64,
+    /// Every effective membership change made through the API, oldest first.
+    membership_log: Vec<MembershipChange>,
+}
+
+/// One effective change of a group membership made through the HTTP API, as
+/// [`BrivoHandle::membership_changes`] lists them.
+///
+/// Why: a simulator or a test can then tell *when* (in request order) a
+/// person gained or lost a door, and check that an edit upstream led to
+/// exactly the change it should, without diffing snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct MembershipChange {
+    /// Position in the log: 1 for the first change since the sandbox started,
+    /// then consecutive. Never reset (not by
+    /// [`reset_counters`](BrivoHandle::reset_counters) either), so a caller can
+    /// remember the last `seq` it saw and look only at later changes.
+    pub seq: u64,
+    /// The Brivo user.
+    pub user_id: i64,
+    /// The group.
+    pub group_id: i64,
+    /// `true`: the user was put in the group; `false`: taken out of it.
+    pub added: bool,
 }
 
 /// A Brivo Mobile Pass invitation as `brivo.md` §3.4 records it.
@@ -163,6 +189,20 @@ impl BrivoState {
     fn assign_from(&mut self, user: i64, cid: i64, at: chrono::DateTime<chrono::Utc>) {
         let from = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         self.assignments.insert((user, cid), (Some(from), None));
+    }
+    /// Records the effective membership change `(user, group, added)`.
+    fn log_membership(&mut self, user_id: i64, group_id: i64, added: bool) {
+        let seq = self.membership_log.len() as u64 + 1;
+        self.membership_log.push(MembershipChange {
+            seq,
+            user_id,
+            group_id,
+            added,
+        });
+    }
+    /// Counts one successful write that changed nothing.
+    fn redundant(&mut self) {
+        self.redundant_writes += 1;
     }
     fn groups_of(&self, user: i64) -> BTreeSet<i64> {
         self.members
@@ -366,9 +406,47 @@ impl BrivoHandle {
     pub fn stats(&self) -> CallStats {
         self.inner.common.stats()
     }
-    /// Resets all counters to zero.
+    /// Resets all counters to zero: the call counters and
+    /// [`redundant_writes`](Self::redundant_writes). The
+    /// [`membership_changes`](Self::membership_changes) log is kept.
     pub fn reset_counters(&self) {
-        self.inner.common.reset_stats();
+        self.inner.reset_counters();
+    }
+    /// Write requests that succeeded (2xx) but changed nothing: a group
+    /// update whose additions the user already had and whose removals it
+    /// did not have; `PUT /groups/{g}/users/{u}` for a member or `DELETE`
+    /// for a non-member; a `PUT`/`PATCH` of a user leaving every field as
+    /// it was; suspending a suspended user or unsuspending an active one;
+    /// assigning a credential with the window it already has, or
+    /// unassigning one the user does not hold.
+    ///
+    /// Why: Brivo accepts such calls without complaint, so they are
+    /// invisible in a snapshot, yet each spends a call of the account's
+    /// rate limit. An integration that plans from an accurate observed
+    /// state should make none; counting them shows when it re-sends what
+    /// is already true (a stale observation, a retry of a write that had
+    /// landed, a diff that is not minimal). Reset by
+    /// [`reset_counters`](Self::reset_counters).
+    pub fn redundant_writes(&self) -> u64 {
+        lock(&self.inner.state).redundant_writes
+    }
+    /// Every effective group membership change made through the HTTP API,
+    /// oldest first: additions and removals by `POST /users/{id}/groups`,
+    /// `PUT`/`DELETE /groups/{g}/users/{u}`, and the removals that
+    /// `DELETE /users/{id}` implies. Changes made through this handle
+    /// ([`add_user`](Self::add_user), [`add_member`](Self::add_member)) or
+    /// by the seed are not API traffic and are not logged; a request that
+    /// fails, or succeeds without changing a membership, logs nothing.
+    ///
+    /// Why: what the doors do is group membership. A simulator can replay
+    /// this log to say when each person gained or lost access and compare
+    /// it with what an upstream edit should have caused, and a test can
+    /// assert that a sync changed exactly one membership rather than
+    /// removing and re-adding it. Not cleared by
+    /// [`reset_counters`](Self::reset_counters): use
+    /// [`MembershipChange::seq`] to look only at what came after a point.
+    pub fn membership_changes(&self) -> Vec<MembershipChange> {
+        lock(&self.inner.state).membership_log.clone()
     }
     /// Replaces the rate limit (`None` = unlimited).
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
@@ -743,6 +821,12 @@ impl Brivo {
             token_ttl,
             state: Mutex::new(st),
         }))
+    }
+
+    /// The call counters and the redundant-write count back to zero.
+    pub(crate) fn reset_counters(&self) {
+        self.common.reset_stats();
+        lock(&self.state).redundant_writes = 0;
     }
 
     pub(crate) fn expire_tokens(&self) {
@@ -1281,6 +1365,9 @@ fn write_user(b: &Brivo, id: &str, body: Bytes, replace: bool) -> Response {
     {
         return duplicate_external(ext);
     }
+    if st.users[&id].fields == fields {
+        st.redundant();
+    }
     let Some(user) = st.users.get_mut(&id) else {
         return user_not_found();
     };
@@ -1295,7 +1382,10 @@ async fn delete_user(State(b): State<Arc<Brivo>>, Path(id): Path<String>) -> Res
         return user_not_found();
     };
     st.users.remove(&id);
-    st.members.retain(|&(u, _)| u != id);
+    for g in st.groups_of(id) {
+        st.members.remove(&(id, g));
+        st.log_membership(id, g, false);
+    }
     st.assignments.retain(|&(u, _), _| u != id);
     StatusCode::NO_CONTENT.into_response()
 }
@@ -1324,6 +1414,12 @@ async fn put_suspended(
         return bad_body();
     };
     let mut st = lock(&b.state);
+    if parse_id(&id)
+        .and_then(|id| st.users.get(&id))
+        .is_some_and(|u| u.suspended == flag)
+    {
+        st.redundant();
+    }
     match parse_id(&id).and_then(|id| st.users.get_mut(&id)) {
         Some(u) => {
             u.suspended = flag;
@@ -1402,7 +1498,8 @@ async fn update_user_groups(
     {
         return group_not_found();
     }
-    let mut groups = st.groups_of(uid);
+    let before = st.groups_of(uid);
+    let mut groups = before.clone();
     if st.refusing_additions.contains(&uid) && add.iter().any(|g| !groups.contains(g)) {
         return linked_group_refusal();
     }
@@ -1415,9 +1512,17 @@ async fn update_user_groups(
     if groups.len() > MAX_GROUPS_PER_USER {
         return too_many_groups();
     }
-    st.members.retain(|&(u, _)| u != uid);
-    for g in &groups {
-        st.members.insert((uid, *g));
+    // Removals first, then additions: the order the request applies them.
+    for &g in before.difference(&groups) {
+        st.members.remove(&(uid, g));
+        st.log_membership(uid, g, false);
+    }
+    for &g in groups.difference(&before) {
+        st.members.insert((uid, g));
+        st.log_membership(uid, g, true);
+    }
+    if before == groups {
+        st.redundant();
     }
     let items = groups.iter().map(|&g| st.group_ref(g)).collect();
     sub_list(items)
@@ -1527,6 +1632,9 @@ async fn add_group_user(
             return too_many_groups();
         }
         st.members.insert((uid, gid));
+        st.log_membership(uid, gid, true);
+    } else {
+        st.redundant();
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -1543,7 +1651,11 @@ async fn remove_group_user(
     let Some(uid) = parse_id(&uid).filter(|id| st.users.contains_key(id)) else {
         return user_not_found();
     };
-    st.members.remove(&(uid, gid));
+    if st.members.remove(&(uid, gid)) {
+        st.log_membership(uid, gid, false);
+    } else {
+        st.redundant();
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -1935,6 +2047,7 @@ async fn assign_credential(
     };
     let from = body.get("effectiveFrom").and_then(normalize_dt);
     let to = body.get("effectiveTo").and_then(normalize_dt);
+    let before = st.assignments.get(&(u, c)).cloned();
     let entry = st
         .assignments
         .entry((u, c))
@@ -1944,6 +2057,9 @@ async fn assign_credential(
     }
     if let Some(t) = to {
         entry.1 = Some(t);
+    }
+    if before.as_ref() == Some(&*entry) {
+        st.redundant();
     }
     StatusCode::NO_CONTENT.into_response()
 }
@@ -1959,6 +2075,8 @@ async fn unassign_credential(
     let Some(c) = parse_id(&cid).filter(|id| st.credentials.contains_key(id)) else {
         return credential_not_found(&cid);
     };
-    st.assignments.remove(&(u, c));
+    if st.assignments.remove(&(u, c)).is_none() {
+        st.redundant();
+    }
     StatusCode::NO_CONTENT.into_response()
 }

@@ -75,7 +75,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use brivo::{
-    BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, NewBrivoUser,
+    BrivoGroup, BrivoHandle, BrivoSnapshot, BrivoUser, MAX_GROUPS_PER_USER, MembershipChange,
+    NewBrivoUser,
 };
 pub use common::{CallStats, Fault, RateLimit, ThrottleResponse};
 pub use elsewhere::RecordedRequest;
@@ -402,9 +403,10 @@ impl Sandbox {
         self.brivo.common.stats().writes
     }
 
-    /// Resets the Brivo call counters.
+    /// Resets the Brivo call counters and its redundant-write count (as
+    /// [`BrivoHandle::reset_counters`] does).
     pub fn reset_brivo_counters(&self) {
-        self.brivo.common.reset_stats();
+        self.brivo.reset_counters();
     }
 
     /// Counters of the Entrata service.

@@ -677,3 +677,190 @@ async fn credentials_sites_and_access_points() {
     let (_, page) = api.get("/users?filter=user_status__eq:suspended").await;
     assert_eq!(page["data"][0]["id"], story::USER_UMA_ARCHIVE);
 }
+
+/// Redundant writes and the membership change log: a group update that only
+/// re-adds what the user has (and removes what it lacks) changes nothing and
+/// is counted; one that adds a new group logs exactly that change.
+#[tokio::test]
+async fn redundant_group_writes_are_counted_and_changes_logged() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.brivo();
+    let (held, other, fresh) = (
+        h.add_group("Held"),
+        h.add_group("Other"),
+        h.add_group("Fresh"),
+    );
+    let user = h.add_user(
+        NewBrivoUser::new("Rita", "Redundant")
+            .external_id("sync:test:redundant")
+            .group(held),
+    );
+    // Seeding through the handle is not API traffic: nothing logged.
+    assert!(h.membership_changes().is_empty());
+    let api = Api::new(&sb).await;
+    h.reset_counters();
+
+    // Re-add a group the user is in, remove one it is not in: 200, no change.
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [held], "removeGroups": [other]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(body["count"], 1);
+    assert_eq!(h.redundant_writes(), 1);
+    assert!(h.membership_changes().is_empty());
+
+    // Add a new group: one change, no redundant write.
+    let (s, body) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [held, fresh], "removeGroups": []}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(body["count"], 2);
+    assert_eq!(h.redundant_writes(), 1, "still only the first request");
+    let log = h.membership_changes();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].seq, log[0].user_id, log[0].group_id, log[0].added),
+        (1, user, fresh, true)
+    );
+
+    // reset_counters clears the count, not the log.
+    h.reset_counters();
+    assert_eq!(h.redundant_writes(), 0);
+    assert_eq!(h.membership_changes().len(), 1);
+}
+
+/// The other writes that can change nothing: per-group PUT/DELETE, user
+/// PATCH/PUT with equal values, suspension, credential windows.
+#[tokio::test]
+async fn other_redundant_writes_and_logged_removals() {
+    let sb = Sandbox::start_default().await.unwrap();
+    let h = sb.brivo();
+    let (g1, g2) = (h.add_group("G1"), h.add_group("G2"));
+    let user = h.add_user(
+        NewBrivoUser::new("Otto", "Other")
+            .external_id("sync:test:other")
+            .group(g1),
+    );
+    let api = Api::new(&sb).await;
+    let status = |m: reqwest::Method, path: String| {
+        let r = api.req(m, &path);
+        async move { r.send().await.unwrap().status() }
+    };
+    let mut expected = 0;
+
+    // PUT of a member: redundant; DELETE of a non-member: redundant.
+    let put = format!("/groups/{g1}/users/{user}");
+    assert_eq!(status(reqwest::Method::PUT, put).await, 204);
+    expected += 1;
+    let del = format!("/groups/{g2}/users/{user}");
+    assert_eq!(status(reqwest::Method::DELETE, del).await, 204);
+    expected += 1;
+    assert_eq!(h.redundant_writes(), expected);
+    // PUT of a new member and DELETE of a member: two changes.
+    let put = format!("/groups/{g2}/users/{user}");
+    assert_eq!(status(reqwest::Method::PUT, put).await, 204);
+    let del = format!("/groups/{g1}/users/{user}");
+    assert_eq!(status(reqwest::Method::DELETE, del).await, 204);
+    assert_eq!(h.redundant_writes(), expected);
+
+    // PATCH with the current name, then PUT with the same fields: redundant.
+    let (s, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/users/{user}"),
+            json!({"firstName": "Otto"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    expected += 1;
+    let (s, _) = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/users/{user}"),
+            json!({"firstName": "Otto", "lastName": "Other", "externalId": "sync:test:other"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    expected += 1;
+    assert_eq!(h.redundant_writes(), expected);
+    // A real change is not counted.
+    let (s, _) = api
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/users/{user}"),
+            json!({"middleName": "Q"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(h.redundant_writes(), expected);
+
+    // Unsuspending an active user: redundant; suspending: not; again: redundant.
+    for (flag, counted) in [(false, true), (true, false), (true, true)] {
+        let (s, _) = api
+            .send(
+                reqwest::Method::PUT,
+                &format!("/users/{user}/suspended"),
+                json!({"suspended": flag}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        expected += u64::from(counted);
+        assert_eq!(h.redundant_writes(), expected, "suspended={flag}");
+    }
+
+    // Credential window: set, set the same again (redundant), unassign twice.
+    let card = h.add_card("12345");
+    let window =
+        json!({"effectiveFrom": "2026-01-01T10:00:00Z", "effectiveTo": "2026-02-01T16:00:00Z"});
+    let path = format!("/users/{user}/credentials/{card}");
+    let (s, _) = api.send(reqwest::Method::PUT, &path, window.clone()).await;
+    assert_eq!(s, 204);
+    assert_eq!(h.redundant_writes(), expected);
+    let (s, _) = api.send(reqwest::Method::PUT, &path, window).await;
+    assert_eq!(s, 204);
+    expected += 1;
+    assert_eq!(h.redundant_writes(), expected);
+    assert_eq!(status(reqwest::Method::DELETE, path.clone()).await, 204);
+    assert_eq!(h.redundant_writes(), expected);
+    assert_eq!(status(reqwest::Method::DELETE, path).await, 204);
+    expected += 1;
+    assert_eq!(h.redundant_writes(), expected);
+
+    // A failed write is not redundant: unknown group.
+    let (s, _) = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/users/{user}/groups"),
+            json!({"addGroups": [999_999_999]}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(h.redundant_writes(), expected);
+
+    // Deleting the user logs the removal of its remaining membership.
+    assert_eq!(
+        status(reqwest::Method::DELETE, format!("/users/{user}")).await,
+        204
+    );
+    let log: Vec<_> = h
+        .membership_changes()
+        .iter()
+        .map(|c| (c.seq, c.user_id, c.group_id, c.added))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (1, user, g2, true),
+            (2, user, g1, false),
+            (3, user, g2, false)
+        ]
+    );
+}
