@@ -70,6 +70,9 @@ pub struct AuditRecord {
     /// with the window and when it recovers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<crate::budget::Deferral>,
+    /// Each budget's windows after the run: calls counted and limits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::budget::BudgetUse>,
 }
 
 /// Where audit records go.

@@ -72,8 +72,15 @@ pub struct BrivoConfig {
     /// Burst (default: the per-second limit).
     pub burst: Option<u32>,
     /// This runner's share of the account's call budget: at most this many
-    /// Brivo calls in any 30 days (a sliding window kept by the process).
+    /// Brivo calls in any 30 days. The client refuses calls past it (a
+    /// window kept by the process); the runner paces its reads to half of
+    /// it (a window kept in the run state, see `access_sync::budget`).
+    /// Default for the runner's pacing: 100,000, Brivo's entry tier.
     pub calls_per_30_days: Option<u64>,
+    /// How often Brivo is observed in full, in seconds (default 86,400;
+    /// 0: every run). In between, the runner reads again only the users it
+    /// writes.
+    pub full_reconciliation_secs: Option<u64>,
 }
 
 /// Entrata: the per-customer host (Basic auth: `ENTRATA_USERNAME`,
@@ -92,6 +99,15 @@ pub struct EntrataConfig {
     pub zones: BTreeMap<String, String>,
     /// Client-side limit in calls per second.
     pub rate_limit_per_second: Option<f64>,
+    /// How often the leases are read, in seconds (default: the poll
+    /// interval), stretched to stay within half of `calls_per_day`.
+    pub refresh_secs: Option<u64>,
+    /// How often the property list and the Past leases are read in full,
+    /// in seconds (default 21,600).
+    pub slow_refresh_secs: Option<u64>,
+    /// Calls allowed in any 24 hours (default 2,500, the developer
+    /// agreement's).
+    pub calls_per_day: Option<u64>,
 }
 
 /// OfficeRnD Flex: the organization and application. Secret from
@@ -110,6 +126,12 @@ pub struct OfficeRndConfig {
     pub token_url: Option<String>,
     /// Days of bookings read ahead (default 35).
     pub booking_horizon_days: Option<i64>,
+    /// How often OfficeRnD is read, in seconds (default: the poll
+    /// interval); a webhook reads it at once.
+    pub refresh_secs: Option<u64>,
+    /// Reads allowed in any 24 hours (OfficeRnD documents none: default
+    /// none); polling is paced to half of it.
+    pub reads_per_day: Option<u64>,
 }
 
 /// Runner settings.
@@ -123,6 +145,9 @@ pub struct RunConfig {
     pub concurrency: Option<usize>,
     /// Where to append the JSON-lines audit log (default: none).
     pub audit_log: Option<PathBuf>,
+    /// How old a source's facts may be and still be trusted, in seconds
+    /// (default: twice its refresh interval, at least an hour).
+    pub max_fact_age_secs: Option<u64>,
 }
 
 /// Where the run state lives (see `access_state`): scope counts,
@@ -345,8 +370,51 @@ impl SyncConfig {
                 "0 would forbid every call: leave it out for no budget".to_owned(),
             ));
         }
+        fn secs(name: &str, value: Option<u64>, min: u64, max: u64) -> Result<(), ConfigError> {
+            match value {
+                Some(v) if !(min..=max).contains(&v) => Err(field(
+                    name,
+                    format!("{v} is out of range: use {min} to {max} seconds"),
+                )),
+                _ => Ok(()),
+            }
+        }
+        fn budget(name: &str, value: Option<u64>) -> Result<(), ConfigError> {
+            if value == Some(0) {
+                return Err(field(
+                    name,
+                    "0 would forbid every read: leave it out for the default".to_owned(),
+                ));
+            }
+            Ok(())
+        }
+        secs(
+            "brivo.full_reconciliation_secs",
+            self.brivo.full_reconciliation_secs,
+            0,
+            7 * MAX_POLL_SECS,
+        )?;
+        secs(
+            "run.max_fact_age_secs",
+            self.run.max_fact_age_secs,
+            MIN_POLL_SECS,
+            7 * MAX_POLL_SECS,
+        )?;
         if let Some(e) = &self.entrata {
             rate("entrata.rate_limit_per_second", e.rate_limit_per_second)?;
+            secs(
+                "entrata.refresh_secs",
+                e.refresh_secs,
+                MIN_POLL_SECS,
+                MAX_POLL_SECS,
+            )?;
+            secs(
+                "entrata.slow_refresh_secs",
+                e.slow_refresh_secs,
+                0,
+                7 * MAX_POLL_SECS,
+            )?;
+            budget("entrata.calls_per_day", e.calls_per_day)?;
         }
         if let Some(o) = &self.officernd {
             for (name, value) in [
@@ -360,6 +428,13 @@ impl SyncConfig {
                     ));
                 }
             }
+            secs(
+                "officernd.refresh_secs",
+                o.refresh_secs,
+                MIN_POLL_SECS,
+                MAX_POLL_SECS,
+            )?;
+            budget("officernd.reads_per_day", o.reads_per_day)?;
             if let Some(days) = o.booking_horizon_days
                 && !(1..=MAX_BOOKING_HORIZON_DAYS).contains(&days)
             {
@@ -653,6 +728,12 @@ impl SyncConfig {
         let mut syncer = Syncer::builder(BrivoBackend::new(brivo))
             .mappings(self.mappings.clone())
             .policy(self.policy.clone());
+        if let Some(n) = b.calls_per_30_days {
+            syncer = syncer.budget("brivo", crate::Budget::per_30_days(n));
+        }
+        if let Some(s) = b.full_reconciliation_secs {
+            syncer = syncer.full_reconciliation_every(Duration::from_secs(s));
+        }
 
         if let Some(e) = &self.entrata {
             let mut builder = match (&e.base_url, &e.gateway_org) {
@@ -695,6 +776,21 @@ impl SyncConfig {
             if let Some((store, namespace)) = &state {
                 source = source.zone_store(store.clone(), *namespace);
             }
+            if let Some(s) = e.slow_refresh_secs {
+                source = source.slow_refresh(Duration::from_secs(s));
+            }
+            if let Some(s) = e.refresh_secs {
+                syncer = syncer.refresh(
+                    crate::FactSource::name(&source).to_owned(),
+                    Duration::from_secs(s),
+                );
+            }
+            if let Some(n) = e.calls_per_day {
+                syncer = syncer.budget(
+                    crate::FactSource::name(&source).to_owned(),
+                    crate::Budget::per_day(n),
+                );
+            }
             syncer = syncer.source(source);
         }
 
@@ -715,6 +811,18 @@ impl SyncConfig {
             if let Some(days) = o.booking_horizon_days {
                 source = source.booking_horizon(chrono::Duration::days(days));
             }
+            if let Some(s) = o.refresh_secs {
+                syncer = syncer.refresh(
+                    crate::FactSource::name(&source).to_owned(),
+                    Duration::from_secs(s),
+                );
+            }
+            if let Some(n) = o.reads_per_day {
+                syncer = syncer.budget(
+                    crate::FactSource::name(&source).to_owned(),
+                    crate::Budget::per_day(n),
+                );
+            }
             syncer = syncer.source(source);
         }
 
@@ -724,6 +832,9 @@ impl SyncConfig {
         }
         if let Some(n) = r.concurrency {
             syncer = syncer.concurrency(n);
+        }
+        if let Some(s) = r.max_fact_age_secs {
+            syncer = syncer.max_fact_age(Duration::from_secs(s));
         }
         if let Some(path) = &r.audit_log {
             syncer = syncer.audit(JsonLinesAudit::open(path)?);

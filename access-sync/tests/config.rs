@@ -156,6 +156,14 @@ fn out_of_range_values_are_errors_naming_the_field() {
         ("/run/poll_interval_secs", json!(86_401)),
         ("/run/concurrency", json!(0)),
         ("/run/concurrency", json!(1000)),
+        ("/run/max_fact_age_secs", json!(5)),
+        ("/brivo/full_reconciliation_secs", json!(8 * 86_400)),
+        ("/entrata/refresh_secs", json!(5)),
+        ("/entrata/refresh_secs", json!(86_401)),
+        ("/entrata/slow_refresh_secs", json!(8 * 86_400)),
+        ("/entrata/calls_per_day", json!(0)),
+        ("/officernd/refresh_secs", json!(0)),
+        ("/officernd/reads_per_day", json!(0)),
     ];
     for (pointer, value) in cases {
         let field = pointer[1..].replace('/', ".");
@@ -194,6 +202,13 @@ fn the_limits_themselves_are_accepted() {
         ("/officernd/booking_horizon_days", json!(400)),
         ("/run/poll_interval_secs", json!(10)),
         ("/run/poll_interval_secs", json!(86_400)),
+        ("/brivo/full_reconciliation_secs", json!(0)),
+        ("/entrata/refresh_secs", json!(1800)),
+        ("/entrata/slow_refresh_secs", json!(0)),
+        ("/entrata/calls_per_day", json!(1_250)),
+        ("/officernd/refresh_secs", json!(900)),
+        ("/officernd/reads_per_day", json!(50_000)),
+        ("/run/max_fact_age_secs", json!(3600)),
     ] {
         parse(&with(pointer, value.clone())).unwrap_or_else(|e| panic!("{pointer} = {value}: {e}"));
     }

@@ -250,6 +250,12 @@ async fn reads_over_budget_are_deferred_but_a_due_revocation_is_not() {
     );
     assert_eq!((d.used, d.cost, d.limit), (800, 400, 1_000));
     assert_eq!(d.recovers_at, at(11, 9, 1));
+    // and the loop does not try again before then (the next thing due is
+    // Brivo's daily full observation, at 09:00)
+    assert_eq!(syncer.next_due().await, Some(at(11, 9, 0)));
+    let r = run(at(10, 16, 30)).await.unwrap();
+    assert!(r.deferred.is_empty(), "not tried again: {:?}", r.deferred);
+    assert_eq!(source.fetches(), 2);
     // the cached facts (six hours old) still revoke at Bob's move-out
     assert!(!member(&brivo, "bob"));
     let uses = syncer.budget_use(at(10, 16, 0)).await;
@@ -286,4 +292,54 @@ async fn brivo_over_budget_defers_the_full_reconciliation_not_the_writes() {
         "the move-out is written all the same"
     );
     assert!(r.is_success());
+}
+
+#[cfg(feature = "server")]
+#[tokio::test]
+async fn budgets_and_deferrals_show_in_healthz_and_metrics() {
+    let (brivo, source) = setup();
+    let source = source.with_calls(400);
+    let clock = ManualClock::new(at(10, 9, 0));
+    let syncer = builder(&brivo, &source)
+        .budget("entrata", Budget::per_day(1_000))
+        .clock(clock.clone())
+        .build();
+    let monitor = access_sync::server::Monitor::new();
+    for t in [at(10, 9, 0), at(10, 9, 30), at(10, 10, 0)] {
+        clock.set(t);
+        syncer.refresh_sources().await;
+        let r = syncer.sync_due(t).await.unwrap();
+        monitor.observe(&access_sync::RunEvent::Synced(&r));
+    }
+    let health = monitor.health();
+    let entrata = health
+        .budgets
+        .iter()
+        .find(|b| b.service == "entrata")
+        .unwrap();
+    assert_eq!((entrata.used, entrata.limit), (800, 1_000));
+    assert_eq!(health.deferred.len(), 1, "the third read would pass 1,000");
+    let json = serde_json::to_value(&health).unwrap();
+    assert!(
+        json["budgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["service"] == "entrata"
+                && b["window"] == "day"
+                && b["polling_limit"] == 500),
+        "{json}"
+    );
+    let text = monitor.metrics_text();
+    assert!(
+        text.contains(r#"access_sync_budget_used_calls{service="entrata",window="day"} 800"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"access_sync_reads_deferred_total{service="entrata"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"access_sync_budget_limit_calls{service="brivo",window="thirty_days"} 100000"#
+    ));
 }

@@ -591,6 +591,41 @@ async fn the_waker_triggers_an_immediate_run() {
     runner.await.unwrap();
 }
 
+/// A webhook of one service reads that service again, not the others: an
+/// OfficeRnD booking must not spend Entrata's daily allowance.
+#[tokio::test(start_paused = true)]
+async fn a_source_waker_reads_that_source_only() {
+    let b = brivo();
+    let entrata_source = entrata(two_residents());
+    let coworking = StaticSource::new(
+        "officernd",
+        Scope::Source(Source::OfficeRnd),
+        Facts::default(),
+    );
+    let start = at(2026, 3, 1, 12);
+    let s = Syncer::builder(b.clone())
+        .source(entrata_source.clone())
+        .source(coworking.clone())
+        .mappings(mappings())
+        .clock(TokioClock::starting_at(start))
+        .poll_interval(Duration::from_secs(3600))
+        .build();
+    let wake = s.waker_for("officernd").unwrap();
+    let runner = tokio::spawn({
+        let s = s.clone();
+        async move { s.run(tokio::time::sleep(Duration::from_secs(100))).await }
+    });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!((entrata_source.fetches(), coworking.fetches()), (1, 1));
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!((entrata_source.fetches(), coworking.fetches()), (1, 2));
+    s.waker().notify_one(); // the general waker reads both
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!((entrata_source.fetches(), coworking.fetches()), (2, 3));
+    runner.await.unwrap();
+}
+
 #[tokio::test]
 async fn the_audit_log_has_one_json_line_per_run() {
     let dir = std::env::temp_dir().join(format!("access-sync-audit-{}", std::process::id()));

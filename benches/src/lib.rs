@@ -3,6 +3,7 @@
 //! converged observed state).
 
 pub mod month;
+pub mod simulate;
 
 use std::collections::BTreeMap;
 

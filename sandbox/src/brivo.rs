@@ -1209,7 +1209,9 @@ async fn list_users(
         Err(r) => return r,
     };
     let st = lock(&b.state);
-    let mut items = Vec::new();
+    // the page is rendered after filtering: rendering every user for each
+    // page would make a listing quadratic in the account's size
+    let mut matched = Vec::new();
     for u in st.users.values() {
         let mut keep = true;
         for c in &conds {
@@ -1258,14 +1260,26 @@ async fn list_users(
             keep &= m;
         }
         if keep {
+            matched.push(u);
+        }
+    }
+    let count = matched.len();
+    let data: Vec<Value> = matched
+        .into_iter()
+        .skip(p.offset)
+        .take(p.page_size)
+        .map(|u| {
             let mut full = u.full();
             if let Some(m) = full.as_object_mut() {
                 m.remove("pin");
             }
-            items.push(full);
-        }
-    }
-    envelope(items, &p)
+            full
+        })
+        .collect();
+    json_resp(
+        StatusCode::OK,
+        &json!({"data": data, "offset": p.offset, "pageSize": p.page_size, "count": count}),
+    )
 }
 
 async fn get_user(State(b): State<Arc<Brivo>>, Path(id): Path<String>) -> Response {

@@ -94,6 +94,9 @@ struct Settings {
     /// Properties the API user lost permission to: not listed, and data
     /// calls refused with 301 (an Entrata permission change).
     revoked_properties: BTreeSet<String>,
+    /// Count calls in the `X-RateLimit-*` windows (real time) and send the
+    /// headers.
+    rate_windows: bool,
 }
 
 impl Default for Settings {
@@ -107,6 +110,7 @@ impl Default for Settings {
                 .collect(),
             odd_leases: HashMap::new(),
             revoked_properties: BTreeSet::new(),
+            rate_windows: true,
         }
     }
 }
@@ -325,7 +329,9 @@ fn handle(
     if let Some(n) = total.filter(|_| lock(&e.settings).total_count_header) {
         h.insert("x-total-count", HeaderValue::from(n));
     }
-    e.rate_headers(service, h);
+    if lock(&e.settings).rate_windows {
+        e.rate_headers(service, h);
+    }
     resp
 }
 
@@ -1300,6 +1306,14 @@ pub struct EntrataHandle {
 }
 
 impl EntrataHandle {
+    /// Turns the `X-RateLimit-*` windows off (or on again). They count real
+    /// time: a simulation that runs a month of calls in minutes on a virtual
+    /// clock would be throttled by limits meant for a month; it counts the
+    /// calls per virtual day itself.
+    pub fn set_rate_windows(&self, on: bool) {
+        lock(&self.inner.settings).rate_windows = on;
+    }
+
     /// Adds a lease (a getLeases r2 `lease` object), or replaces the one with the same `id`.
     pub fn upsert_lease(&self, lease: Value) {
         let mut guard = lock(&self.inner.seed);

@@ -23,7 +23,7 @@
 //!     std::env::var("OFFICERND_WEBHOOK_SECRET").unwrap_or_default(),
 //! )));
 //! let app = Routes::new(monitor.clone())
-//!     .officernd_webhooks(receiver, syncer.waker())
+//!     .officernd_webhooks(receiver, syncer.waker_for("officernd").unwrap_or_else(|| syncer.waker()))
 //!     .scim(scim, std::env::var("SCIM_BEARER_TOKEN").unwrap_or_default(), syncer.waker())
 //!     .into_router();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;

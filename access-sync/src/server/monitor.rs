@@ -33,6 +33,12 @@ struct ServiceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WindowLabels {
+    service: String,
+    window: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: &'static str,
     result: &'static str,
@@ -47,6 +53,9 @@ struct Metrics {
     last_success: Gauge<f64, AtomicU64>,
     boundary_lag: Histogram,
     requests: Family<RequestLabels, Counter>,
+    budget_used: Family<WindowLabels, Gauge>,
+    budget_limit: Family<WindowLabels, Gauge>,
+    deferred: Family<ServiceLabel, Counter>,
 }
 
 /// The health of the runner, as `/healthz` serves it (JSON).
@@ -69,6 +78,13 @@ pub struct Health {
     /// Requests per service in the last 24 hours, and what is left of a
     /// daily budget where one is set.
     pub calls_last_24h: BTreeMap<String, Budget>,
+    /// The runner's budgets after the last run: per service and window
+    /// (`day`, `thirty_days`), the calls counted in the run state (so they
+    /// survive restarts), the limit and what polling may spend of it.
+    pub budgets: Vec<crate::budget::BudgetUse>,
+    /// Reads the last run deferred to stay within a budget, each with the
+    /// window and when it recovers.
+    pub deferred: Vec<crate::budget::Deferral>,
 }
 
 /// The last run.
@@ -107,6 +123,8 @@ struct State {
     /// measures how late its change went out.
     pending_boundary: Option<DateTime<Utc>>,
     calls: VecDeque<(DateTime<Utc>, String, u64)>,
+    budgets: Vec<crate::budget::BudgetUse>,
+    deferred: Vec<crate::budget::Deferral>,
 }
 
 struct Inner {
@@ -176,6 +194,9 @@ impl Monitor {
             last_success: Gauge::default(),
             boundary_lag: Histogram::new(LAG_BUCKETS),
             requests: Family::default(),
+            budget_used: Family::default(),
+            budget_limit: Family::default(),
+            deferred: Family::default(),
         };
         let mut registry = Registry::with_prefix("access_sync");
         registry.register(
@@ -212,6 +233,21 @@ impl Monitor {
             "boundary_lag_seconds",
             "From a planned boundary (a move-in, a booking's end) to the run that applied it",
             metrics.boundary_lag.clone(),
+        );
+        registry.register(
+            "budget_used_calls",
+            "Calls counted in a budget's window (day, thirty_days) after the last run, from the run state",
+            metrics.budget_used.clone(),
+        );
+        registry.register(
+            "budget_limit_calls",
+            "A budget's limit per window",
+            metrics.budget_limit.clone(),
+        );
+        registry.register(
+            "reads_deferred",
+            "Reads not made because they would have overspent a budget, per service",
+            metrics.deferred.clone(),
         );
         registry.register(
             "http_requests",
@@ -313,6 +349,25 @@ impl Monitor {
             m.calls.get_or_create(&label).inc_by(*n);
             m.throttled.get_or_create(&label).inc_by(*throttled);
         }
+        for b in &report.budgets {
+            let label = WindowLabels {
+                service: b.service.clone(),
+                window: match b.window {
+                    crate::budget::BudgetWindow::Day => "day",
+                    crate::budget::BudgetWindow::ThirtyDays => "thirty_days",
+                },
+            };
+            let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            m.budget_used.get_or_create(&label).set(gauge(b.used));
+            m.budget_limit.get_or_create(&label).set(gauge(b.limit));
+        }
+        for d in &report.deferred {
+            m.deferred
+                .get_or_create(&ServiceLabel {
+                    service: d.service.clone(),
+                })
+                .inc();
+        }
         let held = report.held.len() + report.plan.held.len();
         m.held.set(i64::try_from(held).unwrap_or(i64::MAX));
         m.last_success.set(now.timestamp_millis() as f64 / 1000.0);
@@ -326,6 +381,8 @@ impl Monitor {
             m.boundary_lag.observe(lag.as_secs_f64());
         }
         st.pending_boundary = report.plan.next_change;
+        st.budgets = report.budgets.clone();
+        st.deferred = report.deferred.clone();
         st.failures = 0;
         st.held = held;
         st.last_success = Some(now);
@@ -389,6 +446,8 @@ impl Monitor {
             consecutive_failures: st.failures,
             held: st.held,
             calls_last_24h,
+            budgets: st.budgets.clone(),
+            deferred: st.deferred.clone(),
         }
     }
 

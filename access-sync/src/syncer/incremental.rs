@@ -40,6 +40,12 @@ pub(super) struct Cache {
     sources: BTreeMap<usize, CachedBatch>,
     /// The next run re-reads every source (a webhook, an operator).
     pub(super) forced: bool,
+    /// The next run re-reads these sources (by index).
+    pub(super) forced_sources: BTreeSet<usize>,
+    /// Reads deferred by a budget wait until it recovers: per source (by
+    /// index), and Brivo's full observation.
+    not_before: BTreeMap<usize, DateTime<Utc>>,
+    full_not_before: Option<DateTime<Utc>>,
     /// Brivo as last seen, kept in step with the runner's writes.
     observation: Option<CachedObservation>,
     /// Users whose state after a write is not known (a failed or partial
@@ -55,6 +61,7 @@ struct CachedBatch {
     read_at: DateTime<Utc>,
     /// When a read was last tried (failed ones too).
     tried_at: DateTime<Utc>,
+    /// Calls a read costs (a moving average).
     calls: u64,
 }
 
@@ -76,11 +83,18 @@ impl Cache {
         for (i, facts, report) in batches {
             match facts {
                 Some(f) => {
+                    // A fetch's cost varies (a source may read slow parts
+                    // only now and then): pace on a moving average, so one
+                    // expensive read does not stretch the next interval.
+                    let calls = match self.sources.get(&i) {
+                        Some(c) => (c.calls * 7 + report.calls * 3).div_ceil(10),
+                        None => report.calls,
+                    };
                     self.sources.insert(
                         i,
                         CachedBatch {
                             facts: f,
-                            calls: report.calls,
+                            calls,
                             report,
                             read_at: now,
                             tried_at: now,
@@ -316,6 +330,20 @@ impl Syncer {
         self.inner.cache.lock().await.forced = true;
     }
 
+    /// Resolves with the index of the first source whose waker
+    /// ([`waker_for`](Syncer::waker_for)) is notified; never without sources.
+    pub(super) async fn source_woken(&self) -> usize {
+        if self.inner.source_wakes.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self
+            .inner
+            .source_wakes
+            .iter()
+            .map(|n| Box::pin(n.notified()));
+        futures::future::select_all(waits).await.1
+    }
+
     /// When the next source read or full observation falls due (`None`
     /// before the first run): the loop wakes then, if nothing earlier.
     pub async fn next_due(&self) -> Option<DateTime<Utc>> {
@@ -324,10 +352,12 @@ impl Syncer {
         let mut at = |t: DateTime<Utc>| next = Some(next.map_or(t, |n| n.min(t)));
         for (i, s) in self.inner.sources.iter().enumerate() {
             let c = cache.sources.get(&i)?;
-            at(c.tried_at + delta(self.cadence(s.name(), c.calls)));
+            let due = c.tried_at + delta(self.cadence(s.name(), c.calls));
+            at(cache.not_before.get(&i).map_or(due, |t| due.max(*t)));
         }
         let obs = cache.observation.as_ref()?;
-        at(obs.full_at + delta(self.full_cadence(obs.calls)));
+        let due = obs.full_at + delta(self.full_cadence(obs.calls));
+        at(cache.full_not_before.map_or(due, |t| due.max(t)));
         next
     }
 
@@ -483,17 +513,19 @@ impl Syncer {
         now: DateTime<Utc>,
         deferred: &mut Vec<Deferral>,
     ) -> Result<(Observed, bool), SyncError> {
-        let (cached, unsure) = {
+        let (cached, unsure, not_before) = {
             let cache = self.inner.cache.lock().await;
             (
                 cache.observation.clone(),
                 cache.unsure.iter().copied().collect::<Vec<_>>(),
+                cache.full_not_before,
             )
         };
         let due = match &cached {
             None => true,
             Some(c) => {
                 now - c.full_at >= delta(self.full_cadence(c.calls))
+                    && not_before.is_none_or(|t| now >= t)
                     && match budget::afford(
                         self.state(),
                         &self.inner.namespace,
@@ -509,6 +541,8 @@ impl Syncer {
                         Ok(()) => true,
                         Err(d) => {
                             warn!(%d, "full reconciliation of Brivo deferred");
+                            self.inner.cache.lock().await.full_not_before =
+                                Some(d.recovers_at.max(now + TimeDelta::minutes(1)));
                             deferred.push(d);
                             false
                         }
@@ -519,11 +553,10 @@ impl Syncer {
             let before = self.inner.backend.calls();
             let raw = self.observe_raw().await?;
             let calls = self.inner.backend.calls().since(&before).http;
-            self.inner
-                .cache
-                .lock()
-                .await
-                .store_observation(&raw, now, calls);
+            let mut cache = self.inner.cache.lock().await;
+            cache.store_observation(&raw, now, calls);
+            cache.full_not_before = None;
+            drop(cache);
             return Ok((raw, true));
         }
         let mut raw = cached.map(|c| c.raw).unwrap_or_default();
@@ -550,16 +583,22 @@ impl Syncer {
 
     /// Reads the sources that are due, serves the others from the cache.
     async fn fetch_due(&self, now: DateTime<Utc>) -> (Facts, Vec<SourceReport>, Vec<Deferral>) {
-        let (cache_view, forced) = {
+        let (cache_view, all, some, not_before) = {
             let mut cache = self.inner.cache.lock().await;
-            let forced = std::mem::take(&mut cache.forced);
-            (cache.sources.clone(), forced)
+            let all = std::mem::take(&mut cache.forced);
+            let some = std::mem::take(&mut cache.forced_sources);
+            (cache.sources.clone(), all, some, cache.not_before.clone())
         };
         let mut deferred = Vec::new();
         let mut due: Vec<usize> = Vec::new();
         for (i, s) in self.inner.sources.iter().enumerate() {
             let name = s.name();
             let cached = cache_view.get(&i);
+            let forced = all || some.contains(&i);
+            // a read deferred by its budget waits until it recovers
+            if !forced && not_before.get(&i).is_some_and(|t| now < *t) {
+                continue;
+            }
             let is_due = cached
                 .is_none_or(|c| forced || now - c.tried_at >= delta(self.cadence(name, c.calls)));
             if !is_due {
@@ -581,6 +620,12 @@ impl Syncer {
                 Ok(()) => due.push(i),
                 Err(d) => {
                     warn!(%d, "source read deferred");
+                    self.inner
+                        .cache
+                        .lock()
+                        .await
+                        .not_before
+                        .insert(i, d.recovers_at.max(now + TimeDelta::minutes(1)));
                     deferred.push(d);
                 }
             }
@@ -664,7 +709,14 @@ impl Syncer {
                 },
             }
         }
-        self.inner.cache.lock().await.store_fetch(now, keep);
+        let mut cache = self.inner.cache.lock().await;
+        for (i, f, _) in &keep {
+            if f.is_some() {
+                cache.not_before.remove(i);
+            }
+        }
+        cache.store_fetch(now, keep);
+        drop(cache);
         (facts, reports, deferred)
     }
 }

@@ -351,6 +351,8 @@ pub struct SyncReport {
     /// Users read again before writing them (a run from the cached
     /// observation).
     pub verified_users: usize,
+    /// Each budget's windows after this run: calls counted and limits.
+    pub budgets: Vec<crate::budget::BudgetUse>,
 }
 
 impl SyncReport {
@@ -704,8 +706,14 @@ impl SyncerBuilder {
         let lock_ttl = self
             .lock_ttl
             .unwrap_or(self.poll_interval.saturating_mul(2) + Duration::from_secs(300));
+        let source_wakes = self
+            .sources
+            .iter()
+            .map(|_| Arc::new(Notify::new()))
+            .collect();
         Syncer {
             inner: Arc::new(Inner {
+                source_wakes,
                 lock_key: format!("{namespace}/{}", self.policy.ownership_prefix),
                 namespace,
                 state: self.state,
@@ -766,6 +774,8 @@ struct Inner {
     max_fact_age: Option<Duration>,
     full_every: Duration,
     budgets: BTreeMap<String, Budget>,
+    /// One waker per source, by the source's index.
+    source_wakes: Vec<Arc<Notify>>,
 }
 
 /// The runner: sources → engine → backend. Cheap to clone.
@@ -1000,6 +1010,25 @@ impl Syncer {
     /// within the budgets' whole allowance.
     pub fn waker(&self) -> Arc<Notify> {
         self.inner.wake.clone()
+    }
+
+    /// A handle that wakes [`run`](Syncer::run) for an immediate run that
+    /// reads the source named `source` again (the others on their
+    /// cadence): for a webhook of one service, whose wakes should not spend
+    /// another service's budget. `None` if no source has that name.
+    ///
+    /// ```
+    /// use access_engine::{Facts, Scope, Source};
+    /// use access_sync::{Syncer, memory::{MemoryBackend, StaticSource}};
+    /// let syncer = Syncer::builder(MemoryBackend::new())
+    ///     .source(StaticSource::new("officernd", Scope::Source(Source::OfficeRnd), Facts::default()))
+    ///     .build();
+    /// assert!(syncer.waker_for("officernd").is_some());
+    /// assert!(syncer.waker_for("entrata").is_none());
+    /// ```
+    pub fn waker_for(&self, source: &str) -> Option<Arc<Notify>> {
+        let i = self.inner.sources.iter().position(|s| s.name() == source)?;
+        self.inner.source_wakes.get(i).cloned()
     }
 
     /// Fetches every source (concurrently), in full: what the sources keep
@@ -1319,6 +1348,7 @@ impl Syncer {
                 error: None,
                 error_kind: None,
                 deferred: Vec::new(),
+                budgets: Vec::new(),
             }),
             Err(f) => self.audit_failure(now, f),
         }
@@ -1804,6 +1834,7 @@ impl Syncer {
             deferred: how.deferred,
             observed_fully: how.fully,
             verified_users: how.verified,
+            budgets: Vec::new(),
         };
         info!(
             actions = report.results.len(),
@@ -1816,6 +1847,8 @@ impl Syncer {
             "applied"
         );
         self.record_run(&report).await;
+        let mut report = report;
+        report.budgets = self.budget_use(self.inner.clock.now()).await;
         self.audit(AuditRecord {
             recorded_at: Utc::now(),
             now,
@@ -1829,6 +1862,7 @@ impl Syncer {
             error: None,
             error_kind: None,
             deferred: report.deferred.clone(),
+            budgets: report.budgets.clone(),
         });
         report
     }
@@ -2324,6 +2358,11 @@ impl Syncer {
                     debug!("woken");
                     self.refresh_sources().await;
                 }
+                // A source's own wake: read that source.
+                i = self.source_woken() => {
+                    debug!(source = self.inner.sources[i].name(), "woken");
+                    self.inner.cache.lock().await.forced_sources.insert(i);
+                }
             }
         }
     }
@@ -2385,6 +2424,7 @@ impl Syncer {
             error: Some(f.error.to_string()),
             error_kind: Some(f.error.kind()),
             deferred: Vec::new(),
+            budgets: Vec::new(),
         });
     }
 }

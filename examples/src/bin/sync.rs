@@ -359,25 +359,29 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         return Ok(print_report(&report, cli.json));
     }
 
-    let mut monitor = Monitor::new().with_max_age(config.unhealthy_after());
-    // /healthz shows what is left of each day's allowance: Entrata's developer
-    // agreement allows 2,500 calls per 24 hours; Brivo's is per 30 days.
-    if config.entrata.is_some() {
-        monitor = monitor.with_daily_budget("entrata", 2_500);
-    }
-    if let Some(month) = config.brivo.calls_per_30_days {
-        monitor = monitor.with_daily_budget("brivo", month / 30);
-    }
+    // /healthz and /metrics show each budget's windows after every run
+    // (the runner's budgets, counted in the run state).
+    let monitor = Monitor::new().with_max_age(config.unhealthy_after());
     if let Some(addr) = cli.listen {
         let mut routes = Routes::new(monitor.clone());
         if config.server.officernd_webhooks {
             let secret = env("OFFICERND_WEBHOOK_SECRET").unwrap_or_default();
             let verifier = WebhookVerifier::new(officernd_client::SecretString::from(secret));
-            routes = routes.officernd_webhooks(WebhookReceiver::new(verifier), syncer.waker());
+            // a webhook reads OfficeRnD again at once, not Entrata
+            let wake = syncer
+                .waker_for("officernd")
+                .unwrap_or_else(|| syncer.waker());
+            routes = routes.officernd_webhooks(WebhookReceiver::new(verifier), wake);
         }
         if let Some(scim) = scim {
             let token = env("SCIM_BEARER_TOKEN").unwrap_or_default();
-            routes = routes.scim(scim, token, syncer.waker());
+            let wake = syncer
+                .waker_for(&format!(
+                    "directory:{}",
+                    access_sync::DirectoryFeed::directory_id(&scim)
+                ))
+                .unwrap_or_else(|| syncer.waker());
+            routes = routes.scim(scim, token, wake);
         }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
