@@ -664,6 +664,12 @@ impl BrivoHandle {
     pub fn add_member(&self, group_id: i64, user_id: i64) {
         lock(&self.inner.state).members.insert((user_id, group_id));
     }
+    /// Takes a user out of a group as an administrator would in Brivo's web
+    /// console: not through the API, so neither counted nor in
+    /// [`membership_changes`](Self::membership_changes).
+    pub fn remove_member(&self, group_id: i64, user_id: i64) {
+        lock(&self.inner.state).members.remove(&(user_id, group_id));
+    }
     /// From now on, refuses to add this user to any group they are not in, with a 400 that
     /// is not the 16-group cap: `User cannot be assigned to the group as its credentials
     /// already exist in a linked group` (`brivo.md` §3.2). The whole bulk call is refused
