@@ -310,10 +310,16 @@ impl AccessBackend for BrivoBackend {
             let listing = self.client.user_groups(u.id).await.map_err(|e| {
                 to_backend(e).context(format_args!("re-reading user {id}'s groups"))
             })?;
-            if !listing.skipped.is_empty() {
-                // a membership we cannot read could be a managed one
+            // a membership we cannot read, or one Brivo counts but did not
+            // list, could be a managed one
+            let counted = listing
+                .total
+                .and_then(|t| usize::try_from(t).ok())
+                .unwrap_or(0);
+            if !listing.skipped.is_empty() || counted > listing.items.len() {
                 return Err(BackendError::failed(format!(
-                    "user {id}'s groups: {} record(s) could not be read",
+                    "user {id}'s groups: {} listed of {counted} counted, {} unreadable",
+                    listing.items.len(),
                     listing.skipped.len()
                 )));
             }

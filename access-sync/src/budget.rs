@@ -166,7 +166,12 @@ impl Budget {
 
     /// What polling may spend of `window`, if a limit is set.
     pub fn polling_limit(&self, window: BudgetWindow) -> Option<u64> {
-        let share = self.polling_share.clamp(0.0, 1.0);
+        // a share read from a file is not clamped by with_polling_share
+        let share = if self.polling_share.is_nan() {
+            default_share()
+        } else {
+            self.polling_share.clamp(0.0, 1.0)
+        };
         self.limit(window)
             .map(|n| (n as f64 * share).floor() as u64)
     }

@@ -84,8 +84,9 @@ pub struct EntrataSource {
 }
 
 /// What the slow reads returned, and each property's open leases at the
-/// last fetch (to notice those that leave the list).
-#[derive(Debug, Default)]
+/// last fetch (to notice those that leave the list). Its `Debug` shows
+/// sizes only: the leases hold personal data.
+#[derive(Default)]
 struct ReadCache {
     properties: Option<(Properties, DateTime<Utc>)>,
     /// Past leases within the window, per property, and when read in full.
@@ -109,6 +110,29 @@ impl std::fmt::Debug for ZoneStore {
 struct ZoneCache {
     zones: BTreeMap<PropertyId, (Tz, DateTime<Utc>)>,
     refused: Option<(String, DateTime<Utc>)>,
+}
+
+impl std::fmt::Debug for ReadCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field(
+                "properties",
+                &self.properties.as_ref().map(|(p, _)| p.properties.len()),
+            )
+            .field(
+                "past_leases",
+                &self
+                    .past
+                    .values()
+                    .map(|(l, _)| l.leases.len())
+                    .sum::<usize>(),
+            )
+            .field(
+                "open_leases",
+                &self.open.values().map(BTreeSet::len).sum::<usize>(),
+            )
+            .finish()
+    }
 }
 
 impl EntrataSource {
@@ -158,19 +182,42 @@ impl EntrataSource {
     }
 
     /// A property's leases: the open ones read now; the Past ones from the
-    /// cache (with those that just left the open list looked up) or read in
-    /// full when the cache is old.
+    /// cache or, when it is old, read in full. A lease that left the open
+    /// list since the last fetch is looked up by id, whatever its status: a
+    /// Past one within the window joins the Past list (as a full read would
+    /// show it); a Cancelled, older or deleted one is gone (as from a full
+    /// read); one still Future, Current or Notice means the open list was
+    /// cut short or changed while read: it is kept and the property is
+    /// returned as doubtful (its revocations are held this time).
     async fn property_leases(
         &self,
         id: PropertyId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Leases>, entrata_client::Error> {
+    ) -> Result<LeaseLists, entrata_client::Error> {
+        let first = self.property_leases_once(id, now).await?;
+        if first.doubt.is_none() {
+            return Ok(first);
+        }
+        // The server may have lowered its page cap: read again, confirming
+        // every short page. Still doubtful: the property is held.
+        self.client.forget_page_floors();
+        self.property_leases_once(id, now).await
+    }
+
+    async fn property_leases_once(
+        &self,
+        id: PropertyId,
+        now: DateTime<Utc>,
+    ) -> Result<LeaseLists, entrata_client::Error> {
         let c = &self.client;
         let mut requests = self.requests(id, now).into_iter();
         let open_request = requests.next().expect("the open leases are always asked");
         let open = c.all_leases(&open_request).await?;
         let Some(past_request) = requests.next() else {
-            return Ok(vec![open]);
+            return Ok(LeaseLists {
+                lists: vec![open],
+                doubt: None,
+            });
         };
         let open_ids: BTreeSet<LeaseId> = open.leases.iter().map(|l| l.id).collect();
         let (cached, before) = {
@@ -183,22 +230,57 @@ impl EntrataSource {
                 r.open.get(&id).cloned(),
             )
         };
+        let mut doubt = None;
+        let mut looked_up = Leases::default();
         let past = match (cached, before) {
             (Some((mut past, at)), Some(before)) => {
+                // a lease back in the open list is no longer Past
+                past.leases.retain(|l| !open_ids.contains(&l.id));
                 let known: BTreeSet<LeaseId> = past.leases.iter().map(|l| l.id).collect();
                 let left: Vec<LeaseId> = before
                     .difference(&open_ids)
                     .filter(|l| !known.contains(l))
                     .copied()
                     .collect();
+                let from = (now - TimeDelta::days(i64::from(self.past_window_days))).date_naive();
                 if !left.is_empty() {
-                    debug!(property = %id, leases = left.len(), "leases left the open list; looking them up among the Past ones");
-                    let found = c.all_leases(&past_request.lease_ids(left)).await?;
-                    past.leases.extend(found.leases);
-                    past.skipped.extend(found.skipped);
+                    debug!(property = %id, leases = left.len(), "leases left the open list; looking them up");
+                    let every = LeasesRequest::new(id)
+                        .statuses([
+                            EntrataStatus::Applicant,
+                            EntrataStatus::Cancelled,
+                            EntrataStatus::Future,
+                            EntrataStatus::Current,
+                            EntrataStatus::Notice,
+                            EntrataStatus::Past,
+                        ])
+                        .lease_ids(left);
+                    let found = c.all_leases(&every).await?;
+                    looked_up.skipped = found.skipped;
+                    for l in found.leases {
+                        match l.status() {
+                            EntrataStatus::Past
+                                if l.move_out_date.is_some_and(|d| d >= from) =>
+                            {
+                                past.leases.push(l);
+                            }
+                            EntrataStatus::Future
+                            | EntrataStatus::Current
+                            | EntrataStatus::Notice => {
+                                doubt = Some(format!(
+                                    "lease {} is {:?} but was missing from the open leases \
+                                     (a listing cut short, or changed while read); held this time",
+                                    l.id,
+                                    l.status()
+                                ));
+                                looked_up.leases.push(l);
+                            }
+                            // Cancelled, Applicant: a full read leaves them out
+                            _ => {}
+                        }
+                    }
                 }
                 // Out of the window now: as a full read would leave them out.
-                let from = (now - TimeDelta::days(i64::from(self.past_window_days))).date_naive();
                 past.leases
                     .retain(|l| l.move_out_date.is_some_and(|d| d >= from));
                 self.reads().past.insert(id, (past.clone(), at));
@@ -210,8 +292,19 @@ impl EntrataSource {
                 past
             }
         };
-        self.reads().open.insert(id, open_ids);
-        Ok(vec![open, past])
+        // While the open list is in doubt nothing is forgotten: a lease
+        // missing from it is looked up again next time.
+        let mut remembered = open_ids;
+        if doubt.is_some()
+            && let Some(before) = self.reads().open.get(&id)
+        {
+            remembered.extend(before.iter().copied());
+        }
+        self.reads().open.insert(id, remembered);
+        Ok(LeaseLists {
+            lists: vec![open, past, looked_up],
+            doubt,
+        })
     }
 
     /// Keeps the zones `getMitsPropertyUnits` names (and its refusal) in a
@@ -517,7 +610,13 @@ pub fn property_fact(id: PropertyId, zone: Tz, source: ZoneSource) -> Property {
 struct PropertyRead {
     id: PropertyId,
     zone: Result<(Tz, ZoneSource), String>,
-    leases: Result<Vec<entrata_client::Leases>, entrata_client::Error>,
+    leases: Result<LeaseLists, entrata_client::Error>,
+}
+
+/// A property's lease listings, and why they may be incomplete.
+struct LeaseLists {
+    lists: Vec<Leases>,
+    doubt: Option<String>,
 }
 
 #[async_trait]
@@ -596,7 +695,10 @@ impl FactSource for EntrataSource {
                 return PropertyRead {
                     id,
                     zone,
-                    leases: Ok(Vec::new()),
+                    leases: Ok(LeaseLists {
+                        lists: Vec::new(),
+                        doubt: None,
+                    }),
                 };
             }
             PropertyRead {
@@ -616,7 +718,13 @@ impl FactSource for EntrataSource {
                 }
             };
             let lists = match r.leases {
-                Ok(l) => l,
+                Ok(LeaseLists { lists, doubt }) => {
+                    if let Some(why) = doubt {
+                        warn!(property = %r.id, "{why}");
+                        batch.mark_incomplete(scope.clone(), why);
+                    }
+                    lists
+                }
                 Err(e) => {
                     warn!(property = %r.id, error = %e, "getLeases failed; its revocations are held");
                     batch.part_failed(scope, SourceError::from_error("entrata", e));

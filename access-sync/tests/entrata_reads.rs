@@ -99,3 +99,36 @@ async fn between_slow_reads_only_the_open_leases_are_read_again() {
         canonical(&full_read(&sb, slow).await)
     );
 }
+
+/// A server that starts capping pages below what it returned before: the
+/// first page looks complete, the missing leases look gone. Looked up by
+/// id they are still Current, so the property is read again confirming
+/// every page, and the batch is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_list_cut_short_is_caught_by_the_lookup() {
+    let sb = common::start().await;
+    let (_, today) = story::instants()[0];
+    let entrata = source(&sb);
+    entrata.fetch(today).await.unwrap();
+    entrata.fetch(today + TimeDelta::minutes(30)).await.unwrap();
+    // from now on one record a page
+    sb.entrata().set_page_cap(Some(1));
+    let at = today + TimeDelta::hours(1);
+    let batch = entrata.fetch(at).await.unwrap();
+    assert!(
+        batch.facts.completeness.is_complete(),
+        "{:?}",
+        batch.facts.completeness
+    );
+    assert!(batch.calls > 5, "read again: {}", batch.calls);
+    assert_eq!(
+        canonical(&batch.facts),
+        canonical(&full_read(&sb, at).await)
+    );
+    for lease in ["1001", "1002", "1003"] {
+        assert!(
+            batch.facts.leases.iter().any(|l| l.id == lease),
+            "lease {lease} kept"
+        );
+    }
+}

@@ -744,6 +744,15 @@ impl Client {
         self.lock_caps().insert(method, cap);
     }
 
+    /// Forgets how many records the server was seen to return on one page,
+    /// so that every short page is confirmed by the next one again. Call it
+    /// when a listing looks cut short (a lease missing from a list that
+    /// Entrata still reports by id): the server may have lowered its page
+    /// cap.
+    pub fn forget_page_floors(&self) {
+        self.lock_floors().clear();
+    }
+
     /// The most records `method` was seen to return on a page (0: none yet).
     fn page_floor(&self, method: &'static str) -> u64 {
         self.lock_floors().get(method).copied().unwrap_or(0)

@@ -7,10 +7,11 @@
 //! * each source's last batch and when it was read. A source is read again
 //!   on its cadence ([`SyncerBuilder::refresh`], stretched so that polling
 //!   stays within the source's [`Budget`]), at once when the loop is woken
-//!   ([`Syncer::waker`], [`Syncer::refresh_sources`]), and otherwise served
-//!   from the cache. Facts older than [`SyncerBuilder::max_fact_age`] still
-//!   grant, but their scope is marked incomplete, so nothing they would
-//!   revoke is revoked on stale word.
+//!   ([`Syncer::waker`], [`Syncer::waker_for`], [`Syncer::refresh_sources`]),
+//!   and otherwise served from the cache. Facts older than
+//!   [`SyncerBuilder::max_fact_age`] are not used: their scope is marked
+//!   incomplete, so nothing they fed is revoked, and nothing new granted,
+//!   on stale word.
 //! * the last observation of Brivo, kept in step with the runner's own
 //!   writes. Before a plan made from it is applied, every user it writes
 //!   is read again; if any differs, the plan is made again from what was
@@ -33,8 +34,9 @@ use crate::sources::{
     FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
 };
 
-/// What the runner keeps between runs.
-#[derive(Debug, Default)]
+/// What the runner keeps between runs. Its `Debug` shows sizes only: the
+/// facts and the observation hold personal data.
+#[derive(Default)]
 pub(super) struct Cache {
     /// Each source's last successful batch, by the source's index.
     sources: BTreeMap<usize, CachedBatch>,
@@ -54,7 +56,21 @@ pub(super) struct Cache {
     unsure: BTreeSet<BrivoUserId>,
 }
 
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("sources", &self.sources.len())
+            .field(
+                "observed_users",
+                &self.observation.as_ref().map(|o| o.raw.users.len()),
+            )
+            .field("unsure", &self.unsure.len())
+            .field("forced", &self.forced)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
 struct CachedBatch {
     facts: Facts,
     report: SourceReport,
@@ -65,12 +81,15 @@ struct CachedBatch {
     calls: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct CachedObservation {
     /// Unmarked (the run-state marks are applied per run).
     raw: Observed,
     full_at: DateTime<Utc>,
     calls: u64,
+    /// Counts full observations: a run writes its re-reads back only over
+    /// the observation it started from.
+    generation: u64,
 }
 
 impl Cache {
@@ -112,12 +131,19 @@ impl Cache {
 
     /// Keeps a full observation.
     pub(super) fn store_observation(&mut self, raw: &Observed, now: DateTime<Utc>, calls: u64) {
+        let generation = self.observation.as_ref().map_or(0, |o| o.generation + 1);
         self.observation = Some(CachedObservation {
             raw: raw.clone(),
             full_at: now,
             calls,
+            generation,
         });
         self.unsure.clear();
+    }
+
+    /// The cached observation's generation.
+    fn generation(&self) -> Option<u64> {
+        self.observation.as_ref().map(|o| o.generation)
     }
 }
 
@@ -176,10 +202,23 @@ fn written_users(plan: &Plan) -> BTreeSet<BrivoUserId> {
     out
 }
 
+/// Whether a plan rests on users it does not write: an adoption (the other
+/// users sharing the email), a person's other user retired (the survivor).
+fn depends_on_others(plan: &Plan) -> bool {
+    let superseded =
+        |rs: &[access_engine::Reason]| rs.iter().any(|r| r.rule == access_engine::Rule::Superseded);
+    plan.actions.iter().any(|a| match a {
+        Action::AdoptUser { .. } | Action::SetExternalId { .. } => true,
+        Action::Delete { reasons, .. } | Action::Suspend { reasons, .. } => superseded(reasons),
+        Action::ChangeGroups { remove, .. } => remove.iter().any(|c| superseded(&c.reasons)),
+        _ => false,
+    })
+}
+
 /// Brings the cached observation in step with what a run wrote: each
 /// action that succeeded is applied to it; a user whose result is not
 /// known exactly is read again before the next plan.
-fn record_results(cache: &mut Cache, plan: &Plan, results: &[ActionResult]) {
+pub(super) fn record_results(cache: &mut Cache, plan: &Plan, results: &[ActionResult]) {
     let Some(obs) = cache.observation.as_mut() else {
         return;
     };
@@ -352,7 +391,8 @@ impl Syncer {
         let mut at = |t: DateTime<Utc>| next = Some(next.map_or(t, |n| n.min(t)));
         for (i, s) in self.inner.sources.iter().enumerate() {
             let c = cache.sources.get(&i)?;
-            let due = c.tried_at + delta(self.cadence(s.name(), c.calls));
+            let due = (c.tried_at + delta(self.cadence(s.name(), c.calls)))
+                .min(c.read_at + delta(self.max_fact_age(s.name(), c.calls)));
             at(cache.not_before.get(&i).map_or(due, |t| due.max(*t)));
         }
         let obs = cache.observation.as_ref()?;
@@ -384,7 +424,9 @@ impl Syncer {
             .get(source)
             .copied()
             .unwrap_or(self.inner.poll_interval);
-        every.max(self.budget_of(source).pace(cost.max(1)))
+        every
+            .max(MIN_CADENCE)
+            .max(self.budget_of(source).pace(cost.max(1)))
     }
 
     /// How old a source's facts may be and still be trusted.
@@ -424,13 +466,15 @@ impl Syncer {
             Ok(b) => b,
             Err(e) => return fail(e, sources),
         };
-        let (mut raw, full) = match self.observe_due(now, &mut deferred).await {
+        let (mut raw, mut full) = match self.observe_due(now, &mut deferred).await {
             Ok(o) => o,
             Err(e) => {
                 warn!(error = %e, "no plan: Brivo could not be observed");
                 return fail(e, sources);
             }
         };
+        let generation = self.inner.cache.lock().await.generation();
+        let generation = generation.unwrap_or(0);
         // Plan; read again the users the plan writes; if any differs,
         // plan again from what was read (each user is read once a run).
         let mut verified: BTreeSet<BrivoUserId> = BTreeSet::new();
@@ -445,29 +489,57 @@ impl Syncer {
                 }
             };
             facts = f;
-            let unread: Vec<BrivoUserId> = if full {
-                Vec::new()
-            } else {
-                written_users(&plan)
-                    .difference(&verified)
-                    .copied()
-                    .collect()
-            };
-            if unread.is_empty() {
+            if full {
                 break (plan, facts, observed);
             }
-            let fresh = match self
-                .inner
-                .backend
-                .observe_users(&self.inner.scope, &unread)
-                .instrument(info_span!("verify", users = unread.len()))
-                .await
-            {
-                Ok(f) => f,
-                Err(e) => {
-                    warn!(error = %e, "no plan: the users to write could not be read again");
-                    return fail(SyncError::Observe(e), sources);
+            let unread: Vec<BrivoUserId> = written_users(&plan)
+                .difference(&verified)
+                .copied()
+                .collect();
+            // A plan that adopts a user or retires one of a person's users
+            // rests on users it does not write (the other users sharing an
+            // email, the survivor): it is made from a full observation. So is
+            // one whose users cost more to read one by one than in pages.
+            let full_cost = self.full_cost().await;
+            let why_full = if depends_on_others(&plan) {
+                Some("the plan adopts or retires users")
+            } else if unread.len() as u64 * 2 > full_cost.max(2) {
+                Some("re-reading the users to write costs more than a full observation")
+            } else {
+                None
+            };
+            if unread.is_empty() && why_full.is_none() {
+                break (plan, facts, observed);
+            }
+            let fresh = match why_full {
+                Some(_) => None,
+                None => match self
+                    .inner
+                    .backend
+                    .observe_users(&self.inner.scope, &unread)
+                    .instrument(info_span!("verify", users = unread.len()))
+                    .await
+                {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        warn!(error = %e, "the users to write could not be read again; observing Brivo in full");
+                        None
+                    }
+                },
+            };
+            let Some(fresh) = fresh else {
+                if let Some(why) = why_full {
+                    info!("observing Brivo in full: {why}");
                 }
+                raw = match self.observe_full(now).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        warn!(error = %e, "no plan: Brivo could not be observed");
+                        return fail(e, sources);
+                    }
+                };
+                full = true;
+                continue;
             };
             verified.extend(unread.iter().copied());
             if !merge_users(&mut raw, &unread, fresh) {
@@ -478,9 +550,15 @@ impl Syncer {
                 "Brivo differs from the cached observation; planning again"
             );
         };
-        {
+        if !full {
             let mut cache = self.inner.cache.lock().await;
-            if let Some(o) = cache.observation.as_mut() {
+            // only over the observation this run started from: another
+            // run's fresher one is kept
+            if let Some(o) = cache
+                .observation
+                .as_mut()
+                .filter(|o| o.generation == generation)
+            {
                 o.raw = raw;
             }
             for id in &verified {
@@ -495,14 +573,9 @@ impl Syncer {
             fully: full,
             verified: verified.len(),
         };
-        let report = self
+        Ok(self
             .execute_with(plan, observed, false, Some(inputs), sources, before, how)
-            .await;
-        {
-            let mut cache = self.inner.cache.lock().await;
-            record_results(&mut cache, &report.plan, &report.results);
-        }
-        Ok(report)
+            .await)
     }
 
     /// The raw (unmarked) observation for this run, and whether it is a
@@ -550,14 +623,7 @@ impl Syncer {
             }
         };
         if due {
-            let before = self.inner.backend.calls();
-            let raw = self.observe_raw().await?;
-            let calls = self.inner.backend.calls().since(&before).http;
-            let mut cache = self.inner.cache.lock().await;
-            cache.store_observation(&raw, now, calls);
-            cache.full_not_before = None;
-            drop(cache);
-            return Ok((raw, true));
+            return Ok((self.observe_full(now).await?, true));
         }
         let mut raw = cached.map(|c| c.raw).unwrap_or_default();
         if !unsure.is_empty() {
@@ -566,12 +632,22 @@ impl Syncer {
                 .backend
                 .observe_users(&self.inner.scope, &unsure)
                 .instrument(info_span!("verify", users = unsure.len()))
-                .await
-                .map_err(SyncError::Observe)?;
-            merge_users(&mut raw, &unsure, fresh);
-            let mut cache = self.inner.cache.lock().await;
-            for id in &unsure {
-                cache.unsure.remove(id);
+                .await;
+            match fresh {
+                Ok(fresh) => {
+                    merge_users(&mut raw, &unsure, fresh);
+                    let mut cache = self.inner.cache.lock().await;
+                    if let Some(o) = cache.observation.as_mut() {
+                        o.raw = raw.clone();
+                    }
+                    for id in &unsure {
+                        cache.unsure.remove(id);
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "users left unsure could not be read again; observing Brivo in full");
+                    return Ok((self.observe_full(now).await?, true));
+                }
             }
         }
         debug!(
@@ -579,6 +655,29 @@ impl Syncer {
             "planning from the cached observation"
         );
         Ok((raw, false))
+    }
+
+    /// Observes Brivo in full and keeps it as the cached observation.
+    async fn observe_full(&self, now: DateTime<Utc>) -> Result<Observed, SyncError> {
+        let before = self.inner.backend.calls();
+        let raw = self.observe_raw().await?;
+        let calls = self.inner.backend.calls().since(&before).http;
+        let mut cache = self.inner.cache.lock().await;
+        cache.store_observation(&raw, now, calls);
+        cache.full_not_before = None;
+        Ok(raw)
+    }
+
+    /// What the last full observation cost (calls), or `u64::MAX` before
+    /// the first.
+    async fn full_cost(&self) -> u64 {
+        self.inner
+            .cache
+            .lock()
+            .await
+            .observation
+            .as_ref()
+            .map_or(u64::MAX, |o| o.calls)
     }
 
     /// Reads the sources that are due, serves the others from the cache.
@@ -595,24 +694,40 @@ impl Syncer {
             let name = s.name();
             let cached = cache_view.get(&i);
             let forced = all || some.contains(&i);
-            // a read deferred by its budget waits until it recovers
-            if !forced && not_before.get(&i).is_some_and(|t| now < *t) {
+            // a read deferred by its budget waits until it recovers (one
+            // asked for stays asked for)
+            if not_before.get(&i).is_some_and(|t| now < *t) {
+                if forced {
+                    self.inner.cache.lock().await.forced_sources.insert(i);
+                }
                 continue;
             }
-            let is_due = cached
-                .is_none_or(|c| forced || now - c.tried_at >= delta(self.cadence(name, c.calls)));
+            let is_due = cached.is_none_or(|c| {
+                forced
+                    || now - c.tried_at >= delta(self.cadence(name, c.calls))
+                    || now - c.read_at >= delta(self.max_fact_age(name, c.calls))
+            });
             if !is_due {
                 continue;
             }
             let cost = cached.map_or(1, |c| c.calls.max(1));
+            let budget = self.budget_of(name);
+            // A poll spends the polling share; the first read (nothing to
+            // serve instead), a forced one, or one larger than the whole
+            // share (paced to once a window already) may spend the rest.
+            let polling = !forced
+                && cached.is_some()
+                && budget
+                    .windows()
+                    .all(|(w, _)| budget.polling_limit(w).is_some_and(|p| cost <= p));
             match budget::afford(
                 self.state(),
                 &self.inner.namespace,
                 name,
-                &self.budget_of(name),
+                &budget,
                 "fetch",
                 cost,
-                !forced,
+                polling,
                 self.inner.clock.now(),
             )
             .await
@@ -620,12 +735,15 @@ impl Syncer {
                 Ok(()) => due.push(i),
                 Err(d) => {
                     warn!(%d, "source read deferred");
-                    self.inner
-                        .cache
-                        .lock()
-                        .await
+                    let mut cache = self.inner.cache.lock().await;
+                    cache
                         .not_before
                         .insert(i, d.recovers_at.max(now + TimeDelta::minutes(1)));
+                    // an asked-for read is still asked for when it recovers
+                    if forced {
+                        cache.forced_sources.insert(i);
+                    }
+                    drop(cache);
                     deferred.push(d);
                 }
             }
@@ -763,6 +881,10 @@ pub(super) fn absorb(
         }
     }
 }
+
+/// The shortest cadence of a source: a zero one would read it on every
+/// wake, and the loop would wake at once again.
+const MIN_CADENCE: Duration = Duration::from_secs(10);
 
 fn error_planner(e: &SyncError) {
     tracing::error!(error = %e, "the planner panicked; no plan");

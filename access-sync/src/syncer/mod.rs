@@ -680,10 +680,11 @@ impl SyncerBuilder {
     }
 
     /// How often the run loop observes Brivo in full (default daily),
-    /// stretched by Brivo's budget. In between it plans from its cached
-    /// observation and reads again only the users it writes; the full
-    /// observation is what finds changes made by hand to other users.
-    /// `Duration::ZERO` observes in full on every run.
+    /// stretched so that these observations stay within half of Brivo's
+    /// budget. In between it plans from its cached observation and reads
+    /// again only the users it writes; the full observation is what finds
+    /// changes made by hand to other users. `Duration::ZERO` observes in
+    /// full as often as the budget allows.
     pub fn full_reconciliation_every(mut self, every: Duration) -> Self {
         self.full_every = every;
         self
@@ -1038,6 +1039,12 @@ impl Syncer {
         for s in &self.inner.sources {
             s.invalidate();
         }
+        {
+            // a full read answers any pending request for one
+            let mut cache = self.inner.cache.lock().await;
+            cache.forced = false;
+            cache.forced_sources.clear();
+        }
         let results = self.fetch_sources(&self.inner.sources, now).await;
         let mut facts = Facts::default();
         let mut reports = Vec::new();
@@ -1334,6 +1341,10 @@ impl Syncer {
             .plan_inner(now)
             .instrument(info_span!("plan", %now))
             .await;
+        if let Ok(p) = &result {
+            // a dry run spends calls too
+            self.count_calls(p.calls.http, &p.sources).await;
+        }
         match &result {
             Ok(p) => self.audit(AuditRecord {
                 recorded_at: Utc::now(),
@@ -1733,11 +1744,21 @@ impl Syncer {
         {
             warn!(error = %e, "could not mark the approvals used");
         }
-        let mut calls: Vec<(&str, u64)> = vec![("brivo", report.calls.http)];
-        calls.extend(report.sources.iter().map(|s| (s.name.as_str(), s.calls)));
+        self.count_calls(report.calls.http, &report.sources).await;
+    }
+
+    /// Counts a run's calls per service in the run state (the budgets'
+    /// windows), at the clock's now.
+    async fn count_calls(&self, brivo: u64, sources: &[SourceReport]) {
+        let at = self.inner.clock.now();
+        let mut calls: Vec<(&str, u64)> = vec![("brivo", brivo)];
+        calls.extend(sources.iter().map(|s| (s.name.as_str(), s.calls)));
         for (service, n) in calls {
             if n > 0
-                && let Err(e) = state.record_calls(ns, service, at, n).await
+                && let Err(e) = self
+                    .state()
+                    .record_calls(&self.inner.namespace, service, at, n)
+                    .await
             {
                 warn!(error = %e, service, "could not count the calls");
             }
@@ -1847,6 +1868,12 @@ impl Syncer {
             "applied"
         );
         self.record_run(&report).await;
+        // every apply keeps the cached observation in step with its writes
+        incremental::record_results(
+            &mut *self.inner.cache.lock().await,
+            &report.plan,
+            &report.results,
+        );
         let mut report = report;
         report.budgets = self.budget_use(self.inner.clock.now()).await;
         self.audit(AuditRecord {
