@@ -259,9 +259,7 @@ impl EntrataSource {
                     looked_up.skipped = found.skipped;
                     for l in found.leases {
                         match l.status() {
-                            EntrataStatus::Past
-                                if l.move_out_date.is_some_and(|d| d >= from) =>
-                            {
+                            EntrataStatus::Past if l.move_out_date.is_some_and(|d| d >= from) => {
                                 past.leases.push(l);
                             }
                             EntrataStatus::Future

@@ -344,3 +344,33 @@ async fn budgets_and_deferrals_show_in_healthz_and_metrics() {
         r#"access_sync_budget_limit_calls{service="brivo",window="thirty_days"} 100000"#
     ));
 }
+
+/// A budget that stretches Entrata's cadence to hours must not let a
+/// boundary revoke from facts hours old: the source is read again first.
+#[tokio::test]
+async fn a_revocation_from_facts_older_than_the_refresh_reads_them_again() {
+    let (brivo, source) = setup();
+    let source = source.with_calls(100);
+    let clock = ManualClock::new(at(10, 9, 0));
+    let syncer = builder(&brivo, &source)
+        // polling may spend 200 a day: one read every 12 hours
+        .budget("entrata", Budget::per_day(400))
+        .clock(clock.clone())
+        .build();
+    syncer.sync_due(at(10, 9, 0)).await.unwrap();
+    assert!(member(&brivo, "bob"));
+    // at noon Bob withdraws his notice
+    let mut f = facts();
+    f.leases[1] = resident("2", "bob", LeaseStatus::Current).with_move_in(date(1, 1));
+    source.set_facts(f);
+    // 16:00, his old move-out: the facts are seven hours old, so they are
+    // read again before revoking, and nothing is revoked
+    clock.set(at(10, 16, 0));
+    let r = syncer.sync_due(at(10, 16, 0)).await.unwrap();
+    assert_eq!(source.fetches(), 2);
+    assert!(member(&brivo, "bob"), "{:?}", r.plan.actions);
+    assert!(
+        member(&brivo, "ada"),
+        "Ada's move-in at 10:00 went out with it"
+    );
+}

@@ -202,6 +202,16 @@ fn written_users(plan: &Plan) -> BTreeSet<BrivoUserId> {
     out
 }
 
+/// Whether a plan takes access away (a group removed, a user suspended or
+/// deleted).
+fn revokes(plan: &Plan) -> bool {
+    plan.actions.iter().any(|a| match a {
+        Action::Suspend { .. } | Action::Delete { .. } => true,
+        Action::ChangeGroups { remove, .. } => !remove.is_empty(),
+        _ => false,
+    })
+}
+
 /// Whether a plan rests on users it does not write: an adoption (the other
 /// users sharing the email), a person's other user retired (the survivor).
 fn depends_on_others(plan: &Plan) -> bool {
@@ -461,7 +471,7 @@ impl Syncer {
         if let Err(e) = self.lock().await {
             return fail(e, Vec::new());
         }
-        let (mut facts, sources, mut deferred) = self.fetch_due(now).await;
+        let (mut facts, mut sources, mut deferred) = self.fetch_due(now).await;
         facts.baseline = match self.baseline().await {
             Ok(b) => b,
             Err(e) => return fail(e, sources),
@@ -478,6 +488,7 @@ impl Syncer {
         // Plan; read again the users the plan writes; if any differs,
         // plan again from what was read (each user is read once a run).
         let mut verified: BTreeSet<BrivoUserId> = BTreeSet::new();
+        let mut refetched = false;
         let (plan, facts, observed) = loop {
             let mut observed = raw.clone();
             self.mark(&mut observed).await;
@@ -489,6 +500,26 @@ impl Syncer {
                 }
             };
             facts = f;
+            // A revocation from facts older than their source's own refresh
+            // (its cadence stretched by its budget): the source is read
+            // again first, from the share of the budget kept for this.
+            if !refetched && revokes(&plan) {
+                let stale = self.stale_sources(now, &sources);
+                if !stale.is_empty() {
+                    refetched = true;
+                    info!(
+                        sources = stale.len(),
+                        "revoking from old facts: reading them again first"
+                    );
+                    self.inner.cache.lock().await.forced_sources.extend(stale);
+                    let (mut again, reports, more) = self.fetch_due(now).await;
+                    again.baseline = std::mem::take(&mut facts.baseline);
+                    facts = again;
+                    sources = reports;
+                    deferred.extend(more);
+                    continue;
+                }
+            }
             if full {
                 break (plan, facts, observed);
             }
@@ -666,6 +697,29 @@ impl Syncer {
         cache.store_observation(&raw, now, calls);
         cache.full_not_before = None;
         Ok(raw)
+    }
+
+    /// The sources this run served from facts read longer ago than their
+    /// own refresh interval (by index).
+    fn stale_sources(&self, now: DateTime<Utc>, reports: &[SourceReport]) -> Vec<usize> {
+        self.inner
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                let every = self
+                    .inner
+                    .refresh
+                    .get(s.name())
+                    .copied()
+                    .unwrap_or(self.inner.poll_interval);
+                reports
+                    .get(*i)
+                    .and_then(|r| r.read_at)
+                    .is_some_and(|at| now - at > delta(every))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// What the last full observation cost (calls), or `u64::MAX` before
