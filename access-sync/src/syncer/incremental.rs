@@ -317,7 +317,10 @@ impl Syncer {
     ///   reads again each user the plan writes, re-planning if any differs.
     ///
     /// [`sync_once`](Syncer::sync_once) is the full-read run; the first
-    /// `sync_due` of a syncer reads everything too.
+    /// `sync_due` of a syncer reads everything too. Calls are counted, and
+    /// budgets checked, at the syncer's clock
+    /// ([`SyncerBuilder::clock`](crate::SyncerBuilder::clock)): pass its
+    /// `now` (as the run loop does).
     ///
     /// ```
     /// use access_engine::*;
