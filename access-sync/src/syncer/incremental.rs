@@ -24,11 +24,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use access_engine::{Action, BrivoUserId, Facts, Observed, ObservedUser, Plan, Scope, UserRef};
+use access_engine::{Action, BrivoUserId, Facts, Observed, ObservedUser, Plan, Scope};
 use chrono::{DateTime, TimeDelta, Utc};
 use tracing::{Instrument as _, debug, info, info_span, warn};
 
-use super::{ActionResult, Failure, Observation, Outcome, SyncError, SyncReport, Syncer};
+use super::{ActionResult, Failure, Observation, Outcome, SyncError, SyncReport, Syncer, target};
 use crate::budget::{self, Budget, BudgetUse, Deferral};
 use crate::sources::{
     FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
@@ -177,29 +177,10 @@ fn merge_users(raw: &mut Observed, users: &[BrivoUserId], fresh: Vec<ObservedUse
 
 /// The existing users a plan writes.
 fn written_users(plan: &Plan) -> BTreeSet<BrivoUserId> {
-    let mut out = BTreeSet::new();
-    for a in &plan.actions {
-        match a {
-            Action::AdoptUser { user, .. }
-            | Action::SetExternalId { user, .. }
-            | Action::UpdateProfile { user, .. }
-            | Action::Unsuspend { user, .. }
-            | Action::Suspend { user, .. }
-            | Action::Delete { user, .. } => {
-                out.insert(*user);
-            }
-            Action::ChangeGroups { user, .. }
-            | Action::InviteMobilePass { user, .. }
-            | Action::AssignCard { user, .. }
-            | Action::SetCredentialWindow { user, .. } => {
-                if let UserRef::Existing(id) = user {
-                    out.insert(*id);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    plan.actions
+        .iter()
+        .filter_map(|a| target(a, None))
+        .collect()
 }
 
 /// Whether a plan takes access away (a group removed, a user suspended or
@@ -827,16 +808,8 @@ impl Syncer {
                             keep.push((i, Some(f), report.clone()));
                         }
                         None => {
-                            // The failed read's scope is incomplete (in
-                            // `absorb`); facts read before keep granting.
-                            facts.completeness.mark_incomplete(
-                                s.scope(),
-                                report
-                                    .error
-                                    .as_ref()
-                                    .map(ToString::to_string)
-                                    .unwrap_or_default(),
-                            );
+                            // facts read before keep granting
+                            mark_failed(&mut facts, s.as_ref(), &report);
                             if let Some(c) = cached.filter(|c| now - c.read_at <= max_age) {
                                 merge_facts(&mut facts, c.facts.clone());
                             }
@@ -937,6 +910,14 @@ pub(super) fn absorb(
             (None, report)
         }
     }
+}
+
+/// A failed read's scope is incomplete, with the error as the reason.
+pub(super) fn mark_failed(facts: &mut Facts, source: &dyn FactSource, report: &SourceReport) {
+    let why = report.error.as_ref().map(ToString::to_string);
+    facts
+        .completeness
+        .mark_incomplete(source.scope(), why.unwrap_or_default());
 }
 
 /// The shortest cadence of a source: a zero one would read it on every

@@ -1053,14 +1053,7 @@ impl Syncer {
             let (batch, report) = incremental::absorb(source.as_ref(), result, now);
             match &batch {
                 Some(f) => merge_facts(&mut facts, f.clone()),
-                None => facts.completeness.mark_incomplete(
-                    source.scope(),
-                    report
-                        .error
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                ),
+                None => incremental::mark_failed(&mut facts, source.as_ref(), &report),
             }
             keep.push((i, batch, report.clone()));
             reports.push(report);
