@@ -98,6 +98,59 @@ pub(crate) fn resource_types(base: &str) -> Value {
     })
 }
 
+/// `GET /Schemas` (RFC 7643 section 7): the User attributes the directory
+/// keeps; any other attribute sent is ignored.
+pub(crate) fn schemas(base: &str) -> Value {
+    let attr = |name: &str, kind: &str, required: bool, extra: Value| {
+        let mut a = json!({
+            "name": name, "type": kind, "multiValued": false, "required": required,
+            "caseExact": false, "mutability": "readWrite", "returned": "default",
+            "uniqueness": "none",
+        });
+        if let (Some(a), Some(extra)) = (a.as_object_mut(), extra.as_object()) {
+            a.extend(extra.clone());
+        }
+        a
+    };
+    let multi = |name: &str| {
+        attr(
+            name,
+            "complex",
+            false,
+            json!({"multiValued": true, "subAttributes": [
+                attr("value", "string", true, json!({})),
+                attr("primary", "boolean", false, json!({})),
+            ]}),
+        )
+    };
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A person the directory lets through Brivo's doors while active",
+        "attributes": [
+            attr("userName", "string", true, json!({"uniqueness": "server"})),
+            attr("externalId", "string", false, json!({"caseExact": true})),
+            attr("displayName", "string", false, json!({})),
+            attr("name", "complex", false, json!({"subAttributes": [
+                attr("givenName", "string", false, json!({})),
+                attr("familyName", "string", false, json!({})),
+            ]})),
+            attr("active", "boolean", false, json!({})),
+            multi("emails"),
+            multi("phoneNumbers"),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
+    });
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": 1,
+        "startIndex": 1,
+        "itemsPerPage": 1,
+        "Resources": [user],
+    })
+}
+
 /// One user as the directory keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct User {
@@ -169,7 +222,6 @@ impl User {
                 "created": self.created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "lastModified": self.last_modified.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "location": format!("{base}/Users/{}", self.id),
-                "version": format!("W/\"{}\"", self.version),
             },
         });
         if let Some(x) = &self.external_id {
@@ -444,7 +496,11 @@ impl ScimDirectory {
         self.change(|users, now| {
             let old = live(users, id)?.clone();
             taken(users, &input.user_name, Some(id))?;
+            let keep_active = input.active.is_none();
             let mut user = input.into_user(old.id.clone(), now);
+            if keep_active {
+                user.active = old.active;
+            }
             user.created = old.created;
             user.version = old.version + 1;
             let out = user.to_scim(base);
@@ -588,7 +644,10 @@ struct UserInput {
     display_name: Option<String>,
     emails: Vec<String>,
     phones: Vec<String>,
-    active: bool,
+    /// `None` when the body leaves it out: a create makes the user
+    /// active, a replace keeps what the user was (a PUT that forgets
+    /// `active` must not lift a suspension).
+    active: Option<bool>,
 }
 
 impl UserInput {
@@ -607,9 +666,11 @@ impl UserInput {
         };
         let name = attr(obj, "name");
         let active = match attr(obj, "active") {
-            None | Some(Value::Null) => true,
-            Some(v) => boolean(v)
-                .ok_or_else(|| ScimError::bad("invalidValue", "active must be a boolean"))?,
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                boolean(v)
+                    .ok_or_else(|| ScimError::bad("invalidValue", "active must be a boolean"))?,
+            ),
         };
         Ok(UserInput {
             user_name,
@@ -645,7 +706,7 @@ impl UserInput {
             display_name: self.display_name,
             emails: self.emails,
             phones: self.phones,
-            active: self.active,
+            active: self.active.unwrap_or(true),
             deleted: None,
             created: now,
             last_modified: now,
@@ -709,15 +770,19 @@ impl Filter {
                 ),
             )
         };
-        let mut parts = text.trim().splitn(3, ' ');
-        let (Some(attribute), Some(op), Some(value)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
+        // `attribute op value`, separated by any run of spaces
+        let split = |t: &str| -> Option<(String, String)> {
+            let t = t.trim_start();
+            let end = t.find(char::is_whitespace)?;
+            Some((t[..end].to_owned(), t[end..].trim_start().to_owned()))
         };
+        let (attribute, rest) = split(text).ok_or_else(invalid)?;
+        let (op, value) = split(&rest).ok_or_else(invalid)?;
         if !op.eq_ignore_ascii_case("eq") {
             return Err(invalid());
         }
         let value: String = serde_json::from_str(value.trim()).map_err(|_| invalid())?;
+        let attribute = core_path(&attribute);
         if attribute.eq_ignore_ascii_case("userName") {
             Ok(Filter::UserName(value))
         } else if attribute.eq_ignore_ascii_case("externalId") {
@@ -725,6 +790,16 @@ impl Filter {
         } else {
             Err(invalid())
         }
+    }
+
+    /// The `"x"` of a `value eq "x"` filter.
+    fn value_eq(text: &str) -> Option<String> {
+        let mut words = text.split_whitespace();
+        let (attribute, op) = (words.next()?, words.next()?);
+        let rest: Vec<&str> = words.collect();
+        (attribute.eq_ignore_ascii_case("value") && op.eq_ignore_ascii_case("eq"))
+            .then(|| serde_json::from_str(&rest.join(" ")).ok())
+            .flatten()
     }
 
     fn matches(&self, u: &User) -> bool {
@@ -783,29 +858,18 @@ fn patch_ops(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
 
 impl PatchOp {
     fn apply(&self, user: &mut User) -> Result<(), ScimError> {
-        match (&self.path, self.op.as_str()) {
+        let path = self.path.as_deref().map(core_path);
+        match (path, self.op.as_str()) {
             (Some(path), "remove") => remove(user, path),
             (Some(path), op) => {
                 let value = self
                     .value
                     .as_ref()
                     .ok_or_else(|| ScimError::bad("invalidValue", format!("{path}: no value")))?;
-                let lower = path.to_ascii_lowercase();
-                // `add` to a multi-valued attribute appends (RFC 7644 3.5.2.1)
-                match (op, lower.as_str()) {
-                    ("add", "emails") => {
-                        append(&mut user.emails, multi(Some(value))?);
-                        Ok(())
-                    }
-                    ("add", "phonenumbers") => {
-                        append(&mut user.phones, multi(Some(value))?);
-                        Ok(())
-                    }
-                    _ => set(user, path, value),
-                }
+                add_or_set(user, op, path, value)
             }
             (None, "remove") => Err(ScimError::bad("noTarget", "remove needs a path")),
-            (None, _) => {
+            (None, op) => {
                 // no path: the value is an object of attributes to set
                 let obj = self
                     .value
@@ -814,10 +878,43 @@ impl PatchOp {
                     .ok_or_else(|| {
                         ScimError::bad("invalidValue", "an op without a path takes an object")
                     })?;
-                obj.iter().try_for_each(|(k, v)| set(user, k, v))
+                obj.iter().try_for_each(|(k, v)| {
+                    // `{"urn:...:core:2.0:User": {...}}` holds core attributes
+                    match v.as_object() {
+                        Some(inner) if k.eq_ignore_ascii_case(USER_SCHEMA) => inner
+                            .iter()
+                            .try_for_each(|(k, v)| add_or_set(user, op, core_path(k), v)),
+                        _ => add_or_set(user, op, core_path(k), v),
+                    }
+                })
             }
         }
     }
+}
+
+/// A path without the core User schema in front
+/// (`urn:ietf:params:scim:schemas:core:2.0:User:active` is `active`, RFC
+/// 7644 3.10): Microsoft Entra ID and others send either form, and a
+/// suspension must not be ignored for its spelling.
+fn core_path(path: &str) -> &str {
+    let prefix = USER_SCHEMA.len() + 1;
+    match path.get(..prefix) {
+        Some(p) if p[..prefix - 1].eq_ignore_ascii_case(USER_SCHEMA) && p.ends_with(':') => {
+            &path[prefix..]
+        }
+        _ => path,
+    }
+}
+
+/// `add` to a multi-valued attribute appends (RFC 7644 3.5.2.1); anything
+/// else sets.
+fn add_or_set(user: &mut User, op: &str, path: &str, value: &Value) -> Result<(), ScimError> {
+    match (op, path.to_ascii_lowercase().as_str()) {
+        ("add", "emails") => append(&mut user.emails, multi(Some(value))?),
+        ("add", "phonenumbers") => append(&mut user.phones, multi(Some(value))?),
+        _ => return set(user, path, value),
+    }
+    Ok(())
 }
 
 /// Sets one attribute by its path; attributes the directory does not keep
@@ -882,11 +979,28 @@ fn remove(user: &mut User, path: &str) -> Result<(), ScimError> {
         }
         "name.givenname" => user.given_name.clear(),
         "name.familyname" => user.family_name.clear(),
-        p if p == "emails" || p.starts_with("emails[") => user.emails.clear(),
-        p if p == "phonenumbers" || p.starts_with("phonenumbers[") => user.phones.clear(),
+        // `emails[value eq "x"]` removes that one; the directory keeps no
+        // types, so any other filter clears them all
+        p if p.starts_with("emails[") => remove_matching(&mut user.emails, path),
+        p if p.starts_with("phonenumbers[") => remove_matching(&mut user.phones, path),
+        "emails" => user.emails.clear(),
+        "phonenumbers" => user.phones.clear(),
         _ => tracing::debug!(path, "SCIM attribute not kept; remove ignored"),
     }
     Ok(())
+}
+
+/// Removes the values a `attr[value eq "x"]` path names, or all of them
+/// for a filter on anything else.
+fn remove_matching(values: &mut Vec<String>, path: &str) {
+    let inner = path
+        .split_once('[')
+        .and_then(|(_, rest)| rest.strip_suffix(']'))
+        .unwrap_or("");
+    match Filter::value_eq(inner) {
+        Some(v) => values.retain(|x| !x.eq_ignore_ascii_case(&v)),
+        None => values.clear(),
+    }
 }
 
 fn append(values: &mut Vec<String>, more: Vec<String>) {
@@ -952,6 +1066,103 @@ mod tests {
             "primary first"
         );
         assert_eq!(d.get(&id(&c), "").unwrap_err().status, 404);
+    }
+
+    /// The forms identity providers send to suspend someone: each must
+    /// suspend, none may be ignored for its spelling.
+    #[test]
+    fn every_spelling_of_a_suspension_suspends() {
+        let d = ScimDirectory::in_memory("hq");
+        for (i, ops) in [
+            json!([{"op": "replace", "path": "active", "value": false}]),
+            json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:active", "value": "False"}]),
+            // Okta, Microsoft Entra ID: no path, an object of attributes
+            json!([{"op": "replace", "value": {"active": false}}]),
+            json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:active": false}}]),
+            json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"active": false}}}]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let u = d.create(&user(&format!("u{i}")), "").unwrap();
+            let id = u["id"].as_str().unwrap();
+            let after = d.patch(id, &patch(ops.clone()), "").unwrap();
+            assert_eq!(after["active"], false, "{ops}");
+        }
+    }
+
+    #[test]
+    fn a_replace_that_leaves_active_out_keeps_a_suspension() {
+        let d = ScimDirectory::in_memory("hq");
+        let u = d.create(&user("ada"), "").unwrap();
+        let id = u["id"].as_str().unwrap();
+        d.patch(
+            id,
+            &patch(json!([{"op": "replace", "path": "active", "value": false}])),
+            "",
+        )
+        .unwrap();
+        let put = d.replace(id, &user("ada"), "").unwrap();
+        assert_eq!(
+            put["active"], false,
+            "PUT without active lifted a suspension"
+        );
+        let mut back = user("ada");
+        back["active"] = json!(true);
+        assert_eq!(d.replace(id, &back, "").unwrap()["active"], true);
+        // a create without active is active (RFC 7643 leaves it to the provider)
+        assert_eq!(d.create(&user("bob"), "").unwrap()["active"], true);
+    }
+
+    #[test]
+    fn emails_are_added_to_and_removed_one_by_one() {
+        let d = ScimDirectory::in_memory("hq");
+        let u = d.create(&user("ada"), "").unwrap();
+        let id = u["id"].as_str().unwrap();
+        let emails = |v: &Value| -> Vec<String> {
+            v["emails"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["value"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let added = d
+            .patch(
+                id,
+                &patch(json!([{"op": "add", "value": {"emails": [{"value": "new@example.com"}]}}])),
+                "",
+            )
+            .unwrap();
+        assert_eq!(
+            emails(&added),
+            ["ada@example.com", "other@example.com", "new@example.com"]
+        );
+        let removed = d
+            .patch(
+                id,
+                &patch(json!([{"op": "remove", "path": "emails[value eq \"other@example.com\"]"}])),
+                "",
+            )
+            .unwrap();
+        assert_eq!(emails(&removed), ["ada@example.com", "new@example.com"]);
+    }
+
+    #[test]
+    fn filters_take_any_spacing_and_the_qualified_name() {
+        let d = ScimDirectory::in_memory("hq");
+        d.create(&user("ada"), "").unwrap();
+        for f in [
+            "userName  eq   \"ada\"",
+            " userName eq \"ADA\" ",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"ada\"",
+        ] {
+            assert_eq!(
+                d.list(Some(f), None, None, "").unwrap()["totalResults"],
+                1,
+                "{f}"
+            );
+        }
     }
 
     #[test]
