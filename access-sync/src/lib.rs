@@ -69,7 +69,7 @@ pub use directory::{DirectoryFeed, DirectoryListing, DirectoryRecord, DirectoryS
 pub use entrata::EntrataSource;
 pub use error::ErrorKind;
 pub use officernd::OfficeRndSource;
-pub use sources::{FactSource, InputCounts, SourceBatch, SourceError, SourceReport};
+pub use sources::{FactSource, InputCounts, SourceBatch, SourceChanges, SourceError, SourceReport};
 pub use syncer::{
     ActionResult, ApplyOptions, Outcome, RunEvent, SyncError, SyncPlan, SyncReport, Syncer,
     SyncerBuilder, describe,

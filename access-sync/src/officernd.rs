@@ -2,6 +2,7 @@
 //! [`officernd_client::Client`], turning its models into engine facts.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use access_engine::{
     Assignment, Booking, DayPassSet, Location, Member, Membership, MembershipStatus, PassHolder,
@@ -36,11 +37,33 @@ const BOOKING_LOOKBACK: Duration = Duration::days(1);
 /// share, or the organization's only location). A set without an end date
 /// is treated as valid for a year from its start (the engine needs a last
 /// day); a set without a start date is skipped.
+///
+/// A read costs about one call per 50 records plus one per assignable
+/// resource (OfficeRnD lists assignments per resource): hundreds of calls
+/// for a large organization. After a webhook
+/// ([`FactSource::changed`], e.g. through
+/// [`Syncer::changes_for`](crate::Syncer::changes_for)) the next read
+/// fetches only the records it named, by id, and puts them into the last
+/// full read, as long as that read is younger than
+/// [`targeted_within`](Self::targeted_within) (default 15 minutes, the
+/// default polling interval) and the change is one it can read that way.
+/// A record that cannot be read by id (gone, or a failed call), a booking
+/// that does not expand, or more than 100 records at once make it read
+/// everything instead.
 #[derive(Debug, Clone)]
 pub struct OfficeRndSource {
     client: Client,
     horizon: Duration,
+    targeted_within: Duration,
+    kept: Arc<Kept>,
 }
+
+/// The longest booking horizon: a longer one would ask OfficeRnD for years
+/// of recurring occurrences (and `now + horizon` must not overflow).
+pub const MAX_BOOKING_HORIZON: Duration = Duration::days(3660);
+
+/// More announced records than this are read faster by listing everything.
+const MAX_TARGETED: usize = 100;
 
 impl OfficeRndSource {
     /// A source over this client, reading bookings 35 days ahead.
@@ -48,13 +71,26 @@ impl OfficeRndSource {
         OfficeRndSource {
             client,
             horizon: Duration::days(35),
+            targeted_within: Duration::minutes(15),
+            kept: Arc::default(),
         }
     }
 
-    /// How far ahead bookings are read (default 35 days).
+    /// How far ahead bookings are read (default 35 days; at most
+    /// [`MAX_BOOKING_HORIZON`], at least none).
     #[must_use]
     pub fn booking_horizon(mut self, horizon: Duration) -> Self {
-        self.horizon = horizon;
+        self.horizon = horizon.clamp(Duration::zero(), MAX_BOOKING_HORIZON);
+        self
+    }
+
+    /// How old the last full read may be for a read after a webhook to
+    /// fetch only the records it named (default 15 minutes, at most an
+    /// hour: the rest of the facts are that old). Zero reads everything
+    /// every time.
+    #[must_use]
+    pub fn targeted_within(mut self, age: Duration) -> Self {
+        self.targeted_within = age.clamp(Duration::zero(), Duration::hours(1));
         self
     }
 }
@@ -252,21 +288,377 @@ pub fn day_pass_fact(p: &ornd::Pass, location: &str) -> Option<DayPassSet> {
     )
 }
 
-struct Batch {
-    out: SourceBatch,
+/// What the last full read returned, as OfficeRnD sent it: a webhook's
+/// record is read again by id and put in its place, and the facts are made
+/// again from the whole.
+#[derive(Clone)]
+struct Raw {
+    read_at: DateTime<Utc>,
+    /// The bookings window `[from, to)` the occurrences were expanded in.
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    locations: Vec<ornd::Location>,
+    members: Vec<ornd::Member>,
+    memberships: Vec<ornd::Membership>,
+    resources: Vec<ornd::Resource>,
+    /// Each assignable resource's assignments.
+    assignments: Vec<(ornd::Resource, Vec<ornd::Assignment>)>,
+    occurrences: Vec<ornd::BookingOccurrence>,
+    visitors: BTreeMap<String, ornd::Visitor>,
+    passes: Vec<ornd::Pass>,
+    /// Records the client could not read: their scope and why.
+    skipped: Vec<(Scope, String)>,
 }
 
-impl Batch {
+/// A record a webhook named.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Record {
+    Member(String),
+    Membership(String),
+    Booking(String),
+    Pass(String),
+}
+
+/// The changes webhooks announced since the last read.
+#[derive(Debug, Default)]
+struct Announced {
+    records: BTreeSet<Record>,
+    /// A change the source cannot read by itself (an unknown kind, no id).
+    everything: bool,
+}
+
+/// What the source keeps between fetches, shared with its clones.
+#[derive(Default)]
+struct Kept {
+    last: Mutex<Option<Raw>>,
+    announced: Mutex<Announced>,
+}
+
+impl std::fmt::Debug for Kept {
+    // counts only: the records hold members' names and e-mails
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let last = lock(&self.last);
+        let announced = lock(&self.announced);
+        f.debug_struct("Kept")
+            .field("last_read_at", &last.as_ref().map(|r| r.read_at))
+            .field("announced", &announced.records.len())
+            .field("everything", &announced.everything)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // the data is replaced whole, never left half-written by a panic
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Raw {
     fn skipped(&mut self, what: &str, location: Option<&str>, records: &[SkippedRecord]) {
         for r in records {
             let scope = match location {
                 Some(l) => Scope::Location(l.to_owned()),
                 None => Scope::Source(Source::OfficeRnd),
             };
-            self.out
-                .mark_incomplete(scope, format!("{what} {:?} skipped: {}", r.id, r.reason));
+            self.skipped
+                .push((scope, format!("{what} {:?} skipped: {}", r.id, r.reason)));
         }
     }
+}
+
+/// Why a targeted read gave way to a full one.
+type FullRead = String;
+
+impl OfficeRndSource {
+    /// Reads everything (about one call per 50 records, plus one listing
+    /// per assignable resource).
+    async fn read_all(&self, now: DateTime<Utc>) -> Result<Raw, SourceError> {
+        let c = &self.client;
+        let (from, to) = (now - BOOKING_LOOKBACK, now + self.horizon);
+        let mut raw = Raw {
+            read_at: now,
+            from,
+            to,
+            locations: Vec::new(),
+            members: Vec::new(),
+            memberships: Vec::new(),
+            resources: Vec::new(),
+            assignments: Vec::new(),
+            occurrences: Vec::new(),
+            visitors: BTreeMap::new(),
+            passes: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let locations = c
+            .list_locations(LocationsQuery::new())
+            .collect_all()
+            .await
+            .map_err(err)?;
+        raw.skipped("location", None, &locations.skipped);
+        raw.locations = locations.items;
+
+        let members = c
+            .list_members(MembersQuery::new())
+            .collect_all()
+            .await
+            .map_err(err)?;
+        raw.skipped("member", None, &members.skipped);
+        raw.members = members.items;
+
+        let memberships = c
+            .list_memberships(MembershipsQuery::new())
+            .collect_all()
+            .await
+            .map_err(err)?;
+        raw.skipped("membership", None, &memberships.skipped);
+        raw.memberships = memberships.items;
+
+        // Assignments: one listing per assignable resource.
+        let types = c.list_resource_types().collect_all().await.map_err(err)?;
+        let resources = c
+            .list_resources(ResourcesQuery::new())
+            .collect_all()
+            .await
+            .map_err(err)?;
+        raw.skipped("resource", None, &resources.skipped);
+        for r in resources
+            .items
+            .iter()
+            .filter(|r| r.capabilities(&types.items).assignable)
+        {
+            let listing = c
+                .list_assignments(AssignmentsQuery::new().resource(r.id.clone()))
+                .collect_all()
+                .await
+                .map_err(err)?;
+            let loc = r.location.as_ref().map(ToString::to_string);
+            raw.skipped("assignment", loc.as_deref(), &listing.skipped);
+            raw.assignments.push((r.clone(), listing.items));
+        }
+        raw.resources = resources.items;
+
+        // Bookings around now, expanded occurrence by occurrence.
+        let occurrences = c
+            .booking_occurrences(from, to, BookingsQuery::new())
+            .await
+            .map_err(err)?;
+        raw.skipped("booking", None, &occurrences.skipped);
+        raw.occurrences = occurrences.occurrences;
+        if raw.occurrences.iter().any(|o| !o.visitors.is_empty()) {
+            let listing = c
+                .list_visitors(VisitorsQuery::new())
+                .collect_all()
+                .await
+                .map_err(err)?;
+            raw.skipped("visitor", None, &listing.skipped);
+            raw.visitors = listing
+                .items
+                .into_iter()
+                .map(|v| (v.id.to_string(), v))
+                .collect();
+        }
+
+        let passes = c
+            .list_passes(PassesQuery::new())
+            .collect_all()
+            .await
+            .map_err(err)?;
+        raw.skipped("day pass", None, &passes.skipped);
+        raw.passes = passes.items;
+        Ok(raw)
+    }
+
+    /// Reads each announced record by id and puts it in `raw`. Anything it
+    /// cannot settle this way (a record gone, a failed call, a booking that
+    /// does not expand) is a reason to read everything instead: a record
+    /// missing from a full listing is gone for sure, a 404 on one path may
+    /// not be.
+    async fn patch(&self, raw: &mut Raw, records: &BTreeSet<Record>) -> Result<(), FullRead> {
+        let c = &self.client;
+        let why = |what: &str, id: &str, e: officernd_client::Error| format!("{what} {id}: {e}");
+        for record in records {
+            match record {
+                Record::Member(id) => {
+                    let m = c
+                        .get_member(&ornd::MemberId::new(id.as_str()))
+                        .await
+                        .map_err(|e| why("member", id, e))?;
+                    put(&mut raw.members, m, |x| x.id.as_str() == id);
+                }
+                Record::Membership(id) => {
+                    let m = c
+                        .get_membership(&ornd::MembershipId::new(id.as_str()))
+                        .await
+                        .map_err(|e| why("membership", id, e))?;
+                    put(&mut raw.memberships, m, |x| x.id.as_str() == id);
+                }
+                Record::Pass(id) => {
+                    let p = c
+                        .get_pass(&ornd::PassId::new(id.as_str()))
+                        .await
+                        .map_err(|e| why("pass", id, e))?;
+                    put(&mut raw.passes, p, |x| x.id.as_str() == id);
+                }
+                Record::Booking(id) => {
+                    let b = c
+                        .get_booking(&ornd::BookingId::new(id.as_str()))
+                        .await
+                        .map_err(|e| why("booking", id, e))?;
+                    let occurrences = officernd_client::recurrence::expand(&b, raw.from, raw.to)
+                        .map_err(|e| format!("booking {id} does not expand: {e}"))?;
+                    for v in occurrences.iter().flat_map(|o| &o.visitors) {
+                        if !raw.visitors.contains_key(v.as_str()) {
+                            let visitor = c
+                                .get_visitor(v)
+                                .await
+                                .map_err(|e| why("visitor", v.as_str(), e))?;
+                            raw.visitors.insert(v.to_string(), visitor);
+                        }
+                    }
+                    raw.occurrences.retain(|o| o.booking.as_str() != id);
+                    raw.occurrences.extend(occurrences);
+                    raw.occurrences
+                        .sort_by(|a, b| (a.start, &a.booking).cmp(&(b.start, &b.booking)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replaces the record `is` finds with `new`, or adds it.
+fn put<T>(records: &mut Vec<T>, new: T, is: impl Fn(&T) -> bool) {
+    match records.iter_mut().find(|r| is(r)) {
+        Some(r) => *r = new,
+        None => records.push(new),
+    }
+}
+
+/// The facts of a read: pure, so that a patched read and a full one make
+/// their facts the same way.
+fn assemble(raw: &Raw) -> SourceBatch {
+    let mut out = SourceBatch::default();
+    for (scope, note) in &raw.skipped {
+        out.mark_incomplete(scope.clone(), note.clone());
+    }
+    for l in &raw.locations {
+        match location_fact(l) {
+            Some(location) => out.facts.locations.push(location),
+            None => out.mark_incomplete(
+                Scope::Location(l.id.to_string()),
+                "the location has no time zone; its facts are skipped",
+            ),
+        }
+    }
+    out.facts
+        .members
+        .extend(raw.members.iter().map(member_fact));
+
+    let mut membership_location: BTreeMap<String, String> = BTreeMap::new();
+    for m in &raw.memberships {
+        let Some(membership) = membership_fact(m) else {
+            let scope = m
+                .location
+                .as_ref()
+                .map_or(Scope::Source(Source::OfficeRnd), |l| {
+                    Scope::Location(l.to_string())
+                });
+            out.mark_incomplete(
+                scope,
+                format!("membership {} has no plan or no location; skipped", m.id),
+            );
+            continue;
+        };
+        membership_location.insert(membership.id.clone(), membership.location_id.clone());
+        out.facts.memberships.push(membership);
+    }
+
+    for (r, assignments) in &raw.assignments {
+        let loc = r.location.as_ref().map(ToString::to_string);
+        let floor = r.floor.as_ref().map(ToString::to_string);
+        for a in assignments {
+            let Some(location) = loc
+                .clone()
+                .or_else(|| membership_location.get(a.membership.as_str()).cloned())
+            else {
+                out.mark_incomplete(
+                    Scope::Source(Source::OfficeRnd),
+                    format!("assignment {} has no location; skipped", a.id),
+                );
+                continue;
+            };
+            out.facts
+                .assignments
+                .push(assignment_fact(a, &location, floor.as_deref()));
+        }
+    }
+
+    let resource_of: BTreeMap<&str, &ornd::Resource> =
+        raw.resources.iter().map(|r| (r.id.as_str(), r)).collect();
+    for o in &raw.occurrences {
+        let location = o.location.as_ref().map(ToString::to_string).or_else(|| {
+            resource_of
+                .get(o.resource.as_str())
+                .and_then(|r| r.location.as_ref().map(ToString::to_string))
+        });
+        let Some(location) = location else {
+            out.mark_incomplete(
+                Scope::Source(Source::OfficeRnd),
+                format!("booking {} has no location; skipped", o.booking),
+            );
+            continue;
+        };
+        out.facts
+            .bookings
+            .push(booking_fact(o, &location, &raw.visitors));
+    }
+
+    // A pass names its location rarely: fall back to its member's home
+    // location, to the home location its company's members share, or to
+    // the organization's only location.
+    let member_location: BTreeMap<&str, String> = raw
+        .members
+        .iter()
+        .filter_map(|m| Some((m.id.as_str(), m.location.as_ref()?.to_string())))
+        .collect();
+    let company_location = |company: &str| -> Option<String> {
+        let homes: BTreeSet<&String> = raw
+            .members
+            .iter()
+            .filter(|m| m.company.as_ref().is_some_and(|c| c.as_str() == company))
+            .filter_map(|m| member_location.get(m.id.as_str()))
+            .collect();
+        (homes.len() == 1)
+            .then(|| homes.into_iter().next().cloned())
+            .flatten()
+    };
+    let only_location = (out.facts.locations.len() == 1).then(|| out.facts.locations[0].id.clone());
+    for p in &raw.passes {
+        let location = p
+            .location
+            .as_ref()
+            .map(ToString::to_string)
+            .or_else(|| match p.owner() {
+                PassOwner::Member(m) => member_location.get(m.as_str()).cloned(),
+                PassOwner::Company(c) => company_location(c.as_str()),
+                _ => None,
+            })
+            .or_else(|| only_location.clone());
+        let scope = location
+            .clone()
+            .map_or(Scope::Source(Source::OfficeRnd), Scope::Location);
+        let problem = if !matches!(p.owner(), PassOwner::Member(_) | PassOwner::Company(_)) {
+            "has no holder"
+        } else if location.is_none() {
+            "has no location"
+        } else {
+            "has no start date"
+        };
+        match location.and_then(|l| day_pass_fact(p, &l)) {
+            Some(set) => out.facts.day_passes.push(set),
+            None => out.mark_incomplete(scope, format!("day pass {} {problem}; skipped", p.id)),
+        }
+    }
+    out
 }
 
 #[async_trait]
@@ -279,213 +671,73 @@ impl FactSource for OfficeRndSource {
         Scope::Source(Source::OfficeRnd)
     }
 
+    /// Remembers a record a webhook named (`kind` is the event's object:
+    /// `member`, `membership`, `booking` or `pass`), to be read by id at the
+    /// next fetch; any other kind, or no id, makes the next fetch read
+    /// everything.
+    fn changed(&self, kind: &str, id: Option<&str>) {
+        let record = id.filter(|id| !id.trim().is_empty()).and_then(|id| {
+            let id = id.to_owned();
+            match kind {
+                "member" => Some(Record::Member(id)),
+                "membership" => Some(Record::Membership(id)),
+                "booking" => Some(Record::Booking(id)),
+                "pass" => Some(Record::Pass(id)),
+                _ => None,
+            }
+        });
+        let mut announced = lock(&self.kept.announced);
+        match record {
+            Some(r) => {
+                announced.records.insert(r);
+            }
+            None => announced.everything = true,
+        }
+    }
+
+    /// Forgets the last read and the records announced since.
+    fn invalidate(&self) {
+        *lock(&self.kept.last) = None;
+        *lock(&self.kept.announced) = Announced::default();
+    }
+
     async fn fetch(&self, now: DateTime<Utc>) -> Result<SourceBatch, SourceError> {
-        let c = &self.client;
-        let calls_before = c.call_stats().calls;
-        let mut b = Batch {
-            out: SourceBatch::default(),
-        };
-
-        let locations = c
-            .list_locations(LocationsQuery::new())
-            .collect_all()
-            .await
-            .map_err(err)?;
-        b.skipped("location", None, &locations.skipped);
-        for l in &locations.items {
-            match location_fact(l) {
-                Some(location) => b.out.facts.locations.push(location),
-                None => b.out.mark_incomplete(
-                    Scope::Location(l.id.to_string()),
-                    "the location has no time zone; its facts are skipped",
-                ),
+        let calls_before = self.client.call_stats().calls;
+        // taken now: what is announced while this read runs waits for the next
+        let announced = std::mem::take(&mut *lock(&self.kept.announced));
+        let last = lock(&self.kept.last).take();
+        let targeted = match last {
+            Some(raw)
+                if !announced.everything
+                    && !announced.records.is_empty()
+                    && announced.records.len() <= MAX_TARGETED
+                    && raw.read_at <= now
+                    && now - raw.read_at < self.targeted_within =>
+            {
+                Some(raw)
             }
-        }
-
-        let members = c
-            .list_members(MembersQuery::new())
-            .collect_all()
-            .await
-            .map_err(err)?;
-        b.skipped("member", None, &members.skipped);
-        b.out
-            .facts
-            .members
-            .extend(members.items.iter().map(member_fact));
-
-        let memberships = c
-            .list_memberships(MembershipsQuery::new())
-            .collect_all()
-            .await
-            .map_err(err)?;
-        b.skipped("membership", None, &memberships.skipped);
-        let mut membership_location: BTreeMap<String, String> = BTreeMap::new();
-        for m in &memberships.items {
-            let Some(membership) = membership_fact(m) else {
-                let scope = m
-                    .location
-                    .as_ref()
-                    .map_or(Scope::Source(Source::OfficeRnd), |l| {
-                        Scope::Location(l.to_string())
-                    });
-                b.out.mark_incomplete(
-                    scope,
-                    format!("membership {} has no plan or no location; skipped", m.id),
-                );
-                continue;
-            };
-            membership_location.insert(membership.id.clone(), membership.location_id.clone());
-            b.out.facts.memberships.push(membership);
-        }
-
-        // Assignments: one listing per assignable resource.
-        let types = c.list_resource_types().collect_all().await.map_err(err)?;
-        let resources = c
-            .list_resources(ResourcesQuery::new())
-            .collect_all()
-            .await
-            .map_err(err)?;
-        b.skipped("resource", None, &resources.skipped);
-        let resource_of: BTreeMap<String, &ornd::Resource> = resources
-            .items
-            .iter()
-            .map(|r| (r.id.to_string(), r))
-            .collect();
-        for r in resources
-            .items
-            .iter()
-            .filter(|r| r.capabilities(&types.items).assignable)
-        {
-            let listing = c
-                .list_assignments(AssignmentsQuery::new().resource(r.id.clone()))
-                .collect_all()
-                .await
-                .map_err(err)?;
-            let loc = r.location.as_ref().map(ToString::to_string);
-            b.skipped("assignment", loc.as_deref(), &listing.skipped);
-            for a in &listing.items {
-                let Some(location) = loc
-                    .clone()
-                    .or_else(|| membership_location.get(a.membership.as_str()).cloned())
-                else {
-                    b.out.mark_incomplete(
-                        Scope::Source(Source::OfficeRnd),
-                        format!("assignment {} has no location; skipped", a.id),
+            _ => None,
+        };
+        let raw = match targeted {
+            Some(mut raw) => match self.patch(&mut raw, &announced.records).await {
+                Ok(()) => {
+                    tracing::info!(
+                        records = announced.records.len(),
+                        "OfficeRnD: read the records webhooks announced"
                     );
-                    continue;
-                };
-                let floor = r.floor.as_ref().map(ToString::to_string);
-                b.out
-                    .facts
-                    .assignments
-                    .push(assignment_fact(a, &location, floor.as_deref()));
-            }
-        }
-
-        // Bookings around now, expanded occurrence by occurrence.
-        let occurrences = c
-            .booking_occurrences(
-                now - BOOKING_LOOKBACK,
-                now + self.horizon,
-                BookingsQuery::new(),
-            )
-            .await
-            .map_err(err)?;
-        b.skipped("booking", None, &occurrences.skipped);
-        let mut visitor_ids: BTreeSet<String> = BTreeSet::new();
-        for o in &occurrences.occurrences {
-            visitor_ids.extend(o.visitors.iter().map(ToString::to_string));
-        }
-        let visitors: BTreeMap<String, ornd::Visitor> = if visitor_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            let listing = c
-                .list_visitors(VisitorsQuery::new())
-                .collect_all()
-                .await
-                .map_err(err)?;
-            b.skipped("visitor", None, &listing.skipped);
-            listing
-                .items
-                .into_iter()
-                .map(|v| (v.id.to_string(), v))
-                .collect()
+                    raw
+                }
+                Err(why) => {
+                    tracing::info!(%why, "OfficeRnD: reading everything instead");
+                    self.read_all(now).await?
+                }
+            },
+            None => self.read_all(now).await?,
         };
-        for o in &occurrences.occurrences {
-            let location = o.location.as_ref().map(ToString::to_string).or_else(|| {
-                resource_of
-                    .get(o.resource.as_str())
-                    .and_then(|r| r.location.as_ref().map(ToString::to_string))
-            });
-            let Some(location) = location else {
-                b.out.mark_incomplete(
-                    Scope::Source(Source::OfficeRnd),
-                    format!("booking {} has no location; skipped", o.booking),
-                );
-                continue;
-            };
-            let booking = booking_fact(o, &location, &visitors);
-            b.out.facts.bookings.push(booking);
-        }
-
-        let passes = c
-            .list_passes(PassesQuery::new())
-            .collect_all()
-            .await
-            .map_err(err)?;
-        b.skipped("day pass", None, &passes.skipped);
-        // A pass names its location rarely: fall back to its member's home
-        // location, to the home location its company's members share, or to
-        // the organization's only location.
-        let member_location: BTreeMap<String, String> = members
-            .items
-            .iter()
-            .filter_map(|m| Some((m.id.to_string(), m.location.as_ref()?.to_string())))
-            .collect();
-        let company_location = |company: &str| -> Option<String> {
-            let homes: BTreeSet<&String> = members
-                .items
-                .iter()
-                .filter(|m| m.company.as_ref().is_some_and(|c| c.as_str() == company))
-                .filter_map(|m| member_location.get(m.id.as_str()))
-                .collect();
-            (homes.len() == 1)
-                .then(|| homes.into_iter().next().cloned())
-                .flatten()
-        };
-        let only_location =
-            (b.out.facts.locations.len() == 1).then(|| b.out.facts.locations[0].id.clone());
-        for p in &passes.items {
-            let location = p
-                .location
-                .as_ref()
-                .map(ToString::to_string)
-                .or_else(|| match p.owner() {
-                    PassOwner::Member(m) => member_location.get(m.as_str()).cloned(),
-                    PassOwner::Company(c) => company_location(c.as_str()),
-                    _ => None,
-                })
-                .or_else(|| only_location.clone());
-            let scope = location
-                .clone()
-                .map_or(Scope::Source(Source::OfficeRnd), Scope::Location);
-            let problem = if !matches!(p.owner(), PassOwner::Member(_) | PassOwner::Company(_)) {
-                "has no holder"
-            } else if location.is_none() {
-                "has no location"
-            } else {
-                "has no start date"
-            };
-            match location.and_then(|l| day_pass_fact(p, &l)) {
-                Some(set) => b.out.facts.day_passes.push(set),
-                None => b
-                    .out
-                    .mark_incomplete(scope, format!("day pass {} {problem}; skipped", p.id)),
-            }
-        }
-
-        b.out.calls = c.call_stats().calls.saturating_sub(calls_before);
-        Ok(b.out)
+        let mut batch = assemble(&raw);
+        *lock(&self.kept.last) = Some(raw);
+        batch.calls = self.client.call_stats().calls.saturating_sub(calls_before);
+        Ok(batch)
     }
 }
 

@@ -300,6 +300,67 @@ pub trait FactSource: Send + Sync {
     /// [`Syncer::sync_once`](crate::Syncer::sync_once)). The default keeps
     /// nothing.
     fn invalidate(&self) {}
+
+    /// A webhook (or another push) said that the record `id` of `kind`
+    /// changed (`None`: something of that kind, which one unknown). A
+    /// source that can read one record may remember it and, at its next
+    /// [`fetch`](FactSource::fetch), read only what was named, as long as
+    /// the batch is what a full read would return; anything it cannot
+    /// read that way should make that fetch read everything. The default
+    /// ignores it: every fetch reads everything.
+    ///
+    /// The runner does not call it; [`SourceChanges::changed`] does (see
+    /// [`Syncer::changes_for`](crate::Syncer::changes_for)).
+    fn changed(&self, kind: &str, id: Option<&str>) {
+        let _ = (kind, id);
+    }
+}
+
+/// Tells one source what changed and wakes the runner for a run that reads
+/// it again: what a webhook receiver holds. Get it from
+/// [`Syncer::changes_for`](crate::Syncer::changes_for); cheap to clone.
+///
+/// ```
+/// use access_engine::{Facts, Scope, Source};
+/// use access_sync::{Syncer, memory::{MemoryBackend, StaticSource}};
+/// let syncer = Syncer::builder(MemoryBackend::new())
+///     .source(StaticSource::new("officernd", Scope::Source(Source::OfficeRnd), Facts::default()))
+///     .build();
+/// let changes = syncer.changes_for("officernd").unwrap();
+/// // a webhook said booking b1 changed: the next run reads it (and wakes now)
+/// changes.changed("booking", Some("b1"));
+/// ```
+#[derive(Clone)]
+pub struct SourceChanges {
+    pub(crate) source: std::sync::Arc<dyn FactSource>,
+    pub(crate) wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl fmt::Debug for SourceChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceChanges")
+            .field("source", &self.source.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SourceChanges {
+    /// The source's name.
+    pub fn source_name(&self) -> &str {
+        self.source.name()
+    }
+
+    /// Tells the source ([`FactSource::changed`]), then wakes a run that
+    /// reads it again (the other sources stay on their cadence).
+    pub fn changed(&self, kind: &str, id: Option<&str>) {
+        self.source.changed(kind, id);
+        self.wake.notify_one();
+    }
+
+    /// Wakes a run that reads the source again, with nothing named.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
 }
 
 /// How one source's fetch went, for the report and the audit log.

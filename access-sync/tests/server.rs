@@ -39,9 +39,13 @@ impl Running {
         let syncer = Arc::new(syncer);
         let receiver =
             WebhookReceiver::new(WebhookVerifier::new(SecretString::from(WEBHOOK_SECRET)));
-        let mut routes = Routes::new(monitor.clone()).officernd_webhooks(receiver, syncer.waker());
+        let mut routes = Routes::new(monitor.clone());
+        if let Some(changes) = syncer.changes_for("officernd") {
+            routes = routes.officernd_webhooks(receiver, changes);
+        }
         if let Some(scim) = scim {
-            routes = routes.scim(scim, SCIM_TOKEN, syncer.waker());
+            let wake = syncer.waker_for(&format!("directory:{DIRECTORY}")).unwrap();
+            routes = routes.scim(scim, SCIM_TOKEN, wake);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -158,6 +162,8 @@ async fn a_booking_made_in_officernd_is_in_brivo_within_two_seconds_of_its_webho
             "seriesEnd"
         }] = json!(ts(t));
     }
+    running.wait_for_runs(1).await;
+    let reads_before = sb.officernd().stats().by_route;
     assert!(sb.officernd().upsert("bookings", booking));
 
     let took = within(Duration::from_secs(2), || {
@@ -177,12 +183,30 @@ async fn a_booking_made_in_officernd_is_in_brivo_within_two_seconds_of_its_webho
         (deliveries[0].event_type.as_str(), deliveries[0].status),
         ("booking.created", Some(204))
     );
+    // the woken run read the booking the webhook named, by id, and nothing
+    // else of OfficeRnD (a full read lists every collection)
+    let reads: Vec<(String, u64)> = sb
+        .officernd()
+        .stats()
+        .by_route
+        .into_iter()
+        .filter_map(|(route, n)| {
+            let before = reads_before.get(&route).copied().unwrap_or(0);
+            (n > before).then(|| (route, n - before))
+        })
+        .collect();
+    assert!(
+        reads.iter().all(|(route, _)| route.contains("/bookings/")),
+        "the webhook's run read more than the booking: {reads:?}"
+    );
+    assert_eq!(reads.iter().map(|(_, n)| n).sum::<u64>(), 1, "{reads:?}");
 
-    // the same delivery again is a replay: refused, and no run is woken
+    // the same delivery again is a replay: answered 200 (OfficeRnD stops
+    // sending it) and ignored: no run is woken
     // the woken run has written to Brivo; let it finish and be counted
     running.wait_for_runs(2).await;
     let before = runs(&running.monitor.metrics_text());
-    assert_eq!(sb.officernd().redeliver(&deliveries[0]).await, Some(409));
+    assert_eq!(sb.officernd().redeliver(&deliveries[0]).await, Some(200));
     // a forged one (another secret) is refused before anything is parsed
     let forged =
         officernd_client::webhook::sign(b"not-the-secret", &deliveries[0].body, now.timestamp());
@@ -289,6 +313,52 @@ async fn a_scim_platform_drives_create_suspend_and_delete_and_never_deletes_a_us
     assert_eq!(config["bulk"]["supported"], false);
     let types = get_json(&format!("{}/scim/v2/ResourceTypes", running.url)).await;
     assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+
+    let schemas = get_json(&format!("{}/scim/v2/Schemas", running.url)).await;
+    assert_eq!(
+        schemas["Resources"][0]["id"],
+        "urn:ietf:params:scim:schemas:core:2.0:User"
+    );
+
+    // what identity providers rely on (RFC 7644): a Location for what was
+    // created, the auth scheme in any case, errors as SCIM errors
+    let http = reqwest::Client::new();
+    let users = format!("{}/scim/v2/Users", running.url);
+    let r = http
+        .post(&users)
+        .header("authorization", format!("BEARER {SCIM_TOKEN}"))
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "zed"})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["meta"]["location"], location.as_str());
+    for (request, status, scim_type) in [
+        (
+            http.get(format!("{users}?count=many")),
+            400,
+            Some("invalidValue"),
+        ),
+        (
+            http.get(format!("{users}?filter=title%20eq%20%22x%22")),
+            400,
+            Some("invalidFilter"),
+        ),
+        (http.post(&users).body(vec![b' '; 100 * 1024]), 413, None),
+    ] {
+        let r = request.bearer_auth(SCIM_TOKEN).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        assert_eq!(r.headers()["content-type"], "application/scim+json");
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["status"], status.to_string());
+        assert_eq!(e["scimType"].as_str(), scim_type);
+    }
 
     // a wrong token changes nothing
     let intruder = DirectoryPlatform::new(format!("{}/scim/v2", running.url), "guess");

@@ -4,27 +4,31 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /webhooks/officernd` | an OfficeRnD webhook: verified over the raw body (one MAC), refused if replayed within the tolerance, then a run is woken at once; the run re-reads OfficeRnD, so the changed member or booking is fetched fresh |
+//! | `POST /webhooks/officernd` | an OfficeRnD webhook: verified over the raw body (one MAC); a replay within the tolerance is answered `200` and does nothing; a new event names its member, membership, booking or day pass to the source ([`SourceChanges::changed`]), which reads that record by id, and wakes a run at once |
 //! | `/scim/v2/Users` | a SCIM 2.0 User endpoint ([`ScimDirectory`]) a Connect-style platform or identity provider pushes users into; every change wakes a run |
 //! | `GET /healthz` | [`Health`] as JSON: 200 while the last successful run is recent, 503 before the first one or once it is too old |
 //! | `GET /metrics` | Prometheus text: runs, actions by kind and result, API calls and throttles per service, held items, boundary lag, requests to these routes |
 //!
 //! ```no_run
 //! use access_sync::server::{Monitor, Routes, ScimDirectory};
-//! use access_sync::{DirectorySource, Syncer};
+//! use access_sync::{DirectorySource, OfficeRndSource, Syncer};
 //! use officernd_client::webhook::{WebhookReceiver, WebhookVerifier};
 //! use officernd_client::SecretString;
 //!
-//! # async fn run(builder: access_sync::SyncerBuilder) -> std::io::Result<()> {
+//! # async fn run(builder: access_sync::SyncerBuilder, officernd: officernd_client::Client) -> std::io::Result<()> {
 //! let scim = ScimDirectory::open("connect-hq", "/var/lib/access-sync/scim.json")?;
-//! let syncer = builder.source(DirectorySource::new(scim.clone())).build();
+//! let syncer = builder
+//!     .source(OfficeRndSource::new(officernd))
+//!     .source(DirectorySource::new(scim.clone()))
+//!     .build();
 //! let monitor = Monitor::new();
 //! let receiver = WebhookReceiver::new(WebhookVerifier::new(SecretString::from(
 //!     std::env::var("OFFICERND_WEBHOOK_SECRET").unwrap_or_default(),
 //! )));
 //! let app = Routes::new(monitor.clone())
-//!     .officernd_webhooks(receiver, syncer.waker_for("officernd").unwrap_or_else(|| syncer.waker()))
-//!     .scim(scim, std::env::var("SCIM_BEARER_TOKEN").unwrap_or_default(), syncer.waker())
+//!     .officernd_webhooks(receiver, syncer.changes_for("officernd").expect("an OfficeRnD source"))
+//!     .scim(scim, std::env::var("SCIM_BEARER_TOKEN").unwrap_or_default(),
+//!         syncer.waker_for("directory:connect-hq").expect("the SCIM directory source"))
 //!     .into_router();
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! tokio::spawn(async move { axum::serve(listener, app).await });
@@ -39,6 +43,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +53,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Notify;
+
+use crate::SourceChanges;
 
 pub use monitor::{Budget, Health, LastRun, Monitor};
 use scim::ScimError;
@@ -71,7 +78,7 @@ pub struct Routes {
 #[derive(Debug)]
 struct Webhooks {
     receiver: WebhookReceiver,
-    waker: Arc<Notify>,
+    changes: SourceChanges,
     monitor: Monitor,
 }
 
@@ -101,12 +108,13 @@ impl Routes {
         }
     }
 
-    /// Adds `POST /webhooks/officernd`: each verified, new event wakes a
-    /// run through `waker` ([`Syncer::waker`](crate::Syncer::waker)).
-    pub fn officernd_webhooks(mut self, receiver: WebhookReceiver, waker: Arc<Notify>) -> Self {
+    /// Adds `POST /webhooks/officernd`: each verified, new event names its
+    /// record to the OfficeRnD source and wakes a run through `changes`
+    /// ([`Syncer::changes_for`](crate::Syncer::changes_for)`("officernd")`).
+    pub fn officernd_webhooks(mut self, receiver: WebhookReceiver, changes: SourceChanges) -> Self {
         self.officernd = Some(Arc::new(Webhooks {
             receiver,
-            waker,
+            changes,
             monitor: self.monitor.clone(),
         }));
         self
@@ -174,6 +182,10 @@ impl Routes {
                 .route(
                     &format!("{SCIM_BASE}/ResourceTypes"),
                     get(|| async { scim_json(StatusCode::OK, &scim::resource_types(SCIM_BASE)) }),
+                )
+                .route(
+                    &format!("{SCIM_BASE}/Schemas"),
+                    get(|| async { scim_json(StatusCode::OK, &scim::schemas(SCIM_BASE)) }),
                 );
         }
         router
@@ -216,15 +228,24 @@ async fn officernd_webhook(
     };
     match w.receiver.receive(signature, &body) {
         Ok(event) => {
-            tracing::info!(event = %event.id, kind = ?event.event_type, "OfficeRnD webhook: waking a run");
+            // `booking.updated` names a booking: the source reads just it
+            let kind = event.event_type.as_str();
+            let kind = kind.split_once('.').map_or(kind, |(object, _)| object);
+            tracing::info!(event = %event.id, kind = %event.event_type.as_str(), "OfficeRnD webhook: waking a run");
             w.monitor.request("officernd_webhook", "accepted");
-            w.waker.notify_one();
+            w.changes.changed(kind, event.object_id());
             StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e @ WebhookError::Replayed { .. }) => {
+            // a delivery OfficeRnD sends again is already handled: 200 stops
+            // its retries; nothing is done with it
+            tracing::info!(error = %e, "OfficeRnD webhook replayed: ignored");
+            w.monitor.request("officernd_webhook", "replayed");
+            (StatusCode::OK, e.to_string()).into_response()
         }
         Err(e) => {
             let (status, result) = match &e {
                 WebhookError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-                WebhookError::Replayed { .. } => (StatusCode::CONFLICT, "replayed"),
                 WebhookError::GuardFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "guard_full"),
                 WebhookError::Verify(_) => (StatusCode::UNAUTHORIZED, "forged"),
                 _ => (StatusCode::BAD_REQUEST, "invalid"),
@@ -260,11 +281,10 @@ impl Scim {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
+            // the scheme is case-insensitive (RFC 7235 2.1)
+            .and_then(|v| v.trim_start().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .unwrap_or("")
             .as_bytes();
         if expected.is_empty() || given.len() != expected.len() {
@@ -323,7 +343,18 @@ impl Scim {
                     self.waker.notify_one();
                 }
                 match body {
-                    Some(body) => scim_json(status, &body),
+                    Some(body) => {
+                        let location = (status == StatusCode::CREATED)
+                            .then(|| body["meta"]["location"].as_str())
+                            .flatten()
+                            .and_then(|l| HeaderValue::from_str(l).ok());
+                        let mut r = scim_json(status, &body);
+                        // RFC 7644 3.3: a created resource's URI
+                        if let Some(l) = location {
+                            r.headers_mut().insert(header::LOCATION, l);
+                        }
+                        r
+                    }
                     None => status.into_response(),
                 }
             }
@@ -335,8 +366,15 @@ impl Scim {
     }
 }
 
-fn parse(body: &Bytes) -> Result<Value, ScimError> {
-    serde_json::from_slice(body).map_err(|e| ScimError {
+/// The body as JSON; a body over [`SCIM_MAX_BODY`] or unreadable is a
+/// SCIM error too, not axum's plain text.
+fn parse(body: Result<Bytes, BytesRejection>) -> Result<Value, ScimError> {
+    let body = body.map_err(|e| ScimError {
+        status: e.status().as_u16(),
+        scim_type: None,
+        detail: format!("the body could not be read (at most {SCIM_MAX_BODY} bytes): {e}"),
+    })?;
+    serde_json::from_slice(&body).map_err(|e| ScimError {
         status: 400,
         scim_type: Some("invalidSyntax"),
         detail: format!("the body is not JSON: {e}"),
@@ -354,9 +392,14 @@ struct ListQuery {
 async fn scim_list(
     State(s): State<Arc<Scim>>,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     s.handle(&headers, "list", false, move |d| {
+        let Query(q) = q.map_err(|e| ScimError {
+            status: 400,
+            scim_type: Some("invalidValue"),
+            detail: format!("filter, startIndex or count: {}", e.body_text()),
+        })?;
         Ok((
             StatusCode::OK,
             Some(d.list(q.filter.as_deref(), q.start_index, q.count, SCIM_BASE)?),
@@ -365,11 +408,15 @@ async fn scim_list(
     .await
 }
 
-async fn scim_create(State(s): State<Arc<Scim>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn scim_create(
+    State(s): State<Arc<Scim>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     s.handle(&headers, "create", true, move |d| {
         Ok((
             StatusCode::CREATED,
-            Some(d.create(&parse(&body)?, SCIM_BASE)?),
+            Some(d.create(&parse(body)?, SCIM_BASE)?),
         ))
     })
     .await
@@ -390,12 +437,12 @@ async fn scim_replace(
     State(s): State<Arc<Scim>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     s.handle(&headers, "replace", true, move |d| {
         Ok((
             StatusCode::OK,
-            Some(d.replace(&id, &parse(&body)?, SCIM_BASE)?),
+            Some(d.replace(&id, &parse(body)?, SCIM_BASE)?),
         ))
     })
     .await
@@ -405,12 +452,12 @@ async fn scim_patch(
     State(s): State<Arc<Scim>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     s.handle(&headers, "patch", true, move |d| {
         Ok((
             StatusCode::OK,
-            Some(d.patch(&id, &parse(&body)?, SCIM_BASE)?),
+            Some(d.patch(&id, &parse(body)?, SCIM_BASE)?),
         ))
     })
     .await

@@ -26,7 +26,7 @@ use crate::budget::{Budget, Deferral};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorKind;
 use crate::sources::{
-    FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
+    FactSource, InputCounts, SourceBatch, SourceChanges, SourceError, SourceReport, merge_facts,
 };
 
 mod incremental;
@@ -1030,6 +1030,20 @@ impl Syncer {
     pub fn waker_for(&self, source: &str) -> Option<Arc<Notify>> {
         let i = self.inner.sources.iter().position(|s| s.name() == source)?;
         self.inner.source_wakes.get(i).cloned()
+    }
+
+    /// A handle for a webhook receiver of the source named `source`: it
+    /// tells the source which record changed ([`FactSource::changed`], so
+    /// that [`OfficeRndSource`](crate::OfficeRndSource) reads just that
+    /// record) and wakes a run that reads the source again, as
+    /// [`waker_for`](Self::waker_for) does. `None` if no source has that
+    /// name.
+    pub fn changes_for(&self, source: &str) -> Option<SourceChanges> {
+        let i = self.inner.sources.iter().position(|s| s.name() == source)?;
+        Some(SourceChanges {
+            source: self.inner.sources[i].clone(),
+            wake: self.inner.source_wakes.get(i)?.clone(),
+        })
     }
 
     /// Fetches every source (concurrently), in full: what the sources keep

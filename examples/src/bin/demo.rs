@@ -267,8 +267,19 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
     let monitor = Monitor::new();
     let verifier = WebhookVerifier::new(officernd_client::SecretString::from(WEBHOOK_SECRET));
     let app = Routes::new(monitor.clone())
-        .officernd_webhooks(WebhookReceiver::new(verifier), syncer.waker())
-        .scim(scim, SCIM_TOKEN, syncer.waker())
+        .officernd_webhooks(
+            WebhookReceiver::new(verifier),
+            syncer
+                .changes_for("officernd")
+                .ok_or("no OfficeRnD source")?,
+        )
+        .scim(
+            scim,
+            SCIM_TOKEN,
+            syncer
+                .waker_for(&format!("directory:{}", story::DIRECTORY_CONNECT))
+                .ok_or("no directory source")?,
+        )
         .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);

@@ -367,11 +367,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         if config.server.officernd_webhooks {
             let secret = env("OFFICERND_WEBHOOK_SECRET").unwrap_or_default();
             let verifier = WebhookVerifier::new(officernd_client::SecretString::from(secret));
-            // a webhook reads OfficeRnD again at once, not Entrata
-            let wake = syncer
-                .waker_for("officernd")
-                .unwrap_or_else(|| syncer.waker());
-            routes = routes.officernd_webhooks(WebhookReceiver::new(verifier), wake);
+            // a webhook reads the record it names at once, not Entrata
+            let changes = syncer.changes_for("officernd").ok_or_else(|| {
+                Failure::Usage(
+                    "server.officernd_webhooks is on but the config has no officernd section"
+                        .into(),
+                )
+            })?;
+            routes = routes.officernd_webhooks(WebhookReceiver::new(verifier), changes);
         }
         if let Some(scim) = scim {
             let token = env("SCIM_BEARER_TOKEN").unwrap_or_default();
