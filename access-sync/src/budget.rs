@@ -233,6 +233,10 @@ pub struct BudgetUse {
     pub limit: u64,
     /// What polling may spend of it.
     pub polling_limit: u64,
+    /// What is left of the limit (`limit - used`, never below zero): the
+    /// budget left that `/healthz` shows.
+    #[serde(default)]
+    pub left: u64,
 }
 
 /// A read the runner did not make because it would have overspent a
@@ -376,6 +380,7 @@ pub(crate) async fn uses(
             used,
             limit,
             polling_limit: budget.polling_limit(w).unwrap_or(limit),
+            left: limit.saturating_sub(used),
         });
     }
     out

@@ -328,7 +328,8 @@ async fn budgets_and_deferrals_show_in_healthz_and_metrics() {
             .iter()
             .any(|b| b["service"] == "entrata"
                 && b["window"] == "day"
-                && b["polling_limit"] == 500),
+                && b["polling_limit"] == 500
+                && b["left"] == 200),
         "{json}"
     );
     let text = monitor.metrics_text();

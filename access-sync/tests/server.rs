@@ -218,6 +218,20 @@ async fn a_booking_made_in_officernd_is_in_brivo_within_two_seconds_of_its_webho
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    // a genuine signature ten minutes old is outside the tolerance
+    let stale = officernd_client::webhook::sign(
+        WEBHOOK_SECRET.as_bytes(),
+        &deliveries[0].body,
+        now.timestamp() - 600,
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}/webhooks/officernd", running.url))
+        .header("officernd-signature", stale)
+        .body(deliveries[0].body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         runs(&running.monitor.metrics_text()),
@@ -226,7 +240,7 @@ async fn a_booking_made_in_officernd_is_in_brivo_within_two_seconds_of_its_webho
     );
 
     let metrics = running.monitor.metrics_text();
-    for (result, n) in [("accepted", 1.0), ("replayed", 1.0), ("forged", 1.0)] {
+    for (result, n) in [("accepted", 1.0), ("replayed", 1.0), ("forged", 2.0)] {
         let got = sample(
             &metrics,
             "access_sync_http_requests_total",
@@ -441,6 +455,40 @@ async fn healthz_and_metrics_tell_what_the_runs_did() {
             &[("kind", "create_user"), ("result", "ok")]
         ),
         creates as f64
+    );
+    assert_eq!(
+        sample(&text, "access_sync_held_items", &[]),
+        (report.held.len() + report.plan.held.len()) as f64
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "access_sync_throttled_total",
+            &[("service", "brivo")]
+        ),
+        report.calls.throttled as f64
+    );
+
+    // the run at the plan's next boundary applies its change: one lag sample
+    let next = report
+        .plan
+        .next_change
+        .expect("the story has a next change");
+    assert_eq!(
+        sample(&text, "access_sync_boundary_lag_seconds_count", &[]),
+        0.0
+    );
+    let second = syncer.sync_once(next).await.unwrap();
+    assert!(!second.results.is_empty(), "a change at the boundary");
+    monitor.observe(&access_sync::RunEvent::Synced(&second));
+    let text = monitor.metrics_text();
+    assert_eq!(
+        sample(&text, "access_sync_boundary_lag_seconds_count", &[]),
+        1.0
+    );
+    assert_eq!(
+        sample(&text, "access_sync_runs_total", &[("result", "synced")]),
+        2.0
     );
 }
 
