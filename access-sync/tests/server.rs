@@ -573,3 +573,34 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .map(|(.., v)| v)
         .sum()
 }
+
+#[tokio::test]
+async fn nested_behind_a_proxy_scim_locations_use_the_public_url() {
+    let scim = ScimDirectory::in_memory(DIRECTORY);
+    let routes = Routes::new(Monitor::new())
+        .public_url("https://sync.example.com/access/")
+        .scim(scim, SCIM_TOKEN, Arc::new(tokio::sync::Notify::new()));
+    let app = axum::Router::new().nest("/access", routes.into_router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let r = reqwest::Client::new()
+        .post(format!("{url}/access/scim/v2/Users"))
+        .bearer_auth(SCIM_TOKEN)
+        .body(json!({"userName": "ada"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("https://sync.example.com/access/scim/v2/Users/"),
+        "{location}"
+    );
+    let config = get_json(&format!("{url}/access/scim/v2/ServiceProviderConfig")).await;
+    assert_eq!(
+        config["meta"]["location"],
+        "https://sync.example.com/access/scim/v2/ServiceProviderConfig"
+    );
+}

@@ -72,7 +72,8 @@ const SCIM_MAX_BODY: usize = 64 * 1024;
 pub struct Routes {
     monitor: Monitor,
     officernd: Option<Arc<Webhooks>>,
-    scim: Option<Arc<Scim>>,
+    scim: Option<Scim>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug)]
@@ -87,6 +88,8 @@ struct Scim {
     token: SecretString,
     waker: Arc<Notify>,
     monitor: Monitor,
+    /// What `meta.location` and `Location` start with.
+    base: String,
 }
 
 impl std::fmt::Debug for Scim {
@@ -105,7 +108,27 @@ impl Routes {
             monitor,
             officernd: None,
             scim: None,
+            public_url: None,
         }
+    }
+
+    /// The URL these routes are reached at from outside, when it is not
+    /// the server's root: e.g. `https://sync.example.com/access` for routes
+    /// nested under `/access` behind a proxy. SCIM's `meta.location` and
+    /// `Location` are made from it (by default they are paths under
+    /// [`SCIM_BASE`], right for routes served at the root).
+    ///
+    /// ```
+    /// use access_sync::server::{Monitor, Routes};
+    /// let app = axum::Router::new().nest(
+    ///     "/access",
+    ///     Routes::new(Monitor::new()).public_url("https://sync.example.com/access").into_router(),
+    /// );
+    /// # let _ = app;
+    /// ```
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
     }
 
     /// Adds `POST /webhooks/officernd`: each verified, new event names its
@@ -131,12 +154,13 @@ impl Routes {
         token: impl Into<SecretString>,
         waker: Arc<Notify>,
     ) -> Self {
-        self.scim = Some(Arc::new(Scim {
+        self.scim = Some(Scim {
             directory,
             token: token.into(),
             waker,
             monitor: self.monitor.clone(),
-        }));
+            base: SCIM_BASE.to_owned(),
+        });
         self
     }
 
@@ -153,7 +177,10 @@ impl Routes {
                     .with_state(w),
             );
         }
-        if let Some(s) = self.scim {
+        if let Some(mut s) = self.scim {
+            s.base = format!("{}{SCIM_BASE}", self.public_url.as_deref().unwrap_or(""));
+            let base = s.base.clone();
+            let s = Arc::new(s);
             router = router.merge(
                 Router::new()
                     .route(
@@ -175,17 +202,23 @@ impl Routes {
             router = router
                 .route(
                     &format!("{SCIM_BASE}/ServiceProviderConfig"),
-                    get(|| async {
-                        scim_json(StatusCode::OK, &scim::service_provider_config(SCIM_BASE))
+                    get({
+                        let base = base.clone();
+                        || async move {
+                            scim_json(StatusCode::OK, &scim::service_provider_config(&base))
+                        }
                     }),
                 )
                 .route(
                     &format!("{SCIM_BASE}/ResourceTypes"),
-                    get(|| async { scim_json(StatusCode::OK, &scim::resource_types(SCIM_BASE)) }),
+                    get({
+                        let base = base.clone();
+                        || async move { scim_json(StatusCode::OK, &scim::resource_types(&base)) }
+                    }),
                 )
                 .route(
                     &format!("{SCIM_BASE}/Schemas"),
-                    get(|| async { scim_json(StatusCode::OK, &scim::schemas(SCIM_BASE)) }),
+                    get(|| async move { scim_json(StatusCode::OK, &scim::schemas(&base)) }),
                 );
         }
         router
@@ -394,6 +427,7 @@ async fn scim_list(
     headers: HeaderMap,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
+    let base = s.base.clone();
     s.handle(&headers, "list", false, move |d| {
         let Query(q) = q.map_err(|e| ScimError {
             status: 400,
@@ -402,7 +436,7 @@ async fn scim_list(
         })?;
         Ok((
             StatusCode::OK,
-            Some(d.list(q.filter.as_deref(), q.start_index, q.count, SCIM_BASE)?),
+            Some(d.list(q.filter.as_deref(), q.start_index, q.count, &base)?),
         ))
     })
     .await
@@ -413,11 +447,9 @@ async fn scim_create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let base = s.base.clone();
     s.handle(&headers, "create", true, move |d| {
-        Ok((
-            StatusCode::CREATED,
-            Some(d.create(&parse(body)?, SCIM_BASE)?),
-        ))
+        Ok((StatusCode::CREATED, Some(d.create(&parse(body)?, &base)?)))
     })
     .await
 }
@@ -427,8 +459,9 @@ async fn scim_get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    let base = s.base.clone();
     s.handle(&headers, "get", false, move |d| {
-        Ok((StatusCode::OK, Some(d.get(&id, SCIM_BASE)?)))
+        Ok((StatusCode::OK, Some(d.get(&id, &base)?)))
     })
     .await
 }
@@ -439,11 +472,9 @@ async fn scim_replace(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let base = s.base.clone();
     s.handle(&headers, "replace", true, move |d| {
-        Ok((
-            StatusCode::OK,
-            Some(d.replace(&id, &parse(body)?, SCIM_BASE)?),
-        ))
+        Ok((StatusCode::OK, Some(d.replace(&id, &parse(body)?, &base)?)))
     })
     .await
 }
@@ -454,11 +485,9 @@ async fn scim_patch(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let base = s.base.clone();
     s.handle(&headers, "patch", true, move |d| {
-        Ok((
-            StatusCode::OK,
-            Some(d.patch(&id, &parse(body)?, SCIM_BASE)?),
-        ))
+        Ok((StatusCode::OK, Some(d.patch(&id, &parse(body)?, &base)?)))
     })
     .await
 }
