@@ -234,9 +234,10 @@ pub struct BudgetUse {
     /// What polling may spend of it.
     pub polling_limit: u64,
     /// What is left of the limit (`limit - used`, never below zero): the
-    /// budget left that `/healthz` shows.
+    /// budget left that `/healthz` shows; `None` in audit lines written
+    /// before it was recorded.
     #[serde(default)]
-    pub left: u64,
+    pub left: Option<u64>,
 }
 
 /// A read the runner did not make because it would have overspent a
@@ -380,7 +381,7 @@ pub(crate) async fn uses(
             used,
             limit,
             polling_limit: budget.polling_limit(w).unwrap_or(limit),
-            left: limit.saturating_sub(used),
+            left: Some(limit.saturating_sub(used)),
         });
     }
     out

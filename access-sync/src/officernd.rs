@@ -688,10 +688,18 @@ impl FactSource for OfficeRndSource {
         });
         let mut announced = lock(&self.kept.announced);
         match record {
+            // past the cap a full read is cheaper; the set stops growing
+            Some(_) if announced.everything || announced.records.len() >= MAX_TARGETED => {
+                announced.everything = true;
+                announced.records.clear();
+            }
             Some(r) => {
                 announced.records.insert(r);
             }
-            None => announced.everything = true,
+            None => {
+                announced.everything = true;
+                announced.records.clear();
+            }
         }
     }
 
@@ -710,7 +718,6 @@ impl FactSource for OfficeRndSource {
             Some(raw)
                 if !announced.everything
                     && !announced.records.is_empty()
-                    && announced.records.len() <= MAX_TARGETED
                     && raw.read_at <= now
                     && now - raw.read_at < self.targeted_within =>
             {
@@ -718,23 +725,25 @@ impl FactSource for OfficeRndSource {
             }
             _ => None,
         };
-        let raw = match targeted {
+        let (raw, partial) = match targeted {
             Some(mut raw) => match self.patch(&mut raw, &announced.records).await {
                 Ok(()) => {
                     tracing::info!(
                         records = announced.records.len(),
                         "OfficeRnD: read the records webhooks announced"
                     );
-                    raw
+                    (raw, true)
                 }
                 Err(why) => {
                     tracing::info!(%why, "OfficeRnD: reading everything instead");
-                    self.read_all(now).await?
+                    (self.read_all(now).await?, false)
                 }
             },
-            None => self.read_all(now).await?,
+            None => (self.read_all(now).await?, false),
         };
         let mut batch = assemble(&raw);
+        // the rest of the facts are as old as the last full read
+        batch.read_at = partial.then_some(raw.read_at);
         *lock(&self.kept.last) = Some(raw);
         batch.calls = self.client.call_stats().calls.saturating_sub(calls_before);
         Ok(batch)

@@ -31,6 +31,13 @@ pub struct SourceBatch {
     /// leases) while the rest was read: each part's scope is marked
     /// incomplete too. The fetch as a whole succeeded.
     pub errors: Vec<SourceError>,
+    /// When the facts were read, if earlier than the fetch: a source that
+    /// read only what a webhook named ([`FactSource::changed`]) and served
+    /// the rest from its last full read gives that read's instant, so the
+    /// runner ages the facts from it (and re-reads them in full before a
+    /// revocation that rests on facts older than the source's refresh
+    /// interval). `None`: everything was read by this fetch.
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 impl SourceBatch {
@@ -41,6 +48,7 @@ impl SourceBatch {
             notes: Vec::new(),
             calls: 0,
             errors: Vec::new(),
+            read_at: None,
         }
     }
 
@@ -48,6 +56,14 @@ impl SourceBatch {
     #[must_use]
     pub fn with_calls(mut self, calls: u64) -> Self {
         self.calls = calls;
+        self
+    }
+
+    /// Sets when the oldest of its facts was read
+    /// ([`read_at`](Self::read_at)).
+    #[must_use]
+    pub fn with_read_at(mut self, read_at: DateTime<Utc>) -> Self {
+        self.read_at = Some(read_at);
         self
     }
 
@@ -334,7 +350,14 @@ pub trait FactSource: Send + Sync {
 pub struct SourceChanges {
     pub(crate) source: std::sync::Arc<dyn FactSource>,
     pub(crate) wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Records named since the source was last read, for the runner's
+    /// estimate of what the next read costs ([`NAMED_UNKNOWN`]: something
+    /// unnamed changed, a full read).
+    pub(crate) named: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// [`SourceChanges::named`] after a change without an id.
+pub(crate) const NAMED_UNKNOWN: u64 = u64::MAX;
 
 impl fmt::Debug for SourceChanges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -353,7 +376,17 @@ impl SourceChanges {
     /// Tells the source ([`FactSource::changed`]), then wakes a run that
     /// reads it again (the other sources stay on their cadence).
     pub fn changed(&self, kind: &str, id: Option<&str>) {
+        use std::sync::atomic::Ordering;
         self.source.changed(kind, id);
+        if id.is_some() {
+            let _ = self
+                .named
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_add(1))
+                });
+        } else {
+            self.named.store(NAMED_UNKNOWN, Ordering::Relaxed);
+        }
         self.wake.notify_one();
     }
 

@@ -182,3 +182,79 @@ async fn a_zero_window_reads_everything_every_time() {
     let (_, calls) = counted(&sb, async { source.fetch(now()).await.unwrap() }).await;
     assert_eq!(calls, full);
 }
+
+fn syncer(sb: &Sandbox, refresh_minutes: u64) -> access_sync::Syncer {
+    access_sync::Syncer::builder(access_sync::BrivoBackend::new(common::brivo_client(sb)))
+        .source(OfficeRndSource::new(common::officernd_client(sb)))
+        .mappings(common::mappings())
+        .refresh(
+            "officernd",
+            std::time::Duration::from_secs(refresh_minutes * 60),
+        )
+        .build()
+}
+
+/// Olivia's dedicated-desk membership (active, no end).
+const MEMBERSHIP_OLIVIA: &str = "64b000000000000000009001";
+
+#[tokio::test]
+async fn the_runner_ages_a_targeted_read_from_the_last_full_read() {
+    let sb = common::start().await;
+    let syncer = syncer(&sb, 15);
+    let t0 = now();
+    let r = syncer.sync_due(t0).await.unwrap();
+    assert_eq!(r.sources[0].read_at, Some(t0));
+    let full = r.sources[0].calls;
+
+    let changes = syncer.changes_for("officernd").unwrap();
+    changes.changed("member", Some(story::MEMBER_MAYA));
+    syncer.refresh_sources().await; // what the run loop does when woken
+    let t1 = t0 + Duration::minutes(14);
+    let r = syncer.sync_due(t1).await.unwrap();
+    assert_eq!(r.sources[0].calls, 1);
+    assert_eq!(
+        r.sources[0].read_at,
+        Some(t0),
+        "the rest of the facts are as old as the full read"
+    );
+    // the next poll is not pushed back by the targeted read
+    let due = syncer.next_due().await.unwrap();
+    assert!(due <= t0 + Duration::minutes(15), "{due}");
+    let r = syncer.sync_due(t0 + Duration::minutes(15)).await.unwrap();
+    assert_eq!(r.sources[0].read_at, Some(t0 + Duration::minutes(15)));
+    assert!(r.sources[0].calls > 1 && r.sources[0].calls <= full + 1);
+}
+
+#[tokio::test]
+async fn a_revocation_from_a_targeted_read_older_than_the_refresh_reads_everything_first() {
+    let sb = common::start().await;
+    // polls every 5 minutes; targeted reads within 15 minutes of a full one
+    let syncer = syncer(&sb, 5);
+    let t0 = now();
+    syncer.sync_due(t0).await.unwrap();
+
+    // Olivia's membership ends; its webhook names it ten minutes after
+    // the full read, so the targeted read's other facts are 10 min old
+    let mut m = sb
+        .officernd()
+        .get("memberships", MEMBERSHIP_OLIVIA)
+        .unwrap();
+    m["endDate"] = json!("2026-11-21T00:00:00.000Z");
+    m["calculatedStatus"] = json!("expired");
+    assert!(sb.officernd().upsert("memberships", m));
+    syncer
+        .changes_for("officernd")
+        .unwrap()
+        .changed("membership", Some(MEMBERSHIP_OLIVIA));
+    syncer.refresh_sources().await;
+    let t1 = t0 + Duration::minutes(10);
+    let r = syncer.sync_due(t1).await.unwrap();
+    assert!(
+        r.results.iter().any(|a| a.action.contains(": -[")),
+        "the membership's end is applied: {:?}",
+        r.results.iter().map(|a| &a.action).collect::<Vec<_>>()
+    );
+    // ... from facts read in full at t1, not the 10-minute-old ones
+    assert_eq!(r.sources[0].read_at, Some(t1));
+    assert!(r.sources[0].calls > 1);
+}

@@ -4,7 +4,7 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /webhooks/officernd` | an OfficeRnD webhook: verified over the raw body (one MAC); a replay within the tolerance is answered `200` and does nothing; a new event names its member, membership, booking or day pass to the source ([`SourceChanges::changed`]), which reads that record by id, and wakes a run at once |
+//! | `POST /webhooks/officernd` | an OfficeRnD webhook: verified over the raw body (one MAC); a replay within the tolerance is answered `200` and does nothing; a new event names its member, membership, booking or day pass to the source ([`SourceChanges::changed`]), which reads that record by id, and wakes a run at once; a removal or another object's event (a company) reads all of OfficeRnD; billing, tickets and occupancy slots are ignored |
 //! | `/scim/v2/Users` | a SCIM 2.0 User endpoint ([`ScimDirectory`]) a Connect-style platform or identity provider pushes users into; every change wakes a run |
 //! | `GET /healthz` | [`Health`] as JSON: 200 while the last successful run is recent, 503 before the first one or once it is too old |
 //! | `GET /metrics` | Prometheus text: runs, actions by kind and result, API calls and throttles per service, held items, boundary lag, requests to these routes |
@@ -261,12 +261,23 @@ async fn officernd_webhook(
     };
     match w.receiver.receive(signature, &body) {
         Ok(event) => {
-            // `booking.updated` names a booking: the source reads just it
-            let kind = event.event_type.as_str();
-            let kind = kind.split_once('.').map_or(kind, |(object, _)| object);
-            tracing::info!(event = %event.id, kind = %event.event_type.as_str(), "OfficeRnD webhook: waking a run");
-            w.monitor.request("officernd_webhook", "accepted");
-            w.changes.changed(kind, event.object_id());
+            let event_type = event.event_type.as_str();
+            match officernd_change(event_type) {
+                Change::Ignored => {
+                    tracing::debug!(event = %event.id, event_type, "OfficeRnD webhook: no bearing on access");
+                    w.monitor.request("officernd_webhook", "ignored");
+                }
+                Change::Record(kind) => {
+                    tracing::info!(event = %event.id, event_type, "OfficeRnD webhook: reading its record");
+                    w.monitor.request("officernd_webhook", "accepted");
+                    w.changes.changed(kind, event.object_id());
+                }
+                Change::Everything(kind) => {
+                    tracing::info!(event = %event.id, event_type, "OfficeRnD webhook: reading OfficeRnD");
+                    w.monitor.request("officernd_webhook", "accepted");
+                    w.changes.changed(kind, None);
+                }
+            }
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e @ WebhookError::Replayed { .. }) => {
@@ -286,6 +297,62 @@ async fn officernd_webhook(
             tracing::warn!(error = %e, result, "OfficeRnD webhook refused");
             w.monitor.request("officernd_webhook", result);
             (status, e.to_string()).into_response()
+        }
+    }
+}
+
+/// What an OfficeRnD event asks of the source.
+#[derive(Debug, PartialEq, Eq)]
+enum Change<'a> {
+    /// Read the record `data.object` names (its `_id`).
+    Record(&'a str),
+    /// Read everything: a removal (only a full listing tells a record gone
+    /// from one hidden), or a change the source cannot read by id.
+    Everything(&'a str),
+    /// No bearing on access (billing, tickets, a booking's occurrence
+    /// slots, which come with the booking's own event).
+    Ignored,
+}
+
+/// The change an event type (`booking.updated`, `member.paymentdetails.created`)
+/// stands for (officernd.md lists them).
+fn officernd_change(event_type: &str) -> Change<'_> {
+    let (object, action) = event_type.rsplit_once('.').unwrap_or((event_type, ""));
+    let ignored = ["occupancyslot", "fee", "contract", "ticket", "integration"];
+    if object.ends_with(".paymentdetails")
+        || object == "invoice"
+        || object.starts_with("invoice.")
+        || ignored.contains(&object)
+    {
+        return Change::Ignored;
+    }
+    match (object, action) {
+        ("member" | "membership" | "booking" | "pass", "removed") => Change::Everything(object),
+        ("member" | "membership" | "booking" | "pass", _) => Change::Record(object),
+        _ => Change::Everything(object),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Change, officernd_change};
+
+    #[test]
+    fn officernd_events_name_a_record_or_ask_for_everything() {
+        for (event, change) in [
+            ("booking.created", Change::Record("booking")),
+            ("membership.updated", Change::Record("membership")),
+            ("pass.updated", Change::Record("pass")),
+            ("member.removed", Change::Everything("member")),
+            ("company.updated", Change::Everything("company")),
+            ("something.new", Change::Everything("something")),
+            ("member.paymentdetails.created", Change::Ignored),
+            ("company.paymentdetails.removed", Change::Ignored),
+            ("occupancyslot.created", Change::Ignored),
+            ("invoice.charge.updated", Change::Ignored),
+            ("ticket.created", Change::Ignored),
+        ] {
+            assert_eq!(officernd_change(event), change, "{event}");
         }
     }
 }

@@ -794,11 +794,10 @@ impl Filter {
 
     /// The `"x"` of a `value eq "x"` filter.
     fn value_eq(text: &str) -> Option<String> {
-        let mut words = text.split_whitespace();
-        let (attribute, op) = (words.next()?, words.next()?);
-        let rest: Vec<&str> = words.collect();
+        let (attribute, rest) = text.trim_start().split_once(char::is_whitespace)?;
+        let (op, value) = rest.trim_start().split_once(char::is_whitespace)?;
         (attribute.eq_ignore_ascii_case("value") && op.eq_ignore_ascii_case("eq"))
-            .then(|| serde_json::from_str(&rest.join(" ")).ok())
+            .then(|| serde_json::from_str(value.trim()).ok())
             .flatten()
     }
 
@@ -858,7 +857,13 @@ fn patch_ops(body: &Value) -> Result<Vec<PatchOp>, ScimError> {
 
 impl PatchOp {
     fn apply(&self, user: &mut User) -> Result<(), ScimError> {
-        let path = self.path.as_deref().map(core_path);
+        // a path that is the core schema itself addresses the whole user,
+        // like no path (`{"path": "urn:...:User", "value": {"active": false}}`)
+        let path = self
+            .path
+            .as_deref()
+            .filter(|p| !p.eq_ignore_ascii_case(USER_SCHEMA))
+            .map(core_path);
         match (path, self.op.as_str()) {
             (Some(path), "remove") => remove(user, path),
             (Some(path), op) => {
@@ -897,12 +902,15 @@ impl PatchOp {
 /// 7644 3.10): Microsoft Entra ID and others send either form, and a
 /// suspension must not be ignored for its spelling.
 fn core_path(path: &str) -> &str {
-    let prefix = USER_SCHEMA.len() + 1;
-    match path.get(..prefix) {
-        Some(p) if p[..prefix - 1].eq_ignore_ascii_case(USER_SCHEMA) && p.ends_with(':') => {
-            &path[prefix..]
-        }
-        _ => path,
+    let (schema, bytes) = (USER_SCHEMA.as_bytes(), path.as_bytes());
+    // compared as bytes: the schema is ASCII, the path may not be
+    if bytes.len() > schema.len()
+        && bytes[..schema.len()].eq_ignore_ascii_case(schema)
+        && bytes[schema.len()] == b':'
+    {
+        &path[schema.len() + 1..]
+    } else {
+        path
     }
 }
 
@@ -953,6 +961,14 @@ fn set(user: &mut User, path: &str, value: &Value) -> Result<(), ScimError> {
         }
         p if p.starts_with("phonenumbers[") && p.ends_with("].value") => {
             set_first(&mut user.phones, text()?);
+        }
+        // a spelling of `active` not understood must not answer 200 and
+        // leave a suspension undone
+        p if p.contains("active") => {
+            return Err(ScimError::bad(
+                "invalidPath",
+                format!("{path}: not understood; set `active` to suspend or reinstate"),
+            ));
         }
         _ => tracing::debug!(path, "SCIM attribute not kept; ignored"),
     }
@@ -1080,6 +1096,7 @@ mod tests {
             json!([{"op": "replace", "value": {"active": false}}]),
             json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:active": false}}]),
             json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"active": false}}}]),
+            json!([{"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User", "value": {"active": false}}]),
         ]
         .into_iter()
         .enumerate()
@@ -1089,6 +1106,28 @@ mod tests {
             let after = d.patch(id, &patch(ops.clone()), "").unwrap();
             assert_eq!(after["active"], false, "{ops}");
         }
+    }
+
+    #[test]
+    fn an_active_not_understood_is_refused_not_ignored() {
+        let d = ScimDirectory::in_memory("hq");
+        let u = d.create(&user("ada"), "").unwrap();
+        let id = u["id"].as_str().unwrap();
+        for path in [
+            "activeFlag",
+            "urn:example:ext:2.0:User:active",
+            "é€urn:ietf:params:scim:schemas:core:2.0:User:active",
+        ] {
+            let e = d
+                .patch(
+                    id,
+                    &patch(json!([{"op": "replace", "path": path, "value": false}])),
+                    "",
+                )
+                .unwrap_err();
+            assert_eq!(e.scim_type, Some("invalidPath"), "{path}");
+        }
+        assert_eq!(d.get(id, "").unwrap()["active"], true, "nothing changed");
     }
 
     #[test]

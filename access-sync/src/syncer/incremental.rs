@@ -30,8 +30,10 @@ use tracing::{Instrument as _, debug, info, info_span, warn};
 
 use super::{ActionResult, Failure, Observation, Outcome, SyncError, SyncReport, Syncer, target};
 use crate::budget::{self, Budget, BudgetUse, Deferral};
+use std::sync::atomic::Ordering;
+
 use crate::sources::{
-    FactSource, InputCounts, SourceBatch, SourceError, SourceReport, merge_facts,
+    FactSource, InputCounts, NAMED_UNKNOWN, SourceBatch, SourceError, SourceReport, merge_facts,
 };
 
 /// What the runner keeps between runs. Its `Debug` shows sizes only: the
@@ -77,8 +79,11 @@ struct CachedBatch {
     read_at: DateTime<Utc>,
     /// When a read was last tried (failed ones too).
     tried_at: DateTime<Utc>,
-    /// Calls a read costs (a moving average).
+    /// Calls a full read costs (a moving average of full reads).
     calls: u64,
+    /// The last read fetched only what webhooks named and served the rest
+    /// from an earlier read (at `read_at`).
+    partial: bool,
 }
 
 #[derive(Clone)]
@@ -102,12 +107,19 @@ impl Cache {
         for (i, facts, report) in batches {
             match facts {
                 Some(f) => {
+                    let read_at = report.read_at.unwrap_or(now);
+                    let partial = read_at < now;
+                    let before = self.sources.get(&i);
                     // A fetch's cost varies (a source may read slow parts
                     // only now and then): pace on a moving average, so one
                     // expensive read does not stretch the next interval.
-                    let calls = match self.sources.get(&i) {
-                        Some(c) => (c.calls * 7 + report.calls * 3).div_ceil(10),
-                        None => report.calls,
+                    // A read of what webhooks named neither counts in it
+                    // nor moves the next poll (the rest of its facts are
+                    // as old as the last full read).
+                    let (calls, tried_at) = match before {
+                        Some(c) if partial => (c.calls, c.tried_at),
+                        Some(c) => ((c.calls * 7 + report.calls * 3).div_ceil(10), now),
+                        None => (report.calls, now),
                     };
                     self.sources.insert(
                         i,
@@ -115,8 +127,9 @@ impl Cache {
                             facts: f,
                             calls,
                             report,
-                            read_at: now,
-                            tried_at: now,
+                            read_at,
+                            tried_at,
+                            partial,
                         },
                     );
                 }
@@ -495,7 +508,17 @@ impl Syncer {
                         sources = stale.len(),
                         "revoking from old facts: reading them again first"
                     );
-                    self.inner.cache.lock().await.forced_sources.extend(stale);
+                    {
+                        // a source that read only what webhooks named would
+                        // serve the same old facts again: it reads everything
+                        let mut cache = self.inner.cache.lock().await;
+                        for i in &stale {
+                            if cache.sources.get(i).is_some_and(|c| c.partial) {
+                                self.inner.sources[*i].invalidate();
+                            }
+                        }
+                        cache.forced_sources.extend(stale);
+                    }
                     let (mut again, reports, more) = self.fetch_due(now).await;
                     again.baseline = std::mem::take(&mut facts.baseline);
                     facts = again;
@@ -748,7 +771,15 @@ impl Syncer {
             if !is_due {
                 continue;
             }
-            let cost = cached.map_or(1, |c| c.calls.max(1));
+            // a read woken by webhooks that named records reads those (about
+            // a call each); anything else costs a full read
+            let named = self.inner.source_named[i].load(Ordering::Relaxed);
+            let full_cost = cached.map_or(1, |c| c.calls.max(1));
+            let cost = if forced && named > 0 && named != NAMED_UNKNOWN {
+                named.min(full_cost)
+            } else {
+                full_cost
+            };
             let budget = self.budget_of(name);
             // A poll spends the polling share; the first read (nothing to
             // serve instead), a forced one, or one larger than the whole
@@ -770,7 +801,10 @@ impl Syncer {
             )
             .await
             {
-                Ok(()) => due.push(i),
+                Ok(()) => {
+                    self.inner.source_named[i].store(0, Ordering::Relaxed);
+                    due.push(i);
+                }
                 Err(d) => {
                     warn!(%d, "source read deferred");
                     let mut cache = self.inner.cache.lock().await;
@@ -891,7 +925,7 @@ pub(super) fn absorb(
                 errors: batch.errors,
                 notes: batch.notes,
                 calls: batch.calls,
-                read_at: Some(now),
+                read_at: Some(batch.read_at.map_or(now, |t| t.min(now))),
             };
             (Some(batch.facts), report)
         }

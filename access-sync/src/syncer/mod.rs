@@ -712,9 +712,11 @@ impl SyncerBuilder {
             .iter()
             .map(|_| Arc::new(Notify::new()))
             .collect();
+        let source_named = self.sources.iter().map(|_| Arc::default()).collect();
         Syncer {
             inner: Arc::new(Inner {
                 source_wakes,
+                source_named,
                 lock_key: format!("{namespace}/{}", self.policy.ownership_prefix),
                 namespace,
                 state: self.state,
@@ -777,6 +779,9 @@ struct Inner {
     budgets: BTreeMap<String, Budget>,
     /// One waker per source, by the source's index.
     source_wakes: Vec<Arc<Notify>>,
+    /// Records webhooks named per source since it was last read
+    /// ([`SourceChanges`]), by the source's index.
+    source_named: Vec<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The runner: sources → engine → backend. Cheap to clone.
@@ -1043,6 +1048,7 @@ impl Syncer {
         Some(SourceChanges {
             source: self.inner.sources[i].clone(),
             wake: self.inner.source_wakes.get(i)?.clone(),
+            named: self.inner.source_named.get(i)?.clone(),
         })
     }
 
