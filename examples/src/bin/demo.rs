@@ -11,8 +11,13 @@
 //! Last, the runner keeps running as a service on the real clock: a booking
 //! made in OfficeRnD reaches Brivo through a signed webhook, and a directory
 //! platform creates, suspends and decommissions a user over SCIM.
+//!
+//! Each outcome the storyline expects is checked: one not met is printed
+//! with `UNEXPECTED:` and its reason, listed again at the end, and the demo
+//! exits 1 (0 when every expectation held).
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,8 +38,41 @@ use sandbox::platform::DirectoryPlatform;
 use sandbox::{Sandbox, story};
 use serde_json::json;
 
+/// The storyline's expectations that did not hold, each with its reason.
+#[derive(Debug, Default)]
+struct Checks(Vec<String>);
+
+impl Checks {
+    /// Records `why` as a failed expectation unless `ok`, printing it where
+    /// it happens; returns `ok`.
+    fn expect(&mut self, ok: bool, why: impl FnOnce() -> String) -> bool {
+        if !ok {
+            let why = why();
+            println!("   UNEXPECTED: {why}");
+            self.0.push(why);
+        }
+        ok
+    }
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    let mut checks = Checks::default();
+    let result = demo(&mut checks).await;
+    if let Err(e) = &result {
+        checks.0.push(format!("the demo stopped: {e}"));
+    }
+    if checks.0.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("demo FAILED: {} expectation(s) not met:", checks.0.len());
+    for why in &checks.0 {
+        eprintln!("  - {why}");
+    }
+    ExitCode::FAILURE
+}
+
+async fn demo(checks: &mut Checks) -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -99,7 +137,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let report = match syncer.sync_once(now).await {
             Ok(r) => r,
             Err(e) => {
-                println!("   sync failed: {e}\n");
+                checks.expect(false, || format!("{label}: the sync failed: {e}"));
+                println!();
                 continue;
             }
         };
@@ -110,6 +149,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "   source {} FAILED: {e} (its revocations are held)",
                     src.name
                 );
+                checks.expect(false, || {
+                    format!("{label}: source {} failed: {e}", src.name)
+                });
             }
             for note in &src.notes {
                 println!("   source {}: {note}", src.name);
@@ -135,30 +177,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "   Cara Voss is an Occupant on Leo Park's Current lease 3003, but her own status \
                  is Cancelled: {}.",
                 if has_user {
-                    "she has a Brivo user (unexpected!)"
+                    "she has a Brivo user"
                 } else {
                     "no Brivo user, no access"
                 }
             );
+            checks.expect(!has_user, || {
+                "Cara Voss (Cancelled) was given a Brivo user".into()
+            });
         }
-        if n == 0 {
+        let evan = story_user(&sb, "Brooks");
+        if n <= 1 {
+            checks.expect(evan.is_some(), || {
+                format!("{label}: Evan Brooks (Notice lease) has no Brivo user")
+            });
+        }
+        if n == 0
+            && let Some(evan) = evan
+        {
             // Evan Brooks opens his invitation on his phone: the next run
             // (a day or more later) finds the pass and sets its window.
-            if let Some(evan) = story_user(&sb, "Brooks") {
-                sb.brivo().redeem_invitation_at(evan, now);
-                println!(
-                    "   Evan Brooks (Notice, moving out 12/31) redeems his Mobile Pass invitation."
-                );
-            }
+            sb.brivo().redeem_invitation_at(evan, now);
+            println!(
+                "   Evan Brooks (Notice, moving out 12/31) redeems his Mobile Pass invitation."
+            );
         }
         if n == 1
-            && let Some(evan) = story_user(&sb, "Brooks")
+            && let Some(evan) = evan
         {
             let residents = story::GROUP_HARBOR_VIEW_RESIDENTS;
             let end = chrono::Utc
                 .with_ymd_and_hms(2026, 12, 31, 21, 0, 0)
                 .unwrap();
             let opens = |t| sb.brivo().admits(evan, residents, t);
+            let (before, at_end) = (opens(end - chrono::TimeDelta::minutes(1)), opens(end));
             println!(
                 "   Backstop: Evan's pass is valid until {}. Were the runner to stop now, Brivo \
                  itself would {} at 20:59Z on 12/31 and {} at 21:00Z (16:00 New York).",
@@ -167,17 +219,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .first()
                     .and_then(|w| w.2.clone())
                     .unwrap_or_else(|| "-".into()),
-                if opens(end - chrono::TimeDelta::minutes(1)) {
+                if before {
                     "open the door"
                 } else {
-                    "refuse him (unexpected!)"
+                    "refuse him"
                 },
-                if opens(end) {
-                    "still open it (unexpected!)"
+                if at_end {
+                    "still open it"
                 } else {
                     "refuse him"
                 },
             );
+            checks.expect(before, || {
+                "Brivo refuses Evan's pass before his lease ends (20:59Z on 12/31)".into()
+            });
+            checks.expect(!at_end, || {
+                "Brivo still admits Evan's pass when his lease ends (21:00Z on 12/31)".into()
+            });
         }
         if label == "transfer overlap" {
             // One person, one Brivo user: the transfer's two leases (Notice
@@ -203,6 +261,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .join(", "),
                 groups.join(", ")
             );
+            checks.expect(ivans.len() == 1, || {
+                format!(
+                    "Ivan Petrov's transfer should keep one Brivo user, found {}",
+                    ivans.len()
+                )
+            });
         }
         println!(
             "\n   applied {} action(s): {} ok, {} failed, {} skipped; Brivo calls: {} reads, {} writes",
@@ -213,6 +277,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             report.calls.reads,
             report.calls.writes
         );
+        checks.expect(report.failed() == 0, || {
+            format!("{label}: {} action(s) failed", report.failed())
+        });
         match report.plan.next_change {
             Some(t) => println!("   next change: {}", instant_line(t, &zones)),
             None => println!("   next change: none scheduled"),
@@ -222,7 +289,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!();
     }
 
-    live(&sb).await?;
+    live(&sb, checks).await?;
 
     println!(
         "Done in {:.1} s. Audit log (one JSON line per run: inputs, plan, results, calls):\n  {}",
@@ -246,7 +313,7 @@ fn story_user(sb: &Sandbox, last_name: &str) -> Option<i64> {
 
 /// The runner as a service, on the real clock: it polls only hourly, so
 /// each change below reaches Brivo because a webhook or a SCIM push woke it.
-async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
+async fn live(sb: &Sandbox, checks: &mut Checks) -> Result<(), Box<dyn std::error::Error>> {
     println!("── Live: OfficeRnD webhooks and a SCIM directory platform ──");
     let scim = ScimDirectory::in_memory(story::DIRECTORY_CONNECT);
     let mut mappings = story_mappings();
@@ -266,6 +333,10 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
     );
     let monitor = Monitor::new();
     let verifier = WebhookVerifier::new(officernd_client::SecretString::from(WEBHOOK_SECRET));
+    // a SCIM push reads the directory again at once, not OfficeRnD
+    let scim_wake = syncer
+        .waker_for(&format!("directory:{}", story::DIRECTORY_CONNECT))
+        .unwrap_or_else(|| syncer.waker());
     let app = Routes::new(monitor.clone())
         .officernd_webhooks(
             WebhookReceiver::new(verifier),
@@ -273,13 +344,7 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
                 .changes_for("officernd")
                 .ok_or("no OfficeRnD source")?,
         )
-        .scim(
-            scim,
-            SCIM_TOKEN,
-            syncer
-                .waker_for(&format!("directory:{}", story::DIRECTORY_CONNECT))
-                .ok_or("no directory source")?,
-        )
+        .scim(scim, SCIM_TOKEN, scim_wake)
         .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -295,8 +360,20 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
         })
     };
     println!("   The runner serves {url} (webhooks, SCIM, /healthz, /metrics) and polls hourly.");
+    let staff = || {
+        sb.brivo()
+            .snapshot()
+            .users
+            .iter()
+            .filter(|u| u.external_id.is_none())
+            .count()
+    };
+    let staff_before = staff();
     // the first run (a push made before it would wake nothing new)
-    wait_until(|| monitor.health().last_run.is_some()).await;
+    let first = wait_until(|| monitor.health().last_run.is_some()).await;
+    checks.expect(first.is_some(), || {
+        "the runner's first run did not end within 5 s".into()
+    });
     sb.officernd()
         .send_webhooks_to(format!("{url}/webhooks/officernd"), WEBHOOK_SECRET);
 
@@ -339,6 +416,21 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
         if took.is_some() { "is in" } else { "is NOT in" },
         ms(took.unwrap_or_else(|| t.elapsed())),
     );
+    checks.expect(took.is_some(), || {
+        "the booking made in OfficeRnD did not reach Brivo within 5 s of its webhook".into()
+    });
+    checks.expect(
+        delivery
+            .as_ref()
+            .and_then(|d| d.status)
+            .is_some_and(|s| (200..300).contains(&s)),
+        || {
+            format!(
+                "the webhook was not accepted: {:?}",
+                delivery.as_ref().map(|d| d.status)
+            )
+        },
+    );
 
     // Connect HQ pushes a user's lifecycle over SCIM
     let platform = DirectoryPlatform::new(format!("{url}/scim/v2"), SCIM_TOKEN);
@@ -359,28 +451,37 @@ async fn live(sb: &Sandbox) -> Result<(), Box<dyn std::error::Error>> {
         "   Connect HQ (SCIM): Rene Ortiz joins      -> Brivo user created in Connect HQ Members: {}",
         outcome(took)
     );
+    checks.expect(took.is_some(), || {
+        "the user created over SCIM was not in Brivo's Connect HQ Members within 5 s".into()
+    });
     platform.suspend(&id).await?;
     let took = wait_until(|| rene().is_some_and(|u| u.suspended)).await;
     println!(
         "   Connect HQ (SCIM): Rene is suspended     -> suspended in Brivo: {}",
         outcome(took)
     );
+    checks.expect(took.is_some(), || {
+        "the user suspended over SCIM was not suspended in Brivo within 5 s".into()
+    });
     platform.decommission(&id).await?;
     let took = wait_until(|| rene().is_none()).await;
     println!(
         "   Connect HQ (SCIM): Rene is decommissioned -> the Brivo user this integration created is deleted: {}",
         outcome(took)
     );
-    let staff = sb
-        .brivo()
-        .snapshot()
-        .users
-        .iter()
-        .filter(|u| u.external_id.is_none())
-        .count();
+    checks.expect(took.is_some(), || {
+        "the user decommissioned over SCIM was not deleted from Brivo within 5 s".into()
+    });
+    let staff = staff();
     println!("   ({staff} Brivo users this integration did not create are untouched.)");
+    checks.expect(staff == staff_before, || {
+        format!("Brivo users this integration did not create went from {staff_before} to {staff}")
+    });
 
     let health = monitor.health();
+    checks.expect(health.status == "ok", || {
+        format!("/healthz says {} after the live runs", health.status)
+    });
     println!(
         "   /healthz: {} after {} runs; /metrics: {} series",
         health.status,
