@@ -162,12 +162,35 @@ pub mod sandbox_wiring {
         let store = access_sync::config::SyncConfig::from_json(&config)
             .map_err(std::io::Error::other)?
             .scim_store(path);
-        match std::fs::remove_file(&store) {
+        create_scim_store(&store)?;
+        Ok(store)
+    }
+
+    /// [`config_json`] with its SCIM directory's store at `store`
+    /// (`server.scim_store`), created there as an empty directory: a config
+    /// that works wherever it is saved.
+    ///
+    /// # Errors
+    /// The store cannot be written.
+    pub fn config_json_with_store(
+        sb: &Sandbox,
+        store: &std::path::Path,
+    ) -> std::io::Result<serde_json::Value> {
+        let mut config = config_json(sb);
+        config["server"]["scim_store"] = serde_json::json!(store);
+        create_scim_store(store)?;
+        Ok(config)
+    }
+
+    /// The SCIM directory's store at `store`, empty (a fresh sandbox's
+    /// platform has pushed nobody yet), replacing any earlier one.
+    fn create_scim_store(store: &std::path::Path) -> std::io::Result<()> {
+        match std::fs::remove_file(store) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-        access_sync::server::ScimDirectory::create_empty(story::DIRECTORY_CONNECT, &store)?;
-        Ok(store)
+        access_sync::server::ScimDirectory::create_empty(story::DIRECTORY_CONNECT, store)?;
+        Ok(())
     }
 
     /// The OfficeRnD webhook secret the sandbox signs with.

@@ -30,6 +30,16 @@ async fn sync(args: &[&str], vars: &[(&str, String)]) -> Output {
         .unwrap()
 }
 
+/// A background process, killed when the test ends, passing or not.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap()
 }
@@ -166,4 +176,91 @@ async fn a_dry_run_reports_pending_changes_and_an_apply_leaves_none() {
     assert!(matches!(code(&again), 0 | 4));
     let _ = std::fs::remove_dir_all(dir);
     sb.shutdown().await;
+}
+
+/// The `sandbox` binary without `--write-config`: the config alone on stdout
+/// (so `sandbox > sandbox.json` saves one that works wherever it is saved),
+/// the exports on stderr; its SCIM store lives in a temporary directory,
+/// removed when the sandbox stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_prints_a_config_that_sync_accepts() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_sandbox"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = child.0.id();
+    let (stdout, stderr) = (
+        child.0.stdout.take().unwrap(),
+        child.0.stderr.take().unwrap(),
+    );
+    let read = tokio::task::spawn_blocking(move || {
+        let mut notes = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let done = line == "# serving until Ctrl-C";
+            notes.push(line);
+            if done {
+                break;
+            }
+        }
+        // the config is complete once the exports follow it
+        let mut config = String::new();
+        let mut stdout = stdout;
+        let mut buf = [0u8; 4096];
+        while serde_json::from_str::<serde_json::Value>(&config).is_err() {
+            let n = stdout.read(&mut buf).unwrap();
+            assert!(n > 0, "stdout ended: {config}");
+            config.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+        }
+        (notes, config)
+    });
+    let (notes, config) = tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("the sandbox printed its config and exports within 30 s")
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(&config).unwrap();
+    let store = PathBuf::from(value["server"]["scim_store"].as_str().unwrap());
+    assert!(store.exists(), "{}", store.display());
+    let vars: Vec<(&str, String)> = notes
+        .iter()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|kv| kv.split_once('=').unwrap())
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+    for var in [
+        "BRIVO_API_KEY",
+        "OFFICERND_WEBHOOK_SECRET",
+        "SCIM_BEARER_TOKEN",
+    ] {
+        assert!(vars.iter().any(|(k, _)| *k == var), "{notes:?}");
+    }
+
+    // saved anywhere, it is a config whose every source is ready
+    let dir = scratch("sandbox-stdout");
+    let path = dir.join("sandbox.json");
+    std::fs::write(&path, &config).unwrap();
+    let dry = sync(&["--config", path.to_str().unwrap()], &vars).await;
+    let out = text(&dry.stdout);
+    assert_eq!(code(&dry), 3, "{out}{}", text(&dry.stderr));
+    for source in ["entrata", "officernd", "directory:connect-hq"] {
+        assert!(out.contains(&format!("source {source}: ok")), "{out}");
+    }
+
+    // SIGTERM stops it cleanly, and its temporary SCIM store goes with it
+    let term = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    if term.is_ok_and(|s| s.success()) {
+        let status = child.0.wait().unwrap();
+        assert!(status.success(), "{status}");
+        assert!(!store.exists(), "{} left behind", store.display());
+    } else {
+        drop(child);
+        let _ = std::fs::remove_dir_all(store.parent().unwrap());
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

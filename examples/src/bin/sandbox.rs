@@ -11,24 +11,34 @@
 //! sync --config sandbox.json --apply --listen 127.0.0.1:8080   # the service
 //! ```
 //!
-//! With `--write-config`, the SCIM directory's store is created empty
-//! beside the config (`sandbox.json.scim.json`). With `--sync-url`, the
+//! With `--write-config FILE`, the config goes to FILE and the SCIM
+//! directory's store is created empty beside it (`FILE.scim.json`); stdout
+//! carries `#` notes and the `export` lines to paste. Without it, stdout
+//! carries the config alone (`sandbox > sandbox.json` saves a working
+//! config) and stderr the notes and exports; the SCIM store is then an empty
+//! file in a temporary directory that the config names (`server.scim_store`)
+//! and that the sandbox removes when it stops. With `--sync-url`, the
 //! sandbox's OfficeRnD sends its webhooks there; a directory platform can
 //! push users to `<sync-url>/scim/v2/Users` (the printed `curl` shows one).
+//!
+//! It stops on Ctrl-C or SIGTERM.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::sandbox_wiring::{SCIM_TOKEN, WEBHOOK_SECRET, config_json, env, write_config};
+use examples::sandbox_wiring::{
+    SCIM_TOKEN, WEBHOOK_SECRET, config_json_with_store, env, write_config,
+};
 
 /// Serve the embedded sandbox until Ctrl-C and print a ready config.
 #[derive(Debug, Parser)]
 #[command(name = "sandbox", version)]
 struct Cli {
-    /// Write the `sync` config here (default: print it on stdout), and
-    /// create its empty SCIM store beside it.
+    /// Write the `sync` config here and create its empty SCIM store beside
+    /// it (default: print the config alone on stdout, the exports on stderr,
+    /// with the store in a temporary directory removed on exit).
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
     /// Where `sync --listen` serves (e.g. http://127.0.0.1:8080): the
@@ -40,6 +50,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stop = stop_signal();
     let sb = match sandbox::Sandbox::start_default().await {
         Ok(sb) => sb,
         Err(e) => {
@@ -47,28 +58,53 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut out = std::io::stdout().lock();
-    match &cli.write_config {
+    // the notes and exports go where the config does not
+    let mut temp_dir = None;
+    let mut out: Box<dyn Write> = match &cli.write_config {
         Some(path) => match write_config(&sb, path) {
             Ok(store) => {
+                let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "# config written to {}", path.display());
                 let _ = writeln!(out, "# empty SCIM directory written to {}", store.display());
+                Box::new(out)
             }
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return ExitCode::from(2);
             }
         },
-        None => match serde_json::to_string_pretty(&config_json(&sb)) {
-            Ok(config) => {
-                let _ = writeln!(out, "{config}");
+        None => {
+            let dir =
+                std::env::temp_dir().join(format!("access-sync-sandbox-{}", std::process::id()));
+            let store = dir.join("scim.json");
+            let config = std::fs::create_dir_all(&dir)
+                .and_then(|()| config_json_with_store(&sb, &store))
+                .and_then(|c| serde_json::to_string_pretty(&c).map_err(std::io::Error::other));
+            temp_dir = Some(dir);
+            match config {
+                Ok(config) => {
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = writeln!(stdout, "{config}");
+                    let _ = stdout.flush();
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot write the SCIM store {}: {e}",
+                        store.display()
+                    );
+                    remove(temp_dir.as_deref());
+                    return ExitCode::FAILURE;
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    }
+            let mut out = std::io::stderr().lock();
+            let _ = writeln!(
+                out,
+                "# config printed on stdout; its empty SCIM directory is {} (removed when the sandbox stops)",
+                store.display()
+            );
+            Box::new(out)
+        }
+    };
     let _ = writeln!(
         out,
         "# the sandbox's dummy secrets, for sync and who-has-access:"
@@ -92,7 +128,36 @@ async fn main() -> ExitCode {
     let _ = writeln!(out, "# serving until Ctrl-C");
     let _ = out.flush();
     drop(out);
-    let _ = tokio::signal::ctrl_c().await;
+    stop.await;
     sb.shutdown().await;
+    remove(temp_dir.as_deref());
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, or SIGTERM (`kill`, a test harness): either stops it cleanly.
+/// The handlers are installed when this is called, not when it is awaited,
+/// so a signal sent as soon as the exports are printed is not lost.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+    };
+    async move {
+        #[cfg(unix)]
+        if let Ok((mut int, mut term)) = signals {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn remove(dir: Option<&std::path::Path>) {
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
