@@ -162,6 +162,11 @@ pub trait RunState: Send + Sync {
     /// account id, say) before deriving the namespace for the rest.
     async fn installation_prefix(&self, namespace: &str) -> Result<String>;
 
+    /// The installation's ownership prefix if one was generated for
+    /// `namespace`, without generating one: for commands that only read
+    /// (`who-has-access`), which must not give an installation a prefix.
+    async fn stored_installation_prefix(&self, namespace: &str) -> Result<Option<String>>;
+
     /// The people counted per scope (`"property:100"`, …) by the last call
     /// of [`set_scope_people`](Self::set_scope_people); empty before the
     /// first.

@@ -67,6 +67,10 @@ impl RunState for MemoryState {
         }))
     }
 
+    async fn stored_installation_prefix(&self, namespace: &str) -> Result<Option<String>> {
+        Ok(self.with(namespace, |ns| ns.prefix.clone()))
+    }
+
     async fn scope_people(&self, namespace: &str) -> Result<BTreeMap<String, u64>> {
         Ok(self.with(namespace, |ns| ns.scope_people.clone()))
     }

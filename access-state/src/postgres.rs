@@ -336,6 +336,19 @@ impl RunState for PostgresState {
         Ok(row.get(0))
     }
 
+    async fn stored_installation_prefix(&self, namespace: &str) -> Result<Option<String>> {
+        const OP: &str = "read the installation prefix";
+        let client = self.client(OP).await?;
+        let row = client
+            .query_opt(
+                "SELECT prefix FROM access_state_installation WHERE namespace = $1",
+                &[&namespace],
+            )
+            .await
+            .map_err(db(OP))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     async fn scope_people(&self, namespace: &str) -> Result<BTreeMap<String, u64>> {
         const OP: &str = "read the people per scope";
         let rows = self

@@ -117,6 +117,85 @@ impl SqliteState {
         }
     }
 
+    /// Opens an existing state file for reading only, for a command that
+    /// reports and must change nothing (`who-has-access`): the file is not
+    /// created, set up or migrated, nothing is written to it, and no WAL
+    /// files are left beside it. While a runner has the file open (its
+    /// `-wal` file exists) reads go through the runner's WAL and see every
+    /// committed change; otherwise the file is read as immutable, with no
+    /// locks taken. Calls that write fail with [`StateError::Query`], and so
+    /// does [`RunState::installation_prefix`] when no prefix is stored yet:
+    /// use [`RunState::stored_installation_prefix`].
+    ///
+    /// Errors: [`StateError::Open`] when the file does not exist or cannot
+    /// be read, or its schema is older than this version's (a runner of
+    /// this version upgrades it); [`StateError::SchemaTooNew`] when a newer
+    /// access-state wrote it.
+    pub async fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let open_error = |source: crate::BoxError| StateError::Open {
+            store: STORE,
+            target: path.display().to_string(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(open_error(
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file").into(),
+            ));
+        }
+        let p = path.clone();
+        let opened = tokio::task::spawn_blocking(move || -> Done<Connection> {
+            use rusqlite::OpenFlags;
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let mut wal = p.as_os_str().to_owned();
+            wal.push("-wal");
+            let conn = if Path::new(&wal).exists() {
+                Connection::open_with_flags(&p, flags)?
+            } else {
+                Connection::open_with_flags(immutable_uri(&p), flags | OpenFlags::SQLITE_OPEN_URI)?
+            };
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let found: Option<i64> = conn.query_row(
+                "SELECT MAX(version) FROM access_state_schema_version",
+                [],
+                |r| r.get(0),
+            )?;
+            let found = found.unwrap_or(0);
+            if found > schema::LATEST {
+                return Err(StateError::SchemaTooNew {
+                    store: STORE,
+                    found,
+                    supported: schema::LATEST,
+                }
+                .into());
+            }
+            if found < schema::LATEST {
+                return Err(StateError::Open {
+                    store: STORE,
+                    target: p.display().to_string(),
+                    source: format!(
+                        "schema version {found} is older than this version's {}; a runner \
+                         upgrades it when it next opens the file",
+                        schema::LATEST
+                    )
+                    .into(),
+                }
+                .into());
+            }
+            Ok(conn)
+        })
+        .await;
+        match opened {
+            Ok(Ok(conn)) => Ok(SqliteState {
+                conn: Arc::new(Mutex::new(conn)),
+                path: Arc::new(path),
+            }),
+            Ok(Err(Fail::Db(e))) => Err(open_error(e.into())),
+            Ok(Err(Fail::State(e))) => Err(e),
+            Err(join) => Err(open_error(join.into())),
+        }
+    }
+
     /// The file this store keeps its state in.
     pub fn path(&self) -> &Path {
         &self.path
@@ -141,6 +220,22 @@ impl SqliteState {
             Err(join) => Err(StateError::query(STORE, operation, join)),
         }
     }
+}
+
+/// `file:PATH?immutable=1`: SQLite reads the file without locks and without
+/// creating WAL files (it must not change while open).
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn migrate(conn: &mut Connection) -> Done<()> {
@@ -227,6 +322,19 @@ impl RunState for SqliteState {
                 [&ns],
                 |r| r.get(0),
             )?)
+        })
+        .await
+    }
+
+    async fn stored_installation_prefix(&self, namespace: &str) -> Result<Option<String>> {
+        let ns = namespace.to_owned();
+        self.run("read the installation prefix", move |c| {
+            Ok(c.query_row(
+                "SELECT prefix FROM access_state_installation WHERE namespace = ?1",
+                [&ns],
+                |r| r.get(0),
+            )
+            .optional()?)
         })
         .await
     }

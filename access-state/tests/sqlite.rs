@@ -165,3 +165,65 @@ async fn two_processes_worth_of_writers_do_not_lose_calls() {
     let s = SqliteState::open(&db.0).await.unwrap();
     assert_eq!(s.calls_since("ns", "brivo", t).await.unwrap(), 200);
 }
+
+/// The files beside `path` (the database and its WAL files) with their bytes.
+fn files(path: &Path) -> Vec<(String, Vec<u8>)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|ext| {
+            let p = format!("{}{ext}", path.display());
+            std::fs::read(&p).ok().map(|bytes| (p, bytes))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_reads_and_changes_nothing() {
+    let db = TempDb::new("read-only");
+    let missing = SqliteState::open_read_only(&db.0).await.unwrap_err();
+    assert!(matches!(missing, StateError::Open { .. }), "{missing:?}");
+    assert!(files(&db.0).is_empty(), "a missing file is not created");
+
+    let writer = SqliteState::open(&db.0).await.unwrap();
+    let prefix = writer.installation_prefix("ns").await.unwrap();
+    let counts = std::collections::BTreeMap::from([("property:1".to_string(), 5u64)]);
+    writer
+        .set_scope_people("ns", &counts, common::t0())
+        .await
+        .unwrap();
+    drop(writer);
+    let before = files(&db.0);
+    assert_eq!(before.len(), 1, "the writer left no WAL files");
+
+    let r = SqliteState::open_read_only(&db.0).await.unwrap();
+    assert_eq!(
+        r.stored_installation_prefix("ns").await.unwrap(),
+        Some(prefix.clone())
+    );
+    assert_eq!(r.stored_installation_prefix("other").await.unwrap(), None);
+    assert_eq!(r.scope_people("ns").await.unwrap(), counts);
+    // writes fail, and no prefix is generated
+    let e = r.installation_prefix("other").await.unwrap_err();
+    assert!(matches!(e, StateError::Query { .. }), "{e:?}");
+    assert!(
+        r.set_scope_people("ns", &counts, common::t0())
+            .await
+            .is_err()
+    );
+    drop(r);
+    assert_eq!(files(&db.0), before, "nothing written, no WAL files left");
+
+    // beside a live runner: its committed changes are seen
+    let writer = SqliteState::open(&db.0).await.unwrap();
+    let later = std::collections::BTreeMap::from([("property:1".to_string(), 7u64)]);
+    writer
+        .set_scope_people("ns", &later, common::t0())
+        .await
+        .unwrap();
+    let r = SqliteState::open_read_only(&db.0).await.unwrap();
+    assert_eq!(r.scope_people("ns").await.unwrap(), later);
+    assert_eq!(
+        r.stored_installation_prefix("ns").await.unwrap(),
+        Some(prefix)
+    );
+}

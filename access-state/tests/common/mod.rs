@@ -116,7 +116,12 @@ macro_rules! conformance_tests {
 pub async fn prefix_is_generated_once_and_kept(h: &Harness) {
     let s = h.open().await;
     let ns = h.ns("install");
+    assert_eq!(s.stored_installation_prefix(&ns).await.unwrap(), None);
     let p = s.installation_prefix(&ns).await.unwrap();
+    assert_eq!(
+        s.stored_installation_prefix(&ns).await.unwrap(),
+        Some(p.clone())
+    );
     assert_eq!(p.len(), "sync-".len() + 8, "{p}");
     assert!(p.starts_with("sync-"), "{p}");
     assert!(
