@@ -551,18 +551,11 @@ impl SyncConfig {
             .unwrap_or_else(|| "default".to_owned());
         let state: std::sync::Arc<dyn access_state::RunState> = match &self.state.postgres_url_env {
             Some(var) => open_postgres(var, env).await?,
-            None => {
-                let path = self.state.sqlite.clone().unwrap_or_else(|| {
-                    let mut p = config_path.as_os_str().to_owned();
-                    p.push(".state.sqlite");
-                    PathBuf::from(p)
-                });
-                std::sync::Arc::new(
-                    access_state::SqliteState::open(&path)
-                        .await
-                        .map_err(|e| ConfigError::State(e.to_string()))?,
-                )
-            }
+            None => std::sync::Arc::new(
+                access_state::SqliteState::open(self.sqlite_file(config_path))
+                    .await
+                    .map_err(|e| ConfigError::State(e.to_string()))?,
+            ),
         };
         if !self.prefix_given {
             self.policy.ownership_prefix = state
@@ -571,6 +564,74 @@ impl SyncConfig {
                 .map_err(|e| ConfigError::State(e.to_string()))?;
         }
         Ok((state, namespace))
+    }
+
+    /// The SQLite run state's file: `state.sqlite`, else
+    /// `<config file>.state.sqlite` beside `config_path`; `None` with
+    /// PostgreSQL run state (`state.postgres_url_env`).
+    pub fn state_file(&self, config_path: &std::path::Path) -> Option<PathBuf> {
+        self.state
+            .postgres_url_env
+            .is_none()
+            .then(|| self.sqlite_file(config_path))
+    }
+
+    fn sqlite_file(&self, config_path: &std::path::Path) -> PathBuf {
+        self.state.sqlite.clone().unwrap_or_else(|| {
+            let mut p = config_path.as_os_str().to_owned();
+            p.push(".state.sqlite");
+            PathBuf::from(p)
+        })
+    }
+
+    /// As [`open_state`](SyncConfig::open_state), for a command that only
+    /// reads (`who-has-access`): no file is created and nothing is written
+    /// to a SQLite file, which is opened read-only
+    /// ([`SqliteState::open_read_only`](access_state::SqliteState::open_read_only)),
+    /// and the prefix is read, never generated. `Ok(None)` when this
+    /// installation has no run state yet: the SQLite file
+    /// ([`state_file`](SyncConfig::state_file)) does not exist, or the store
+    /// holds no prefix and the config names none. Such an installation has
+    /// never run, so it owns no Brivo user. (PostgreSQL is connected to as
+    /// for a runner, which creates its tables if absent.)
+    ///
+    /// # Errors
+    /// [`ConfigError::State`] if the store exists but cannot be read.
+    pub async fn open_state_read_only(
+        &mut self,
+        config_path: &std::path::Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<(std::sync::Arc<dyn access_state::RunState>, String)>, ConfigError> {
+        let namespace = self
+            .state
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
+        let state: std::sync::Arc<dyn access_state::RunState> = match &self.state.postgres_url_env {
+            Some(var) => open_postgres(var, env).await?,
+            None => {
+                let path = self.sqlite_file(config_path);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                std::sync::Arc::new(
+                    access_state::SqliteState::open_read_only(&path)
+                        .await
+                        .map_err(|e| ConfigError::State(e.to_string()))?,
+                )
+            }
+        };
+        if !self.prefix_given {
+            match state
+                .stored_installation_prefix(&namespace)
+                .await
+                .map_err(|e| ConfigError::State(e.to_string()))?
+            {
+                Some(prefix) => self.policy.ownership_prefix = prefix,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some((state, namespace)))
     }
 
     /// Builds the clients (secrets from `env`, e.g. `|k| std::env::var(k).ok()`)

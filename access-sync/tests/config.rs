@@ -325,3 +325,49 @@ proptest! {
         prop_assert_eq!(again, config);
     }
 }
+
+#[tokio::test]
+async fn a_read_only_state_is_never_created_and_never_gives_a_prefix() {
+    let dir = std::env::temp_dir().join(format!("config-read-only-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sync.json");
+    let file = parse(&base()).unwrap().state_file(&path).unwrap();
+    assert_eq!(file, dir.join("sync.json.state.sqlite"));
+
+    // no run yet: nothing opened, nothing created
+    let mut reader = parse(&base()).unwrap();
+    assert!(
+        reader
+            .open_state_read_only(&path, |_| None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "{dir:?}");
+
+    // after a runner opened it: the runner's prefix, the file unchanged
+    let mut runner = parse(&base()).unwrap();
+    drop(runner.open_state(&path, |_| None).await.unwrap());
+    let before = std::fs::read(&file).unwrap();
+    let mut reader = parse(&base()).unwrap();
+    let (state, namespace) = reader
+        .open_state_read_only(&path, |_| None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(namespace, "default");
+    assert_eq!(
+        reader.policy.ownership_prefix,
+        runner.policy.ownership_prefix
+    );
+    assert!(reader.policy.ownership_prefix.starts_with("sync-"));
+    drop(state);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["sync.json.state.sqlite"], "no WAL files left");
+    let _ = std::fs::remove_dir_all(dir);
+}
