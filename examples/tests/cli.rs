@@ -1,6 +1,7 @@
-//! The `sync` CLI as an operator meets it: help and version on stdout, flags
-//! that conflict refused, every missing variable named at once, documented exit
-//! codes, JSON output, and a dry run then an apply against the sandbox.
+//! The `sync` and `who-has-access` CLIs as an operator meets them: help and
+//! version on stdout, flags that conflict refused, every missing variable
+//! named at once, documented exit codes, JSON output, a dry run then an apply
+//! against the sandbox, and `who-has-access` reading only.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -17,7 +18,16 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Runs `sync` with only `vars` in its environment (and PATH).
 async fn sync(args: &[&str], vars: &[(&str, String)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sync"));
+    run(env!("CARGO_BIN_EXE_sync"), args, vars).await
+}
+
+/// Runs `who-has-access` with only `vars` in its environment (and PATH).
+async fn who(args: &[&str], vars: &[(&str, String)]) -> Output {
+    run(env!("CARGO_BIN_EXE_who-has-access"), args, vars).await
+}
+
+async fn run(exe: &str, args: &[&str], vars: &[(&str, String)]) -> Output {
+    let mut cmd = Command::new(exe);
     cmd.args(args).env_clear();
     if let Ok(path) = std::env::var("PATH") {
         cmd.env("PATH", path);
@@ -263,4 +273,168 @@ async fn the_sandbox_prints_a_config_that_sync_accepts() {
         let _ = std::fs::remove_dir_all(store.parent().unwrap());
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn who_has_access_help_lists_the_variables_it_reads() {
+    let help = who(&["--help"], &[]).await;
+    assert_eq!(code(&help), 0);
+    let out = text(&help.stdout);
+    for needle in [
+        "BRIVO_API_KEY",
+        "BRIVO_PASSWORD",
+        "ENTRATA_USERNAME",
+        "ENTRATA_API_KEY",
+        "OFFICERND_CLIENT_SECRET",
+        "postgres_url_env",
+        "RUST_LOG",
+        "EXIT CODES",
+    ] {
+        assert!(out.contains(needle), "{needle} missing from --help:\n{out}");
+    }
+    assert!(!out.contains("the same secrets"), "{out}");
+    assert!(help.stderr.is_empty());
+}
+
+/// The files in `dir`, sorted.
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_has_access_writes_nothing_and_says_what_the_next_sync_does() {
+    let sb = sandbox::Sandbox::start_default().await.unwrap();
+    let dir = scratch("who");
+    let config = dir.join("sandbox.json");
+    write_config(&sb, &config).unwrap();
+    let c = config.to_str().unwrap();
+    let vars = env(&sb);
+    let instants = sandbox::story::instants();
+    let at = instants[0].1.to_rfc3339();
+    let before = listing(&dir);
+
+    // no run yet: no state file, no prefix, nothing written, and it says so
+    let o = who(&["--config", c, "--at", &at, "--person", "petrov"], &vars).await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no run state"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(listing(&dir), before, "who-has-access created a file");
+    assert_eq!(sb.brivo_writes(), 0);
+    let out = text(&o.stdout);
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("Residents")).collect();
+    assert!(!rows.is_empty(), "{out}");
+    for row in &rows {
+        assert!(row.trim_start().starts_with("Ivan Petrov"), "{out}");
+        assert!(row.contains("no: the next sync grants it"), "{out}");
+    }
+
+    // why not: a person and a door group
+    let o = who(
+        &[
+            "--config", c, "--at", &at, "--person", "voss", "--group", "7301",
+        ],
+        &vars,
+    )
+    .await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("WHY NOT"), "{out}");
+    assert!(
+        out.contains("Cara Voss: lease 3003 Current, resident 5013 Cancelled"),
+        "{out}"
+    );
+
+    // after an apply: the state is read, never changed
+    let apply = sync(&["--config", c, "--at", &at, "--apply", "--once"], &vars).await;
+    assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
+    let state = dir.join("sandbox.json.state.sqlite");
+    let (files, bytes) = (listing(&dir), std::fs::read(&state).unwrap());
+    let writes = sb.brivo_writes();
+
+    // drift at a later instant: Evan moved out, the next sync removes it
+    let later = instants[7].1.to_rfc3339();
+    let o = who(
+        &[
+            "--config", c, "--at", &later, "--person", "brooks", "--json",
+        ],
+        &vars,
+    )
+    .await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{v}");
+    for r in rows {
+        assert_eq!(r["person"], "Evan Brooks", "{v}");
+        assert_eq!(
+            (r["desired"].as_bool(), r["in_brivo"].as_bool()),
+            (Some(false), Some(true))
+        );
+        assert_eq!(r["next_sync"], "removes", "{v}");
+    }
+    let o = who(
+        &["--config", c, "--at", &later, "--person", "brooks"],
+        &vars,
+    )
+    .await;
+    assert!(
+        text(&o.stdout).contains("yes: the next sync removes it"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // a source that cannot be read: exit 1, and its people's groups are held,
+    // not "removed by the next sync"
+    let mut broken: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    broken["officernd"]["api_url"] = format!("{closed}/api/v2").into();
+    broken["officernd"]["token_url"] = format!("{closed}/oauth/token").into();
+    broken["server"]["scim_store"] = dir.join("sandbox.json.scim.json").to_str().unwrap().into();
+    broken["state"] = serde_json::json!({ "sqlite": state });
+    let broken_path = dir.join("broken.json");
+    std::fs::write(&broken_path, broken.to_string()).unwrap();
+    let mut files = files;
+    files.push("broken.json".to_owned());
+    files.sort();
+    let b = broken_path.to_str().unwrap();
+    let o = who(&["--config", b, "--at", &at], &vars).await;
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(err.contains("could not read officernd"), "{err}");
+    assert!(out.contains("NOT READ officernd:"), "{out}");
+    let olivia: Vec<&str> = out.lines().filter(|l| l.contains("Olivia Chen")).collect();
+    assert!(!olivia.is_empty(), "{out}");
+    for row in &olivia {
+        assert!(
+            row.contains("yes: held, source OfficeRnD could not be read"),
+            "{out}"
+        );
+    }
+    assert!(!out.contains("removes it"), "{out}");
+    let o = who(&["--config", b, "--at", &at, "--json"], &vars).await;
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["unread_sources"][0]["source"], "officernd", "{v}");
+
+    assert_eq!(listing(&dir), files, "who-has-access created a file");
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        bytes,
+        "the run state changed"
+    );
+    assert_eq!(sb.brivo_writes(), writes, "who-has-access wrote to Brivo");
+    let _ = std::fs::remove_dir_all(dir);
+    sb.shutdown().await;
 }

@@ -13,12 +13,22 @@
 //! state is at the instant: the same computation a sync diffs against
 //! Brivo. The IN BRIVO column compares it with what Brivo holds now, and
 //! groups that Brivo gives an owned user but the facts do not are listed
-//! too. Nothing is written.
+//! too, each with what the next sync would do about it (the plan it would
+//! make now: a revocation held because a source could not be read says so).
+//!
+//! Nothing is written: the run state (for this installation's ownership
+//! prefix and the last run's counts) is opened read-only, and when `sync`
+//! has not run yet with this config it is not created; no Brivo user is
+//! then this installation's. A source that cannot be read is reported and
+//! the command exits 1, after showing what the other sources say.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use access_engine::{Access, Exclusion, Observed, access_at, exclusions};
+use access_engine::{
+    Access, Action, Baseline, BrivoUserId, Exclusion, HeldItem, HoldRule, Observed, Plan, Scope,
+    UserRef, access_at, exclusions,
+};
 use access_sync::config::SyncConfig;
 use access_sync::{BrivoBackend, EntrataSource, OfficeRndSource, Syncer};
 use chrono::{DateTime, Utc};
@@ -29,16 +39,33 @@ use examples::sandbox_wiring::{
 use examples::{instant_line, table};
 use serde_json::json;
 
+const AFTER_HELP: &str = "\
+ENVIRONMENT (with --config; all missing ones are reported at once):
+  BRIVO_API_KEY, BRIVO_CLIENT_ID, BRIVO_CLIENT_SECRET, BRIVO_USERNAME, BRIVO_PASSWORD
+  ENTRATA_USERNAME + ENTRATA_PASSWORD   with entrata.base_url (Basic auth)
+  ENTRATA_API_KEY                       with entrata.gateway_org
+  OFFICERND_CLIENT_SECRET               with an officernd section
+  the variable named by state.postgres_url_env   with PostgreSQL run state
+  RUST_LOG                              log filter (default: error), logs go to stderr
+  Not read: OFFICERND_WEBHOOK_SECRET, SCIM_BEARER_TOKEN (only `sync --listen` serves);
+  the SCIM directory is read from its store (server.scim_store).
+
+RUN STATE (with --config): read-only, for this installation's ownership prefix and the
+  last run's counts; if `sync` has not run with this config yet, nothing is created and
+  no Brivo user counts as this installation's.
+
+EXIT CODES:
+  0  answered: every source was read and Brivo observed
+  1  a source could not be read (what the others say is still shown; its people's
+     revocations are held, as a sync would) or Brivo could not be read
+  2  usage or configuration error (flags, unreadable or invalid config, missing
+     variables, a run state that cannot be read)";
+
 /// Who holds which door group at an instant, and why. Reads only.
 ///
 /// Without --config it runs against the embedded sandbox's storyline.
 #[derive(Debug, Parser)]
-#[command(
-    name = "who-has-access",
-    version,
-    after_help = "ENVIRONMENT (with --config): the same secrets as `sync --help` lists.\n\
-EXIT CODES: 0 answered; 1 a fetch or Brivo failed; 2 usage or configuration error."
-)]
+#[command(name = "who-has-access", version, after_help = AFTER_HELP)]
 struct Cli {
     /// The sync config file (JSON); without it, the sandbox storyline.
     #[arg(short, long, value_name = "FILE")]
@@ -92,7 +119,7 @@ async fn main() -> ExitCode {
         let missing = config.missing_env(|k| std::env::var(k).ok());
         if !missing.is_empty() {
             eprintln!(
-                "error: environment variables not set: {}",
+                "error: environment variables not set: {} (see who-has-access --help)",
                 missing.join(", ")
             );
             return ExitCode::from(2);
@@ -102,35 +129,122 @@ async fn main() -> ExitCode {
     finish(from_sandbox(&cli).await)
 }
 
-fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
+/// How a command ends; each maps to one documented exit code.
+enum Failure {
+    /// Exit 2: the operator must fix flags, the config or the environment.
+    Usage(String),
+    /// Exit 1: a source or Brivo could not be read.
+    Run(Box<dyn std::error::Error>),
+}
+
+impl<E: Into<Box<dyn std::error::Error>>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Run(e.into())
+    }
+}
+
+/// The sources that could not be read, by name, with why.
+type Unread = Vec<(String, String)>;
+
+fn finish(result: Result<Unread, Failure>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(unread) if unread.is_empty() => ExitCode::SUCCESS,
+        Ok(unread) => {
+            let mut names: Vec<&str> = unread.iter().map(|(name, _)| name.as_str()).collect();
+            names.dedup();
+            eprintln!(
+                "error: could not read {}: the access shown lacks whom it names",
+                names.join(", ")
+            );
+            ExitCode::FAILURE
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
+/// The ownership prefix used when `sync` has not run yet with this config:
+/// no installation is given it, so it owns no Brivo user.
+const NO_RUN_YET: &str = "sync-not-run-yet";
+
 async fn from_config(
     mut config: SyncConfig,
     path: &std::path::Path,
     cli: &Cli,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<Unread, Failure> {
     let env = |k: &str| std::env::var(k).ok();
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(format!("{}: {e}", path.display()));
+    // reads only: no audit line either
+    config.run.audit_log = None;
     // The run state holds this installation's ownership prefix: without it
-    // every owned user would look like someone else's.
-    let (state, namespace) = config.open_state(path, env).await?;
-    let mut builder = config.builder_with_state(env, state, &namespace)?;
-    if let Some(scim) = config.open_scim(path)? {
+    // every owned user would look like someone else's. Opened read-only,
+    // and not created when absent.
+    let opened = config
+        .open_state_read_only(path, env)
+        .await
+        .map_err(|e| usage(&e))?;
+    let (mut builder, baseline) = match opened {
+        Some((state, namespace)) => {
+            let baseline = baseline(state.as_ref(), &namespace)
+                .await
+                .map_err(|e| usage(&e))?;
+            let builder = config
+                .builder_with_state(env, state, &namespace)
+                .map_err(|e| usage(&e))?;
+            (builder, baseline)
+        }
+        None => {
+            let at = config
+                .state_file(path)
+                .map_or_else(|| "PostgreSQL".to_owned(), |f| f.display().to_string());
+            eprintln!(
+                "note: no run state for this config ({at}): sync has not run with it yet, so no \
+                 Brivo user is this installation's; nothing was created"
+            );
+            if !config.prefix_given {
+                config.policy.ownership_prefix = NO_RUN_YET.to_owned();
+            }
+            let builder = config.builder(env).map_err(|e| usage(&e))?;
+            (builder, Baseline::default())
+        }
+    };
+    if let Some(scim) = config
+        .open_scim(path)
+        .map_err(|e| Failure::Usage(format!("server.scim_store: {e}")))?
+    {
         builder = builder.source(access_sync::DirectorySource::new(scim));
     }
     let syncer = builder.build();
     let t = cli.at.unwrap_or_else(|| syncer.now());
-    show(&syncer, t, "", &[], cli).await
+    show(&syncer, &baseline, t, "", &[], cli).await
 }
 
-async fn from_sandbox(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+/// What the last run saw per scope and the approvals pending, as a sync
+/// would plan with them.
+async fn baseline(
+    state: &dyn access_state::RunState,
+    namespace: &str,
+) -> Result<Baseline, access_state::StateError> {
+    let mut b = Baseline::default();
+    for (key, people) in state.scope_people(namespace).await? {
+        if let Some(scope) = Scope::from_key(&key) {
+            b.people
+                .insert(scope, usize::try_from(people).unwrap_or(usize::MAX));
+        }
+    }
+    for a in state.pending_approvals(namespace).await? {
+        b.approved.insert(a.id);
+    }
+    Ok(b)
+}
+
+async fn from_sandbox(cli: &Cli) -> Result<Unread, Failure> {
     let sb = sandbox::Sandbox::start_default().await?;
     let syncer = Syncer::builder(BrivoBackend::new(brivo_client(&sb, 20.0)))
         .source(EntrataSource::new(entrata_client(&sb)))
@@ -141,26 +255,37 @@ async fn from_sandbox(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         Some(t) => vec![("", t)],
         None => sandbox::story::instants(),
     };
+    let mut unread = Unread::new();
     for (label, t) in instants {
-        show(&syncer, t, label, &story_zones(), cli).await?;
+        let failed = show(&syncer, &Baseline::default(), t, label, &story_zones(), cli).await?;
+        unread.extend(failed);
     }
     sb.shutdown().await;
-    Ok(())
+    Ok(unread)
 }
 
+/// Prints who has access at `t`; returns the sources that could not be read.
 async fn show(
     syncer: &Syncer,
+    baseline: &Baseline,
     t: DateTime<Utc>,
     label: &str,
     zones: &[(&str, chrono_tz::Tz)],
     cli: &Cli,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let (facts, sources) = syncer.fetch(t).await;
+) -> Result<Unread, Failure> {
+    let (mut facts, sources) = syncer.fetch(t).await;
+    let mut unread = Unread::new();
     for s in &sources {
         if let Some(e) = &s.error {
-            eprintln!("warning: source {} failed ({}): {e}", s.name, e.kind());
+            eprintln!(
+                "warning: source {} could not be read ({}): {e}; its people's revocations are held",
+                s.name,
+                e.kind()
+            );
+            unread.push((s.name.clone(), e.to_string()));
         }
     }
+    facts.baseline = baseline.clone();
     let observed = syncer.observe().await?;
     let access: Access = access_at(
         &facts,
@@ -185,6 +310,9 @@ async fn show(
         cli.person.as_deref(),
     );
     rows.retain(|r| group.is_none_or(|g| r.group == g));
+    // what the next sync would do: the plan it would make now
+    let plan = access_engine::plan(&facts, syncer.mappings(), syncer.policy(), &observed, t);
+    annotate(&mut rows, &plan);
     let why_not = match &cli.person {
         Some(person) => why_not(
             &access,
@@ -201,7 +329,8 @@ async fn show(
                 json!({
                     "person": r.person, "external_id": r.external_id, "group": r.group.0,
                     "group_name": names.get(&r.group), "desired": r.desired,
-                    "in_brivo": r.in_brivo, "why": r.why,
+                    "in_brivo": r.in_brivo, "why": r.why, "next_sync": r.next.key(),
+                    "held": match &r.next { Next::Held(why) => Some(why), _ => None },
                 })
             })
             .collect();
@@ -209,11 +338,16 @@ async fn show(
             .iter()
             .map(|(person, why)| json!({"person": person, "why": why}))
             .collect();
+        let unread_json: Vec<_> = unread
+            .iter()
+            .map(|(source, why)| json!({"source": source, "error": why}))
+            .collect();
         println!(
             "{}",
-            json!({"at": t, "label": label, "rows": rows, "why_not": why_not, "next_change": access.next_change})
+            json!({"at": t, "label": label, "rows": rows, "why_not": why_not,
+                   "next_change": access.next_change, "unread_sources": unread_json})
         );
-        return Ok(());
+        return Ok(unread);
     }
     if label.is_empty() {
         println!("== {}", instant_line(t, zones));
@@ -227,12 +361,7 @@ async fn show(
             vec![
                 r.person.clone(),
                 group_name(&r.group),
-                match (r.desired, r.in_brivo) {
-                    (true, true) => "yes".into(),
-                    (true, false) => "no: the next sync grants it".into(),
-                    (false, true) => "yes: the next sync removes it".into(),
-                    (false, false) => String::new(),
-                },
+                r.in_brivo_cell(),
                 r.why.clone(),
             ]
         })
@@ -253,11 +382,95 @@ async fn show(
             println!("   {person}: {why}");
         }
     }
+    for (_, why) in &unread {
+        println!("   NOT READ {why}");
+    }
     match access.next_change {
         Some(n) => println!("   changes next at {}\n", n.format("%Y-%m-%d %H:%M UTC")),
         None => println!("   no change scheduled\n"),
     }
-    Ok(())
+    Ok(unread)
+}
+
+/// What the next sync does about one person's group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Next {
+    /// It changes nothing.
+    Keeps,
+    /// It grants the group.
+    Grants,
+    /// It removes the group.
+    Removes,
+    /// A safety rule holds the change back: why.
+    Held(String),
+    /// Held because this scope could not be read (in full).
+    Unread(Scope),
+}
+
+impl Next {
+    fn key(&self) -> &'static str {
+        match self {
+            Next::Keeps => "keeps",
+            Next::Grants => "grants",
+            Next::Removes => "removes",
+            Next::Held(_) | Next::Unread(_) => "held",
+        }
+    }
+}
+
+/// Sets what the next sync does about each row, from its plan.
+fn annotate(rows: &mut [Row], plan: &Plan) {
+    for r in rows {
+        r.next = next_sync(plan, r);
+        if let (false, Next::Unread(scope)) = (r.desired, &r.next) {
+            // absent from a source that could not be read: not known to be gone
+            r.why = format!("unknown: {scope} could not be read");
+        }
+    }
+}
+
+/// What the plan does about `row`'s person and group: an action that
+/// grants or removes it, a held item, or nothing.
+fn next_sync(plan: &Plan, row: &Row) -> Next {
+    // a user adopted or re-keyed by this plan carries the identity's id
+    let rekeyed = plan.actions.iter().find_map(|a| match a {
+        Action::AdoptUser {
+            user, external_id, ..
+        }
+        | Action::SetExternalId {
+            user, external_id, ..
+        } if *external_id == row.external_id => Some(*user),
+        _ => None,
+    });
+    let is_row_user = |u: &UserRef| match u {
+        UserRef::Existing(id) => Some(*id) == row.user || Some(*id) == rekeyed,
+        UserRef::New(ext) => *ext == row.external_id,
+    };
+    for a in &plan.actions {
+        if let Action::ChangeGroups { user, add, remove } = a
+            && is_row_user(user)
+        {
+            if add.iter().any(|c| c.group == row.group) {
+                return Next::Grants;
+            }
+            if remove.iter().any(|c| c.group == row.group) {
+                return Next::Removes;
+            }
+        }
+    }
+    let held = plan.held.iter().find(|h| {
+        is_row_user(&h.user)
+            && matches!(h.item, HeldItem::AddGroup(g) | HeldItem::RemoveGroup(g) if g == row.group)
+    });
+    match held.map(|h| &h.rule) {
+        Some(HoldRule::Incomplete { scope }) => Next::Unread(scope.clone()),
+        Some(rule) => Next::Held(format!(
+            "{rule}{}",
+            rule.approval()
+                .map_or_else(String::new, |id| format!(" [approve: {id}]"))
+        )),
+        None => Next::Keeps,
+    }
 }
 
 /// Why the facts that name a person grant them nothing, and, for a door
@@ -311,10 +524,36 @@ fn why_not(
 struct Row {
     person: String,
     external_id: String,
+    /// The person's Brivo user, if Brivo has one (by external id).
+    user: Option<BrivoUserId>,
     group: access_engine::GroupId,
     desired: bool,
     in_brivo: bool,
     why: String,
+    /// What the next sync does about it.
+    next: Next,
+}
+
+impl Row {
+    /// The IN BRIVO column: whether Brivo holds it and, where Brivo and the
+    /// facts differ, what the next sync does.
+    fn in_brivo_cell(&self) -> String {
+        let held = |now: &str, why: &str| format!("{now}: held, {why}");
+        match (self.desired, self.in_brivo, &self.next) {
+            (true, true, _) => "yes".into(),
+            (true, false, Next::Grants) => "no: the next sync grants it".into(),
+            (true, false, Next::Held(why)) => held("no", why),
+            (true, false, Next::Unread(scope)) => held("no", &format!("{scope} could not be read")),
+            (true, false, _) => "no: the next sync does not grant it".into(),
+            (false, true, Next::Removes) => "yes: the next sync removes it".into(),
+            (false, true, Next::Held(why)) => held("yes", why),
+            (false, true, Next::Unread(scope)) => {
+                held("yes", &format!("{scope} could not be read"))
+            }
+            (false, true, _) => "yes: the next sync keeps it".into(),
+            (false, false, _) => String::new(),
+        }
+    }
 }
 
 /// The desired access beside what Brivo holds: every desired group, and every
@@ -345,7 +584,9 @@ fn compare(access: &Access, observed: &Observed, prefix: &str, person: Option<&s
             rows.push(Row {
                 person: name.clone(),
                 external_id: i.external_id.clone(),
+                user: user.map(|u| u.id),
                 group: g.group,
+                next: Next::Keeps,
                 desired: true,
                 in_brivo: user.is_some_and(|u| u.groups.contains(&g.group)),
                 why: g
@@ -360,7 +601,9 @@ fn compare(access: &Access, observed: &Observed, prefix: &str, person: Option<&s
                 rows.push(Row {
                     person: name.clone(),
                     external_id: i.external_id.clone(),
+                    user: user.map(|u| u.id),
                     group: *extra,
+                    next: Next::Keeps,
                     desired: false,
                     in_brivo: true,
                     why: "no fact gives it at this instant".into(),
@@ -385,7 +628,9 @@ fn compare(access: &Access, observed: &Observed, prefix: &str, person: Option<&s
             rows.push(Row {
                 person: name.clone(),
                 external_id: id.to_owned(),
+                user: Some(u.id),
                 group: *g,
+                next: Next::Keeps,
                 desired: false,
                 in_brivo: true,
                 why: "no source names this person any more".into(),
@@ -486,5 +731,39 @@ mod tests {
         let only_gus = compare(&access, &observed, "sync", Some("GONE"));
         assert_eq!(only_gus.len(), 1);
         assert_eq!(only_gus[0].external_id, "sync:entrata:gone");
+
+        // the drift view says what the next sync does: Ada's group 2 is
+        // granted, Gus's group 1 removed...
+        let mut rows = rows;
+        let plan = access_engine::plan(&facts, &mappings, &policy, &observed, t);
+        annotate(&mut rows, &plan);
+        let cell = |rows: &[Row], person: &str, group: i64| {
+            let r = rows
+                .iter()
+                .find(|r| r.person == person && r.group.0 == group)
+                .unwrap();
+            (r.next.clone(), r.in_brivo_cell(), r.why.clone())
+        };
+        assert_eq!(cell(&rows, "Ada Held", 2).1, "no: the next sync grants it");
+        assert_eq!(
+            cell(&rows, "Gus Gone", 1).1,
+            "yes: the next sync removes it"
+        );
+        // ... unless Entrata could not be read: then none of its people's
+        // groups is removed, and the row says why
+        let entrata = Scope::Source(access_engine::Source::Entrata);
+        facts
+            .completeness
+            .mark_incomplete(entrata.clone(), "HTTP 503");
+        let plan = access_engine::plan(&facts, &mappings, &policy, &observed, t);
+        annotate(&mut rows, &plan);
+        assert_eq!(
+            cell(&rows, "Gus Gone", 1),
+            (
+                Next::Unread(entrata),
+                "yes: held, source Entrata could not be read".into(),
+                "unknown: source Entrata could not be read".into()
+            )
+        );
     }
 }
