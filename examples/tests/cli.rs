@@ -87,15 +87,39 @@ async fn conflicting_flags_and_bad_files_are_usage_errors() {
     )
     .unwrap();
     let c = config.to_str().unwrap();
-    for args in [
-        vec!["--config", c, "--save-plan", "p.json", "--apply"],
-        vec!["--config", c, "--once"],
-        vec!["--config", c, "--apply", "--at", "2026-12-07T15:00:00Z"],
-        vec!["--config", c, "--at", "yesterday"],
+    // every conflict the CLI defines
+    let at = "2026-12-07T15:00:00Z";
+    let (plan_file, other) = (dir.join("p.json"), dir.join("q.json"));
+    let (p, q) = (plan_file.to_str().unwrap(), other.to_str().unwrap());
+    for (args, says) in [
+        (vec!["--save-plan", p, "--apply"], "cannot be used with"),
+        (vec!["--apply-plan", p, "--apply"], "cannot be used with"),
+        (
+            vec!["--save-plan", p, "--apply-plan", q],
+            "cannot be used with",
+        ),
+        (vec!["--apply-plan", p, "--at", at], "cannot be used with"),
+        (
+            vec!["--apply", "--once", "--listen", "127.0.0.1:8080"],
+            "cannot be used with",
+        ),
+        (vec!["--listen", "127.0.0.1:8080"], "--apply"),
+        (vec!["--once"], "--apply"),
+        (vec!["--apply", "--at", at], "not to a run that keeps going"),
+        (vec!["--at", "yesterday"], "RFC 3339"),
+        (vec!["--apply", "--listen", "not-an-address"], "--listen"),
     ] {
+        let args = [vec!["--config", c], args].concat();
         let o = sync(&args, &[]).await;
         assert_eq!(code(&o), 2, "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(says),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
     }
+    assert!(!plan_file.exists(), "a refused command wrote its plan");
     let missing = sync(&["--config", "/nonexistent/sync.json"], &[]).await;
     assert_eq!(code(&missing), 2);
     assert!(text(&missing.stderr).contains("/nonexistent/sync.json"));
@@ -158,6 +182,23 @@ async fn a_dry_run_reports_pending_changes_and_an_apply_leaves_none() {
     let vars = env(&sb);
     let at = sandbox::story::instants()[0].1.to_rfc3339();
 
+    // piped, with logs on: no colour anywhere
+    let mut logged = vars.clone();
+    logged.push(("RUST_LOG", "info".into()));
+    let table = sync(&["--config", c, "--at", &at], &logged).await;
+    assert_eq!(code(&table), 3, "changes pending: {}", text(&table.stderr));
+    assert!(!table.stderr.is_empty(), "RUST_LOG=info logs something");
+    for (what, bytes) in [("stdout", &table.stdout), ("stderr", &table.stderr)] {
+        assert!(
+            !text(bytes).contains("\x1b["),
+            "colour in {what}: {}",
+            text(bytes)
+        );
+    }
+    let o = who(&["--config", c, "--at", &at], &logged).await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(!text(&o.stdout).contains("\x1b[") && !text(&o.stderr).contains("\x1b["));
+
     let dry = sync(&["--config", c, "--at", &at, "--json"], &vars).await;
     assert_eq!(code(&dry), 3, "changes pending: {}", text(&dry.stderr));
     let v: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
@@ -171,19 +212,49 @@ async fn a_dry_run_reports_pending_changes_and_an_apply_leaves_none() {
     )
     .await;
     let report: serde_json::Value = serde_json::from_slice(&apply.stdout).unwrap();
-    assert!(
-        matches!(code(&apply), 0 | 4),
-        "{}: {}",
-        code(&apply),
-        text(&apply.stderr)
-    );
+    assert_eq!(code(&apply), 0, "nothing held: {}", text(&apply.stderr));
     assert!(sb.brivo_writes() > 0);
     assert!(!report["results"].as_array().unwrap().is_empty());
 
     let again = sync(&["--config", c, "--at", &at, "--json"], &vars).await;
     let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert!(v["plan"]["actions"].as_array().unwrap().is_empty(), "{v}");
-    assert!(matches!(code(&again), 0 | 4));
+    assert_eq!(code(&again), 0);
+
+    // exit 4: property 100 is mapped but no longer read, so its people's
+    // revocations are held until an operator approves them
+    let mut held: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    held["entrata"]["properties"] = serde_json::json!([200, 300]);
+    held["state"] = serde_json::json!({ "sqlite": dir.join("sandbox.json.state.sqlite") });
+    held["server"]["scim_store"] = serde_json::json!(dir.join("sandbox.json.scim.json"));
+    let held_path = dir.join("held.json");
+    std::fs::write(&held_path, held.to_string()).unwrap();
+    let h = held_path.to_str().unwrap();
+    let writes = sb.brivo_writes();
+    let dry = sync(&["--config", h, "--at", &at], &vars).await;
+    assert_eq!(code(&dry), 4, "held: {}", text(&dry.stderr));
+    let out = text(&dry.stdout);
+    assert!(out.contains("HELD     revoke 7101"), "{out}");
+    assert!(out.contains("[approve: scope:property:100]"), "{out}");
+    let apply = sync(&["--config", h, "--at", &at, "--apply", "--once"], &vars).await;
+    assert_eq!(code(&apply), 4, "held: {}", text(&apply.stderr));
+    assert_eq!(sb.brivo_writes(), writes, "nothing held was applied");
+    let o = sync(
+        &[
+            "--config",
+            h,
+            "approve",
+            "scope:property:100",
+            "--by",
+            "ops",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let dry = sync(&["--config", h, "--at", &at], &vars).await;
+    assert_eq!(code(&dry), 3, "approved, so pending: {}", text(&dry.stdout));
     let _ = std::fs::remove_dir_all(dir);
     sb.shutdown().await;
 }
