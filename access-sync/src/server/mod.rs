@@ -315,7 +315,7 @@ enum Change<'a> {
 }
 
 /// The change an event type (`booking.updated`, `member.paymentdetails.created`)
-/// stands for (officernd.md lists them).
+/// stands for (the event types OfficeRnD documents for webhooks).
 fn officernd_change(event_type: &str) -> Change<'_> {
     let (object, action) = event_type.rsplit_once('.').unwrap_or((event_type, ""));
     let ignored = ["occupancyslot", "fee", "contract", "ticket", "integration"];
