@@ -132,6 +132,10 @@ pub struct OfficeRndConfig {
     /// Reads allowed in any 24 hours (OfficeRnD documents none: default
     /// none); polling is paced to half of it.
     pub reads_per_day: Option<u64>,
+    /// The OAuth scopes to request, replacing the default
+    /// `officernd_client::config::SYNC_SCOPES`: for an application granted
+    /// a different set. One ungranted scope fails the whole token request.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Runner settings.
@@ -329,7 +333,8 @@ impl SyncConfig {
     /// checked; [`from_json`](SyncConfig::from_json) and the builders call
     /// it): the policy ([`Policy::validate`]), rates (finite, 0.1 to 1000
     /// calls/s), the booking horizon (1 to 400 days), the poll interval
-    /// (10 s to 1 day), concurrency (1 to 64).
+    /// (10 s to 1 day), concurrency (1 to 64), OfficeRnD scopes (not empty,
+    /// no blank entry).
     ///
     /// # Errors
     /// [`ConfigError::Field`] naming the first field out of range.
@@ -435,6 +440,25 @@ impl SyncConfig {
                 MAX_POLL_SECS,
             )?;
             budget("officernd.reads_per_day", o.reads_per_day)?;
+            if let Some(scopes) = &o.scopes {
+                if scopes.is_empty() {
+                    return Err(field(
+                        "officernd.scopes",
+                        "is empty: leave it out for the sync's read scopes".to_owned(),
+                    ));
+                }
+                // A blank or spaced entry would change the space-separated
+                // list sent to the token endpoint.
+                if let Some(bad) = scopes
+                    .iter()
+                    .find(|s| s.trim().is_empty() || s.contains(char::is_whitespace))
+                {
+                    return Err(field(
+                        "officernd.scopes",
+                        format!("{bad:?} is not a scope: one scope per entry, no blanks"),
+                    ));
+                }
+            }
             if let Some(days) = o.booking_horizon_days
                 && !(1..=MAX_BOOKING_HORIZON_DAYS).contains(&days)
             {
@@ -866,6 +890,9 @@ impl SyncConfig {
             }
             if let Some(u) = &o.token_url {
                 builder = builder.token_url(u.clone());
+            }
+            if let Some(scopes) = &o.scopes {
+                builder = builder.scopes(scopes.iter().cloned());
             }
             let client = builder.build().map_err(|e| client_err("officernd")(&e))?;
             let mut source = OfficeRndSource::new(client);
