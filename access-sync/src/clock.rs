@@ -56,8 +56,23 @@ impl TokioClock {
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = self.origin.elapsed();
-        self.start + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
+        add_saturating(
+            self.start,
+            chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX),
+        )
     }
+}
+
+/// `t + d`, or the last (first) representable instant where that would
+/// overflow: `DateTime + TimeDelta` panics on overflow, and the durations
+/// added here come from callers.
+pub(crate) fn add_saturating(t: DateTime<Utc>, d: chrono::TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d)
+        .unwrap_or(if d < chrono::TimeDelta::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
 }
 
 /// A clock that reads what it was last set to: for tests, replays and
@@ -93,5 +108,36 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::{Clock, TokioClock, add_saturating};
+
+    #[test]
+    fn adding_saturates_at_the_ends_of_time() {
+        let now = Utc::now();
+        assert_eq!(
+            add_saturating(now, TimeDelta::MAX),
+            DateTime::<Utc>::MAX_UTC
+        );
+        assert_eq!(
+            add_saturating(now, TimeDelta::MIN),
+            DateTime::<Utc>::MIN_UTC
+        );
+        assert_eq!(
+            add_saturating(now, TimeDelta::hours(1)),
+            now + TimeDelta::hours(1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tokio_clock_started_at_the_end_of_time_stays_there() {
+        let clock = TokioClock::starting_at(DateTime::<Utc>::MAX_UTC);
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
     }
 }

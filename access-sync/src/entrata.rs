@@ -19,6 +19,7 @@ use futures::future::join_all;
 use tracing::{debug, warn};
 
 use crate::sources::{FactSource, SourceBatch, SourceError};
+use crate::syncer::MAX_INTERVAL;
 
 /// Reads Entrata: the properties, each property's time zone, and every
 /// lease a door decision needs, with its residents.
@@ -152,11 +153,12 @@ impl EntrataSource {
     }
 
     /// How often the property list and the Past leases are read in full
-    /// (default 6 h; zero reads them on every fetch). In between, leases that
-    /// leave the Future/Current/Notice list are looked up by id.
+    /// (default 6 h, at most [`MAX_INTERVAL`]; zero reads them on every
+    /// fetch). In between, leases that leave the Future/Current/Notice list
+    /// are looked up by id.
     #[must_use]
     pub fn slow_refresh(mut self, every: std::time::Duration) -> Self {
-        self.slow_refresh = TimeDelta::from_std(every).unwrap_or(TimeDelta::hours(6));
+        self.slow_refresh = clamped(every);
         self
     }
 
@@ -365,10 +367,10 @@ impl EntrataSource {
     }
 
     /// How long a zone named by `getMitsPropertyUnits` (or its refusal) is
-    /// kept before asking again (default 24 h).
+    /// kept before asking again (default 24 h, at most [`MAX_INTERVAL`]).
     #[must_use]
     pub fn zone_cache_ttl(mut self, ttl: std::time::Duration) -> Self {
-        self.zone_cache_ttl = TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(24));
+        self.zone_cache_ttl = clamped(ttl);
         self
     }
 
@@ -489,6 +491,12 @@ impl EntrataSource {
         }
         out
     }
+}
+
+/// A caller's interval as a `TimeDelta`, at most [`MAX_INTERVAL`] (a huge
+/// one is clamped rather than replaced by the default).
+fn clamped(d: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(d.min(MAX_INTERVAL)).unwrap_or(TimeDelta::MAX)
 }
 
 /// The engine's lease (or resident) status for Entrata's: the six known

@@ -17,12 +17,17 @@ use officernd_client::query::{
 };
 use officernd_client::{Client, SkippedRecord};
 
+use crate::clock::add_saturating;
 use crate::sources::{FactSource, SourceBatch, SourceError};
 
 /// How far around `now` bookings are read and expanded: a past day (for
 /// the lag of a booking that just ended) and the coming `horizon`. A booking
 /// beyond the horizon is picked up by a later run, well before it starts.
 const BOOKING_LOOKBACK: Duration = Duration::days(1);
+
+/// The longest booking horizon [`OfficeRndSource::booking_horizon`] keeps:
+/// ten years.
+pub const MAX_BOOKING_HORIZON: Duration = Duration::days(3650);
 
 /// Reads an OfficeRnD organization: locations (with their zones), members,
 /// memberships, desk and office assignments (fanned out per assignable
@@ -57,10 +62,6 @@ pub struct OfficeRndSource {
     targeted_within: Duration,
     kept: Arc<Kept>,
 }
-
-/// The longest booking horizon: a longer one would ask OfficeRnD for years
-/// of recurring occurrences (and `now + horizon` must not overflow).
-pub const MAX_BOOKING_HORIZON: Duration = Duration::days(3660);
 
 /// More announced records than this are read faster by listing everything.
 const MAX_TARGETED: usize = 100;
@@ -373,7 +374,10 @@ impl OfficeRndSource {
     /// per assignable resource).
     async fn read_all(&self, now: DateTime<Utc>) -> Result<Raw, SourceError> {
         let c = &self.client;
-        let (from, to) = (now - BOOKING_LOOKBACK, now + self.horizon);
+        let (from, to) = (
+            add_saturating(now, -BOOKING_LOOKBACK),
+            add_saturating(now, self.horizon),
+        );
         let mut raw = Raw {
             read_at: now,
             from,
@@ -752,7 +756,40 @@ impl FactSource for OfficeRndSource {
 
 #[cfg(test)]
 mod tests {
-    use super::split_name;
+    #![allow(clippy::unwrap_used)] // test code: a panic is a failure
+
+    use chrono::{Duration, Utc};
+    use secrecy::SecretString;
+
+    use super::{MAX_BOOKING_HORIZON, OfficeRndSource, split_name};
+    use crate::FactSource;
+
+    /// Horizons from code are clamped: `TimeDelta::MAX` reads ten years of
+    /// bookings, `TimeDelta::MIN` none ahead, and neither panics.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn extreme_booking_horizons_are_clamped_not_a_panic() {
+        let sb = sandbox::Sandbox::start(sandbox::Seed::sample())
+            .await
+            .unwrap();
+        let c = sb.credentials();
+        let client = officernd_client::Client::builder(
+            c.officernd_org.clone(),
+            c.officernd_client_id.clone(),
+            SecretString::from(c.officernd_client_secret.clone()),
+        )
+        .api_url(format!("{}/api/v2", sb.officernd_base_url()))
+        .token_url(format!("{}/oauth/token", sb.officernd_identity_url()))
+        .build()
+        .unwrap();
+        for (horizon, kept) in [
+            (Duration::MAX, MAX_BOOKING_HORIZON),
+            (Duration::MIN, Duration::zero()),
+        ] {
+            let source = OfficeRndSource::new(client.clone()).booking_horizon(horizon);
+            assert_eq!(source.horizon, kept);
+            source.fetch(Utc::now()).await.unwrap();
+        }
+    }
 
     #[test]
     fn names_split_on_the_last_space() {

@@ -375,3 +375,35 @@ async fn a_revocation_from_facts_older_than_the_refresh_reads_them_again() {
         "Ada's move-in at 10:00 went out with it"
     );
 }
+
+/// Intervals from code are clamped to `MAX_INTERVAL`: `Duration::MAX`
+/// everywhere neither panics (`now + interval` would overflow) nor stops
+/// the first run.
+#[tokio::test]
+async fn huge_intervals_from_code_never_panic() {
+    let (brivo, source) = setup();
+    let syncer = builder(&brivo, &source)
+        .refresh("entrata", Duration::MAX)
+        .max_fact_age(Duration::MAX)
+        .full_reconciliation_every(Duration::MAX)
+        .poll_interval(Duration::MAX)
+        .retry_base(Duration::MAX)
+        .lock_ttl(Duration::MAX)
+        .max_plan_age(Duration::MAX)
+        .build();
+    let r = syncer.sync_due(at(10, 9, 0)).await.unwrap();
+    assert!(r.is_success(), "{:?}", r.results);
+    let due = syncer.next_due().await.unwrap();
+    assert!(due > at(10, 9, 0) + TimeDelta::days(3000), "{due}");
+    assert!(syncer.next_wait(at(10, 9, 0), None) <= access_sync::syncer::MAX_INTERVAL);
+    // a later run from the cache: nothing is due, nothing panics
+    let r = syncer.sync_due(at(10, 10, 0)).await.unwrap();
+    assert_eq!(source.fetches(), 1);
+    assert!(!r.observed_fully);
+    // the default lock lease is twice the poll interval plus 5 minutes
+    let (brivo, source) = setup();
+    let syncer = builder(&brivo, &source)
+        .poll_interval(Duration::MAX)
+        .build();
+    assert!(syncer.sync_due(at(10, 9, 0)).await.unwrap().is_success());
+}

@@ -398,12 +398,12 @@ impl Syncer {
         let mut at = |t: DateTime<Utc>| next = Some(next.map_or(t, |n| n.min(t)));
         for (i, s) in self.inner.sources.iter().enumerate() {
             let c = cache.sources.get(&i)?;
-            let due = (c.tried_at + delta(self.cadence(s.name(), c.calls)))
-                .min(c.read_at + delta(self.max_fact_age(s.name(), c.calls)));
+            let due = after(c.tried_at, self.cadence(s.name(), c.calls))
+                .min(after(c.read_at, self.max_fact_age(s.name(), c.calls)));
             at(cache.not_before.get(&i).map_or(due, |t| due.max(*t)));
         }
         let obs = cache.observation.as_ref()?;
-        let due = obs.full_at + delta(self.full_cadence(obs.calls));
+        let due = after(obs.full_at, self.full_cadence(obs.calls));
         at(cache.full_not_before.map_or(due, |t| due.max(t)));
         next
     }
@@ -964,4 +964,9 @@ fn error_planner(e: &SyncError) {
 
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// `t + d`, saturating instead of panicking.
+fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    crate::clock::add_saturating(t, delta(d))
 }

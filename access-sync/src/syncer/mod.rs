@@ -407,6 +407,11 @@ impl ApplyOptions {
 
 /// The run-state cache kind under which the runner records the users it
 /// suspended itself (key: Brivo user id, value: `true`/`false`).
+/// The longest interval the [`SyncerBuilder`] keeps, ten years: a longer
+/// one (up to `Duration::MAX`) is clamped to it, so no instant computed
+/// from it can overflow.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(10 * 365 * 86_400);
+
 const SUSPENDED_BY_US: &str = "suspended-by-integration";
 
 /// The run-state cache kind under which the runner records the users it
@@ -569,10 +574,11 @@ impl SyncerBuilder {
         self
     }
 
-    /// The longest the run loop sleeps between runs (default 15 minutes).
+    /// The longest the run loop sleeps between runs (default 15 minutes,
+    /// at most [`MAX_INTERVAL`]).
     #[must_use]
     pub fn poll_interval(mut self, every: Duration) -> Self {
-        self.poll_interval = every;
+        self.poll_interval = every.min(MAX_INTERVAL);
         self
     }
 
@@ -580,7 +586,7 @@ impl SyncerBuilder {
     /// 30 s), doubled per consecutive failure, capped by the poll interval.
     #[must_use]
     pub fn retry_base(mut self, base: Duration) -> Self {
-        self.retry_base = base;
+        self.retry_base = base.min(MAX_INTERVAL);
         self
     }
 
@@ -646,17 +652,18 @@ impl SyncerBuilder {
 
     /// How long the lock lasts unless renewed by the next run (default:
     /// twice the poll interval plus 5 minutes, so a live runner never loses
-    /// it and a dead one frees it).
+    /// it and a dead one frees it; at most [`MAX_INTERVAL`]).
     #[must_use]
     pub fn lock_ttl(mut self, ttl: Duration) -> Self {
-        self.lock_ttl = Some(ttl);
+        self.lock_ttl = Some(ttl.min(MAX_INTERVAL));
         self
     }
 
-    /// The oldest saved plan [`Syncer::apply`] accepts (default 1 hour).
+    /// The oldest saved plan [`Syncer::apply`] accepts (default 1 hour, at
+    /// most [`MAX_INTERVAL`]).
     #[must_use]
     pub fn max_plan_age(mut self, age: Duration) -> Self {
-        self.max_plan_age = age;
+        self.max_plan_age = age.min(MAX_INTERVAL);
         self
     }
 
@@ -664,9 +671,10 @@ impl SyncerBuilder {
     /// [`FactSource::name`]; default: the poll interval). Each source's
     /// [`Budget`] stretches it when reads at this cadence would spend more
     /// than the budget's polling share. Between reads, the loop plans from
-    /// the facts last read (see [`Syncer::sync_due`]).
+    /// the facts last read (see [`Syncer::sync_due`]). At most
+    /// [`MAX_INTERVAL`].
     pub fn refresh(mut self, source: impl Into<String>, every: Duration) -> Self {
-        self.refresh.insert(source.into(), every);
+        self.refresh.insert(source.into(), every.min(MAX_INTERVAL));
         self
     }
 
@@ -674,8 +682,9 @@ impl SyncerBuilder {
     /// trusted: its scope is then incomplete, so nothing it feeds is
     /// revoked or newly granted until it is read again. Default: twice the
     /// source's cadence (see [`refresh`](Self::refresh)), at least an hour.
+    /// At most [`MAX_INTERVAL`].
     pub fn max_fact_age(mut self, age: Duration) -> Self {
-        self.max_fact_age = Some(age);
+        self.max_fact_age = Some(age.min(MAX_INTERVAL));
         self
     }
 
@@ -684,9 +693,9 @@ impl SyncerBuilder {
     /// budget. In between it plans from its cached observation and reads
     /// again only the users it writes; the full observation is what finds
     /// changes made by hand to other users. `Duration::ZERO` observes in
-    /// full as often as the budget allows.
+    /// full as often as the budget allows. At most [`MAX_INTERVAL`].
     pub fn full_reconciliation_every(mut self, every: Duration) -> Self {
-        self.full_every = every;
+        self.full_every = every.min(MAX_INTERVAL);
         self
     }
 
@@ -2300,7 +2309,10 @@ impl Syncer {
             let delay = self.retry_delay(failures);
             Some(Backoff::new(
                 failures,
-                now + chrono::Duration::from_std(delay).unwrap_or_default(),
+                crate::clock::add_saturating(
+                    now,
+                    chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
+                ),
             ))
         } else {
             None
