@@ -13,7 +13,9 @@
 //!   report the calls it made (Brivo plans cap calls per 30 days).
 //! - [`TokenCache`]: a single-flight, refresh-before-expiry token cache with
 //!   generation-checked invalidation, so fifty concurrent calls holding an
-//!   expired token cause exactly one token request.
+//!   expired token cause exactly one token request. Its [`AuthBreaker`]
+//!   (also used on its own by clients without tokens) stops sending
+//!   credentials that were refused again and again.
 //! - [`check_base_url`]: HTTPS only, unless the host is loopback (sandbox,
 //!   tests).
 //! - [`retry_after`]: parses `Retry-After` as seconds or an HTTP date (all
@@ -100,6 +102,7 @@
 
 mod base_url;
 mod body;
+mod breaker;
 mod http_client;
 mod limiter;
 mod redact;
@@ -112,6 +115,7 @@ pub use body::{
     BodyError, ERROR_BODY_LIMIT, TOKEN_BODY_LIMIT, describe_redirect, read_body,
     read_body_truncated, redirect_policy,
 };
+pub use breaker::{AuthBlocked, AuthBreaker};
 pub use http_client::{
     HttpClientError, TLS_BACKEND, build_http_client, check_http_client, followed_redirect,
 };
@@ -122,4 +126,4 @@ pub use retry::{
     retry_after_at,
 };
 pub use stats::{CallSnapshot, CallStats};
-pub use token::{AuthBlocked, CachedToken, MAX_TOKEN_LIFETIME, TokenCache, token_lifetime};
+pub use token::{CachedToken, MAX_TOKEN_LIFETIME, TokenCache, token_lifetime};

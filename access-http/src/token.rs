@@ -1,10 +1,10 @@
-use std::fmt;
 use std::future::Future;
-use std::sync::Mutex as SyncMutex;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::breaker::{AuthBlocked, AuthBreaker};
 
 /// A token handed out by [`TokenCache::get`], with the generation it belongs
 /// to: pass that generation to [`TokenCache::invalidate`] after a 401.
@@ -54,9 +54,7 @@ struct Slot<T> {
 pub struct TokenCache<T> {
     slot: Mutex<Option<Slot<T>>>,
     max_margin: Duration,
-    breaker: SyncMutex<Breaker>,
-    threshold: u32,
-    cooldown: Duration,
+    breaker: AuthBreaker,
 }
 
 /// The longest token lifetime believed: a day. A server saying
@@ -72,41 +70,6 @@ pub fn token_lifetime(expires_in: Option<u64>, default: Duration) -> Duration {
         .min(MAX_TOKEN_LIFETIME)
 }
 
-#[derive(Debug, Default)]
-struct Breaker {
-    /// Authentication failures since the last success.
-    failures: u32,
-    /// The newest token generation whose refusal was counted: fifty calls
-    /// refused the same token are one failure, not fifty.
-    counted_generation: u64,
-    open_until: Option<Instant>,
-}
-
-/// Why [`TokenCache::check_breaker`] refuses to request a token: the
-/// credentials were refused too many times in a row. Its `Display` says what
-/// to do; clients put it in their own error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthBlocked {
-    /// Consecutive authentication failures seen.
-    pub failures: u32,
-    /// How long until a token is requested again.
-    pub retry_in: Duration,
-}
-
-impl fmt::Display for AuthBlocked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "authentication keeps failing ({} refusals in a row); check the credentials; \
-             not retrying for another {} s (to avoid locking the account out)",
-            self.failures,
-            self.retry_in.as_secs().max(1)
-        )
-    }
-}
-
-impl std::error::Error for AuthBlocked {}
-
 impl<T: Clone> TokenCache<T> {
     /// An empty cache that refreshes tokens a fifth of their lifetime, and
     /// at most `max_margin`, before they expire.
@@ -117,9 +80,7 @@ impl<T: Clone> TokenCache<T> {
         Self {
             slot: Mutex::new(None),
             max_margin,
-            breaker: SyncMutex::default(),
-            threshold: 3,
-            cooldown: Duration::from_secs(300),
+            breaker: AuthBreaker::default(),
         }
     }
 
@@ -130,58 +91,27 @@ impl<T: Clone> TokenCache<T> {
     /// After the cool-down one attempt is let through; if it fails too, the
     /// breaker opens again at once.
     pub fn with_auth_breaker(mut self, threshold: u32, cooldown: Duration) -> Self {
-        self.threshold = threshold.max(1);
-        self.cooldown = cooldown.min(MAX_TOKEN_LIFETIME);
+        self.breaker = AuthBreaker::new(threshold, cooldown);
         self
-    }
-
-    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
-        self.breaker
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `Err` while the breaker is open. Call it before requesting a token
     /// (inside the `fetch` of [`get`](Self::get), so callers queued behind
     /// a failing fetch see it too).
     pub fn check_breaker(&self) -> Result<(), AuthBlocked> {
-        let b = self.breaker();
-        match b.open_until {
-            Some(until) if Instant::now() < until => Err(AuthBlocked {
-                failures: b.failures,
-                retry_in: until - Instant::now(),
-            }),
-            _ => Ok(()),
-        }
+        self.breaker.check()
     }
 
     /// Counts an authentication failure: the token endpoint refused the
     /// credentials (`generation` `None`), or the API refused a token of
     /// `generation` (only the first refusal of each generation counts).
     pub fn record_auth_failure(&self, generation: Option<u64>) {
-        let mut b = self.breaker();
-        if let Some(g) = generation {
-            if g <= b.counted_generation {
-                return;
-            }
-            b.counted_generation = g;
-        }
-        b.failures = b.failures.saturating_add(1);
-        if b.failures >= self.threshold {
-            b.open_until = Instant::now().checked_add(self.cooldown);
-            tracing::warn!(
-                failures = b.failures,
-                cooldown = ?self.cooldown,
-                "authentication keeps failing; not requesting tokens for a while"
-            );
-        }
+        self.breaker.record_failure(generation);
     }
 
     /// A call was accepted with a token: the credentials work.
     pub fn record_auth_success(&self) {
-        let mut b = self.breaker();
-        b.failures = 0;
-        b.open_until = None;
+        self.breaker.record_success();
     }
 
     /// The cached token, or a new one from `fetch` if there is none or it is

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use access_http::{
-    Attempt, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url, retry_after,
+    Attempt, AuthBreaker, CallInfo, CallSnapshot, Pacer, RateLimiter, RetryPolicy, check_base_url,
+    retry_after,
 };
 use futures::Stream;
 use http::HeaderValue;
@@ -402,6 +403,7 @@ impl ClientBuilder {
                 http,
                 auth,
                 pacer: Pacer::new(config.retry_policy.clone(), limiter).with_service("entrata"),
+                auth_breaker: AuthBreaker::default(),
                 request_ids: AtomicU64::new(1),
                 rate_limits: Mutex::default(),
                 page_caps: Mutex::default(),
@@ -467,6 +469,9 @@ struct Inner {
     config: ClientConfig,
     auth: (http::header::HeaderName, HeaderValue),
     pacer: Pacer,
+    /// Refused credentials are not re-sent on every call: Basic auth and
+    /// API keys have no token request to hold back, so the calls are.
+    auth_breaker: AuthBreaker,
     request_ids: AtomicU64,
     rate_limits: Mutex<RateLimits>,
     /// Page-size caps the server was caught applying, per method: later
@@ -615,12 +620,24 @@ impl Client {
             call.version,
             &call.params,
         );
-        self.inner
+        let breaker = &self.inner.auth_breaker;
+        breaker.check().map_err(|blocked| Error::AuthBlocked {
+            method: call.name,
+            blocked,
+        })?;
+        let result = self
+            .inner
             .pacer
             .run(CallInfo::new(call.name, "POST").url(&url), |attempt| {
                 self.attempt::<R>(call, url.clone(), body.clone(), attempt)
             })
-            .await
+            .await;
+        match &result {
+            Ok(_) => breaker.record_success(),
+            Err(e) if e.refuses_credentials() => breaker.record_failure(None),
+            Err(_) => {}
+        }
+        result
     }
 
     async fn attempt<R: Output + Send + 'static>(

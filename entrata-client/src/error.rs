@@ -58,6 +58,21 @@ pub enum Error {
         message: String,
     },
 
+    /// The credentials were refused several calls in a row (code 113, HTTP
+    /// 401 or 403): nothing is sent until the cool-down ends, so a wrong
+    /// password or API key is not re-sent on every call (which could lock
+    /// the API user out). The breaker is access-http's
+    /// [`AuthBreaker`](access_http::AuthBreaker) with its defaults: open
+    /// after 3 refusals in a row, for 5 minutes, then one call is let
+    /// through (its refusal reopens it at once, a success closes it).
+    #[error("{method}: {blocked}")]
+    AuthBlocked {
+        /// The remote method.
+        method: &'static str,
+        /// Failures seen and the time left.
+        blocked: access_http::AuthBlocked,
+    },
+
     /// The credentials lack access to the property or service (Entrata
     /// codes 301 and 311, or HTTP 403). Code 311 is also what a sandbox
     /// property id used with production credentials gets.
@@ -255,7 +270,8 @@ impl Error {
     }
 
     /// `true` when Entrata refused the credentials ([`Error::Authentication`]:
-    /// code 113 or HTTP 401) or what they may reach
+    /// code 113 or HTTP 401; [`Error::AuthBlocked`] after several such
+    /// refusals in a row) or what they may reach
     /// ([`Error::PermissionDenied`]: codes 301 and 311 or HTTP 403, e.g. a
     /// property or web service the API user is not granted). No retry helps
     /// until an operator fixes the credentials or the API user's
@@ -275,7 +291,7 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         matches!(
             self,
-            Self::Authentication { .. } | Self::PermissionDenied { .. }
+            Self::Authentication { .. } | Self::AuthBlocked { .. } | Self::PermissionDenied { .. }
         )
     }
 
@@ -285,6 +301,7 @@ impl Error {
             Self::Config(_) | Self::InsecureBaseUrl(_) => None,
             Self::InvalidRequest { method, .. }
             | Self::Authentication { method, .. }
+            | Self::AuthBlocked { method, .. }
             | Self::PermissionDenied { method, .. }
             | Self::RateLimited { method, .. }
             | Self::Server { method, .. }
@@ -323,6 +340,19 @@ impl Error {
 }
 
 impl Error {
+    /// Whether this answer means the credentials themselves were refused,
+    /// which the client's [`AuthBreaker`](access_http::AuthBreaker) counts:
+    /// code 113, HTTP 401 or 403. Not codes 301 and 311 (whatever the
+    /// status): those refuse one property to credentials that work.
+    pub(crate) fn refuses_credentials(&self) -> bool {
+        match self {
+            Self::Authentication { .. } => true,
+            // 311 has been seen with HTTP 403 for one wrong property id
+            Self::PermissionDenied { code, .. } => !matches!(code, Some(301 | 311)),
+            _ => false,
+        }
+    }
+
     /// Replaces `secrets` and secret-shaped text in what the server said
     /// (the shared [`access_http::redact`]): a server may echo the API key.
     pub(crate) fn redact(mut self, secrets: &[&str]) -> Self {

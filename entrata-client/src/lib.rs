@@ -45,6 +45,9 @@
 //!   answer without the method's data (another sentence, `[]`, `null`, an
 //!   object without the expected key) is [`Error::UnexpectedResult`], so an
 //!   odd reply can never read as "everyone moved out".
+//! - **No lock-out.** After 3 refusals of the credentials in a row (code
+//!   113, HTTP 401 or 403), calls fail locally with [`Error::AuthBlocked`]
+//!   for 5 minutes instead of re-sending a wrong password or API key.
 //! - **Tolerant decoding, strict where it matters.** Ids and amounts arrive as
 //!   strings or numbers, flags as `0`/`"1"`/`"t"`/`true`, money as
 //!   `"1,196.00"` or `"$0.00"` ([`Money`]), lists as one object, an array or

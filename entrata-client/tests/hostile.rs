@@ -127,3 +127,38 @@ fn a_zero_timeout_is_refused_naming_the_setting() {
         "{err}"
     );
 }
+
+/// A persistent 401 must not re-send the refused password on every call:
+/// after a few refusals in a row the client stops locally, with an error
+/// that says why and is classified as an authentication failure.
+#[tokio::test]
+async fn twenty_calls_refused_401_reach_the_server_a_bounded_number_of_times() {
+    let server = MockServer::start_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status");
+            then.status(401).body("Unauthorized");
+        })
+        .await;
+    let client = client(&server);
+    let mut errors = Vec::new();
+    for _ in 0..20 {
+        errors.push(client.get_status().await.unwrap_err());
+    }
+    let sent = refused.calls_async().await;
+    assert_eq!(sent, 3, "requests that reached the server");
+    assert!(errors.iter().all(Error::is_auth), "{errors:?}");
+    let last = errors.last().unwrap();
+    assert!(matches!(last, Error::AuthBlocked { .. }), "{last:?}");
+    let text = last.to_string();
+    assert!(
+        text.contains("check the credentials") && text.contains("3 refusals in a row"),
+        "{text}"
+    );
+    assert!(!last.is_retryable());
+    assert_eq!(
+        client.call_stats().calls,
+        3,
+        "blocked calls are not counted"
+    );
+}
