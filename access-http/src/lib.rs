@@ -23,7 +23,8 @@
 //! - [`read_body`] / [`read_body_truncated`]: response bodies read with a
 //!   cap; [`redirect_policy`] / [`describe_redirect`]: redirects are never
 //!   followed; [`redact`]: one redaction of secrets for every client's error
-//!   text.
+//!   text, and [`redact_decode`] / [`DecodeError`] for decoders' messages,
+//!   which quote the values they refused.
 //! - [`build_http_client`] / [`check_http_client`]: the `reqwest::Client` a
 //!   client builds for itself (TLS backend from the `rustls` / `native-tls`
 //!   features), and the check that a caller's own client never follows
@@ -120,7 +121,7 @@ pub use http_client::{
     HttpClientError, TLS_BACKEND, build_http_client, check_http_client, followed_redirect,
 };
 pub use limiter::RateLimiter;
-pub use redact::{REDACTED, redact};
+pub use redact::{DecodeError, REDACTED, redact, redact_decode};
 pub use retry::{
     Attempt, CallInfo, MAX_RETRY_AFTER, Pacer, RetryDecision, RetryPolicy, Retryable, retry_after,
     retry_after_at,

@@ -62,6 +62,126 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     redact_jwts(&out)
 }
 
+/// [`redact`] for a decoder's message (serde's, or a `Deserialize` impl's
+/// own), after replacing every value it quotes, `"…"` or `` `…` ``, with
+/// [`REDACTED`]: serde quotes the offending value (`invalid type: string
+/// "hunter2", expected u64`), and a value in an answer can be anything, a
+/// secret echoed back or a person's details. What follows the last
+/// `, expected ` is the type's own text and is kept, as is the name in
+/// `missing field` and serde_json's syntax messages (`expected` …), so the
+/// message still says what was wrong and where.
+///
+/// ```
+/// use access_http::redact_decode;
+///
+/// assert_eq!(
+///     redact_decode(r#"invalid type: string "hunter2", expected u64 at line 1 column 9"#, &[]),
+///     r#"invalid type: string "[REDACTED]", expected u64 at line 1 column 9"#
+/// );
+/// assert_eq!(
+///     redact_decode("unknown variant `s3cr3t`, expected `a` or `b`", &[]),
+///     "unknown variant `[REDACTED]`, expected `a` or `b`"
+/// );
+/// ```
+pub fn redact_decode(text: &str, secrets: &[&str]) -> String {
+    let end = if text.starts_with("expected ") || text.starts_with("missing field ") {
+        0
+    } else {
+        text.rfind(", expected ").unwrap_or(text.len())
+    };
+    let (mut rest, kept) = text.split_at(end);
+    let mut out = String::with_capacity(text.len());
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = if rest.as_bytes()[open] == b'"' {
+            '"'
+        } else {
+            '`'
+        };
+        out.push_str(&rest[..=open]);
+        out.push_str(REDACTED);
+        let value = &rest[open + 1..];
+        match closing(value, quote) {
+            Some(close) => {
+                out.push(quote);
+                rest = &value[close + 1..];
+            }
+            // unterminated: everything after the quote may be the value
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out.push_str(kept);
+    redact(&out, secrets)
+}
+
+/// Where `quote` closes a value: `"…"` as `Debug` writes it (with `\"`
+/// escapes); `` `…` `` as serde writes it, unescaped, so at the last
+/// backtick (a value may hold backticks itself).
+fn closing(value: &str, quote: char) -> Option<usize> {
+    if quote == '`' {
+        return value.rfind('`');
+    }
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why a body could not be decoded, as its [`redact_decode`]d message: the
+/// clients' decode errors keep this as their `source` instead of the
+/// decoder's own error, whose `Display` and `Debug` quote the offending
+/// value.
+///
+/// ```
+/// use access_http::DecodeError;
+///
+/// // serde_json's error for `"pa55w0rd"` read as a u64
+/// let raw = r#"invalid type: string "pa55w0rd", expected u64 at line 1 column 10"#;
+/// let e = DecodeError::new(&raw, &[]);
+/// assert!(!format!("{e} {e:?}").contains("pa55w0rd"));
+/// assert!(e.to_string().contains("expected u64"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    message: String,
+}
+
+impl DecodeError {
+    /// `error`'s message, redacted by [`redact_decode`] with `secrets`.
+    pub fn new(error: &dyn std::fmt::Display, secrets: &[&str]) -> Self {
+        Self {
+            message: redact_decode(&error.to_string(), secrets),
+        }
+    }
+
+    /// The redacted message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Also redacts `secrets` (known only later, e.g. by the client).
+    #[must_use]
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        Self {
+            message: redact(&self.message, secrets),
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
 /// Ends a secret value: separators of forms, JSON, headers and prose.
 fn ends_value(c: char) -> bool {
     c.is_whitespace() || matches!(c, '&' | '"' | '\'' | ',' | ';' | '}' | ']' | ')' | '<')
@@ -222,6 +342,41 @@ mod tests {
     }
 
     #[test]
+    fn decode_messages_keep_what_was_expected_but_not_what_was_found() {
+        for (given, want) in [
+            (
+                r#"invalid type: string "a \"quoted\", expected x", expected u64"#,
+                r#"invalid type: string "[REDACTED]", expected u64"#,
+            ),
+            (
+                r#"invalid value: string "tok", expected a date at line 3 column 7"#,
+                r#"invalid value: string "[REDACTED]", expected a date at line 3 column 7"#,
+            ),
+            (
+                "unknown variant `a`b`, expected one of `x`, `y`",
+                "unknown variant `[REDACTED]`, expected one of `x`, `y`",
+            ),
+            ("invalid date `13/45/2020`", "invalid date `[REDACTED]`"),
+            (r#"id "abc is not an integer"#, r#"id "[REDACTED]"#),
+            ("missing field `userId`", "missing field `userId`"),
+            (
+                "expected `,` or `}` at line 1 column 5",
+                "expected `,` or `}` at line 1 column 5",
+            ),
+            (
+                "invalid length 3, expected 2",
+                "invalid length 3, expected 2",
+            ),
+        ] {
+            assert_eq!(redact_decode(given, &[]), want, "{given}");
+        }
+        assert_eq!(
+            redact_decode("id hunter22 is out of range", &["hunter22"]),
+            "id [REDACTED] is out of range"
+        );
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         for text in [
             "password=",
@@ -232,6 +387,10 @@ mod tests {
             "",
         ] {
             let _ = redact(text, &["€€€€"]);
+            let _ = redact_decode(text, &["€€€€"]);
+        }
+        for text in ["\"", "`", "\"\\", "é\"ü", "x, expected ", ", expected \"é"] {
+            let _ = redact_decode(text, &[]);
         }
         assert_eq!(redact("é password=ü€ x", &[]), "é password=[REDACTED] x");
     }

@@ -1077,7 +1077,7 @@ pub(crate) fn decode<T: DeserializeOwned>(name: &'static str, body: &[u8]) -> Re
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         method: name,
         path: e.path().to_string(),
-        source: e.into_inner(),
+        source: access_http::DecodeError::new(e.inner(), &[]),
     })
 }
 

@@ -221,9 +221,10 @@ pub enum Error {
         method: &'static str,
         /// JSON path of the offending value (`.` for the whole document).
         path: String,
-        /// The underlying error.
+        /// The decoder's message, without the values it quoted (which
+        /// may be anything Brivo sent back, a secret included).
         #[source]
-        source: serde_json::Error,
+        source: access_http::DecodeError,
     },
 
     /// Paging was stopped because the server misbehaved (a page repeated,

@@ -105,7 +105,12 @@ pub(crate) fn decode_listing<T: DeserializeOwned>(
                         .or_else(|| id.as_str().and_then(|s| s.trim().parse().ok()))
                 });
                 let index = first_index + i as u64;
-                let reason = format!("at `{}`: {}", e.path(), e.inner());
+                // the decoder quotes the value it refused: not for logs
+                let reason = format!(
+                    "at `{}`: {}",
+                    e.path(),
+                    access_http::redact_decode(&e.inner().to_string(), &[])
+                );
                 tracing::warn!(method = name, index, ?id, %reason, "skipped a record Brivo sent");
                 listing.skipped.push(SkippedRecord { index, id, reason });
             }

@@ -750,7 +750,11 @@ impl<'de, T: DeserializeOwned + Record> Deserialize<'de> for Element<T> {
 fn skipped_from_raw<T: DeserializeOwned + Record>(raw: &str) -> SkippedRecord {
     let mut de = serde_json::Deserializer::from_str(raw);
     let (path, reason) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        // the decoder quotes the value it refused: not for logs
+        Err(e) => (
+            e.path().to_string(),
+            access_http::redact_decode(&e.inner().to_string(), &[]),
+        ),
         Ok(_) => (String::new(), "record could not be decoded".to_owned()),
     };
     SkippedRecord {

@@ -616,7 +616,7 @@ pub(crate) fn decode_body<R: Output>(
                 method,
                 path: "response".to_owned(),
                 message: "the response has neither a result nor an error".to_owned(),
-                source: de::Error::custom("missing result"),
+                source: access_http::DecodeError::new(&"missing result", &[]),
             });
         }
     };
@@ -654,10 +654,12 @@ fn decode_error<R: Output>(method: &'static str, body: &[u8], source: serde_json
         Ok(_) => ".".to_owned(),
     };
     drop(scope);
+    // serde's message quotes the value it refused: never kept as is
+    let source = access_http::DecodeError::new(&source, &[]);
     Error::Decode {
         method,
         path,
-        message: source.to_string(),
+        message: source.message().to_owned(),
         source,
     }
 }

@@ -172,9 +172,10 @@ pub enum Error {
         path: String,
         /// What was wrong with it.
         message: String,
-        /// The underlying error.
+        /// The decoder's message, without the values it quoted (which
+        /// may be anything Entrata sent back, a secret included).
         #[source]
-        source: serde_json::Error,
+        source: access_http::DecodeError,
     },
 
     /// Entrata answered with a `result` that is neither the method's data
@@ -367,6 +368,9 @@ impl Error {
                 *message = access_http::redact(message, secrets);
             }
             _ => {}
+        }
+        if let Self::Decode { source, .. } = &mut self {
+            *source = source.clone().redact(secrets);
         }
         self
     }

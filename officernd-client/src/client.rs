@@ -786,16 +786,22 @@ fn decode<T: DeserializeOwned>(method: &'static str, body: &[u8]) -> Result<T> {
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
         method,
         path: e.path().to_string(),
-        source: e.into_inner(),
+        source: access_http::DecodeError::new(e.inner(), &[]),
     })
 }
 
 /// Decodes one document (e.g. a webhook body or a saved answer) with the
-/// JSON path of the first bad value in the error.
+/// JSON path of the first bad value in the error, and the decoder's
+/// message without the values it quoted.
 pub(crate) fn decode_value<T: DeserializeOwned>(
     value: serde_json::Value,
-) -> std::result::Result<T, (String, serde_json::Error)> {
-    serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.into_inner()))
+) -> std::result::Result<T, (String, access_http::DecodeError)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        (
+            e.path().to_string(),
+            access_http::DecodeError::new(e.inner(), &[]),
+        )
+    })
 }
 
 /// A record of a listing that could not be decoded, left out of the
@@ -1025,7 +1031,7 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
     let bad = |path: &str, what: &str| Error::Decode {
         method,
         path: path.to_string(),
-        source: serde::de::Error::custom(what),
+        source: access_http::DecodeError::new(&what, &[]),
     };
     let (records, obj) = match doc {
         serde_json::Value::Array(a) => (a, None),
@@ -1082,7 +1088,7 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
                 page.skipped.push(SkippedRecord {
                     id,
                     path,
-                    reason: e.to_string(),
+                    reason: e.message().to_owned(),
                 });
             }
         }

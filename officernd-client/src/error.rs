@@ -144,9 +144,10 @@ pub enum Error {
         method: &'static str,
         /// JSON path of the offending value (`.` for the document itself).
         path: String,
-        /// The decoder's error.
+        /// The decoder's message, without the values it quoted (which
+        /// may be anything OfficeRnD sent back, a secret included).
         #[source]
-        source: serde_json::Error,
+        source: access_http::DecodeError,
     },
 
     /// The server kept handing out a pagination cursor it had already given:

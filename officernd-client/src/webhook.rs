@@ -394,7 +394,7 @@ impl WebhookEvent {
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| Error::Decode {
             method: "webhook",
             path: ".".into(),
-            source: e,
+            source: access_http::DecodeError::new(&e, &[]),
         })?;
         let raw: RawEvent = decode_value(value).map_err(|(path, source)| Error::Decode {
             method: "webhook",
@@ -408,7 +408,7 @@ impl WebhookEvent {
             .cloned()
             .unwrap_or(serde_json::Value::Null);
         let typed = |prefix: &str| raw.event_type.starts_with(prefix);
-        let fail = |(path, source): (String, serde_json::Error)| Error::Decode {
+        let fail = |(path, source): (String, access_http::DecodeError)| Error::Decode {
             method: "webhook",
             path: format!("data.object.{path}"),
             source,

@@ -428,6 +428,109 @@ async fn echoed_secrets_never_reach_display_debug_or_logs() {
     assert_clean(&sb, "logs", &logged);
 }
 
+/// A 200 whose field of the wrong type holds a secret: decoders quote the value they
+/// refuse, and neither the decode error nor a skipped record's reason may carry it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_secret_in_a_wrongly_typed_field_of_a_200_never_shows() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sb = Sandbox::start_default().await.unwrap();
+    let c = sb.credentials().clone();
+    let ok = |body: String| Fault::Respond {
+        times: 1,
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body,
+    };
+    let mut shown = Vec::new();
+    // Brivo: the token answer, then an API answer
+    let brivo = common::brivo(&sb);
+    sb.faults().brivo(ok(format!(
+        r#"{{"access_token":"a","expires_in":"{}"}}"#,
+        c.brivo_password
+    )));
+    let err = within("brivo token", brivo.authenticate())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, brivo_client::Error::Decode { .. }), "{err:?}");
+    shown.push(("brivo token", format!("{err} {err:?}")));
+    within("login", brivo.authenticate()).await.unwrap();
+    sb.faults().brivo(ok(format!(
+        r#"{{"id":"{}","name":"Residents"}}"#,
+        c.brivo_api_key
+    )));
+    let err = within("brivo api", brivo.get_group(GROUP))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, brivo_client::Error::Decode { .. }), "{err:?}");
+    shown.push(("brivo api", format!("{err} {err:?}")));
+    // OfficeRnD: one object, then a listing whose record is skipped
+    let officernd = common::officernd(&sb);
+    within(
+        "login",
+        officernd
+            .list_locations(LocationsQuery::new())
+            .collect_all(),
+    )
+    .await
+    .unwrap();
+    sb.faults().officernd(ok(format!(
+        r#"{{"_id":"x","timezone":"{}"}}"#,
+        c.officernd_client_secret
+    )));
+    let id = officernd_client::models::LocationId::from("0123456789abcdef01234567");
+    let err = within("officernd api", officernd.get_location(&id))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, officernd_client::Error::Decode { .. }),
+        "{err:?}"
+    );
+    shown.push(("officernd api", format!("{err} {err:?}")));
+    sb.faults().officernd(ok(format!(
+        r#"[{{"_id":"0123456789abcdef01234567","timezone":"{}"}}]"#,
+        c.officernd_client_secret
+    )));
+    let page = within(
+        "officernd list",
+        officernd
+            .list_locations(LocationsQuery::new())
+            .collect_all(),
+    )
+    .await;
+    shown.push(("officernd list", format!("{page:?}")));
+    // Entrata: a property whose parent id is the password is skipped, with a reason
+    let entrata = common::entrata(&sb);
+    sb.faults().entrata(ok(format!(
+        r#"{{"response":{{"code":200,"result":{{"PhysicalProperty":{{"Property":[{{"PropertyID":1,"ParentPropertyID":"{}"}}]}}}}}}}}"#,
+        c.entrata_password
+    )));
+    let properties = within(
+        "entrata",
+        entrata.get_properties(&entrata_client::PropertiesRequest::new()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(properties.skipped.len(), 1, "{properties:?}");
+    shown.push((
+        "entrata",
+        format!("{properties:?} {}", properties.skipped[0]),
+    ));
+    for (what, text) in &shown {
+        assert_clean(&sb, what, text);
+    }
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(logged.contains("skipped"), "{logged}");
+    assert_clean(&sb, "logs", &logged);
+}
+
 /// A login that keeps being refused costs a bounded number of token requests, then a
 /// clear stop, whatever the number of calls behind it.
 #[tokio::test]
