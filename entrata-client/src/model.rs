@@ -228,13 +228,15 @@ impl FromStr for Money {
         if whole.is_empty() && frac.is_empty() {
             return Err(bad());
         }
-        let mut value: i64 = 0;
+        // the magnitude, so that the most negative amount (whose magnitude
+        // is one more than i64::MAX) reads back as it is written
+        let mut value: u64 = 0;
         for b in whole.bytes() {
             match b {
                 b'0'..=b'9' => {
                     value = value
                         .checked_mul(10)
-                        .and_then(|v| v.checked_add(i64::from(b - b'0')))
+                        .and_then(|v| v.checked_add(u64::from(b - b'0')))
                         .ok_or_else(bad)?;
                 }
                 b',' => {}
@@ -247,7 +249,7 @@ impl FromStr for Money {
         let mut scaled = value.checked_mul(10_000).ok_or_else(bad)?;
         let mut unit = 1000;
         for (i, b) in frac.bytes().enumerate() {
-            let digit = i64::from(b - b'0');
+            let digit = u64::from(b - b'0');
             // checked: "922337203685477.9999" overflows i64 in the
             // fraction, which makes the amount unreadable, not a panic
             if i < 4 {
@@ -260,8 +262,13 @@ impl FromStr for Money {
                 }
             }
         }
+        let ten_thousandths = if negative {
+            0i64.checked_sub_unsigned(scaled)
+        } else {
+            i64::try_from(scaled).ok()
+        };
         Ok(Self {
-            ten_thousandths: if negative { -scaled } else { scaled },
+            ten_thousandths: ten_thousandths.ok_or_else(bad)?,
         })
     }
 }
