@@ -13,6 +13,10 @@
 //! window a captured delivery would still verify: [`ReplayGuard`] refuses an
 //! event id seen before, and [`WebhookReceiver`] puts the three together
 //! (body size cap, verification, decoding, replay check) for an endpoint.
+//! The guard is in memory: after a restart, a delivery captured in the last
+//! tolerance (300 s) can be replayed once more. Treat a webhook as a hint to
+//! read again, never as access in itself; access-sync does, so such a
+//! replay costs at most one extra read of OfficeRnD.
 //!
 //! Hostile input costs little: the header is capped at [`MAX_HEADER_BYTES`]
 //! and [`MAX_SIGNATURES`] `signature=` entries, the receiver's body at
@@ -525,7 +529,8 @@ impl Seen {
 /// unexpired ids a new event is refused ([`WebhookError::GuardFull`])
 /// rather than an id forgotten. Use it **after** verification, so only
 /// OfficeRnD can fill it. In memory only: one guard per process, shared
-/// (it is `Sync`); a restart forgets the ids, as does a second replica.
+/// (it is `Sync`); a restart forgets the ids, as does a second replica, so
+/// there a delivery still within the tolerance can be replayed once.
 #[derive(Debug)]
 pub struct ReplayGuard {
     window: Duration,
