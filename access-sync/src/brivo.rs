@@ -140,6 +140,10 @@ pub fn observed_group(g: &brivo_client::Group) -> ObservedGroup {
 /// let id = user_id(brivo_client::UserId(12));
 /// assert_eq!(id, access_engine::BrivoUserId(12));
 /// assert_eq!(brivo_user_id(id), brivo_client::UserId(12));
+/// // the same through i64
+/// let raw: i64 = brivo_client::UserId(12).into();
+/// assert_eq!(access_engine::BrivoUserId::from(raw), id);
+/// assert_eq!(brivo_client::UserId::from(i64::from(id)), brivo_client::UserId(12));
 /// ```
 pub fn user_id(id: brivo_client::UserId) -> BrivoUserId {
     BrivoUserId::from(id.get())

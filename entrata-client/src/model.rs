@@ -28,6 +28,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for u64 {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)
@@ -57,6 +63,17 @@ macro_rules! id_type {
 
 id_type!(
     /// A property id (`propertyId`, `PropertyID`).
+    ///
+    /// Every id converts from and to `u64`:
+    ///
+    /// ```
+    /// use entrata_client::PropertyId;
+    ///
+    /// let id = PropertyId::from(518_044);
+    /// assert_eq!(u64::from(id), 518_044);
+    /// let raw: u64 = id.into();
+    /// assert_eq!(PropertyId::from(raw), id);
+    /// ```
     PropertyId
 );
 id_type!(

@@ -38,8 +38,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::de;
 
 macro_rules! id_type {
-    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
-        #[$doc]
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
         ///
         /// A 24-hex Mongo ObjectId on the real service, kept as an opaque,
         /// non-empty string.
@@ -76,6 +76,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
@@ -90,6 +96,17 @@ macro_rules! id_type {
 
 id_type! {
     /// A member (person) id.
+    ///
+    /// Every id converts from `&str` and `String`, and into `String`:
+    ///
+    /// ```
+    /// use officernd_client::models::MemberId;
+    ///
+    /// let id = MemberId::from("603dfbc260f4054084125d30");
+    /// assert_eq!(String::from(id.clone()), "603dfbc260f4054084125d30");
+    /// let raw: String = id.clone().into();
+    /// assert_eq!(MemberId::from(raw), id);
+    /// ```
     MemberId,
     /// A company ("team") id.
     CompanyId,

@@ -36,6 +36,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for i64 {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_i64(self.0)
@@ -52,6 +58,17 @@ macro_rules! id_type {
 
 id_type!(
     /// A Brivo user id.
+    ///
+    /// Every id converts from and to `i64`:
+    ///
+    /// ```
+    /// use brivo_client::UserId;
+    ///
+    /// let id = UserId::from(42);
+    /// assert_eq!(i64::from(id), 42);
+    /// let raw: i64 = id.into();
+    /// assert_eq!(UserId::from(raw), id);
+    /// ```
     UserId
 );
 id_type!(
