@@ -12,7 +12,8 @@
 //! * Ports: [`FactSource`] (a source of facts) and [`AccessBackend`] (where
 //!   access is written), async traits, so any source or a test double can be
 //!   plugged in ([`memory`] has in-memory ones); implement them with the
-//!   re-exported [`macro@async_trait`] attribute.
+//!   re-exported [`macro@async_trait`] attribute. [`secrecy`] and
+//!   [`SecretString`] are re-exported too, for the secrets it takes.
 //! * Errors are typed: every error carries an [`ErrorKind`] (throttled,
 //!   auth, transient, ...) with `is_retryable`, `is_throttle` and `is_auth`,
 //!   and keeps the client's own error ([`BackendError`], [`SourceError`],
@@ -56,6 +57,18 @@ pub mod syncer;
 /// implementation needs no `async-trait` dependency of its own: write
 /// `#[access_sync::async_trait]` on the `impl`.
 pub use async_trait::async_trait;
+
+/// The `secrecy` crate and its [`SecretString`], re-exported for the secrets
+/// this crate takes (e.g. `server::Routes::scim`'s token, `impl
+/// Into<SecretString>`), so no `secrecy` dependency of your own is needed
+/// and the versions always match.
+///
+/// ```
+/// let token = access_sync::SecretString::from("scim-token");
+/// use access_sync::secrecy::ExposeSecret as _;
+/// assert_eq!(token.expose_secret(), "scim-token");
+/// ```
+pub use secrecy::{self, SecretString};
 
 pub use audit::{AuditRecord, AuditSink, JsonLinesAudit, MemoryAudit, RunKind};
 pub use backend::{
