@@ -44,6 +44,9 @@ struct State {
     /// refused the same token are one failure, not fifty.
     counted_generation: u64,
     open_until: Option<Instant>,
+    /// After a cool-down, the one attempt let through is under way until
+    /// then (it answers, or is given up).
+    probe_until: Option<Instant>,
 }
 
 /// Why [`AuthBreaker::check`] refuses a call: the credentials were refused
@@ -73,6 +76,11 @@ impl std::error::Error for AuthBlocked {}
 
 /// The longest cool-down kept: a day.
 const MAX_COOLDOWN: Duration = Duration::from_secs(24 * 3600);
+
+/// How long the one attempt after a cool-down holds the others back: a
+/// probe that ends without an answer about the credentials (a timeout)
+/// lets the next one through after this.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for AuthBreaker {
     /// Opens after [`DEFAULT_THRESHOLD`](Self::DEFAULT_THRESHOLD) failures
@@ -105,8 +113,31 @@ impl AuthBreaker {
     }
 
     /// `Err` while the breaker is open: send nothing that carries the
-    /// credentials.
+    /// credentials. Call it just before sending (after any wait for a rate
+    /// limiter), and record the answer: after a cool-down it lets exactly
+    /// one caller through (the probe) and holds the others back until that
+    /// one's answer is recorded.
     pub fn check(&self) -> Result<(), AuthBlocked> {
+        let mut s = self.state();
+        let now = Instant::now();
+        let blocked = |s: &State, until: Instant| AuthBlocked {
+            failures: s.failures,
+            retry_in: until.saturating_duration_since(now),
+        };
+        match (s.open_until, s.probe_until) {
+            (None, _) => Ok(()),
+            (Some(until), _) if now < until => Err(blocked(&s, until)),
+            (Some(_), Some(probe)) if now < probe => Err(blocked(&s, probe)),
+            (Some(_), _) => {
+                s.probe_until = now.checked_add(PROBE_TIMEOUT);
+                Ok(())
+            }
+        }
+    }
+
+    /// Like [`check`](Self::check), without taking the probe: to fail fast
+    /// before queueing for a rate limiter.
+    pub fn is_open(&self) -> Result<(), AuthBlocked> {
         let s = self.state();
         let now = Instant::now();
         match s.open_until {
@@ -132,6 +163,7 @@ impl AuthBreaker {
         s.failures = s.failures.saturating_add(1);
         if s.failures >= self.threshold {
             s.open_until = Instant::now().checked_add(self.cooldown);
+            s.probe_until = None;
             tracing::warn!(
                 failures = s.failures,
                 cooldown = ?self.cooldown,
@@ -145,6 +177,7 @@ impl AuthBreaker {
         let mut s = self.state();
         s.failures = 0;
         s.open_until = None;
+        s.probe_until = None;
     }
 }
 
@@ -166,9 +199,25 @@ mod tests {
         assert!(breaker.check().is_err());
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(breaker.check().is_ok(), "one attempt after the cool-down");
+        assert!(breaker.check().is_err(), "the others wait for its answer");
         breaker.record_failure(None);
         assert!(breaker.check().is_err(), "whose refusal reopens it at once");
         breaker.record_success();
         assert!(breaker.check().is_ok());
+        assert!(breaker.check().is_ok(), "closed: no probe");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_without_an_answer_lets_the_next_through_after_its_timeout() {
+        let breaker = AuthBreaker::new(1, Duration::from_secs(60));
+        breaker.record_failure(None);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(breaker.is_open().is_ok());
+        assert!(breaker.check().is_ok(), "the probe");
+        assert!(breaker.is_open().is_ok(), "is_open takes no probe");
+        assert!(breaker.check().is_err());
+        // the probe timed out: nothing recorded
+        tokio::time::sleep(PROBE_TIMEOUT).await;
+        assert!(breaker.check().is_ok(), "the next probe");
     }
 }

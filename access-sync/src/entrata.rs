@@ -436,7 +436,14 @@ impl EntrataSource {
                 }
                 Ok(None) => tried.push("getMitsPropertyUnits names no zone we know".to_owned()),
                 Err(e) => {
-                    if !e.is_retryable() {
+                    // a refusal of this service, not of the credentials
+                    // (nor a breaker they opened), is kept for a day
+                    let credentials = matches!(
+                        e,
+                        entrata_client::Error::Authentication { .. }
+                            | entrata_client::Error::AuthBlocked { .. }
+                    );
+                    if !e.is_retryable() && !credentials {
                         // Not granted to this API user, most likely: do not
                         // ask again every run.
                         self.cache().refused = Some((e.to_string(), now));

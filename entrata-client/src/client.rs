@@ -621,7 +621,9 @@ impl Client {
             &call.params,
         );
         let breaker = &self.inner.auth_breaker;
-        breaker.check().map_err(|blocked| Error::AuthBlocked {
+        // fail fast before queueing; the probe is taken in `attempt`, after
+        // the rate limiter, so calls queued while it opened send nothing
+        breaker.is_open().map_err(|blocked| Error::AuthBlocked {
             method: call.name,
             blocked,
         })?;
@@ -647,6 +649,13 @@ impl Client {
         body: Vec<u8>,
         attempt: Attempt,
     ) -> Result<(R, Option<u64>), Error> {
+        self.inner
+            .auth_breaker
+            .check()
+            .map_err(|blocked| Error::AuthBlocked {
+                method: call.name,
+                blocked,
+            })?;
         tracing::debug!(
             version = call.version,
             page = call.page.map(|p| p.0),

@@ -343,15 +343,12 @@ impl Error {
 impl Error {
     /// Whether this answer means the credentials themselves were refused,
     /// which the client's [`AuthBreaker`](access_http::AuthBreaker) counts:
-    /// code 113, HTTP 401 or 403. Not codes 301 and 311 (whatever the
-    /// status): those refuse one property to credentials that work.
+    /// code 113 or HTTP 401. Not a permission refusal (HTTP 403, codes 301
+    /// and 311): those refuse one web service or property to credentials
+    /// that work (getMitsPropertyUnits is often not granted), and must not
+    /// stop getLeases for everyone.
     pub(crate) fn refuses_credentials(&self) -> bool {
-        match self {
-            Self::Authentication { .. } => true,
-            // 311 has been seen with HTTP 403 for one wrong property id
-            Self::PermissionDenied { code, .. } => !matches!(code, Some(301 | 311)),
-            _ => false,
-        }
+        matches!(self, Self::Authentication { .. })
     }
 
     /// Replaces `secrets` and secret-shaped text in what the server said

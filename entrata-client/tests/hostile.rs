@@ -162,3 +162,55 @@ async fn twenty_calls_refused_401_reach_the_server_a_bounded_number_of_times() {
         "blocked calls are not counted"
     );
 }
+
+/// Calls queued behind the rate limiter when the breaker opens send
+/// nothing: a run that reads every property at once must not spend the
+/// refused password once per property.
+#[tokio::test]
+async fn calls_queued_when_the_breaker_opens_send_nothing() {
+    let server = MockServer::start_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status");
+            then.status(401).body("Unauthorized");
+        })
+        .await;
+    let client = builder(&server).rate_limit(5.0, 1).build().unwrap();
+    let calls = (0..10).map(|_| client.get_status());
+    let errors: Vec<Error> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap_err)
+        .collect();
+    assert_eq!(
+        refused.calls_async().await,
+        3,
+        "requests that reached the server"
+    );
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| matches!(e, Error::AuthBlocked { .. }))
+            .count(),
+        7
+    );
+}
+
+/// A web service this API user is not granted (HTTP 403) is not a refusal
+/// of the credentials: it never stops the other calls.
+#[tokio::test]
+async fn a_service_refused_403_does_not_open_the_breaker() {
+    let server = MockServer::start_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status");
+            then.status(403).body("Forbidden");
+        })
+        .await;
+    let client = client(&server);
+    for _ in 0..5 {
+        let e = client.get_status().await.unwrap_err();
+        assert!(!matches!(e, Error::AuthBlocked { .. }), "{e:?}");
+    }
+    assert_eq!(refused.calls_async().await, 5);
+}
