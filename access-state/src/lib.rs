@@ -83,6 +83,7 @@ use chrono::{DateTime, Utc};
 
 mod error;
 mod memory;
+mod read_only;
 mod types;
 
 #[cfg(feature = "postgres")]
@@ -96,6 +97,7 @@ pub use error::{BoxError, StateError, StoreKind};
 pub use memory::MemoryState;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresState;
+pub use read_only::ReadOnlyState;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteState;
 pub use types::{Approval, BUDGET_BUCKET, BUDGET_RETENTION, Backoff, LockOutcome};

@@ -122,8 +122,9 @@ impl SqliteState {
     /// created, set up or migrated, nothing is written to it, and no WAL
     /// files are left beside it. While a runner has the file open (its
     /// `-wal` file exists) reads go through the runner's WAL and see every
-    /// committed change; otherwise the file is read as immutable, with no
-    /// locks taken. Calls that write fail with [`StateError::Query`], and so
+    /// committed change; otherwise the file is copied into memory at once
+    /// (checked unchanged while it was read) and read from there. Calls
+    /// that write fail with [`StateError::Query`], and so
     /// does [`RunState::installation_prefix`] when no prefix is stored yet:
     /// use [`RunState::stored_installation_prefix`].
     ///
@@ -149,10 +150,10 @@ impl SqliteState {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             let mut wal = p.as_os_str().to_owned();
             wal.push("-wal");
-            let conn = if Path::new(&wal).exists() {
-                Connection::open_with_flags(&p, flags)?
-            } else {
-                Connection::open_with_flags(immutable_uri(&p), flags | OpenFlags::SQLITE_OPEN_URI)?
+            let conn = match snapshot(&p, Path::new(&wal), flags)? {
+                Some(copy) => copy,
+                // a runner has it open (or keeps writing): through its WAL
+                None => Connection::open_with_flags(&p, flags)?,
             };
             conn.busy_timeout(BUSY_TIMEOUT)?;
             let found: Option<i64> = conn.query_row(
@@ -224,6 +225,46 @@ impl SqliteState {
 
 /// `file:PATH?immutable=1`: SQLite reads the file without locks and without
 /// creating WAL files (it must not change while open).
+/// A copy in memory of a state file no runner has open, taken at once so
+/// that a runner starting later cannot change the file under a reader that
+/// takes no locks (an immutable open): the file's size and modification
+/// time must be the same before and after the copy, with no `-wal` beside
+/// it; else tried again, and `None` after three changes (a runner is
+/// writing: read through its WAL instead). The copy refuses writes, as a
+/// read-only open does.
+fn snapshot(path: &Path, wal: &Path, flags: rusqlite::OpenFlags) -> Done<Option<Connection>> {
+    let stamp = || -> Done<(u64, Option<std::time::SystemTime>)> {
+        let m = std::fs::metadata(path).map_err(|e| StateError::Open {
+            store: STORE,
+            target: path.display().to_string(),
+            source: e.into(),
+        })?;
+        Ok((m.len(), m.modified().ok()))
+    };
+    for _ in 0..3 {
+        if wal.exists() {
+            return Ok(None);
+        }
+        let before = stamp()?;
+        let file = Connection::open_with_flags(
+            immutable_uri(path),
+            flags | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        let mut copy = Connection::open_in_memory()?;
+        rusqlite::backup::Backup::new(&file, &mut copy)?.run_to_completion(
+            i32::MAX,
+            std::time::Duration::ZERO,
+            None,
+        )?;
+        drop(file);
+        if !wal.exists() && stamp()? == before {
+            copy.pragma_update(None, "query_only", true)?;
+            return Ok(Some(copy));
+        }
+    }
+    Ok(None)
+}
+
 fn immutable_uri(path: &Path) -> String {
     let mut uri = String::from("file:");
     for c in path.to_string_lossy().chars() {

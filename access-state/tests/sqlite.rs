@@ -210,8 +210,18 @@ async fn read_only_reads_and_changes_nothing() {
             .await
             .is_err()
     );
-    drop(r);
     assert_eq!(files(&db.0), before, "nothing written, no WAL files left");
+    // a runner that starts while the reader is open changes nothing under
+    // it: the reader read its copy at once
+    let writer = SqliteState::open(&db.0).await.unwrap();
+    let meanwhile = std::collections::BTreeMap::from([("property:1".to_string(), 6u64)]);
+    writer
+        .set_scope_people("ns", &meanwhile, common::t0())
+        .await
+        .unwrap();
+    drop(writer);
+    assert_eq!(r.scope_people("ns").await.unwrap(), counts);
+    drop(r);
 
     // beside a live runner: its committed changes are seen
     let writer = SqliteState::open(&db.0).await.unwrap();

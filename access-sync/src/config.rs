@@ -616,8 +616,10 @@ impl SyncConfig {
     /// installation has no run state yet: the SQLite file
     /// ([`state_file`](SyncConfig::state_file)) does not exist, or the store
     /// holds no prefix and the config names none. Such an installation has
-    /// never run, so it owns no Brivo user. (PostgreSQL is connected to as
-    /// for a runner, which creates its tables if absent.)
+    /// never run, so it owns no Brivo user. The store returned refuses
+    /// every write ([`ReadOnlyState`](access_state::ReadOnlyState));
+    /// PostgreSQL is connected to as for a runner, which creates its tables
+    /// if absent.
     ///
     /// # Errors
     /// [`ConfigError::State`] if the store exists but cannot be read.
@@ -645,6 +647,10 @@ impl SyncConfig {
                 )
             }
         };
+        // whatever the store, nothing is written through it (PostgreSQL has
+        // no read-only connection; a zone or call count would be stored)
+        let state: std::sync::Arc<dyn access_state::RunState> =
+            std::sync::Arc::new(access_state::ReadOnlyState::new(state));
         if !self.prefix_given {
             match state
                 .stored_installation_prefix(&namespace)
