@@ -113,14 +113,14 @@ impl<'de> Visitor<'de> for IdVisitor {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
         u64::try_from(v)
             .map(Some)
-            .map_err(|_| E::custom(format_args!("invalid id {v}: negative")))
+            .map_err(|_| E::custom(format_args!("invalid id `{v}`: negative")))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(Some(v as u64))
         } else {
-            Err(E::custom(format_args!("invalid id {v}")))
+            Err(E::custom(format_args!("invalid id `{v}`")))
         }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {

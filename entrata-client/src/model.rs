@@ -227,22 +227,33 @@ impl FromStr for Money {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || InvalidMoney(s.to_owned());
         let mut t = s.trim();
-        let mut negative = false;
+        // one sign at most: accounting parentheses, or a minus before or
+        // after the currency sign ("--5" and "(-5)" are not amounts)
+        let mut signs = 0;
         if let Some(inner) = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
-            negative = true;
+            signs += 1;
             t = inner.trim();
         }
         if let Some(rest) = t.strip_prefix('-') {
-            negative = !negative;
+            signs += 1;
             t = rest.trim_start();
         }
         t = t.strip_prefix('$').unwrap_or(t).trim_start();
         if let Some(rest) = t.strip_prefix('-') {
-            negative = !negative;
+            signs += 1;
             t = rest;
         }
+        if signs > 1 {
+            return Err(bad());
+        }
+        let negative = signs == 1;
         let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-        if whole.is_empty() && frac.is_empty() {
+        // a digit somewhere: "," or "." alone is not an amount
+        if !whole
+            .bytes()
+            .chain(frac.bytes())
+            .any(|b| b.is_ascii_digit())
+        {
             return Err(bad());
         }
         // the magnitude, so that the most negative amount (whose magnitude
@@ -558,6 +569,9 @@ mod tests {
         assert!(m("abc").is_err());
         assert!(m("1.2.3").is_err());
         assert!(m("99999999999999999999").is_err());
+        for not_an_amount in [",", ".", "$", "--5", "(-5)", "-$-5", "($5", "- "] {
+            assert!(m(not_an_amount).is_err(), "{not_an_amount:?}");
+        }
         let j: Option<Money> = opt_money(&serde_json::json!(10.55)).unwrap();
         assert_eq!(j.map(Money::cents), Some(1055));
         let j: Option<Money> = opt_money(&serde_json::json!(35)).unwrap();

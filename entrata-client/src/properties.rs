@@ -338,7 +338,7 @@ fn mits_property_id<'de, D: Deserializer<'de>>(d: D) -> Result<PropertyId, D::Er
     let v = Value::deserialize(d)?;
     find(&v)
         .map(PropertyId)
-        .ok_or_else(|| serde::de::Error::custom(format_args!("no property id in {v}")))
+        .ok_or_else(|| serde::de::Error::custom(format_args!("no property id in `{v}`")))
 }
 
 /// Corrects a zone from [`iana_time_zone`] with the property's state:

@@ -405,13 +405,13 @@ impl ApplyOptions {
     }
 }
 
-/// The run-state cache kind under which the runner records the users it
-/// suspended itself (key: Brivo user id, value: `true`/`false`).
 /// The longest interval the [`SyncerBuilder`] keeps, ten years: a longer
 /// one (up to `Duration::MAX`) is clamped to it, so no instant computed
 /// from it can overflow.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// The run-state cache kind under which the runner records the users it
+/// suspended itself (key: Brivo user id, value: `true`/`false`).
 const SUSPENDED_BY_US: &str = "suspended-by-integration";
 
 /// The run-state cache kind under which the runner records the users it

@@ -106,11 +106,11 @@ impl Visitor<'_> for IdVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v).map_err(|_| E::custom(format!("id {v} is out of range")))
+        i64::try_from(v).map_err(|_| E::custom(format!("id `{v}` is out of range")))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-        Err(E::custom(format!("id {v} is not an integer")))
+        Err(E::custom(format!("id `{v}` is not an integer")))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {

@@ -151,6 +151,7 @@ fn finish(result: Result<Unread, Failure>) -> ExitCode {
         Ok(unread) if unread.is_empty() => ExitCode::SUCCESS,
         Ok(unread) => {
             let mut names: Vec<&str> = unread.iter().map(|(name, _)| name.as_str()).collect();
+            names.sort_unstable();
             names.dedup();
             eprintln!(
                 "error: could not read {}: the access shown lacks whom it names",
