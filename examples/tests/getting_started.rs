@@ -331,15 +331,6 @@ fn try_it_offline_first() {
     }
 }
 
-/// A free loopback port (free a moment ago).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The value of `series` in Prometheus text.
 fn metric(text: &str, series: &str) -> f64 {
     text.lines()
@@ -357,12 +348,12 @@ fn run_it_as_a_service_against_the_sandbox() {
         .find(|(lang, lines)| lang == "sh" && lines.iter().any(|l| l.contains("--sync-url")))
         .expect("the service section tries it against the sandbox")
         .1;
-    // the guide's port, replaced by a free one
-    let addr = format!("127.0.0.1:{}", free_port());
+    // the guide's port, replaced by any: sync says which it bound
+    let addr = "127.0.0.1:0";
     let mut steps = steps(&format!("```sh\n{}\n```\n", block.join("\n")));
     for step in &mut steps {
         for arg in &mut step.args {
-            *arg = arg.replace("127.0.0.1:8080", &addr);
+            *arg = arg.replace("127.0.0.1:8080", addr);
         }
     }
     let shape: Vec<&str> = steps.iter().map(|s| s.bin.as_str()).collect();
@@ -401,12 +392,25 @@ fn run_it_as_a_service_against_the_sandbox() {
         .find(|(k, _)| k == "SCIM_BEARER_TOKEN")
         .map(|(_, v)| v.clone())
         .expect("the sandbox exports SCIM_BEARER_TOKEN");
-    let _sync = Running(
-        command(&steps[1], &dir, &exports)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut sync = command(&steps[1], &dir, &exports)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = sync.stdout.take().unwrap();
+    let _sync = Running(sync);
+    // "Serving http://127.0.0.1:PORT: ..." names the port; the rest of the
+    // output is drained so that sync never blocks on a full pipe
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("Serving http://") {
+                let _ = tx.send(rest.split(':').take(2).collect::<Vec<_>>().join(":"));
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("sync --listen says where it serves");
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -389,6 +389,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Failure::Usage(format!("--listen {addr}: {e}")))?;
+        // the port bound, when --listen asked for any (`:0`)
+        let bound = listener.local_addr().unwrap_or(addr);
         let app = routes.into_router();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -403,7 +405,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             if config.server.scim_directory.is_some() {
                 served.push("/scim/v2/Users");
             }
-            println!("Serving http://{addr}: {}", served.join(", "));
+            println!("Serving http://{bound}: {}", served.join(", "));
         }
     }
     if !cli.json {
