@@ -758,27 +758,21 @@ impl FactSource for OfficeRndSource {
 mod tests {
     #![allow(clippy::unwrap_used)] // test code: a panic is a failure
 
-    use chrono::{Duration, Utc};
+    use chrono::Duration;
     use secrecy::SecretString;
 
     use super::{MAX_BOOKING_HORIZON, OfficeRndSource, split_name};
-    use crate::FactSource;
 
-    /// Horizons from code are clamped: `TimeDelta::MAX` reads ten years of
-    /// bookings, `TimeDelta::MIN` none ahead, and neither panics.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn extreme_booking_horizons_are_clamped_not_a_panic() {
-        let sb = sandbox::Sandbox::start(sandbox::Seed::sample())
-            .await
-            .unwrap();
-        let c = sb.credentials();
+    /// Horizons from code are clamped: `TimeDelta::MAX` keeps ten years,
+    /// `TimeDelta::MIN` none (a read with each is in
+    /// `tests/officernd_webhooks.rs`, against the sandbox).
+    #[test]
+    fn extreme_booking_horizons_are_clamped() {
         let client = officernd_client::Client::builder(
-            c.officernd_org.clone(),
-            c.officernd_client_id.clone(),
-            SecretString::from(c.officernd_client_secret.clone()),
+            "org",
+            "client-id",
+            SecretString::from("client-secret".to_owned()),
         )
-        .api_url(format!("{}/api/v2", sb.officernd_base_url()))
-        .token_url(format!("{}/oauth/token", sb.officernd_identity_url()))
         .build()
         .unwrap();
         for (horizon, kept) in [
@@ -787,7 +781,6 @@ mod tests {
         ] {
             let source = OfficeRndSource::new(client.clone()).booking_horizon(horizon);
             assert_eq!(source.horizon, kept);
-            source.fetch(Utc::now()).await.unwrap();
         }
     }
 

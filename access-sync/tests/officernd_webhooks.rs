@@ -258,3 +258,17 @@ async fn a_revocation_from_a_targeted_read_older_than_the_refresh_reads_everythi
     assert_eq!(r.sources[0].read_at, Some(t1));
     assert!(r.sources[0].calls > 1);
 }
+
+/// Horizons from code are clamped, so a read with the most extreme ones
+/// neither panics nor fails.
+#[tokio::test]
+async fn extreme_booking_horizons_read_without_a_panic() {
+    let sb = common::start().await;
+    for horizon in [Duration::MAX, Duration::MIN] {
+        OfficeRndSource::new(common::officernd_client(&sb))
+            .booking_horizon(horizon)
+            .fetch(Utc::now())
+            .await
+            .unwrap();
+    }
+}
