@@ -101,6 +101,15 @@ impl SqliteState {
             Ok(conn)
         })
         .await;
+        Self::opened(path, opened)
+    }
+
+    /// The state over a connection opened on the blocking pool, or the
+    /// open error naming `path`.
+    fn opened(
+        path: PathBuf,
+        opened: std::result::Result<Done<Connection>, tokio::task::JoinError>,
+    ) -> Result<Self> {
         let open_error = |source: crate::BoxError| StateError::Open {
             store: STORE,
             target: path.display().to_string(),
@@ -156,20 +165,7 @@ impl SqliteState {
                 None => Connection::open_with_flags(&p, flags)?,
             };
             conn.busy_timeout(BUSY_TIMEOUT)?;
-            let found: Option<i64> = conn.query_row(
-                "SELECT MAX(version) FROM access_state_schema_version",
-                [],
-                |r| r.get(0),
-            )?;
-            let found = found.unwrap_or(0);
-            if found > schema::LATEST {
-                return Err(StateError::SchemaTooNew {
-                    store: STORE,
-                    found,
-                    supported: schema::LATEST,
-                }
-                .into());
-            }
+            let found = schema_version(&conn)?;
             if found < schema::LATEST {
                 return Err(StateError::Open {
                     store: STORE,
@@ -186,15 +182,7 @@ impl SqliteState {
             Ok(conn)
         })
         .await;
-        match opened {
-            Ok(Ok(conn)) => Ok(SqliteState {
-                conn: Arc::new(Mutex::new(conn)),
-                path: Arc::new(path),
-            }),
-            Ok(Err(Fail::Db(e))) => Err(open_error(e.into())),
-            Ok(Err(Fail::State(e))) => Err(e),
-            Err(join) => Err(open_error(join.into())),
-        }
+        Self::opened(path, opened)
     }
 
     /// The file this store keeps its state in.
@@ -279,10 +267,10 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
-fn migrate(conn: &mut Connection) -> Done<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute(schema::VERSION_TABLE, [])?;
-    let found: Option<i64> = tx.query_row(
+/// The schema version the file holds (0 when new); one newer than this
+/// crate knows is [`StateError::SchemaTooNew`].
+fn schema_version(conn: &Connection) -> Done<i64> {
+    let found: Option<i64> = conn.query_row(
         "SELECT MAX(version) FROM access_state_schema_version",
         [],
         |r| r.get(0),
@@ -296,6 +284,13 @@ fn migrate(conn: &mut Connection) -> Done<()> {
         }
         .into());
     }
+    Ok(found)
+}
+
+fn migrate(conn: &mut Connection) -> Done<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(schema::VERSION_TABLE, [])?;
+    let found = schema_version(&tx)?;
     for (i, sql) in schema::migrations(Dialect::Sqlite).iter().enumerate() {
         let version = i as i64 + 1;
         if version > found {

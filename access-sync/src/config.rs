@@ -568,11 +568,7 @@ impl SyncConfig {
         config_path: &std::path::Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(std::sync::Arc<dyn access_state::RunState>, String), ConfigError> {
-        let namespace = self
-            .state
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".to_owned());
+        let namespace = self.namespace();
         let state: std::sync::Arc<dyn access_state::RunState> = match &self.state.postgres_url_env {
             Some(var) => open_postgres(var, env).await?,
             None => std::sync::Arc::new(
@@ -608,6 +604,14 @@ impl SyncConfig {
         })
     }
 
+    /// The run state's namespace: `state.namespace`, else `default`.
+    fn namespace(&self) -> String {
+        self.state
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned())
+    }
+
     /// As [`open_state`](SyncConfig::open_state), for a command that only
     /// reads (`who-has-access`): no file is created and nothing is written
     /// to a SQLite file, which is opened read-only
@@ -628,11 +632,7 @@ impl SyncConfig {
         config_path: &std::path::Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<(std::sync::Arc<dyn access_state::RunState>, String)>, ConfigError> {
-        let namespace = self
-            .state
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".to_owned());
+        let namespace = self.namespace();
         let state: std::sync::Arc<dyn access_state::RunState> = match &self.state.postgres_url_env {
             Some(var) => open_postgres(var, env).await?,
             None => {
