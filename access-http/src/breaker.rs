@@ -77,10 +77,11 @@ impl std::error::Error for AuthBlocked {}
 /// The longest cool-down kept: a day.
 const MAX_COOLDOWN: Duration = Duration::from_secs(24 * 3600);
 
-/// How long the one attempt after a cool-down holds the others back: a
-/// probe that ends without an answer about the credentials (a timeout)
-/// lets the next one through after this.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the one attempt after a cool-down holds the others back if it
+/// is never answered nor released (its future dropped): longer than a
+/// request's default timeout (120 s), so a slow probe is not joined by a
+/// second one sending the same credentials.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(150);
 
 impl Default for AuthBreaker {
     /// Opens after [`DEFAULT_THRESHOLD`](Self::DEFAULT_THRESHOLD) failures
@@ -115,9 +116,13 @@ impl AuthBreaker {
     /// `Err` while the breaker is open: send nothing that carries the
     /// credentials. Call it just before sending (after any wait for a rate
     /// limiter), and record the answer: after a cool-down it lets exactly
-    /// one caller through (the probe) and holds the others back until that
-    /// one's answer is recorded.
-    pub fn check(&self) -> Result<(), AuthBlocked> {
+    /// one caller through (the probe: `Ok(true)`) and holds the others back
+    /// until that one's answer is recorded, or the probe is released
+    /// ([`release_probe`](Self::release_probe)) because its call ended
+    /// without an answer about the credentials (a 5xx, a timeout). A
+    /// call's own retries check [`is_open`](Self::is_open), which takes no
+    /// probe.
+    pub fn check(&self) -> Result<bool, AuthBlocked> {
         let mut s = self.state();
         let now = Instant::now();
         let blocked = |s: &State, until: Instant| AuthBlocked {
@@ -125,14 +130,21 @@ impl AuthBreaker {
             retry_in: until.saturating_duration_since(now),
         };
         match (s.open_until, s.probe_until) {
-            (None, _) => Ok(()),
+            (None, _) => Ok(false),
             (Some(until), _) if now < until => Err(blocked(&s, until)),
             (Some(_), Some(probe)) if now < probe => Err(blocked(&s, probe)),
             (Some(_), _) => {
                 s.probe_until = now.checked_add(PROBE_TIMEOUT);
-                Ok(())
+                Ok(true)
             }
         }
+    }
+
+    /// The probe's call ended without an answer about the credentials:
+    /// the next caller may probe at once. Call it only from the call that
+    /// [`check`](Self::check) gave the probe.
+    pub fn release_probe(&self) {
+        self.state().probe_until = None;
     }
 
     /// Like [`check`](Self::check), without taking the probe: to fail fast
@@ -198,13 +210,12 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(299)).await;
         assert!(breaker.check().is_err());
         tokio::time::sleep(Duration::from_secs(1)).await;
-        assert!(breaker.check().is_ok(), "one attempt after the cool-down");
+        assert_eq!(breaker.check(), Ok(true), "one attempt after the cool-down");
         assert!(breaker.check().is_err(), "the others wait for its answer");
         breaker.record_failure(None);
         assert!(breaker.check().is_err(), "whose refusal reopens it at once");
         breaker.record_success();
-        assert!(breaker.check().is_ok());
-        assert!(breaker.check().is_ok(), "closed: no probe");
+        assert_eq!(breaker.check(), Ok(false), "closed: no probe");
     }
 
     #[tokio::test(start_paused = true)]
@@ -213,11 +224,15 @@ mod tests {
         breaker.record_failure(None);
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(breaker.is_open().is_ok());
-        assert!(breaker.check().is_ok(), "the probe");
+        assert_eq!(breaker.check(), Ok(true), "the probe");
         assert!(breaker.is_open().is_ok(), "is_open takes no probe");
         assert!(breaker.check().is_err());
-        // the probe timed out: nothing recorded
+        // the probe's call was dropped: nothing recorded, nothing released
         tokio::time::sleep(PROBE_TIMEOUT).await;
-        assert!(breaker.check().is_ok(), "the next probe");
+        assert_eq!(breaker.check(), Ok(true), "the next probe");
+        // a probe that got no answer about the credentials (a 5xx) is
+        // released: the next caller probes at once
+        breaker.release_probe();
+        assert_eq!(breaker.check(), Ok(true));
     }
 }

@@ -99,7 +99,15 @@ impl<T: Clone> TokenCache<T> {
     /// (inside the `fetch` of [`get`](Self::get), so callers queued behind
     /// a failing fetch see it too).
     pub fn check_breaker(&self) -> Result<(), AuthBlocked> {
-        self.breaker.check()
+        self.breaker.check().map(|_| ())
+    }
+
+    /// A token request ended without an answer about the credentials (a
+    /// 5xx, a timeout): after a cool-down, the next request may probe at
+    /// once. Token requests are made one at a time, so the caller is the
+    /// one a probe was given to, if any.
+    pub fn release_probe(&self) {
+        self.breaker.release_probe();
     }
 
     /// Counts an authentication failure: the token endpoint refused the

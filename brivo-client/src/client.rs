@@ -912,14 +912,24 @@ impl Client {
                     return Err(refusal.to_error(name));
                 }
                 let result = self.fetch_token(name, previous).await;
-                if let Err(error) = &result
-                    && let Some(refusal) = Refusal::of(error)
-                {
-                    if matches!(refusal, Refusal::Credentials { .. }) {
-                        self.inner.tokens.record_auth_failure(None);
+                match &result {
+                    // a token granted: the API's answer to it is what
+                    // counts (an API key it refuses must still open the
+                    // breaker), so only the probe is handed back
+                    Ok(_) => self.inner.tokens.release_probe(),
+                    Err(error) => {
+                        let refusal = Refusal::of(error);
+                        if matches!(refusal, Some(Refusal::Credentials { .. })) {
+                            self.inner.tokens.record_auth_failure(None);
+                        } else {
+                            // no answer about the credentials (a 5xx)
+                            self.inner.tokens.release_probe();
+                        }
+                        if let Some(refusal) = refusal {
+                            *lock(&refusals.last) = Some(refusal);
+                            refusals.count.fetch_add(1, Ordering::SeqCst);
+                        }
                     }
-                    *lock(&refusals.last) = Some(refusal);
-                    refusals.count.fetch_add(1, Ordering::SeqCst);
                 }
                 result
             })

@@ -627,16 +627,20 @@ impl Client {
             method: call.name,
             blocked,
         })?;
+        // whether this call was given the probe after a cool-down: it keeps
+        // it across its own retries, and answers for it
+        let probe = std::sync::atomic::AtomicBool::new(false);
         let result = self
             .inner
             .pacer
             .run(CallInfo::new(call.name, "POST").url(&url), |attempt| {
-                self.attempt::<R>(call, url.clone(), body.clone(), attempt)
+                self.attempt::<R>(call, url.clone(), body.clone(), attempt, &probe)
             })
             .await;
         match &result {
             Ok(_) => breaker.record_success(),
             Err(e) if e.refuses_credentials() => breaker.record_failure(None),
+            Err(_) if probe.load(Ordering::Relaxed) => breaker.release_probe(),
             Err(_) => {}
         }
         result
@@ -648,14 +652,19 @@ impl Client {
         url: Url,
         body: Vec<u8>,
         attempt: Attempt,
+        probe: &std::sync::atomic::AtomicBool,
     ) -> Result<(R, Option<u64>), Error> {
-        self.inner
-            .auth_breaker
-            .check()
-            .map_err(|blocked| Error::AuthBlocked {
-                method: call.name,
-                blocked,
-            })?;
+        let breaker = &self.inner.auth_breaker;
+        let blocked = |blocked| Error::AuthBlocked {
+            method: call.name,
+            blocked,
+        };
+        // a retry of the probe's call is still the probe
+        if probe.load(Ordering::Relaxed) {
+            breaker.is_open().map_err(blocked)?;
+        } else if breaker.check().map_err(blocked)? {
+            probe.store(true, Ordering::Relaxed);
+        }
         tracing::debug!(
             version = call.version,
             page = call.page.map(|p| p.0),

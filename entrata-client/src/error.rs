@@ -343,12 +343,16 @@ impl Error {
 impl Error {
     /// Whether this answer means the credentials themselves were refused,
     /// which the client's [`AuthBreaker`](access_http::AuthBreaker) counts:
-    /// code 113 or HTTP 401. Not a permission refusal (HTTP 403, codes 301
+    /// code 113, or HTTP 401 with any code. Not a permission refusal (HTTP 403, codes 301
     /// and 311): those refuse one web service or property to credentials
     /// that work (getMitsPropertyUnits is often not granted), and must not
     /// stop getLeases for everyone.
     pub(crate) fn refuses_credentials(&self) -> bool {
-        matches!(self, Self::Authentication { .. })
+        // any 401, whatever code the body carries
+        matches!(
+            self,
+            Self::Authentication { .. } | Self::Api { status: 401, .. }
+        )
     }
 
     /// Replaces `secrets` and secret-shaped text in what the server said

@@ -214,3 +214,23 @@ async fn a_service_refused_403_does_not_open_the_breaker() {
     }
     assert_eq!(refused.calls_async().await, 5);
 }
+
+/// A 401 whose body carries a code the client does not know is still a
+/// refusal of the credentials.
+#[tokio::test]
+async fn a_401_with_an_unknown_code_counts_towards_the_breaker() {
+    let server = MockServer::start_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v1/status");
+            then.status(401)
+                .header("content-type", "application/json")
+                .body(r#"{"response":{"error":{"code":999,"message":"Session expired"}}}"#);
+        })
+        .await;
+    let client = client(&server);
+    for _ in 0..5 {
+        let _ = client.get_status().await.unwrap_err();
+    }
+    assert_eq!(refused.calls_async().await, 3);
+}

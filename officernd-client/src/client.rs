@@ -233,13 +233,17 @@ impl Client {
                     .check_breaker()
                     .map_err(Error::AuthBlocked)?;
                 let result = this.fetch_token().await;
-                if let Err(Error::Auth {
-                    retryable: false,
-                    status: Some(400 | 401 | 403),
-                    ..
-                }) = &result
-                {
-                    this.inner.tokens.record_auth_failure(None);
+                match &result {
+                    // a token granted: the API's answer to it is what
+                    // counts, so only the probe is handed back
+                    Ok(_) => this.inner.tokens.release_probe(),
+                    Err(Error::Auth {
+                        retryable: false,
+                        status: Some(400 | 401 | 403),
+                        ..
+                    }) => this.inner.tokens.record_auth_failure(None),
+                    // no answer about the credentials (a 5xx, a timeout)
+                    Err(_) => this.inner.tokens.release_probe(),
                 }
                 result
             })
