@@ -211,8 +211,6 @@ impl SqliteState {
     }
 }
 
-/// `file:PATH?immutable=1`: SQLite reads the file without locks and without
-/// creating WAL files (it must not change while open).
 /// A copy in memory of a state file no runner has open, taken at once so
 /// that a runner starting later cannot change the file under a reader that
 /// takes no locks (an immutable open): the file's size and modification
@@ -253,6 +251,8 @@ fn snapshot(path: &Path, wal: &Path, flags: rusqlite::OpenFlags) -> Done<Option<
     Ok(None)
 }
 
+/// `file:PATH?immutable=1`: SQLite reads the file without locks and without
+/// creating WAL files (it must not change while open).
 fn immutable_uri(path: &Path) -> String {
     let mut uri = String::from("file:");
     for c in path.to_string_lossy().chars() {

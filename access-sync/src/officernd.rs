@@ -302,8 +302,8 @@ struct Raw {
     members: Vec<ornd::Member>,
     memberships: Vec<ornd::Membership>,
     resources: Vec<ornd::Resource>,
-    /// Each assignable resource's assignments.
-    assignments: Vec<(ornd::Resource, Vec<ornd::Assignment>)>,
+    /// Each assignable resource's assignments, by its index in `resources`.
+    assignments: Vec<(usize, Vec<ornd::Assignment>)>,
     occurrences: Vec<ornd::BookingOccurrence>,
     visitors: BTreeMap<String, ornd::Visitor>,
     passes: Vec<ornd::Pass>,
@@ -424,10 +424,11 @@ impl OfficeRndSource {
             .await
             .map_err(err)?;
         raw.skipped("resource", None, &resources.skipped);
-        for r in resources
+        for (i, r) in resources
             .items
             .iter()
-            .filter(|r| r.capabilities(&types.items).assignable)
+            .enumerate()
+            .filter(|(_, r)| r.capabilities(&types.items).assignable)
         {
             let listing = c
                 .list_assignments(AssignmentsQuery::new().resource(r.id.clone()))
@@ -436,7 +437,7 @@ impl OfficeRndSource {
                 .map_err(err)?;
             let loc = r.location.as_ref().map(ToString::to_string);
             raw.skipped("assignment", loc.as_deref(), &listing.skipped);
-            raw.assignments.push((r.clone(), listing.items));
+            raw.assignments.push((i, listing.items));
         }
         raw.resources = resources.items;
 
@@ -520,11 +521,12 @@ impl OfficeRndSource {
                     }
                     raw.occurrences.retain(|o| o.booking.as_str() != id);
                     raw.occurrences.extend(occurrences);
-                    raw.occurrences
-                        .sort_by(|a, b| (a.start, &a.booking).cmp(&(b.start, &b.booking)));
                 }
             }
         }
+        // in the order a full read lists them
+        raw.occurrences
+            .sort_by(|a, b| (a.start, &a.booking).cmp(&(b.start, &b.booking)));
         Ok(())
     }
 }
@@ -576,7 +578,8 @@ fn assemble(raw: &Raw) -> SourceBatch {
         out.facts.memberships.push(membership);
     }
 
-    for (r, assignments) in &raw.assignments {
+    for (i, assignments) in &raw.assignments {
+        let r = &raw.resources[*i];
         let loc = r.location.as_ref().map(ToString::to_string);
         let floor = r.floor.as_ref().map(ToString::to_string);
         for a in assignments {
@@ -692,15 +695,12 @@ impl FactSource for OfficeRndSource {
         });
         let mut announced = lock(&self.kept.announced);
         match record {
-            // past the cap a full read is cheaper; the set stops growing
-            Some(_) if announced.everything || announced.records.len() >= MAX_TARGETED => {
-                announced.everything = true;
-                announced.records.clear();
-            }
-            Some(r) => {
+            Some(r) if !announced.everything && announced.records.len() < MAX_TARGETED => {
                 announced.records.insert(r);
             }
-            None => {
+            // no record it can read by id, or past the cap (a full read is
+            // cheaper): everything, and the set stops growing
+            _ => {
                 announced.everything = true;
                 announced.records.clear();
             }

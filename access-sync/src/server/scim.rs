@@ -770,19 +770,8 @@ impl Filter {
                 ),
             )
         };
-        // `attribute op value`, separated by any run of spaces
-        let split = |t: &str| -> Option<(String, String)> {
-            let t = t.trim_start();
-            let end = t.find(char::is_whitespace)?;
-            Some((t[..end].to_owned(), t[end..].trim_start().to_owned()))
-        };
-        let (attribute, rest) = split(text).ok_or_else(invalid)?;
-        let (op, value) = split(&rest).ok_or_else(invalid)?;
-        if !op.eq_ignore_ascii_case("eq") {
-            return Err(invalid());
-        }
-        let value: String = serde_json::from_str(value.trim()).map_err(|_| invalid())?;
-        let attribute = core_path(&attribute);
+        let (attribute, value) = eq_filter(text).ok_or_else(invalid)?;
+        let attribute = core_path(attribute);
         if attribute.eq_ignore_ascii_case("userName") {
             Ok(Filter::UserName(value))
         } else if attribute.eq_ignore_ascii_case("externalId") {
@@ -794,11 +783,9 @@ impl Filter {
 
     /// The `"x"` of a `value eq "x"` filter.
     fn value_eq(text: &str) -> Option<String> {
-        let (attribute, rest) = text.trim_start().split_once(char::is_whitespace)?;
-        let (op, value) = rest.trim_start().split_once(char::is_whitespace)?;
-        (attribute.eq_ignore_ascii_case("value") && op.eq_ignore_ascii_case("eq"))
-            .then(|| serde_json::from_str(value.trim()).ok())
-            .flatten()
+        eq_filter(text)
+            .filter(|(attribute, _)| attribute.eq_ignore_ascii_case("value"))
+            .map(|(_, value)| value)
     }
 
     fn matches(&self, u: &User) -> bool {
@@ -808,6 +795,18 @@ impl Filter {
             Filter::ExternalId(x) => u.external_id.as_deref() == Some(x.as_str()),
         }
     }
+}
+
+/// `attribute eq "value"`, separated by any run of spaces: the attribute
+/// and the value (a JSON string); `None` for another operator or a value
+/// that is not a string.
+fn eq_filter(text: &str) -> Option<(&str, String)> {
+    let (attribute, rest) = text.trim_start().split_once(char::is_whitespace)?;
+    let (op, value) = rest.trim_start().split_once(char::is_whitespace)?;
+    if !op.eq_ignore_ascii_case("eq") {
+        return None;
+    }
+    Some((attribute, serde_json::from_str(value.trim()).ok()?))
 }
 
 /// One PATCH operation (RFC 7644 3.5.2).

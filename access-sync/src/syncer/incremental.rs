@@ -425,15 +425,19 @@ impl Syncer {
     /// How often a source is read: its refresh interval, stretched so that
     /// reads of its last cost stay within its budget's polling share.
     fn cadence(&self, source: &str, cost: u64) -> Duration {
-        let every = self
-            .inner
+        self.refresh_every(source)
+            .max(MIN_CADENCE)
+            .max(self.budget_of(source).pace(cost.max(1)))
+    }
+
+    /// The refresh interval set for a source, else the poll interval (not
+    /// stretched by a budget).
+    fn refresh_every(&self, source: &str) -> Duration {
+        self.inner
             .refresh
             .get(source)
             .copied()
-            .unwrap_or(self.inner.poll_interval);
-        every
-            .max(MIN_CADENCE)
-            .max(self.budget_of(source).pace(cost.max(1)))
+            .unwrap_or(self.inner.poll_interval)
     }
 
     /// How old a source's facts may be and still be trusted.
@@ -714,12 +718,7 @@ impl Syncer {
             .iter()
             .enumerate()
             .filter(|(i, s)| {
-                let every = self
-                    .inner
-                    .refresh
-                    .get(s.name())
-                    .copied()
-                    .unwrap_or(self.inner.poll_interval);
+                let every = self.refresh_every(s.name());
                 reports
                     .get(*i)
                     .and_then(|r| r.read_at)
@@ -962,11 +961,11 @@ fn error_planner(e: &SyncError) {
     tracing::error!(error = %e, "the planner panicked; no plan");
 }
 
-fn delta(d: Duration) -> TimeDelta {
+pub(super) fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 /// `t + d`, saturating instead of panicking.
-fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+pub(super) fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     crate::clock::add_saturating(t, delta(d))
 }

@@ -405,6 +405,37 @@ impl ApplyOptions {
     }
 }
 
+/// What the last successful run saw per scope, and the approvals pending
+/// for the next run, as a runner reads them from its run state: the
+/// [`Baseline`] a plan made outside the runner (a report, a dry run of your
+/// own) should be made with.
+///
+/// ```
+/// use access_state::{MemoryState, RunState};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = MemoryState::new();
+/// state.approve("acct", "scope:property:100", "ops", chrono::Utc::now()).await.unwrap();
+/// let b = access_sync::syncer::baseline(&state, "acct").await.unwrap();
+/// assert!(b.approved.contains("scope:property:100"));
+/// # });
+/// ```
+pub async fn baseline(
+    state: &dyn access_state::RunState,
+    namespace: &str,
+) -> Result<Baseline, access_state::StateError> {
+    let mut b = Baseline::default();
+    for (key, people) in state.scope_people(namespace).await? {
+        if let Some(scope) = Scope::from_key(&key) {
+            b.people
+                .insert(scope, usize::try_from(people).unwrap_or(usize::MAX));
+        }
+    }
+    for a in state.pending_approvals(namespace).await? {
+        b.approved.insert(a.id);
+    }
+    Ok(b)
+}
+
 /// The longest interval the [`SyncerBuilder`] keeps, ten years: a longer
 /// one (up to `Duration::MAX`) is clamped to it, so no instant computed
 /// from it can overflow.
@@ -1654,19 +1685,9 @@ impl Syncer {
     /// What the last successful run saw per scope, and the approvals
     /// pending for this run, from the run state.
     async fn baseline(&self) -> Result<Baseline, SyncError> {
-        let ns = &self.inner.namespace;
-        let state = |e: access_state::StateError| SyncError::State(e.to_string());
-        let mut b = Baseline::default();
-        for (key, people) in self.state().scope_people(ns).await.map_err(state)? {
-            if let Some(scope) = Scope::from_key(&key) {
-                b.people
-                    .insert(scope, usize::try_from(people).unwrap_or(usize::MAX));
-            }
-        }
-        for a in self.state().pending_approvals(ns).await.map_err(state)? {
-            b.approved.insert(a.id);
-        }
-        Ok(b)
+        baseline(self.state(), &self.inner.namespace)
+            .await
+            .map_err(|e| SyncError::State(e.to_string()))
     }
 
     /// Takes (or renews) the lock on this Brivo account and prefix.
@@ -2307,13 +2328,7 @@ impl Syncer {
         let next = if failed {
             let failures = self.backoff_of(key).await.map_or(0, |b| b.failures) + 1;
             let delay = self.retry_delay(failures);
-            Some(Backoff::new(
-                failures,
-                crate::clock::add_saturating(
-                    now,
-                    chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
-                ),
-            ))
+            Some(Backoff::new(failures, incremental::after(now, delay)))
         } else {
             None
         };

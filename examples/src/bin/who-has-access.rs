@@ -192,7 +192,7 @@ async fn from_config(
         .map_err(|e| usage(&e))?;
     let (mut builder, baseline) = match opened {
         Some((state, namespace)) => {
-            let baseline = baseline(state.as_ref(), &namespace)
+            let baseline = access_sync::syncer::baseline(state.as_ref(), &namespace)
                 .await
                 .map_err(|e| usage(&e))?;
             let builder = config
@@ -224,25 +224,6 @@ async fn from_config(
     let syncer = builder.build();
     let t = cli.at.unwrap_or_else(|| syncer.now());
     show(&syncer, &baseline, t, "", &[], cli).await
-}
-
-/// What the last run saw per scope and the approvals pending, as a sync
-/// would plan with them.
-async fn baseline(
-    state: &dyn access_state::RunState,
-    namespace: &str,
-) -> Result<Baseline, access_state::StateError> {
-    let mut b = Baseline::default();
-    for (key, people) in state.scope_people(namespace).await? {
-        if let Some(scope) = Scope::from_key(&key) {
-            b.people
-                .insert(scope, usize::try_from(people).unwrap_or(usize::MAX));
-        }
-    }
-    for a in state.pending_approvals(namespace).await? {
-        b.approved.insert(a.id);
-    }
-    Ok(b)
 }
 
 async fn from_sandbox(cli: &Cli) -> Result<Unread, Failure> {
